@@ -1,0 +1,6 @@
+import type { CommandModule } from 'yargs'
+
+// Each command lives in its own file; register it here (one line each).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const COMMANDS: Array<CommandModule<any, any>> = [
+]

@@ -1,0 +1,36 @@
+import type { PipelineName } from './pipelines.js'
+
+/** A JSON value as it travels in job parameters. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/** One binary input of a job (a multipart file field such as `image` or `audio`). */
+export interface JobInput {
+  /** the multipart field name the runner expects, e.g. `image` */
+  field: string
+  filename: string
+  contentType: string
+  data: Uint8Array
+}
+
+/**
+ * A validated inference job, independent of transport: the gateway builds it from an
+ * HTTP request, the `/shoal/ai` protocol carries it, and a runner client turns it back
+ * into the ai-runner HTTP request (`POST /<pipeline>`, JSON or multipart).
+ */
+export interface InferenceJob {
+  pipeline: PipelineName
+  modelId: string
+  /** non-file fields with defaults applied, e.g. `{ prompt, seed, num_inference_steps }` */
+  params: Record<string, JsonValue>
+  inputs: JobInput[]
+}
+
+/**
+ * What a runner answered: its HTTP status, content type and body. Bodies are
+ * streamed so that LLM Server-Sent Events can be relayed chunk by chunk.
+ */
+export interface RunnerResponse {
+  status: number
+  contentType: string
+  body: AsyncIterable<Uint8Array>
+}
