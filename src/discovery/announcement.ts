@@ -1,0 +1,251 @@
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { Wallet, verifyMessage } from 'ethers'
+import { isPipelineName, type PipelineName, PIPELINE_UNIT } from '../inference/pipelines.js'
+import { ANNOUNCEMENT_LIMITS, ANNOUNCEMENT_SIGNING_DOMAIN, ANNOUNCEMENT_VERSION } from './constants.js'
+import { AnnouncementError } from './errors.js'
+
+/** What an orchestrator offers for one (pipeline, model). */
+export interface ModelOffer {
+  pipeline: PipelineName
+  modelId: string
+  warm: boolean
+  capacity: number
+  inUse: number
+  /** wei per `pixelsPerUnit` units, as a decimal string (uint256 range) */
+  pricePerUnit: string
+  pixelsPerUnit: string
+  unit: string
+  runnerVersion: string
+}
+
+export interface HardwareSummary {
+  cpus: number
+  memoryBytes: number
+  gpus: Array<{ name: string, memoryBytes: number }>
+}
+
+/** The signed body of an orchestrator announcement, version 1. */
+export interface Announcement {
+  version: typeof ANNOUNCEMENT_VERSION
+  peerId: string
+  addresses: string[]
+  ethAddress: string
+  /** EIP-191 signature by the Ethereum key over `bindingMessage(peerId, ethAddress)` */
+  ethBinding: string
+  /** strictly increasing per peer, across restarts */
+  seq: number
+  /** ms since epoch when signed */
+  timestamp: number
+  /** ms since epoch after which nobody may use it */
+  expiresAt: number
+  models: ModelOffer[]
+  hardware: HardwareSummary
+}
+
+/** Body bytes plus the libp2p signature over them; what travels on gossip, /shoal/info and in tests. */
+export interface SignedAnnouncement {
+  announcement: Announcement
+  /** the exact bytes signed (canonical JSON of the body) */
+  body: Uint8Array
+  signature: Uint8Array
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** The message the Ethereum key signs, binding it to the libp2p peer id (and back, through the body signature). */
+export function bindingMessage (peerId: string, ethAddress: string): string {
+  return `Shoal: bind Ethereum address ${ethAddress.toLowerCase()} to libp2p peer ${peerId}`
+}
+
+export async function createEthBinding (peerId: string, ethPrivateKey: string): Promise<{ ethAddress: string, ethBinding: string }> {
+  const wallet = new Wallet(ethPrivateKey)
+  return { ethAddress: wallet.address, ethBinding: await wallet.signMessage(bindingMessage(peerId, wallet.address)) }
+}
+
+export function verifyEthBinding (peerId: string, ethAddress: string, ethBinding: string): boolean {
+  try {
+    return verifyMessage(bindingMessage(peerId, ethAddress), ethBinding).toLowerCase() === ethAddress.toLowerCase()
+  } catch {
+    return false
+  }
+}
+
+function signingInput (body: Uint8Array): Uint8Array {
+  const domain = encoder.encode(ANNOUNCEMENT_SIGNING_DOMAIN)
+  const out = new Uint8Array(domain.length + body.length)
+  out.set(domain, 0)
+  out.set(body, domain.length)
+  return out
+}
+
+export async function signAnnouncement (announcement: Announcement, key: PrivateKey): Promise<SignedAnnouncement> {
+  const body = encoder.encode(JSON.stringify(announcement))
+  const signature = await key.sign(signingInput(body))
+  return { announcement, body, signature }
+}
+
+/**
+ * Wire envelope: 2-byte big-endian signature length, signature, body. Small, and the
+ * body stays the exact bytes that were signed.
+ */
+export function encodeSignedAnnouncement (signed: SignedAnnouncement): Uint8Array {
+  const out = new Uint8Array(2 + signed.signature.length + signed.body.length)
+  new DataView(out.buffer).setUint16(0, signed.signature.length)
+  out.set(signed.signature, 2)
+  out.set(signed.body, 2 + signed.signature.length)
+  return out
+}
+
+/** Parses and schema-checks an envelope; does NOT verify the signature (see `verifyAnnouncementSignature`). */
+export function decodeSignedAnnouncement (bytes: Uint8Array): SignedAnnouncement {
+  if (bytes.length > ANNOUNCEMENT_LIMITS.maxBytes) {
+    throw new AnnouncementError('ANNOUNCEMENT_ERROR_OVERSIZED', `announcement of ${bytes.length} bytes exceeds ${ANNOUNCEMENT_LIMITS.maxBytes}`)
+  }
+  if (bytes.length < 2) throw new AnnouncementError('ANNOUNCEMENT_ERROR_MALFORMED', 'announcement envelope truncated')
+  const sigLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint16(0)
+  if (sigLength === 0 || sigLength > 128 || 2 + sigLength >= bytes.length) {
+    throw new AnnouncementError('ANNOUNCEMENT_ERROR_MISSING_SIGNATURE', 'announcement has no valid signature section')
+  }
+  const signature = bytes.slice(2, 2 + sigLength)
+  const body = bytes.slice(2 + sigLength)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(decoder.decode(body))
+  } catch {
+    throw new AnnouncementError('ANNOUNCEMENT_ERROR_MALFORMED', 'announcement body is not UTF-8 JSON')
+  }
+  return { announcement: parseAnnouncement(parsed), body, signature }
+}
+
+export async function verifyAnnouncementSignature (signed: SignedAnnouncement): Promise<boolean> {
+  let publicKey
+  try {
+    publicKey = peerIdFromString(signed.announcement.peerId).publicKey
+  } catch {
+    return false
+  }
+  if (publicKey === undefined) return false
+  try {
+    return await publicKey.verify(signingInput(signed.body), signed.signature)
+  } catch {
+    return false
+  }
+}
+
+// ---- schema ----
+
+function fail (field: string, why: string): never {
+  throw new AnnouncementError('ANNOUNCEMENT_ERROR_MALFORMED', `announcement field ${field} ${why}`)
+}
+
+function str (value: unknown, field: string, max: number = ANNOUNCEMENT_LIMITS.maxStringLength): string {
+  if (typeof value !== 'string') fail(field, 'must be a string')
+  if (value.length === 0 || value.length > max) fail(field, `must be 1..${max} characters`)
+  return value
+}
+
+function int (value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) fail(field, `must be an integer in [${min}, ${max}]`)
+  return value
+}
+
+function bool (value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') fail(field, 'must be a boolean')
+  return value
+}
+
+function decimal (value: unknown, field: string): string {
+  const s = str(value, field, ANNOUNCEMENT_LIMITS.maxPriceDigits)
+  if (!/^(0|[1-9][0-9]*)$/.test(s)) fail(field, 'must be a non-negative decimal integer string')
+  if (BigInt(s) >= 2n ** 256n) fail(field, 'must fit in uint256')
+  return s
+}
+
+function obj (value: unknown, field: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field, 'must be an object')
+  return value as Record<string, unknown>
+}
+
+function arr (value: unknown, field: string, max: number): unknown[] {
+  if (!Array.isArray(value)) fail(field, 'must be an array')
+  if (value.length > max) fail(field, `must have at most ${max} entries`)
+  return value
+}
+
+function parseOffer (value: unknown, index: number): ModelOffer {
+  const o = obj(value, `models[${index}]`)
+  const f = (name: string): string => `models[${index}].${name}`
+  const pipeline = o.pipeline
+  if (!isPipelineName(pipeline)) fail(f('pipeline'), 'must be a known pipeline')
+  const capacity = int(o.capacity, f('capacity'), 0, ANNOUNCEMENT_LIMITS.maxCapacity)
+  const inUse = int(o.inUse, f('inUse'), 0, capacity)
+  const pixelsPerUnit = decimal(o.pixelsPerUnit, f('pixelsPerUnit'))
+  if (pixelsPerUnit === '0') fail(f('pixelsPerUnit'), 'must be positive')
+  const unit = str(o.unit, f('unit'), 32)
+  if (unit !== PIPELINE_UNIT[pipeline]) fail(f('unit'), `must be ${PIPELINE_UNIT[pipeline]} for ${pipeline}`)
+  return {
+    pipeline,
+    modelId: str(o.modelId, f('modelId'), ANNOUNCEMENT_LIMITS.maxModelIdLength),
+    warm: bool(o.warm, f('warm')),
+    capacity,
+    inUse,
+    pricePerUnit: decimal(o.pricePerUnit, f('pricePerUnit')),
+    pixelsPerUnit,
+    unit,
+    runnerVersion: str(o.runnerVersion, f('runnerVersion'), ANNOUNCEMENT_LIMITS.maxRunnerVersionLength)
+  }
+}
+
+/** Strict schema check of an untrusted body. Unknown fields are refused so signed bytes mean one thing. */
+export function parseAnnouncement (value: unknown): Announcement {
+  const o = obj(value, 'body')
+  const allowed = new Set(['version', 'peerId', 'addresses', 'ethAddress', 'ethBinding', 'seq', 'timestamp', 'expiresAt', 'models', 'hardware'])
+  for (const key of Object.keys(o)) if (!allowed.has(key)) fail(key, 'is not part of version 1')
+  if (o.version !== ANNOUNCEMENT_VERSION) {
+    throw new AnnouncementError('ANNOUNCEMENT_ERROR_VERSION', `unsupported announcement version ${String(o.version)}`)
+  }
+  const peerId = str(o.peerId, 'peerId')
+  try { peerIdFromString(peerId) } catch { fail('peerId', 'is not a peer id') }
+  const addresses = arr(o.addresses, 'addresses', ANNOUNCEMENT_LIMITS.maxAddresses)
+    .map((a, i) => {
+      const s = str(a, `addresses[${i}]`, ANNOUNCEMENT_LIMITS.maxAddressLength)
+      if (!s.startsWith('/')) fail(`addresses[${i}]`, 'must be a multiaddr')
+      return s
+    })
+  const ethAddress = str(o.ethAddress, 'ethAddress', 42)
+  if (!/^0x[0-9a-fA-F]{40}$/.test(ethAddress)) fail('ethAddress', 'must be a 0x-prefixed 20-byte hex address')
+  const ethBinding = str(o.ethBinding, 'ethBinding', 132)
+  if (!/^0x[0-9a-fA-F]{130}$/.test(ethBinding)) fail('ethBinding', 'must be a 65-byte hex signature')
+  const hardware = obj(o.hardware, 'hardware')
+  const models = arr(o.models, 'models', ANNOUNCEMENT_LIMITS.maxModels).map(parseOffer)
+  const seen = new Set<string>()
+  for (const m of models) {
+    const key = `${m.pipeline}\u0000${m.modelId}`
+    if (seen.has(key)) fail('models', `lists ${m.pipeline}/${m.modelId} twice`)
+    seen.add(key)
+  }
+  const timestamp = int(o.timestamp, 'timestamp', 0, Number.MAX_SAFE_INTEGER)
+  const expiresAt = int(o.expiresAt, 'expiresAt', 0, Number.MAX_SAFE_INTEGER)
+  if (expiresAt <= timestamp) fail('expiresAt', 'must be after timestamp')
+  return {
+    version: ANNOUNCEMENT_VERSION,
+    peerId,
+    addresses,
+    ethAddress,
+    ethBinding,
+    seq: int(o.seq, 'seq', 0, Number.MAX_SAFE_INTEGER),
+    timestamp,
+    expiresAt,
+    models,
+    hardware: {
+      cpus: int(hardware.cpus, 'hardware.cpus', 0, 100_000),
+      memoryBytes: int(hardware.memoryBytes, 'hardware.memoryBytes', 0, Number.MAX_SAFE_INTEGER),
+      gpus: arr(hardware.gpus, 'hardware.gpus', ANNOUNCEMENT_LIMITS.maxGpus).map((g, i) => {
+        const gpu = obj(g, `hardware.gpus[${i}]`)
+        return { name: str(gpu.name, `hardware.gpus[${i}].name`), memoryBytes: int(gpu.memoryBytes, `hardware.gpus[${i}].memoryBytes`, 0, Number.MAX_SAFE_INTEGER) }
+      })
+    }
+  }
+}

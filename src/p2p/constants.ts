@@ -1,0 +1,11 @@
+/** Every Shoal protocol id starts with this prefix, so Shoal's DHT and protocols never mix with IPFS's. */
+export const PROTOCOL_PREFIX = '/shoal'
+
+/** Shoal's own Kademlia protocol: an isolated DHT of Shoal nodes only. */
+export const DHT_PROTOCOL = `${PROTOCOL_PREFIX}/kad/1.0.0`
+
+/** Gossipsub protocols are the standard ones; topics are namespaced instead (see discovery/constants). */
+export const DEFAULT_MAX_CONNECTIONS = 128
+
+/** How many known peers a restarted node redials from its persisted peer store. */
+export const DEFAULT_REDIAL_KNOWN_PEERS = 8

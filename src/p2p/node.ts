@@ -1,0 +1,148 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, removePublicAddressesMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht'
+import { memory } from '@libp2p/memory'
+import { ping, type Ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey, PeerInfo } from '@libp2p/interface'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { LevelDatastore } from 'datastore-level'
+import { createLibp2p } from 'libp2p'
+import type { Logger } from '../observability/logger.js'
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_REDIAL_KNOWN_PEERS, DHT_PROTOCOL } from './constants.js'
+
+export type NodeRole = 'bootstrap' | 'orchestrator' | 'gateway' | 'worker'
+
+export interface ShoalServices {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+  [key: string]: unknown
+}
+
+export type ShoalLibp2p = Libp2p<ShoalServices>
+
+/** Which addresses the DHT keeps for peers: public only on the internet, private on LANs and loopback. */
+export type AddressScope = 'public' | 'private' | 'all'
+
+export interface ShoalNodeOptions {
+  role: NodeRole
+  privateKey: PrivateKey
+  /** multiaddrs to listen on, e.g. /ip4/0.0.0.0/tcp/4001 or /memory/name */
+  listen: string[]
+  /** multiaddrs to announce instead of the listen addresses (for NAT, containers) */
+  announce?: string[]
+  /** bootstrap peers as multiaddrs with /p2p/<peerId> */
+  bootstrap?: string[]
+  /** a directory for the persistent datastore; omitted, peers and DHT records live in memory */
+  datastorePath?: string
+  /** @default 'private' (a LAN or loopback mesh) */
+  addressScope?: AddressScope
+  /** DHT server mode; @default true for bootstrap and orchestrator, false otherwise */
+  dhtServer?: boolean
+  maxConnections?: number
+  /** gossipsub overrides, e.g. score params for announcement topics */
+  gossip?: Partial<GossipsubOpts>
+  logger?: Logger
+}
+
+function isMemoryAddress (address: string): boolean {
+  return address.startsWith('/memory/')
+}
+
+function peerInfoMapperFor (options: ShoalNodeOptions): (info: PeerInfo) => PeerInfo {
+  if (options.listen.some(isMemoryAddress)) return passthroughMapper
+  switch (options.addressScope ?? 'private') {
+    case 'public': return removePrivateAddressesMapper
+    case 'private': return removePublicAddressesMapper
+    case 'all': return passthroughMapper
+  }
+}
+
+/**
+ * The one factory that builds a libp2p node for every Shoal role: TCP (or the memory
+ * transport in tests), noise, yamux, identify, ping, Shoal's own kad-dht and gossipsub
+ * with strict signing. The node is created stopped; call `start()`.
+ */
+export async function createShoalNode (options: ShoalNodeOptions): Promise<ShoalLibp2p> {
+  const usesMemory = options.listen.some(isMemoryAddress)
+  const dhtServer = options.dhtServer ?? (options.role === 'bootstrap' || options.role === 'orchestrator')
+  const datastore = options.datastorePath === undefined ? undefined : new LevelDatastore(options.datastorePath)
+  if (datastore !== undefined) await datastore.open()
+
+  // @libp2p/bootstrap refuses /memory/ addresses; those are dialled by the caller
+  const bootstrapList = (options.bootstrap ?? []).filter(a => !isMemoryAddress(a))
+
+  const node = await createLibp2p<ShoalServices>({
+    privateKey: options.privateKey,
+    ...(datastore !== undefined ? { datastore } : {}),
+    addresses: {
+      listen: options.listen,
+      announce: options.announce ?? []
+    },
+    transports: usesMemory ? [memory()] : [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList })] : [],
+    connectionManager: {
+      maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        clientMode: !dhtServer,
+        peerInfoMapper: peerInfoMapperFor(options),
+        // a small mesh must still answer queries while it forms
+        allowQueryWithZeroPeers: true
+      }),
+      pubsub: gossipsub({
+        globalSignaturePolicy: 'StrictSign',
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        // bootstraps know many peers: let them hand peers out when pruning, so meshes form quickly
+        doPX: options.role === 'bootstrap',
+        emitSelf: false,
+        ...options.gossip
+      })
+    },
+    start: false
+  })
+  return node
+}
+
+/**
+ * Dials the bootstrap list (including /memory/ addresses the bootstrap module refuses)
+ * and, for a restarted node, peers remembered in its persistent peer store.
+ */
+export async function connectToMesh (node: ShoalLibp2p, bootstrapList: string[], options: { signal?: AbortSignal, logger?: Logger } = {}): Promise<number> {
+  let connected = 0
+  const targets: Multiaddr[] = bootstrapList.map(a => multiaddr(a))
+  await Promise.all(targets.map(async target => {
+    try {
+      await node.dial(target, { signal: options.signal })
+      connected++
+    } catch (err) {
+      options.logger?.warn({ peer: target.toString(), err: (err as Error).message }, 'bootstrap dial failed')
+    }
+  }))
+  const known = (await node.peerStore.all())
+    .filter(peer => !peer.id.equals(node.peerId) && peer.addresses.length > 0)
+    .slice(0, DEFAULT_REDIAL_KNOWN_PEERS)
+  await Promise.all(known.map(async peer => {
+    if (node.getConnections(peer.id).length > 0) return
+    try {
+      await node.dial(peer.id, { signal: options.signal })
+      connected++
+    } catch {
+      // a remembered peer may be gone; the mesh heals through the others
+    }
+  }))
+  return connected
+}
