@@ -1,0 +1,21 @@
+import type { CommandModule } from 'yargs'
+import { createLogger } from '../../observability/logger.js'
+import { startBootstrap } from '../../roles/bootstrap.js'
+import { printEvent, runUntilSignal } from '../lifecycle.js'
+import { nodeFlags, parseNodeArgs } from '../options/node.js'
+
+export const bootstrapCommand: CommandModule = {
+  command: 'bootstrap',
+  describe: 'run a bootstrap node: a DHT server and gossip relay others join through',
+  builder: (y) => y.options(nodeFlags('bootstrap')),
+  handler: async (args) => {
+    const options = parseNodeArgs('bootstrap', args)
+    const logger = createLogger({ level: options.logLevel, bindings: { role: 'bootstrap' } })
+    await runUntilSignal(logger, async (signal) => {
+      const node = await startBootstrap(options, logger, signal)
+      printEvent('listening', { role: 'bootstrap', peerId: node.peerId, addresses: node.addresses })
+      logger.info({ peer: node.peerId, addresses: node.addresses }, 'bootstrap running')
+      return node
+    })
+  }
+}

@@ -1,0 +1,43 @@
+import type { Logger } from '../observability/logger.js'
+
+export interface Running {
+  stop: () => Promise<void>
+}
+
+/**
+ * Starts a role and keeps it up until SIGINT or SIGTERM, then stops it once, gracefully.
+ * A second signal exits at once. Start-up is aborted if a signal arrives during it.
+ */
+export async function runUntilSignal (logger: Logger, start: (signal: AbortSignal) => Promise<Running>): Promise<void> {
+  const controller = new AbortController()
+  let running: Running | undefined
+  let stopping = false
+  const done = Promise.withResolvers<void>()
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now')
+      process.exit(130)
+    }
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    controller.abort()
+    const stop = running?.stop() ?? Promise.resolve()
+    stop.then(() => { done.resolve() }, (err) => { logger.error({ err }, 'shutdown failed'); done.resolve() })
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    running = await start(controller.signal)
+    if (stopping) await running.stop()
+    else await done.promise
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+/** One machine-readable line on stdout, for scripts and `shoal testnet` (logs go to stderr). */
+export function printEvent (event: string, fields: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`)
+}

@@ -1,0 +1,86 @@
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Options } from 'yargs'
+import type { AddressScope, NodeRole } from '../../p2p/node.js'
+import { CliError } from '../errors.js'
+
+/**
+ * Options every node role shares. Values come from (highest first) flags, `SHOAL_*`
+ * environment variables (`SHOAL_LISTEN=/ip4/..,/ip4/..`), the JSON file given with
+ * `--config`, then these defaults; yargs applies that precedence, this module checks
+ * the result and turns it into typed options.
+ */
+export interface NodeOptions {
+  role: NodeRole
+  dataDir: string
+  listen: string[]
+  announce: string[]
+  bootstrap: string[]
+  addressScope: AddressScope
+  logLevel: string
+}
+
+export const DEFAULT_LISTEN: Record<NodeRole, string> = {
+  bootstrap: '/ip4/0.0.0.0/tcp/4001',
+  orchestrator: '/ip4/0.0.0.0/tcp/4002',
+  gateway: '/ip4/0.0.0.0/tcp/0',
+  worker: '/ip4/0.0.0.0/tcp/0'
+}
+
+export function defaultDataDir (role: NodeRole): string {
+  return join(homedir(), '.shoal', role)
+}
+
+export function nodeFlags (role: NodeRole): Record<string, Options> {
+  return {
+    config: { type: 'string', describe: 'JSON config file; its keys are the flag names in camelCase', config: true, group: 'Node:' },
+    'data-dir': { type: 'string', describe: `data directory for keys, peers and state [default: ~/.shoal/${role}]`, group: 'Node:' },
+    listen: { type: 'array', string: true, describe: `multiaddrs to listen on [default: ${DEFAULT_LISTEN[role]}]`, group: 'Node:' },
+    announce: { type: 'array', string: true, describe: 'multiaddrs to announce instead of the listen addresses (NAT, containers)', group: 'Node:' },
+    bootstrap: { type: 'array', string: true, describe: 'bootstrap peers: multiaddrs ending in /p2p/<peer id>', group: 'Node:' },
+    'address-scope': { choices: ['public', 'private', 'all'], describe: 'which peer addresses the DHT keeps: public (internet), private (LAN, loopback), all', default: 'all', group: 'Node:' },
+    'log-level': { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', describe: 'log level (JSON logs on stderr)', group: 'Node:' }
+  }
+}
+
+/** Env vars give lists as comma-separated strings; flags give arrays. Accept both. */
+export function listOption (value: unknown): string[] {
+  if (value === undefined || value === null) return []
+  const items = Array.isArray(value) ? value : [value]
+  return items.flatMap(v => String(v).split(',')).map(s => s.trim()).filter(s => s.length > 0)
+}
+
+function checkMultiaddrs (flag: string, values: string[], requirePeerId = false): string[] {
+  for (const value of values) {
+    let addr
+    try {
+      addr = multiaddr(value)
+    } catch (err) {
+      throw new CliError('CLI_ERROR_CONFIG', `--${flag}: "${value}" is not a multiaddr (${(err as Error).message})`)
+    }
+    if (requirePeerId && !addr.getComponents().some(c => c.name === 'p2p')) {
+      throw new CliError('CLI_ERROR_CONFIG', `--${flag}: "${value}" must end with /p2p/<peer id>`)
+    }
+  }
+  return values
+}
+
+export function parseNodeArgs (role: NodeRole, args: Record<string, unknown>): NodeOptions {
+  const listen = listOption(args.listen)
+  return {
+    role,
+    dataDir: resolve(typeof args.dataDir === 'string' ? args.dataDir : defaultDataDir(role)),
+    listen: checkMultiaddrs('listen', listen.length > 0 ? listen : [DEFAULT_LISTEN[role]]),
+    announce: checkMultiaddrs('announce', listOption(args.announce)),
+    bootstrap: checkMultiaddrs('bootstrap', listOption(args.bootstrap), true),
+    addressScope: (args.addressScope ?? 'all') as AddressScope,
+    logLevel: String(args.logLevel ?? 'info')
+  }
+}
+
+export function parsePort (flag: string, value: unknown): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError('CLI_ERROR_CONFIG', `--${flag}: ${String(value)} is not a TCP port`)
+  return n
+}

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { shoalBin } from './package-root.js'
+
+export interface ShoalChild {
+  name: string
+  process: ChildProcess
+  pid: number
+  logFile: string
+  /** resolves with the first stdout event line named `event` */
+  waitForEvent: (event: string, options?: { signal?: AbortSignal, timeoutMs?: number }) => Promise<Record<string, unknown>>
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited */
+  stop: (graceMs?: number) => Promise<void>
+  /** SIGKILL now, for crash tests */
+  kill: () => Promise<void>
+  exited: Promise<number | null>
+}
+
+/**
+ * Starts `shoal <args>` as a child process. Its stdout events are parsed, its stderr
+ * (structured logs) goes to `logFile`. Stopped only by its own pid.
+ */
+export function spawnShoal (name: string, args: string[], options: { logFile: string, env?: NodeJS.ProcessEnv }): ShoalChild {
+  const child = spawn(process.execPath, [shoalBin(), ...args], {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  if (child.pid === undefined) throw new Error(`cannot start ${name}`)
+  const log = createWriteStream(options.logFile, { flags: 'a' })
+  child.stderr?.pipe(log)
+  const events: Array<Record<string, unknown>> = []
+  const waiters: Array<() => void> = []
+  const lines = createInterface({ input: child.stdout! })
+  lines.on('line', (line) => {
+    log.write(`[stdout] ${line}\n`)
+    try {
+      const parsed = JSON.parse(line) as Record<string, unknown>
+      if (typeof parsed.event === 'string') {
+        events.push(parsed)
+        for (const wake of waiters.splice(0)) wake()
+      }
+    } catch { /* not an event line */ }
+  })
+  const exited = new Promise<number | null>(resolve => {
+    child.once('exit', (code) => {
+      for (const wake of waiters.splice(0)) wake()
+      resolve(code)
+    })
+  })
+  let exitCode: number | null | undefined
+  void exited.then(code => { exitCode = code })
+
+  return {
+    name,
+    process: child,
+    pid: child.pid,
+    logFile: options.logFile,
+    exited,
+    async waitForEvent (event, waitOptions = {}) {
+      const deadline = Date.now() + (waitOptions.timeoutMs ?? 60_000)
+      for (;;) {
+        const found = events.find(e => e.event === event)
+        if (found !== undefined) return found
+        if (exitCode !== undefined) throw new Error(`${name} exited with code ${String(exitCode)} before "${event}"; see ${options.logFile}`)
+        if (Date.now() > deadline) throw new Error(`${name} did not report "${event}" in time; see ${options.logFile}`)
+        if (waitOptions.signal?.aborted === true) throw new Error('aborted')
+        await new Promise<void>(resolve => {
+          waiters.push(resolve)
+          setTimeout(resolve, 200)
+        })
+      }
+    },
+    async stop (graceMs = 10_000) {
+      if (exitCode !== undefined) return
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => { child.kill('SIGKILL') }, graceMs)
+      await exited
+      clearTimeout(timer)
+      log.end()
+    },
+    async kill () {
+      if (exitCode !== undefined) return
+      child.kill('SIGKILL')
+      await exited
+      log.end()
+    }
+  }
+}
