@@ -114,6 +114,14 @@ export async function createShoalNode (options: ShoalNodeOptions): Promise<Shoal
     },
     start: false
   })
+  if (datastore !== undefined) {
+    // libp2p does not own a datastore it was given: close it after the node stops so a restart can reopen it
+    const stopNode = node.stop.bind(node)
+    node.stop = async () => {
+      await stopNode()
+      await datastore.close()
+    }
+  }
   return node
 }
 
