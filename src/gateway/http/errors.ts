@@ -1,0 +1,156 @@
+import { ShoalError } from '../../observability/errors.js'
+
+export type ApiErrorCode =
+  | 'GATEWAY_ERROR_BAD_REQUEST'
+  | 'GATEWAY_ERROR_UNAUTHORIZED'
+  | 'GATEWAY_ERROR_NOT_FOUND'
+  | 'GATEWAY_ERROR_PAYLOAD_TOO_LARGE'
+  | 'GATEWAY_ERROR_UNSUPPORTED_MEDIA_TYPE'
+  | 'GATEWAY_ERROR_VALIDATION'
+  | 'GATEWAY_ERROR_NO_ORCHESTRATOR'
+  | 'GATEWAY_ERROR_JOB_REJECTED'
+  | 'GATEWAY_ERROR_TOO_MANY_JOBS'
+  | 'GATEWAY_ERROR_RESULT_TOO_LARGE'
+  | 'GATEWAY_ERROR_ABORTED'
+  | 'GATEWAY_ERROR_STOPPING'
+  | 'GATEWAY_ERROR_INTERNAL'
+
+/** One field problem, in the shape of the reference's 422 `detail` items. */
+export interface ValidationIssue {
+  loc: Array<string | number>
+  msg: string
+  type: string
+}
+
+/**
+ * An error the HTTP API answers with. The body for every status is one documented shape:
+ * - 422: `{"detail": [{"loc", "msg", "type"}, ...], "error": {"code", "message"}}`
+ *   (the reference's HTTPValidationError, plus `error`);
+ * - any other status: `{"detail": {"msg"}, "error": {"code", "message"}}`
+ *   (the reference's HTTPError, plus the reference gateway's own `{"error":{"message"}}`).
+ * Clients written for either reference keep working.
+ */
+export class ApiError extends ShoalError<ApiErrorCode> {
+  static override readonly name: string = 'ApiError'
+  readonly statusCode: number
+
+  constructor (statusCode: number, code: ApiErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(code, message, details, options)
+    this.statusCode = statusCode
+  }
+
+  toBody (): Record<string, unknown> {
+    return { detail: { msg: this.message }, error: { code: this.code, message: this.message } }
+  }
+}
+
+/** 400: a body that cannot be read (malformed JSON or multipart), a bad request id. */
+export class BadRequestError extends ApiError {
+  static override readonly name = 'BadRequestError'
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(400, 'GATEWAY_ERROR_BAD_REQUEST', message, undefined, options)
+  }
+}
+
+/** 401: a missing or wrong API key when keys are configured. */
+export class UnauthorizedError extends ApiError {
+  static override readonly name = 'UnauthorizedError'
+  constructor (message = 'missing or invalid API key') {
+    super(401, 'GATEWAY_ERROR_UNAUTHORIZED', message)
+  }
+}
+
+/** 404: an unknown route or pipeline, an unknown or expired job. */
+export class NotFoundError extends ApiError {
+  static override readonly name = 'NotFoundError'
+  constructor (message: string) {
+    super(404, 'GATEWAY_ERROR_NOT_FOUND', message)
+  }
+}
+
+/** 413: a body over the configured limit. */
+export class PayloadTooLargeError extends ApiError {
+  static override readonly name = 'PayloadTooLargeError'
+  constructor (limitBytes: number) {
+    super(413, 'GATEWAY_ERROR_PAYLOAD_TOO_LARGE', `request body is larger than the limit of ${limitBytes} bytes`, { limitBytes })
+  }
+}
+
+/** 415: a body of the wrong media type for the pipeline, or an audio file of a kind not supported. */
+export class UnsupportedMediaTypeError extends ApiError {
+  static override readonly name = 'UnsupportedMediaTypeError'
+  constructor (message: string) {
+    super(415, 'GATEWAY_ERROR_UNSUPPORTED_MEDIA_TYPE', message)
+  }
+}
+
+/** 422: missing, mistyped or invalid fields (an image that does not decode is one). */
+export class ValidationError extends ApiError {
+  static override readonly name = 'ValidationError'
+  readonly issues: ValidationIssue[]
+
+  constructor (issues: ValidationIssue[]) {
+    super(422, 'GATEWAY_ERROR_VALIDATION', issues.map(i => `${i.loc.join('.')}: ${i.msg}`).join('; '))
+    this.issues = issues
+  }
+
+  override toBody (): Record<string, unknown> {
+    return { detail: this.issues, error: { code: this.code, message: this.message } }
+  }
+}
+
+/** 400: the runner refused the job as invalid (`JOB_ERROR_BAD_REQUEST`); not retried. */
+export class JobRejectedApiError extends ApiError {
+  static override readonly name = 'JobRejectedApiError'
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(400, 'GATEWAY_ERROR_JOB_REJECTED', message, undefined, options)
+  }
+}
+
+/** 503: no orchestrator could serve the job. */
+export class NoOrchestratorApiError extends ApiError {
+  static override readonly name = 'NoOrchestratorApiError'
+  constructor (details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(503, 'GATEWAY_ERROR_NO_ORCHESTRATOR', 'no orchestrators available', details, options)
+  }
+}
+
+/** 503: the asynchronous job store is full. */
+export class TooManyJobsError extends ApiError {
+  static override readonly name = 'TooManyJobsError'
+  constructor (limit: number) {
+    super(503, 'GATEWAY_ERROR_TOO_MANY_JOBS', `too many asynchronous jobs in progress (limit ${limit})`)
+  }
+}
+
+/** 502: an asynchronous job's result is larger than the gateway keeps. */
+export class ResultTooLargeError extends ApiError {
+  static override readonly name = 'ResultTooLargeError'
+  constructor (limitBytes: number) {
+    super(502, 'GATEWAY_ERROR_RESULT_TOO_LARGE', `the result is larger than the limit of ${limitBytes} bytes kept for asynchronous jobs`, { limitBytes })
+  }
+}
+
+/** 499 (client closed request): the request was aborted before an answer; only logs and metrics see it. */
+export class RequestAbortedError extends ApiError {
+  static override readonly name = 'RequestAbortedError'
+  constructor (options?: { cause?: unknown }) {
+    super(499, 'GATEWAY_ERROR_ABORTED', 'request aborted', undefined, options)
+  }
+}
+
+/** 503: the gateway is shutting down. */
+export class ServiceStoppingError extends ApiError {
+  static override readonly name = 'ServiceStoppingError'
+  constructor () {
+    super(503, 'GATEWAY_ERROR_STOPPING', 'gateway stopping')
+  }
+}
+
+/** 500: anything unexpected; the message never carries internals. */
+export class InternalApiError extends ApiError {
+  static override readonly name = 'InternalApiError'
+  constructor (options?: { cause?: unknown }) {
+    super(500, 'GATEWAY_ERROR_INTERNAL', 'internal error', undefined, options)
+  }
+}

@@ -1,0 +1,8 @@
+export { createGatewayHttpServer, type GatewayHttpServer, type GatewayHttpServerInit, type DirectoryView } from './server.js'
+export { defaultGatewayHttpOptions, resolveGatewayHttpOptions, type GatewayHttpOptions } from './options.js'
+export { SHOAL_HEADERS, formatAttempts } from './headers.js'
+export * from './errors.js'
+export { readJobRequest } from './read-request.js'
+export { parseJsonJob, parseMultipartJob, type ParseContext, type ParsedJob, type ParsedForm, type UploadedFile } from './schemas/parse.js'
+export { GATEWAY_PIPELINES, PIPELINE_SCHEMAS, REFERENCE_DEFAULT_MODELS, isGatewayPipeline, type GatewayPipeline, type PipelineSchema } from './schemas/pipelines.js'
+export type { FieldSpec } from './schemas/fields.js'

@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import multipart from '@fastify/multipart'
+import type { Registry } from 'prom-client'
+import type { Logger } from '../../observability/logger.js'
+import type { RunnerResponse } from '../../inference/job.js'
+import { createAsyncJobStore, type AsyncJob, type AsyncJobStore } from '../async/store.js'
+import { DispatchAbortedError, DispatchError } from '../dispatch/errors.js'
+import type { Dispatcher } from '../dispatch/dispatcher.js'
+import { statusClass, type GatewayMetrics } from '../metrics.js'
+import { createApiKeyCheck } from './auth.js'
+import {
+  BadRequestError, InternalApiError, NotFoundError, PayloadTooLargeError, ResultTooLargeError, ServiceStoppingError,
+  TooManyJobsError, UnauthorizedError, ValidationError
+} from './errors.js'
+import { dispatchHeaders, SHOAL_HEADERS } from './headers.js'
+import { resolveGatewayHttpOptions, type GatewayHttpOptions } from './options.js'
+import { mediaType, readJobRequest } from './read-request.js'
+import type { ParseContext, ParsedJob } from './schemas/parse.js'
+import { GATEWAY_PIPELINES, type GatewayPipeline } from './schemas/pipelines.js'
+import { toApiError } from './to-api-error.js'
+
+/** What the server needs of the directory: a JSON-serialisable list (bigints become strings). */
+export interface DirectoryView {
+  list: () => unknown[]
+}
+
+export interface GatewayHttpServerInit {
+  dispatcher: Pick<Dispatcher, 'dispatch'>
+  directory: DirectoryView
+  options?: Partial<GatewayHttpOptions>
+  logger: Logger
+  metrics: GatewayMetrics | null
+  /** what `GET /metrics` serves; defaults to `metrics.register` */
+  registry?: Registry
+}
+
+export interface GatewayHttpServer {
+  /** listens on `options.host:options.port` */
+  start: () => Promise<void>
+  /** aborts dispatches in flight (sync and async) and closes the server */
+  stop: () => Promise<void>
+  /** where it listens, once started */
+  readonly address: { host: string, port: number, url: string } | undefined
+  /** the fastify instance (for `inject` in tests) */
+  readonly app: FastifyInstance
+}
+
+interface RouteInfo {
+  operationId: string
+  pipeline?: GatewayPipeline
+  auth: boolean
+}
+
+const encoder = new TextEncoder()
+
+/** `Prefer: respond-async` (RFC 7240), among other preferences */
+function prefersAsync (header: string | string[] | undefined): boolean {
+  const values = Array.isArray(header) ? header : header === undefined ? [] : [header]
+  return values.some(v => v.split(',').some(p => p.split(';')[0]?.trim().toLowerCase() === 'respond-async'))
+}
+
+function operationIdFor (pipeline: GatewayPipeline): string {
+  return 'gen' + pipeline.split('-').map(w => w === 'llm' ? 'LLM' : w.charAt(0).toUpperCase() + w.slice(1)).join('')
+}
+
+/** JSON that tolerates bigints (prices) by writing them as decimal strings. */
+function toJson (value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => typeof v === 'bigint' ? v.toString() : v)
+}
+
+async function collect (body: AsyncIterable<Uint8Array>, limit: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += chunk.byteLength
+    if (size > limit) throw new ResultTooLargeError(limit)
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
+}
+
+/** An async job's result as JSON: the runner's JSON as is, text as text, anything else base64. */
+function resultJson (contentType: string, body: Uint8Array): unknown {
+  const type = mediaType(contentType)
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  if (type === 'application/json' || type.endsWith('+json')) {
+    try {
+      return JSON.parse(buf.toString('utf8'))
+    } catch {
+      // not JSON after all: fall through to text
+    }
+  }
+  if (type.startsWith('text/') || type === 'application/json' || type.endsWith('+json')) return { content_type: contentType, text: buf.toString('utf8') }
+  return { content_type: contentType, base64: buf.toString('base64') }
+}
+
+/**
+ * The gateway's HTTP API, wire-compatible with the Livepeer AI gateway.
+ *
+ * Routes: POST `/<pipeline>` and `/api/generate/<pipeline>` for every pipeline of
+ * `GATEWAY_PIPELINES`; POST `/<pipeline>/result` (and under `/api/generate`) to poll an
+ * asynchronous job as the reference does; GET `/jobs/:requestId` (status as JSON) and
+ * GET `/jobs/:requestId/result` (the raw result); GET `/health`; GET
+ * `/network/orchestrators`; GET `/metrics`.
+ *
+ * Every answer carries `X-Shoal-Request-Id` and `X-Shoal-Duration-Ms`; pipeline answers
+ * also `X-Shoal-Attempts`, `X-Shoal-Tried` and `X-Shoal-Orchestrator` (see
+ * `SHOAL_HEADERS`). Errors have one JSON body per status (see `ApiError`).
+ */
+export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHttpServer {
+  const options = resolveGatewayHttpOptions(init.options)
+  const { dispatcher, directory, logger, metrics } = init
+  const registry = init.registry ?? metrics?.register
+  const checkKey = options.apiKeys.length > 0 ? createApiKeyCheck(options.apiKeys) : undefined
+  const parseContext: ParseContext = { defaultModels: options.defaultModels, maxImagePixels: options.maxImagePixels }
+  const limits = { bodyLimitBytes: options.bodyLimitBytes, maxFieldBytes: options.maxFieldBytes }
+  /** one controller per synchronous dispatch in flight, aborted by `stop()` */
+  const active = new Set<AbortController>()
+  let stopping = false
+  const store: AsyncJobStore = createAsyncJobStore({ ttlMs: options.asyncResultTtlMs, maxJobs: options.maxAsyncJobs }, metrics)
+  const routes = new Map<string, RouteInfo>()
+  let address: GatewayHttpServer['address']
+
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'gateway-http' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: true
+  })
+
+  void app.register(multipart, {
+    limits: { fileSize: options.bodyLimitBytes, fieldSize: options.maxFieldBytes }
+  })
+
+  const routeOf = (request: FastifyRequest): RouteInfo | undefined => {
+    const url = request.routeOptions.url
+    // fastify answers HEAD with the GET route: same auth
+    return url === undefined ? undefined : routes.get(`${request.method === 'HEAD' ? 'GET' : request.method} ${url}`)
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(SHOAL_HEADERS.requestId, request.id)
+    const route = routeOf(request)
+    if (metrics !== null) {
+      // 'close' fires for every response, finished or cut (fastify's onResponse misses cut ones)
+      const pipeline = route?.pipeline ?? 'none'
+      if (route?.pipeline !== undefined) metrics.inflight.inc()
+      reply.raw.once('close', () => {
+        if (route?.pipeline !== undefined) metrics.inflight.dec()
+        metrics.requests.inc({ pipeline, status_class: reply.raw.writableFinished ? statusClass(reply.statusCode) : 'aborted' })
+        metrics.requestDuration.observe({ pipeline }, reply.elapsedTime / 1000)
+      })
+    }
+    if (route?.auth === true && checkKey !== undefined && !checkKey(request.headers.authorization)) {
+      throw new UnauthorizedError()
+    }
+    const length = Number(request.headers['content-length'] ?? 0)
+    if (Number.isFinite(length) && length > options.bodyLimitBytes) throw new PayloadTooLargeError(options.bodyLimitBytes)
+  })
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header(SHOAL_HEADERS.durationMs, reply.elapsedTime.toFixed(1))
+    return payload
+  })
+
+  app.setErrorHandler(async (err, request, reply) => {
+    const apiError = stopping && err instanceof DispatchAbortedError ? new ServiceStoppingError() : toApiError(err, options.bodyLimitBytes)
+    const route = routeOf(request)
+    if (apiError instanceof InternalApiError) request.log.error({ err }, 'unexpected error')
+    else request.log.debug({ code: apiError.code, status: apiError.statusCode }, apiError.message)
+    if (err instanceof DispatchError) {
+      void reply.headers(dispatchHeaders(err.attempts, err.orchestrator))
+    } else if (route?.pipeline !== undefined && !reply.hasHeader(SHOAL_HEADERS.attempts)) {
+      void reply.header(SHOAL_HEADERS.attempts, '0')
+    }
+    // the rest of an oversized body is not read: close rather than drain it
+    if (apiError.statusCode === 413) void reply.header('connection', 'close')
+    if (apiError instanceof UnauthorizedError) void reply.header('www-authenticate', 'Bearer')
+    metrics?.errors.inc({ pipeline: route?.pipeline ?? 'none', code: apiError.code })
+    return await reply.code(apiError.statusCode).type('application/json; charset=utf-8').send(apiError.toBody())
+  })
+
+  app.setNotFoundHandler(async (request) => {
+    const path = (request.url.split('?')[0] ?? '').replace(/^\/api\/generate/, '')
+    const name = path.replace(/^\//, '').split('/')[0] ?? ''
+    throw new NotFoundError(request.method === 'POST' && name !== '' && !name.includes('.')
+      ? `unknown pipeline ${JSON.stringify(name)}; this gateway serves ${GATEWAY_PIPELINES.join(', ')}`
+      : `no route ${request.method} ${path}`)
+  })
+
+  /** relays the runner's answer: status, content type, and the body chunk by chunk */
+  function relay (response: RunnerResponse, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const status = Number.isInteger(response.status) && response.status >= 200 && response.status < 600 ? response.status : 502
+    const sse = mediaType(response.contentType) === 'text/event-stream'
+    void reply.code(status).header('content-type', response.contentType === '' ? 'application/octet-stream' : response.contentType)
+    if (sse) void reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no')
+    async function * chunks (): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const chunk of response.body) yield chunk
+      } catch (err) {
+        // the client left: nothing to tell it
+        if (reply.raw.destroyed) return
+        request.log.warn({ err }, 'runner response failed mid-stream')
+        // SSE clients get a final error event as the reference sends; others a cut body
+        if (!sse) throw err
+        yield encoder.encode(`data: ${JSON.stringify({ error: { message: 'stream interrupted' } })}\n\n`)
+      }
+    }
+    return reply.send(Readable.from(chunks(), { objectMode: false }))
+  }
+
+  async function runAsync (job: AsyncJob, parsed: ParsedJob): Promise<void> {
+    try {
+      const result = await dispatcher.dispatch(parsed.job, {
+        signal: job.controller.signal,
+        requestId: job.requestId,
+        workUnits: parsed.workUnits
+      })
+      const body = await collect(result.response.body, options.maxAsyncResultBytes)
+      store.complete(job.requestId, {
+        status: result.response.status,
+        contentType: result.response.contentType,
+        body,
+        orchestrator: result.orchestrator,
+        attempts: result.attempts
+      })
+    } catch (err) {
+      const apiError = toApiError(err, options.bodyLimitBytes)
+      if (apiError instanceof InternalApiError) logger.error({ err, requestId: job.requestId }, 'asynchronous job failed unexpectedly')
+      store.complete(job.requestId, {
+        status: apiError.statusCode,
+        contentType: 'application/json',
+        body: encoder.encode(JSON.stringify(apiError.toBody())),
+        ...(err instanceof DispatchError && err.orchestrator !== undefined ? { orchestrator: err.orchestrator } : {}),
+        attempts: err instanceof DispatchError ? err.attempts : []
+      })
+    }
+  }
+
+  async function servePipeline (pipeline: GatewayPipeline, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const parsed = await readJobRequest(request, pipeline, parseContext, limits)
+    if (prefersAsync(request.headers.prefer)) {
+      const job = store.create(request.id, pipeline)
+      if (job === undefined) throw new TooManyJobsError(options.maxAsyncJobs)
+      void runAsync(job, parsed)
+      void reply.code(202)
+        .header('preference-applied', 'respond-async')
+        .header('location', `/jobs/${request.id}`)
+        .header(SHOAL_HEADERS.attempts, '0')
+      return { request_id: request.id }
+    }
+    if (stopping) throw new ServiceStoppingError()
+    // aborted when the client goes away (the response closes unfinished) or on stop()
+    const controller = new AbortController()
+    active.add(controller)
+    reply.raw.once('close', () => {
+      active.delete(controller)
+      if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'))
+    })
+    const result = await dispatcher.dispatch(parsed.job, {
+      signal: controller.signal,
+      requestId: request.id,
+      workUnits: parsed.workUnits
+    })
+    void reply.headers(dispatchHeaders(result.attempts, result.orchestrator))
+    return relay(result.response, request, reply)
+  }
+
+  function jobOf (requestId: unknown, pipeline?: GatewayPipeline): AsyncJob | undefined {
+    if (typeof requestId !== 'string') return undefined
+    const job = store.get(requestId)
+    return job === undefined || (pipeline !== undefined && job.pipeline !== pipeline) ? undefined : job
+  }
+
+  function add (method: 'GET' | 'POST', url: string, info: RouteInfo, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): void {
+    routes.set(`${method} ${url}`, info)
+    app.route({ method, url, handler })
+  }
+
+  for (const pipeline of GATEWAY_PIPELINES) {
+    const operationId = operationIdFor(pipeline)
+    for (const prefix of ['', '/api/generate']) {
+      add('POST', `${prefix}/${pipeline}`, { operationId, pipeline, auth: true }, async (request, reply) => await servePipeline(pipeline, request, reply))
+
+      // the reference's polling endpoint: 202 {status: processing} or 200 {status: complete, result}
+      add('POST', `${prefix}/${pipeline}/result`, { operationId: `${operationId}Result`, auth: true }, async (request, reply) => {
+        if (mediaType(request.headers['content-type']) !== 'application/json') {
+          throw new ValidationError([{ loc: ['body'], msg: 'Expected an application/json body {"request_id": "..."}', type: 'model_attributes_type' }])
+        }
+        const body = request.body as Record<string, unknown> | null | undefined
+        const requestId = body !== null && typeof body === 'object' ? body.request_id : undefined
+        if (typeof requestId !== 'string') {
+          throw new ValidationError([{ loc: ['body', 'request_id'], msg: requestId === undefined ? 'Field required' : 'Input should be a valid string', type: requestId === undefined ? 'missing' : 'string_type' }])
+        }
+        const job = jobOf(requestId, pipeline)
+        if (job === undefined) throw new BadRequestError('invalid request ID')
+        if (job.state === 'processing' || job.outcome === undefined) {
+          return await reply.code(202).send({ status: 'processing' })
+        }
+        void reply.headers(dispatchHeaders(job.outcome.attempts, job.outcome.orchestrator))
+        return { status: 'complete', result: resultJson(job.outcome.contentType, job.outcome.body) }
+      })
+    }
+  }
+
+  add('GET', '/jobs/:requestId', { operationId: 'getJob', auth: true }, async (request, reply) => {
+    const { requestId } = request.params as { requestId: string }
+    const job = jobOf(requestId)
+    if (job === undefined) throw new NotFoundError(`no job ${JSON.stringify(requestId)} (unknown, or its result expired)`)
+    const outcome = job.outcome
+    const base = { request_id: job.requestId, pipeline: job.pipeline, created_at: new Date(job.createdAt).toISOString() }
+    if (job.state === 'processing' || outcome === undefined) return await reply.code(202).send({ ...base, status: 'processing' })
+    void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
+    return {
+      ...base,
+      status: outcome.status < 400 ? 'complete' : 'failed',
+      completed_at: new Date(job.completedAt ?? Date.now()).toISOString(),
+      http_status: outcome.status,
+      ...(outcome.orchestrator !== undefined ? { orchestrator: outcome.orchestrator } : {}),
+      attempts: outcome.attempts.map(a => ({ peer_id: a.peerId, outcome: a.outcome, ms: Math.round(a.ms), ...(a.errorCode !== undefined ? { error_code: a.errorCode } : {}) })),
+      result: resultJson(outcome.contentType, outcome.body)
+    }
+  })
+
+  add('GET', '/jobs/:requestId/result', { operationId: 'getJobResult', auth: true }, async (request, reply) => {
+    const { requestId } = request.params as { requestId: string }
+    const job = jobOf(requestId)
+    if (job === undefined) throw new NotFoundError(`no job ${JSON.stringify(requestId)} (unknown, or its result expired)`)
+    const outcome = job.outcome
+    if (job.state === 'processing' || outcome === undefined) return await reply.code(202).send({ request_id: job.requestId, status: 'processing' })
+    void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
+    return await reply.code(outcome.status).header('content-type', outcome.contentType).send(Buffer.from(outcome.body))
+  })
+
+  add('GET', '/health', { operationId: 'health', auth: false }, async () => ({ status: 'OK' }))
+
+  add('GET', '/network/orchestrators', { operationId: 'networkOrchestrators', auth: false }, async (_request, reply) => {
+    return await reply.type('application/json; charset=utf-8').send(toJson(directory.list()))
+  })
+
+  add('GET', '/metrics', { operationId: 'metrics', auth: false }, async (_request, reply) => {
+    if (registry === undefined) throw new NotFoundError('metrics are not enabled')
+    return await reply.type(registry.contentType).send(await registry.metrics())
+  })
+
+  return {
+    app: app as unknown as FastifyInstance,
+    get address () { return address },
+    async start (): Promise<void> {
+      await app.listen({ host: options.host, port: options.port })
+      const info = app.server.address() as AddressInfo
+      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
+      address = { host: info.address, port: info.port, url: `http://${host}:${info.port}` }
+      logger.info({ url: address.url }, 'gateway HTTP API listening')
+    },
+    async stop (): Promise<void> {
+      stopping = true
+      for (const controller of active) controller.abort(new Error('gateway stopping'))
+      active.clear()
+      store.close()
+      await app.close()
+      address = undefined
+    }
+  }
+}
+

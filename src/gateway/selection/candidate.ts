@@ -1,0 +1,46 @@
+import type { PipelineName } from '../../inference/pipelines.js'
+
+/**
+ * One orchestrator able to serve one (pipeline, model), as the directory knows it.
+ * Prices are `pricePerUnit` wei for every `pixelsPerUnit` units of work (the
+ * pipeline's `PIPELINE_UNIT`), compared as exact rationals.
+ */
+export interface Candidate {
+  peerId: string
+  pipeline: PipelineName
+  modelId: string
+  /** the model is loaded and answers without a cold start */
+  warm: boolean
+  /** slots the orchestrator advertises for the model */
+  capacity: number
+  /** slots in use at the last announcement */
+  inUse: number
+  pricePerUnit: bigint
+  pixelsPerUnit: bigint
+}
+
+/** What `record` learns from one attempt. `units` is the work of the job (see `estimateWorkUnits`). */
+export type SelectionOutcome =
+  | { kind: 'success', seconds: number, units: number }
+  | { kind: 'busy' }
+  | { kind: 'failure' }
+
+export interface SelectionContext {
+  pipeline: PipelineName
+  modelId: string
+  /** milliseconds, the clock suspensions are measured against */
+  now: number
+  /** uniform in [0, 1); injected so orders are reproducible in tests */
+  random: () => number
+}
+
+/**
+ * A pluggable selection algorithm. `order` is pure given its state, the candidates
+ * and the context; `record` is the only way its state changes.
+ */
+export interface SelectionStrategy {
+  /** candidates to try for a job, best first (already filtered by price); suspended ones are left out */
+  order: (candidates: Candidate[], ctx: SelectionContext) => Candidate[]
+  /** learn from one attempt on `peerId` for `modelId` */
+  record: (peerId: string, modelId: string, outcome: SelectionOutcome, now: number) => void
+}

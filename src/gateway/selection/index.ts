@@ -1,0 +1,5 @@
+export type { Candidate, SelectionContext, SelectionOutcome, SelectionStrategy } from './candidate.js'
+export { createAdaptiveStrategy, type AdaptiveStrategy, type OrchestratorStats } from './strategy.js'
+export { defaultAdaptiveStrategyOptions, type AdaptiveStrategyOptions } from './options.js'
+export { filterByMaxPrice, maxPriceFor, modelPriceKey, priceAtMost, isValidPrice, type MaxPriceConfig, type Price } from './price.js'
+export { estimateWorkUnits, type InputMedia } from './work.js'

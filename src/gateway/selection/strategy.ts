@@ -1,0 +1,136 @@
+import type { Candidate, SelectionContext, SelectionOutcome, SelectionStrategy } from './candidate.js'
+import { defaultAdaptiveStrategyOptions, type AdaptiveStrategyOptions } from './options.js'
+
+/** What the strategy knows about one (orchestrator, model). */
+export interface OrchestratorStats {
+  /** moving average of seconds per unit of work; undefined until a success */
+  secondsPerUnit?: number
+  /** moving average of successes among successes and failures (busy not counted), starts at 1 */
+  successRate: number
+  consecutiveFailures: number
+  /** epoch ms until which it is left out of `order`; 0 when not suspended */
+  suspendedUntil: number
+}
+
+export interface AdaptiveStrategy extends SelectionStrategy {
+  /** a copy of what is known about one (orchestrator, model), or undefined */
+  stats: (peerId: string, modelId: string) => OrchestratorStats | undefined
+}
+
+/**
+ * The default selection algorithm.
+ *
+ * `order` drops suspended orchestrators, then ranks four tiers: warm with a free slot,
+ * warm and full, cold with a free slot, cold and full (a full one may have freed a slot
+ * since it announced; a cold one costs a model load). Within a tier the order is a
+ * weighted random draw without replacement (exponential clocks: -ln(u)/w ascending), so
+ * load spreads in proportion to weight rather than all going to the single best one.
+ *
+ * weight = max(minWeight, latency x success x capacity), where
+ * - latency = (fastest seconds-per-unit in the tier / own)^latencyExponent, 1 while unknown
+ *   (unknown orchestrators are explored as if they were the fastest);
+ * - success = successRate^successExponent;
+ * - capacity = free / (free + 1), free slots with diminishing returns (1 for the full tiers).
+ *
+ * `record`: a success updates the latency average and the success rate and ends any
+ * suspension; busy changes nothing; a failure lowers the success rate and suspends for
+ * suspendBaseMs x 2^(consecutive failures - 1), at most suspendMaxMs.
+ */
+export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> = {}): AdaptiveStrategy {
+  const options: AdaptiveStrategyOptions = { ...defaultAdaptiveStrategyOptions, ...init }
+  const entries = new Map<string, OrchestratorStats>()
+  const key = (peerId: string, modelId: string): string => `${peerId}\u0000${modelId}`
+
+  function touch (k: string): OrchestratorStats {
+    const existing = entries.get(k)
+    if (existing !== undefined) {
+      entries.delete(k)
+      entries.set(k, existing)
+      return existing
+    }
+    const created: OrchestratorStats = { successRate: 1, consecutiveFailures: 0, suspendedUntil: 0 }
+    entries.set(k, created)
+    while (entries.size > options.maxEntries) {
+      const oldest = entries.keys().next().value
+      if (oldest === undefined) break
+      entries.delete(oldest)
+    }
+    return created
+  }
+
+  function weightsFor (tier: Candidate[], full: boolean): number[] {
+    let fastest = Infinity
+    const stats = tier.map(c => entries.get(key(c.peerId, c.modelId)))
+    for (const s of stats) {
+      if (s?.secondsPerUnit !== undefined && s.secondsPerUnit < fastest) fastest = s.secondsPerUnit
+    }
+    return tier.map((c, i) => {
+      const s = stats[i]
+      const own = s?.secondsPerUnit
+      const latency = own === undefined || own <= 0 || !Number.isFinite(fastest) ? 1 : Math.pow(fastest / own, options.latencyExponent)
+      const success = Math.pow(s?.successRate ?? 1, options.successExponent)
+      const free = Math.max(0, c.capacity - c.inUse)
+      const capacity = full ? 1 : free / (free + 1)
+      const w = latency * success * capacity
+      return Number.isFinite(w) ? Math.max(options.minWeight, w) : options.minWeight
+    })
+  }
+
+  function draw (tier: Candidate[], weights: number[], random: () => number): Candidate[] {
+    const keyed = tier.map((c, i) => {
+      const u = random()
+      const clamped = u > 0 && u < 1 ? u : (u <= 0 ? Number.MIN_VALUE : 1 - Number.EPSILON)
+      return { c, k: -Math.log(clamped) / (weights[i] ?? options.minWeight) }
+    })
+    keyed.sort((a, b) => a.k - b.k)
+    return keyed.map(e => e.c)
+  }
+
+  return {
+    order (candidates: Candidate[], ctx: SelectionContext): Candidate[] {
+      const tiers: Candidate[][] = [[], [], [], []]
+      const seen = new Set<string>()
+      for (const c of candidates) {
+        if (seen.has(c.peerId)) continue
+        seen.add(c.peerId)
+        const s = entries.get(key(c.peerId, c.modelId))
+        if (s !== undefined && s.suspendedUntil > ctx.now) continue
+        const full = c.capacity - c.inUse <= 0
+        const index = (c.warm ? 0 : 2) + (full ? 1 : 0)
+        tiers[index]?.push(c)
+      }
+      const ordered: Candidate[] = []
+      tiers.forEach((tier, index) => {
+        if (tier.length === 0) return
+        const full = index % 2 === 1
+        ordered.push(...draw(tier, weightsFor(tier, full), ctx.random))
+      })
+      return ordered
+    },
+
+    record (peerId: string, modelId: string, outcome: SelectionOutcome, now: number): void {
+      if (outcome.kind === 'busy') return
+      const s = touch(key(peerId, modelId))
+      const a = options.ewmaAlpha
+      if (outcome.kind === 'success') {
+        const sample = outcome.seconds / Math.max(outcome.units, 1e-12)
+        if (Number.isFinite(sample) && sample >= 0) {
+          s.secondsPerUnit = s.secondsPerUnit === undefined ? sample : a * sample + (1 - a) * s.secondsPerUnit
+        }
+        s.successRate = a + (1 - a) * s.successRate
+        s.consecutiveFailures = 0
+        s.suspendedUntil = 0
+        return
+      }
+      s.successRate = (1 - a) * s.successRate
+      s.consecutiveFailures += 1
+      const backoff = Math.min(options.suspendMaxMs, options.suspendBaseMs * Math.pow(2, s.consecutiveFailures - 1))
+      s.suspendedUntil = now + backoff
+    },
+
+    stats (peerId: string, modelId: string): OrchestratorStats | undefined {
+      const s = entries.get(key(peerId, modelId))
+      return s === undefined ? undefined : { ...s }
+    }
+  }
+}

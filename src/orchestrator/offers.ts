@@ -1,0 +1,70 @@
+import type { ModelOffer } from '../discovery/announcement.js'
+import type { ModelCapability } from '../inference/managers/types.js'
+import type { ModelEntry } from '../inference/models-config.js'
+import { PIPELINE_UNIT } from '../inference/pipelines.js'
+import { ShoalError } from '../observability/errors.js'
+
+export class PriceConfigError extends ShoalError<'PRICE_ERROR_CURRENCY' | 'PRICE_ERROR_VALUE'> {
+  static override readonly name = 'PriceConfigError'
+}
+
+/** An exact price: `numerator` wei per `denominator` units of work. */
+export interface WeiPrice { pricePerUnit: bigint, pixelsPerUnit: bigint }
+
+/** "0.5" -> [5n, 10n]; "1e3" -> [1000n, 1n]. Decimal strings from aiModels.json, exactly. */
+function decimalToRational (text: string): [bigint, bigint] {
+  const match = /^[+]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim())
+  if (match === null) throw new PriceConfigError('PRICE_ERROR_VALUE', `"${text}" is not a decimal number`)
+  const [, whole = '', fraction = '', exponentText = '0'] = match
+  let numerator = BigInt((whole + fraction) === '' ? '0' : whole + fraction)
+  let denominator = 10n ** BigInt(fraction.length)
+  const exponent = Number(exponentText)
+  if (exponent > 0) numerator *= 10n ** BigInt(exponent)
+  else denominator *= 10n ** BigInt(-exponent)
+  return [numerator, denominator]
+}
+
+/**
+ * The price of an aiModels.json entry as integers for the wire: `price_per_unit` wei
+ * for `pixels_per_unit` units, fractions scaled up exactly. Only WEI is accepted until
+ * Shoal has a price feed: an operator pricing in USD gets a clear error at start.
+ */
+export function weiPriceOf (entry: Pick<ModelEntry, 'pricePerUnit' | 'pixelsPerUnit' | 'currency' | 'pipeline' | 'modelId'>): WeiPrice {
+  if (entry.currency.toUpperCase() !== 'WEI') {
+    throw new PriceConfigError('PRICE_ERROR_CURRENCY', `${entry.pipeline} ${entry.modelId}: currency ${entry.currency} is not supported yet; price it in WEI`)
+  }
+  const [pn, pd] = decimalToRational(entry.pricePerUnit)
+  const [un, ud] = decimalToRational(entry.pixelsPerUnit)
+  if (un === 0n) throw new PriceConfigError('PRICE_ERROR_VALUE', `${entry.pipeline} ${entry.modelId}: pixels_per_unit must be positive`)
+  // (pn/pd) wei per (un/ud) units  ==  (pn*ud) wei per (un*pd) units
+  return { pricePerUnit: pn * ud, pixelsPerUnit: un * pd }
+}
+
+/** Announcement offers: what the runners serve now, with the configured prices. */
+export function offersFrom (capabilities: ModelCapability[], prices: Map<string, WeiPrice>): ModelOffer[] {
+  const offers: ModelOffer[] = []
+  for (const c of capabilities) {
+    const price = prices.get(priceKey(c.pipeline, c.modelId))
+    if (price === undefined) continue
+    offers.push({
+      pipeline: c.pipeline,
+      modelId: c.modelId,
+      warm: c.warm,
+      capacity: c.capacity,
+      inUse: Math.min(c.inUse, c.capacity),
+      pricePerUnit: price.pricePerUnit.toString(),
+      pixelsPerUnit: price.pixelsPerUnit.toString(),
+      unit: PIPELINE_UNIT[c.pipeline],
+      runnerVersion: c.runnerVersion ?? 'unknown'
+    })
+  }
+  return offers
+}
+
+export function priceKey (pipeline: string, modelId: string): string {
+  return `${pipeline}\u0000${modelId}`
+}
+
+export function priceTable (entries: readonly ModelEntry[]): Map<string, WeiPrice> {
+  return new Map(entries.map(e => [priceKey(e.pipeline, e.modelId), weiPriceOf(e)]))
+}
