@@ -1,5 +1,8 @@
 import type { Logger } from '../observability/logger.js'
 
+/** Environment flag: stop gracefully when standard input ends (the parent closed it or died). */
+export const STOP_ON_STDIN_END = 'SHOAL_STOP_ON_STDIN_END'
+
 export interface Running {
   stop: () => Promise<void>
 }
@@ -27,6 +30,11 @@ export async function runUntilSignal (logger: Logger, start: (signal: AbortSigna
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // a node started by `shoal testnet` stops when its parent goes away, even if the parent was killed
+  const onParentGone = (): void => { if (!stopping) onSignal('SIGTERM') }
+  if (process.env[STOP_ON_STDIN_END] === '1') {
+    process.stdin.on('end', onParentGone).on('error', onParentGone).resume()
+  }
   try {
     running = await start(controller.signal)
     if (stopping) await running.stop()
@@ -34,6 +42,8 @@ export async function runUntilSignal (logger: Logger, start: (signal: AbortSigna
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    process.stdin.off('end', onParentGone).off('error', onParentGone)
+    if (process.env[STOP_ON_STDIN_END] === '1') process.stdin.pause()
   }
 }
 

@@ -9,14 +9,14 @@ import { COMMANDS } from './commands/index.js'
 export function getShoalCli (argv: string[]): Argv {
   let cli = yargs(argv)
     .scriptName('shoal')
-    .usage('$0 <command> [options]\n\nShoal: a peer-to-peer network for AI inference paid with probabilistic micropayments.')
+    .usage('$0 <command> [options]\n\nShoal: peer-to-peer AI inference, paid with probabilistic micropayments.')
     .strict()
     .demandCommand(1, 'Name a command; `shoal --help` lists them.')
     .recommendCommands()
     .help()
     .alias('h', 'help')
     .version()
-    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .wrap(Math.min(120, process.stdout.columns ?? 120))
     .fail((message, error, y) => {
       if (error != null) throw error
       throw new CliError('CLI_ERROR_USAGE', `${message}\n\n${y.help() === undefined ? '' : ''}Run \`shoal --help\` for usage.`)

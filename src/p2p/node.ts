@@ -1,7 +1,7 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
-import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
+import { gossipsub, type GossipSub, type GossipSubComponents, type GossipsubOpts } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePublicAddressesMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
@@ -17,11 +17,17 @@ import { DEFAULT_MAX_CONNECTIONS, DEFAULT_REDIAL_KNOWN_PEERS, DHT_PROTOCOL } fro
 
 export type NodeRole = 'bootstrap' | 'orchestrator' | 'gateway' | 'worker'
 
+/** The gossipsub service as it is at run time: the interface lacks the mesh and score accessors we use. */
+export type ShoalPubSub = GossipSub & {
+  getMeshPeers: (topic: string) => string[]
+  getScore: (peerId: string) => number
+}
+
 export interface ShoalServices {
   identify: Identify
   ping: Ping
   dht: KadDHT
-  pubsub: GossipSub
+  pubsub: ShoalPubSub
   [key: string]: unknown
 }
 
@@ -102,6 +108,7 @@ export async function createShoalNode (options: ShoalNodeOptions): Promise<Shoal
         // a small mesh must still answer queries while it forms
         allowQueryWithZeroPeers: true
       }),
+      // the class behind the GossipSub interface also has getMeshPeers and getScore
       pubsub: gossipsub({
         globalSignaturePolicy: 'StrictSign',
         allowPublishToZeroTopicPeers: true,
@@ -110,7 +117,7 @@ export async function createShoalNode (options: ShoalNodeOptions): Promise<Shoal
         doPX: options.role === 'bootstrap',
         emitSelf: false,
         ...options.gossip
-      })
+      }) as (components: GossipSubComponents) => ShoalPubSub
     },
     start: false
   })

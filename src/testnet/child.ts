@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { createInterface } from 'node:readline'
+import { STOP_ON_STDIN_END } from '../cli/lifecycle.js'
 import { shoalBin } from './package-root.js'
 
 export interface ShoalChild {
@@ -23,8 +24,11 @@ export interface ShoalChild {
  */
 export function spawnShoal (name: string, args: string[], options: { logFile: string, env?: NodeJS.ProcessEnv }): ShoalChild {
   const child = spawn(process.execPath, [shoalBin(), ...args], {
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe']
+    // its own process group: a Ctrl-C in the terminal reaches only the parent, which stops children in order;
+    // stdin stays open so the child stops by itself if the parent dies
+    detached: true,
+    env: { ...process.env, ...options.env, [STOP_ON_STDIN_END]: '1' },
+    stdio: ['pipe', 'pipe', 'pipe']
   })
   if (child.pid === undefined) throw new Error(`cannot start ${name}`)
   const log = createWriteStream(options.logFile, { flags: 'a' })

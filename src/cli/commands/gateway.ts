@@ -1,0 +1,24 @@
+import type { CommandModule } from 'yargs'
+import { createLogger } from '../../observability/logger.js'
+import { startGateway } from '../../roles/gateway.js'
+import { aiSend } from '../../roles/ai-send.js'
+import { printEvent, runUntilSignal } from '../lifecycle.js'
+import { gatewayFlags, parseGatewayArgs } from '../options/gateway.js'
+import { nodeFlags, parseNodeArgs } from '../options/node.js'
+
+export const gatewayCommand: CommandModule = {
+  command: 'gateway',
+  describe: 'run a gateway: a Livepeer-compatible HTTP API that routes jobs to orchestrators on the mesh',
+  builder: (y) => y.options({ ...nodeFlags('gateway'), ...gatewayFlags() }),
+  handler: async (args) => {
+    const node = parseNodeArgs('gateway', args)
+    const options = parseGatewayArgs(args)
+    const logger = createLogger({ level: node.logLevel, bindings: { role: 'gateway' } })
+    await runUntilSignal(logger, async (signal) => {
+      const role = await startGateway({ node, ...options }, logger, { send: aiSend(logger) }, signal)
+      printEvent('listening', { role: 'gateway', peerId: role.peerId, url: role.url, addresses: role.mesh.node.getMultiaddrs().map(a => a.toString()) })
+      logger.info({ peer: role.peerId, url: role.url }, 'gateway running')
+      return role
+    })
+  }
+}

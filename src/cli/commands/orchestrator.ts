@@ -1,0 +1,25 @@
+import type { CommandModule } from 'yargs'
+import { createLogger } from '../../observability/logger.js'
+import { startOrchestrator } from '../../roles/orchestrator.js'
+import { printEvent, runUntilSignal } from '../lifecycle.js'
+import { nodeFlags, parseNodeArgs } from '../options/node.js'
+import { orchestratorFlags, parseOrchestratorArgs, readModels } from '../options/orchestrator.js'
+
+export const orchestratorCommand: CommandModule = {
+  command: 'orchestrator',
+  describe: 'run an orchestrator: serve the models of aiModels.json on the mesh and get paid for jobs',
+  builder: (y) => y.options({ ...nodeFlags('orchestrator'), ...orchestratorFlags() }),
+  handler: async (args) => {
+    const node = parseNodeArgs('orchestrator', args)
+    const options = parseOrchestratorArgs(node, args)
+    const models = await readModels(options.aiModelsPath)
+    const logger = createLogger({ level: node.logLevel, bindings: { role: 'orchestrator' } })
+    await runUntilSignal(logger, async (signal) => {
+      const role = await startOrchestrator({ node, models, announcementTtlMs: options.announcementTtlMs }, logger, {}, signal)
+      const addresses = role.mesh.node.getMultiaddrs().map(a => a.toString())
+      printEvent('listening', { role: 'orchestrator', peerId: role.peerId, ethAddress: role.keys.ethereum.address, addresses, models: role.manager.capabilities() })
+      logger.info({ peer: role.peerId, addresses }, 'orchestrator running')
+      return role
+    })
+  }
+}

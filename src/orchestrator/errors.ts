@@ -1,0 +1,10 @@
+import { ShoalError } from '../observability/errors.js'
+import type { FinalErrorCode } from '../protocols/ai/index.js'
+
+/**
+ * A job refused or failed on the orchestrator. Codes are `/shoal/ai` Final codes, so
+ * the protocol handler sends them as they are and the gateway maps them back.
+ */
+export class OrchestratorJobError extends ShoalError<FinalErrorCode> {
+  static override readonly name = 'OrchestratorJobError'
+}

@@ -1,0 +1,72 @@
+import type { InferenceJob } from '../inference/job.js'
+import { InsufficientCapacityError, RunnerStartError, RunnerUnavailableError, UnsupportedModelError, type RunnerLease, type RunnerManager } from '../inference/managers/index.js'
+import { RunnerClientError } from '../inference/runner-client/index.js'
+import type { Logger } from '../observability/logger.js'
+import type { AiExecuteContext, AiExecutionResult, AiExecutor, AiJobAdmission } from '../protocols/ai/index.js'
+import { OrchestratorJobError } from './errors.js'
+
+export interface JobExecutorComponents {
+  manager: RunnerManager
+  logger: Logger
+}
+
+/** Maps a runner manager or runner client failure to the protocol's Final code. */
+export function toJobError (err: unknown): OrchestratorJobError {
+  if (err instanceof OrchestratorJobError) return err
+  if (err instanceof InsufficientCapacityError) return new OrchestratorJobError('INSUFFICIENT_CAPACITY', err.message)
+  if (err instanceof UnsupportedModelError) return new OrchestratorJobError('UNSUPPORTED', err.message)
+  if (err instanceof RunnerUnavailableError || err instanceof RunnerStartError) return new OrchestratorJobError('RUNNER_FAILURE', err.message)
+  if (err instanceof RunnerClientError) {
+    return new OrchestratorJobError(err.code === 'RUNNER_ERROR_TIMEOUT' ? 'DEADLINE_EXCEEDED' : 'RUNNER_FAILURE', err.message)
+  }
+  return new OrchestratorJobError('INTERNAL', 'internal error', undefined, { cause: err })
+}
+
+/** Releases the slot when the body has been read to its end, failed, or was abandoned. */
+async function * releasingBody (body: AsyncIterable<Uint8Array>, lease: RunnerLease): AsyncGenerator<Uint8Array> {
+  try {
+    yield * body
+  } finally {
+    lease.release()
+  }
+}
+
+/**
+ * The orchestrator's job handling: accept only advertised (pipeline, model), reserve a
+ * slot per model (refuse at once when full), forward to a runner, and free the slot when
+ * the result has been sent. Runner HTTP statuses are relayed as they are (a runner 400
+ * reaches the client as 400).
+ */
+export function createJobExecutor (components: JobExecutorComponents): AiExecutor {
+  const { manager, logger } = components
+  return {
+    admit (header: AiJobAdmission) {
+      const served = manager.capabilities().find(c => c.pipeline === header.pipeline && c.modelId === header.modelId)
+      if (served === undefined) throw new OrchestratorJobError('UNSUPPORTED', `${header.pipeline} ${header.modelId} is not served here`)
+      // a cold model may start on demand; a warm one that is full is refused before any input is uploaded
+      if (served.warm && served.inUse >= served.capacity) throw new OrchestratorJobError('INSUFFICIENT_CAPACITY', `${header.pipeline} ${header.modelId}: all ${served.capacity} slots in use`)
+    },
+    async execute (job: InferenceJob, context: AiExecuteContext): Promise<AiExecutionResult> {
+      const log = logger.child({ job: context.requestId, peer: context.peerId.toString(), pipeline: job.pipeline, model: job.modelId })
+      let lease: RunnerLease
+      try {
+        lease = await manager.acquire(job.pipeline, job.modelId, { signal: context.signal })
+      } catch (err) {
+        const mapped = toJobError(err)
+        log.info({ code: mapped.code, reason: mapped.message }, 'job refused')
+        throw mapped
+      }
+      try {
+        context.onProgress({ stage: 'running' })
+        const response = await lease.client.run(job, { signal: context.signal })
+        log.debug({ status: response.status }, 'runner answered')
+        return { ...response, body: releasingBody(response.body, lease) }
+      } catch (err) {
+        lease.release()
+        const mapped = toJobError(err)
+        log.warn({ code: mapped.code, reason: mapped.message }, 'job failed')
+        throw mapped
+      }
+    }
+  }
+}
