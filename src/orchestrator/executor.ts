@@ -48,6 +48,8 @@ export function createJobExecutor (components: JobExecutorComponents): AiExecuto
     },
     async execute (job: InferenceJob, context: AiExecuteContext): Promise<AiExecutionResult> {
       const log = logger.child({ job: context.requestId, peer: context.peerId.toString(), pipeline: job.pipeline, model: job.modelId })
+      const onCancel = (): void => { log.info({ reason: String(context.signal.reason) }, 'job cancelled: the gateway went away or the deadline passed; aborting the runner call') }
+      context.signal.addEventListener('abort', onCancel, { once: true })
       let lease: RunnerLease
       try {
         lease = await manager.acquire(job.pipeline, job.modelId, { signal: context.signal })

@@ -45,6 +45,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
         orchestrators: args.orchestrators,
         models: () => testnetModels(args.model, args.capacity),
         gatewayPort,
+        extraArgs: { gateway: ['--default-model', `upscale=${args.model}`] },
         logLevel: args.logLevel,
         signal: controller.signal,
         onProgress: (message) => { say(`  ${message}`) }
@@ -56,7 +57,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
     }
     say(`ready: gateway ${mesh.gateway.url} lists ${mesh.orchestrators.length} orchestrators`)
     say(`  curl ${mesh.gateway.url}/network/orchestrators`)
-    say(`  curl -F prompt=upscale -F image=@photo.png ${mesh.gateway.url}/upscale`)
+    say(`  curl -F prompt=upscale -F image=@photo.png ${mesh.gateway.url}/upscale   # ${args.model}, result as a data URL`)
     say('Ctrl-C stops the mesh.')
     if (!controller.signal.aborted) await new Promise(resolve => controller.signal.addEventListener('abort', resolve, { once: true }))
     say('stopping the mesh...')

@@ -1,6 +1,6 @@
 import type { Options } from 'yargs'
 import type { DispatcherOptions } from '../../gateway/dispatch/index.js'
-import type { GatewayHttpOptions } from '../../gateway/http/index.js'
+import { isGatewayPipeline, type GatewayHttpOptions } from '../../gateway/http/index.js'
 import { CliError } from '../errors.js'
 import { listOption, parsePort } from './node.js'
 
@@ -16,10 +16,24 @@ export function gatewayFlags (): Record<string, Options> {
     'http-port': { type: 'number', default: 8935, describe: 'port for the HTTP API (0 picks one)', group: 'Gateway:' },
     'api-key': { type: 'array', string: true, describe: 'accepted Bearer API keys; none: no authentication', group: 'Gateway:' },
     'body-limit': { type: 'number', default: 50 * 1024 * 1024, describe: 'largest request body in bytes (413 above)', group: 'Gateway:' },
+    'default-model': { type: 'array', string: true, describe: 'model used when a request names none, as PIPELINE=MODEL_ID (e.g. upscale=upscalerjs/esrgan-slim-x2)', group: 'Gateway:' },
     'max-price': { type: 'string', describe: 'the most to pay, as "WEI/UNITS" (e.g. 10/1 = 10 wei per pixel); orchestrators above it are not used', group: 'Gateway:' },
     'retry-budget': { type: 'number', default: 30_000, describe: 'no new attempt starts later than this after a request arrives, ms', group: 'Gateway:' },
     'dht-lookup-timeout': { type: 'number', default: 3_000, describe: 'how long to look orchestrators up in the DHT when gossip has none, ms', group: 'Gateway:' }
   }
+}
+
+function parseDefaultModels (values: string[]): GatewayHttpOptions['defaultModels'] {
+  const models: Record<string, string> = {}
+  for (const value of values) {
+    const at = value.indexOf('=')
+    const pipeline = value.slice(0, at)
+    if (at <= 0 || at === value.length - 1 || !isGatewayPipeline(pipeline)) {
+      throw new CliError('CLI_ERROR_CONFIG', `--default-model: "${value}" must be PIPELINE=MODEL_ID with a known pipeline`)
+    }
+    models[pipeline] = value.slice(at + 1)
+  }
+  return models
 }
 
 function parseMaxPrice (text: unknown): DispatcherOptions['maxPrice'] {
@@ -37,7 +51,8 @@ export function parseGatewayArgs (args: Record<string, unknown>): GatewayCliOpti
       host: String(args.httpHost ?? '127.0.0.1'),
       port: parsePort('http-port', args.httpPort ?? 8935),
       apiKeys: listOption(args.apiKey),
-      bodyLimitBytes: bodyLimit
+      bodyLimitBytes: bodyLimit,
+      defaultModels: parseDefaultModels(listOption(args.defaultModel))
     },
     dispatch: {
       maxPrice: parseMaxPrice(args.maxPrice),

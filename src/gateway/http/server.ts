@@ -56,6 +56,30 @@ interface RouteInfo {
 
 const encoder = new TextEncoder()
 
+/** The most of an oversized body read and thrown away before answering 413, and for how long. */
+const OVERSIZED_DRAIN_BYTES = 64 * 1024 * 1024
+const OVERSIZED_DRAIN_MS = 10_000
+
+/** Discards what is left of a request body, giving up after `maxBytes` or `timeoutMs`. */
+async function discardRequestBody (raw: import('node:http').IncomingMessage, maxBytes: number, timeoutMs: number): Promise<void> {
+  if (raw.readableEnded || raw.destroyed) return
+  await new Promise<void>(resolve => {
+    let seen = 0
+    const done = (): void => {
+      clearTimeout(timer)
+      raw.off('data', onData).off('end', done).off('error', done).off('close', done)
+      resolve()
+    }
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length
+      if (seen > maxBytes) done()
+    }
+    const timer = setTimeout(done, timeoutMs)
+    raw.on('data', onData).once('end', done).once('error', done).once('close', done)
+    raw.resume()
+  })
+}
+
 /** `Prefer: respond-async` (RFC 7240), among other preferences */
 function prefersAsync (header: string | string[] | undefined): boolean {
   const values = Array.isArray(header) ? header : header === undefined ? [] : [header]
@@ -178,8 +202,12 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     } else if (route?.pipeline !== undefined && !reply.hasHeader(SHOAL_HEADERS.attempts)) {
       void reply.header(SHOAL_HEADERS.attempts, '0')
     }
-    // the rest of an oversized body is not read: close rather than drain it
-    if (apiError.statusCode === 413) void reply.header('connection', 'close')
+    // read and discard the rest of an oversized body (bounded) so the client, still
+    // uploading, gets the 413 instead of a broken pipe; then close the connection
+    if (apiError.statusCode === 413) {
+      void reply.header('connection', 'close')
+      await discardRequestBody(request.raw, OVERSIZED_DRAIN_BYTES, OVERSIZED_DRAIN_MS)
+    }
     if (apiError instanceof UnauthorizedError) void reply.header('www-authenticate', 'Bearer')
     metrics?.errors.inc({ pipeline: route?.pipeline ?? 'none', code: apiError.code })
     return await reply.code(apiError.statusCode).type('application/json; charset=utf-8').send(apiError.toBody())

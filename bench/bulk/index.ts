@@ -1,0 +1,271 @@
+/**
+ * bench/bulk: what `/shoal/ai/1.0.0` costs against the transports under it, measured
+ * in one run, one process, on TCP loopback (noise + yamux for libp2p).
+ *
+ * 1. Bulk: a 100 MiB input sent client -> server, until the server has all of it and
+ *    answered. Through the protocol (JobHeader, 256 KiB InputChunks with backpressure,
+ *    reassembly, an executor that reads the input, ResultHead and Final), against a raw
+ *    libp2p stream and a raw `net` socket moving the same bytes with the same
+ *    backpressure, plus a raw libp2p stream whose receiver keeps the bytes in one
+ *    buffer as the protocol must (an InferenceJob input is one Uint8Array).
+ *    Goal: >= 80% of the raw libp2p stream.
+ * 2. Small jobs: p50/p99 of a tiny job over the pool (sequential), against a 64-byte
+ *    request/response on one persistent raw stream and on a new stream per request;
+ *    then jobs/s at a concurrency of 32.
+ *
+ *   npx tsx bench/bulk/index.ts [MiB=100] [rounds=5]
+ *   BENCH_PARTS=bulk|small to run one half.
+ */
+import '../../src/p2p/polyfill.js'
+import { createServer, connect, type AddressInfo, type Server } from 'node:net'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import type { InferenceJob } from '../../src/inference/job.js'
+import { createAiClient, createAiProtocol, type AiClient } from '../../src/protocols/ai/index.js'
+
+const MiB = 1024 * 1024
+const SIZE = Number(process.argv[2] ?? 100) * MiB
+const ROUNDS = Number(process.argv[3] ?? 5)
+const PARTS = process.env.BENCH_PARTS ?? 'all'
+const CHUNK = 256 * 1024
+const RAW_PROTOCOL = '/shoal/bench/raw/1.0.0'
+const RAW_KEEP_PROTOCOL = '/shoal/bench/raw-keep/1.0.0'
+const ECHO_PROTOCOL = '/shoal/bench/echo/1.0.0'
+
+async function createNode (): Promise<Libp2p> {
+  return await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()]
+  })
+}
+
+function percentile (values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+const fmt = (n: number, digits = 1): string => n.toFixed(digits)
+
+interface Bench {
+  client: Libp2p
+  peer: PeerId
+  aiClient: AiClient
+  tcpPort: number
+  payload: Uint8Array
+  /** bytes the executor saw in the last job */
+  consumed: () => number
+}
+
+/** The server side of every path: the protocol handler, raw handlers, a TCP server. */
+async function setup (): Promise<Bench & { stop: () => Promise<void> }> {
+  const payload = new Uint8Array(SIZE)
+  for (let i = 0; i < SIZE; i += 4096) payload[i] = i & 0xff
+  const [server, client] = await Promise.all([createNode(), createNode()])
+
+  let consumed = 0
+  const ai = createAiProtocol({
+    registrar: server,
+    executor: {
+      execute: async (job) => {
+        // read the input, as a runner would: touch every 4 KiB page
+        let sum = 0
+        for (const input of job.inputs) for (let i = 0; i < input.data.byteLength; i += 4096) sum += input.data[i]
+        consumed = job.inputs.reduce((n, input) => n + input.data.byteLength, 0)
+        return { status: 200, contentType: 'text/plain', body: (async function * () { yield new TextEncoder().encode(String(sum)) })() }
+      }
+    },
+    limits: { maxInputBytes: SIZE + MiB }
+  })
+  await ai.start()
+  // raw libp2p: count (or keep) the bytes, answer one byte when all arrived
+  const rawHandler = (keep: boolean) => async (stream: Stream): Promise<void> => {
+    const kept = keep ? Buffer.allocUnsafeSlow(SIZE) : undefined
+    let n = 0
+    for await (const chunk of stream) {
+      if (kept === undefined) {
+        n += chunk.byteLength
+      } else {
+        for (const part of (chunk instanceof Uint8Array ? [chunk] : chunk)) {
+          kept.set(part, n)
+          n += part.byteLength
+        }
+      }
+      if (n >= SIZE) break
+    }
+    stream.send(new Uint8Array([1]))
+    await stream.close()
+  }
+  await server.handle(RAW_PROTOCOL, rawHandler(false), { maxInboundStreams: 64 })
+  await server.handle(RAW_KEEP_PROTOCOL, rawHandler(true), { maxInboundStreams: 64 })
+  await server.handle(ECHO_PROTOCOL, async (stream) => {
+    for await (const chunk of stream) stream.send(chunk)
+    await stream.close()
+  }, { maxInboundStreams: 1024 })
+  const tcpServer: Server = createServer((socket) => {
+    let n = 0
+    socket.on('data', (chunk) => {
+      n += chunk.byteLength
+      if (n >= SIZE) { socket.end(Buffer.from([1])); n = 0 }
+    })
+  })
+  await new Promise<void>(resolve => tcpServer.listen(0, '127.0.0.1', resolve))
+
+  await client.dial(server.getMultiaddrs()[0])
+  const aiClient = createAiClient({ dialProtocol: client.dialProtocol.bind(client) })
+  return {
+    client,
+    peer: server.peerId,
+    aiClient,
+    tcpPort: (tcpServer.address() as AddressInfo).port,
+    payload,
+    consumed: () => consumed,
+    stop: async () => {
+      await aiClient.stop()
+      await ai.stop()
+      tcpServer.close()
+      await Promise.all([client.stop(), server.stop()])
+    }
+  }
+}
+
+async function measureBulk (b: Bench): Promise<void> {
+  const job: InferenceJob = { pipeline: 'image-to-video', modelId: 'noop', params: {}, inputs: [{ field: 'image', filename: 'bulk.bin', contentType: 'application/octet-stream', data: b.payload }] }
+  const viaProtocol = async (): Promise<void> => {
+    const res = await b.aiClient.runJob(b.peer, job, { deadlineMs: 120_000 })
+    for await (const _ of res.body) {} // eslint-disable-line no-empty
+    await res.final
+    if (b.consumed() !== SIZE) throw new Error(`executor saw ${b.consumed()} bytes`)
+  }
+  const viaRawStream = (protocol: string) => async (): Promise<void> => {
+    const stream = await b.client.dialProtocol(b.peer, protocol)
+    const ack = (async () => { for await (const _ of stream) return })() // eslint-disable-line no-unreachable-loop
+    for (let offset = 0; offset < SIZE; offset += CHUNK) {
+      if (!stream.send(b.payload.subarray(offset, Math.min(offset + CHUNK, SIZE)))) await stream.onDrain()
+    }
+    await ack
+    await stream.close()
+  }
+  const viaTcp = async (): Promise<void> => {
+    const socket = connect(b.tcpPort, '127.0.0.1')
+    await new Promise<void>(resolve => socket.once('connect', resolve))
+    const ack = new Promise<void>(resolve => socket.once('data', () => { resolve() }))
+    for (let offset = 0; offset < SIZE; offset += CHUNK) {
+      if (!socket.write(b.payload.subarray(offset, Math.min(offset + CHUNK, SIZE)))) await new Promise(resolve => socket.once('drain', resolve))
+    }
+    await ack
+    socket.destroy()
+  }
+
+  const ways = {
+    'raw TCP socket': viaTcp,
+    'raw libp2p stream': viaRawStream(RAW_PROTOCOL),
+    'raw libp2p, kept in 1 buffer': viaRawStream(RAW_KEEP_PROTOCOL),
+    '/shoal/ai job': viaProtocol
+  }
+  type Way = keyof typeof ways
+  const wall = new Map<Way, number[]>()
+  const cpu = new Map<Way, number[]>()
+  for (const way of Object.values(ways)) await way() // warm-up
+  // interleaved rounds, so drift in the machine's load hits every path alike
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, way] of Object.entries(ways) as Array<[Way, () => Promise<void>]>) {
+      const cpuBefore = process.cpuUsage()
+      const start = performance.now()
+      await way()
+      wall.set(name, [...(wall.get(name) ?? []), performance.now() - start])
+      const used = process.cpuUsage(cpuBefore)
+      cpu.set(name, [...(cpu.get(name) ?? []), (used.user + used.system) / 1000])
+    }
+  }
+  // both ends run in this process: MiB per CPU-second is the cost of the whole path,
+  // steadier than wall-clock rates on a machine shared with other work
+  const rate = (ms: number): number => (SIZE / MiB) / (ms / 1000)
+  const row = (way: Way): { best: number, median: number, cpu: number } => ({
+    best: rate(Math.min(...(wall.get(way) ?? []))),
+    median: rate(percentile(wall.get(way) ?? [], 50)),
+    cpu: rate(percentile(cpu.get(way) ?? [], 50))
+  })
+  console.log(`bulk: ${SIZE / MiB} MiB client -> server, ${ROUNDS} rounds: MiB/s wall (best, median), MiB per CPU-second (median)`)
+  for (const way of Object.keys(ways) as Way[]) {
+    const r = row(way)
+    console.log(`  ${way.padEnd(30)} ${fmt(r.best).padStart(8)} ${fmt(r.median).padStart(8)} ${fmt(r.cpu).padStart(8)}`)
+  }
+  const ratio = (a: Way, bWay: Way): string => {
+    const x = row(a)
+    const y = row(bWay)
+    return `wall ${fmt(100 * x.median / y.median)}% (median), ${fmt(100 * x.best / y.best)}% (best); CPU ${fmt(100 * x.cpu / y.cpu)}%`
+  }
+  console.log(`  /shoal/ai : raw libp2p stream        ${ratio('/shoal/ai job', 'raw libp2p stream')}  [goal >= 80%]`)
+  console.log(`  /shoal/ai : raw libp2p, kept         ${ratio('/shoal/ai job', 'raw libp2p, kept in 1 buffer')}`)
+  console.log(`  raw libp2p stream : raw TCP          ${ratio('raw libp2p stream', 'raw TCP socket')}`)
+}
+
+async function measureSmall (b: Bench): Promise<void> {
+  const N = 3000
+  const WARMUP = 500
+  const tiny: InferenceJob = { pipeline: 'text-to-image', modelId: 'noop', params: { prompt: 'x' }, inputs: [] }
+  const tinyJob = async (): Promise<void> => {
+    const res = await b.aiClient.runJob(b.peer, tiny, { deadlineMs: 10_000 })
+    for await (const _ of res.body) {} // eslint-disable-line no-empty
+  }
+  const request = new Uint8Array(64)
+  const echoOnce = async (stream: Stream): Promise<void> => {
+    const got = new Promise<void>(resolve => { stream.addEventListener('message', () => { resolve() }, { once: true }) })
+    stream.send(request)
+    await got
+  }
+  const echoStream = await b.client.dialProtocol(b.peer, ECHO_PROTOCOL)
+  const sample = async (fn: () => Promise<void>, n: number): Promise<number[]> => {
+    for (let i = 0; i < WARMUP; i++) await fn()
+    const out: number[] = []
+    for (let i = 0; i < n; i++) {
+      const t = performance.now()
+      await fn()
+      out.push(performance.now() - t)
+    }
+    return out
+  }
+  const persistent = await sample(async () => { await echoOnce(echoStream) }, N)
+  const perStream = await sample(async () => {
+    const stream = await b.client.dialProtocol(b.peer, ECHO_PROTOCOL)
+    await echoOnce(stream)
+    await stream.close()
+  }, 1000)
+  const jobs = await sample(tinyJob, N)
+  await echoStream.close()
+  const line = (what: string, values: number[]): void => {
+    console.log(`  ${what.padEnd(38)} ${fmt(percentile(values, 50), 3)} / ${fmt(percentile(values, 99), 3)}`)
+  }
+  console.log(`small requests, sequential (p50 / p99 ms)`)
+  line('raw libp2p, one persistent stream', persistent)
+  line('raw libp2p, new stream per request', perStream)
+  line('/shoal/ai tiny job over the pool', jobs)
+  console.log(`  added by /shoal/ai over a persistent raw stream: p50 +${fmt(percentile(jobs, 50) - percentile(persistent, 50), 3)} ms, p99 +${fmt(percentile(jobs, 99) - percentile(persistent, 99), 3)} ms`)
+
+  const CONCURRENCY = 32
+  const TOTAL = 10_000
+  let issued = 0
+  const start = performance.now()
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (issued < TOTAL) { issued++; await tinyJob() }
+  }))
+  const seconds = (performance.now() - start) / 1000
+  console.log(`  throughput at concurrency ${CONCURRENCY}: ${fmt(TOTAL / seconds, 0)} jobs/s over ${b.aiClient.streamCount(b.peer).open} streams`)
+}
+
+async function main (): Promise<void> {
+  const bench = await setup()
+  try {
+    if (PARTS !== 'small') await measureBulk(bench)
+    if (PARTS !== 'bulk') await measureSmall(bench)
+  } finally {
+    await bench.stop()
+  }
+}
+
+main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1) })

@@ -1,0 +1,228 @@
+/**
+ * A client of the ai-runner HTTP API: `/health`, `/hardware/info`, `/hardware/stats`,
+ * `/version`, and `POST /<pipeline>` built from an `InferenceJob` (JSON or multipart as
+ * `PIPELINE_BODY` says). Bodies of pipeline responses are streamed, so LLM
+ * Server-Sent Events can be relayed chunk by chunk. Uses `node:http(s)` with a
+ * keep-alive agent per client.
+ */
+import http from 'node:http'
+import https from 'node:https'
+import type { InferenceJob, JsonValue, RunnerResponse } from '../job.js'
+import { PIPELINE_BODY } from '../pipelines.js'
+import { RunnerClientError } from './errors.js'
+import { encodeMultipart, type EncodedBody } from './multipart.js'
+
+export interface RunnerClientOptions {
+  /** the runner's base URL, e.g. `http://127.0.0.1:8000` */
+  url: string
+  /** sent as `Authorization: Bearer <token>` on pipeline requests */
+  token?: string
+  /** timeout of health/info/version calls made without a signal. @default 5000 */
+  requestTimeoutMs?: number
+  /** timeout of `run()` calls made without a signal. @default 600000 */
+  runTimeoutMs?: number
+  /** most sockets kept open to the runner. @default 64 */
+  maxSockets?: number
+}
+
+export const defaultRunnerClientOptions = {
+  requestTimeoutMs: 5_000,
+  runTimeoutMs: 600_000,
+  maxSockets: 64
+} as const
+
+export interface AbortOptions { signal?: AbortSignal }
+
+/** `GET /health`. */
+export interface RunnerHealth { status: 'LOADING' | 'OK' | 'ERROR' | 'IDLE' }
+/** `GET /version`. */
+export interface RunnerVersion { pipeline: string, model_id: string, version: string }
+/** `GET /hardware/info` (`gpu_info` maps a device id to its description; empty on CPU). */
+export interface RunnerHardwareInfo { pipeline: string, model_id: string, gpu_info: Record<string, Record<string, JsonValue>>, [key: string]: JsonValue }
+/** `GET /hardware/stats`. */
+export interface RunnerHardwareStats { pipeline: string, model_id: string, gpu_stats: Record<string, Record<string, JsonValue>>, [key: string]: JsonValue }
+
+export interface RunnerClient {
+  readonly url: string
+  health: (options?: AbortOptions) => Promise<RunnerHealth>
+  hardwareInfo: (options?: AbortOptions) => Promise<RunnerHardwareInfo>
+  hardwareStats: (options?: AbortOptions) => Promise<RunnerHardwareStats>
+  version: (options?: AbortOptions) => Promise<RunnerVersion>
+  /**
+   * Sends the job to `POST /<pipeline>`. Resolves once the response headers arrive,
+   * whatever the status (a 400 or 500 from the runner is a response, not an error);
+   * the body streams. Consume or `return()` the body to free the connection. Aborting
+   * the signal cancels the HTTP request, before or during the body.
+   */
+  run: (job: InferenceJob, options?: AbortOptions) => Promise<RunnerResponse>
+  /** Closes idle keep-alive sockets. */
+  close: () => void
+}
+
+const HEALTH_STATES = new Set(['LOADING', 'OK', 'ERROR', 'IDLE'])
+/** small JSON answers are read whole; bound them so a broken runner cannot exhaust memory */
+const MAX_INFO_BYTES = 1024 * 1024
+
+export function createRunnerClient (options: RunnerClientOptions): RunnerClient {
+  const opts = { ...defaultRunnerClientOptions, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<Omit<RunnerClientOptions, 'token'>> & RunnerClientOptions
+  let base: URL
+  try {
+    base = new URL(opts.url)
+  } catch (err) {
+    throw new RunnerClientError('RUNNER_ERROR_INVALID_JOB', `invalid runner URL "${opts.url}"`, undefined, { cause: err })
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new RunnerClientError('RUNNER_ERROR_INVALID_JOB', `runner URL must be http(s): "${opts.url}"`)
+  }
+  const transport = base.protocol === 'https:' ? https : http
+  const agent = new transport.Agent({ keepAlive: true, maxSockets: opts.maxSockets, scheduling: 'lifo' })
+  const basePath = base.pathname.replace(/\/+$/, '')
+  const url = base.href.replace(/\/+$/, '')
+
+  function failure (err: unknown, signal: AbortSignal, what: string): RunnerClientError {
+    if (err instanceof RunnerClientError) return err
+    if (signal.aborted) {
+      const reason = signal.reason as { name?: string } | undefined
+      if (reason?.name === 'TimeoutError') return new RunnerClientError('RUNNER_ERROR_TIMEOUT', `${what}: timed out`, { url }, { cause: signal.reason })
+      return new RunnerClientError('RUNNER_ERROR_ABORTED', `${what}: aborted`, { url }, { cause: signal.reason })
+    }
+    const code = (err as { code?: string }).code
+    return new RunnerClientError('RUNNER_ERROR_UNREACHABLE', `${what}: ${code ?? (err as Error).message}`, { url, errno: code ?? null }, { cause: err })
+  }
+
+  /**
+   * One HTTP exchange; resolves with the response once its headers arrive. A request
+   * that fails on a reused keep-alive socket before any answer is sent again once
+   * (the server closed that idle socket as we wrote to it; the runner saw nothing).
+   */
+  async function exchange (method: 'GET' | 'POST', path: string, signal: AbortSignal, body: EncodedBody | null, what: string): Promise<http.IncomingMessage> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await new Promise<http.IncomingMessage>((resolve, reject) => {
+          const headers: http.OutgoingHttpHeaders = { accept: 'application/json, text/event-stream' }
+          if (body !== null) {
+            headers['content-type'] = body.contentType
+            headers['content-length'] = body.length
+            if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`
+          }
+          const req = transport.request({
+            protocol: base.protocol,
+            hostname: base.hostname.replace(/^\[|\]$/g, ''),
+            port: base.port,
+            path: basePath + path,
+            method,
+            headers,
+            agent,
+            signal
+          })
+          req.once('response', resolve)
+          req.once('error', (err) => { reject(Object.assign(err, { reusedSocket: req.reusedSocket })) })
+          if (body === null) { req.end(); return }
+          writeBody(req, body.chunks).catch((err: unknown) => { req.destroy(err as Error) })
+        })
+      } catch (err) {
+        const e = err as { code?: string, reusedSocket?: boolean }
+        if (attempt === 0 && e.reusedSocket === true && e.code === 'ECONNRESET' && !signal.aborted) continue
+        throw failure(err, signal, what)
+      }
+    }
+  }
+
+  async function getJson<T> (path: string, { signal }: AbortOptions, check: (value: unknown) => value is T): Promise<T> {
+    const effective = signal ?? AbortSignal.timeout(opts.requestTimeoutMs)
+    const what = `GET ${url}${path}`
+    const res = await exchange('GET', path, effective, null, what)
+    let text = ''
+    try {
+      for await (const chunk of res) {
+        text += (chunk as Buffer).toString('utf8')
+        if (text.length > MAX_INFO_BYTES) throw new RunnerClientError('RUNNER_ERROR_BAD_RESPONSE', `${what}: answer larger than ${MAX_INFO_BYTES} bytes`, { url })
+      }
+    } catch (err) {
+      res.destroy()
+      throw failure(err, effective, what)
+    }
+    if (res.statusCode !== 200) {
+      throw new RunnerClientError('RUNNER_ERROR_BAD_RESPONSE', `${what}: HTTP ${res.statusCode ?? 0}`, { url, status: res.statusCode ?? 0 })
+    }
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      throw new RunnerClientError('RUNNER_ERROR_BAD_RESPONSE', `${what}: the answer is not JSON`, { url })
+    }
+    if (!check(value)) throw new RunnerClientError('RUNNER_ERROR_BAD_RESPONSE', `${what}: unexpected answer ${text.slice(0, 200)}`, { url })
+    return value
+  }
+
+  return {
+    url,
+    health: async (options = {}) => await getJson('/health', options, (v): v is RunnerHealth =>
+      isObject(v) && HEALTH_STATES.has(v.status as string)),
+    hardwareInfo: async (options = {}) => await getJson('/hardware/info', options, (v): v is RunnerHardwareInfo =>
+      isObject(v) && typeof v.pipeline === 'string' && typeof v.model_id === 'string' && isObject(v.gpu_info)),
+    hardwareStats: async (options = {}) => await getJson('/hardware/stats', options, (v): v is RunnerHardwareStats =>
+      isObject(v) && typeof v.pipeline === 'string' && typeof v.model_id === 'string' && isObject(v.gpu_stats)),
+    version: async (options = {}) => await getJson('/version', options, (v): v is RunnerVersion =>
+      isObject(v) && typeof v.pipeline === 'string' && typeof v.model_id === 'string' && typeof v.version === 'string'),
+    run: async (job, { signal } = {}) => {
+      const effective = signal ?? AbortSignal.timeout(opts.runTimeoutMs)
+      const what = `POST ${url}/${job.pipeline}`
+      if (effective.aborted) throw failure(effective.reason, effective, what)
+      const body = encodeJob(job)
+      const res = await exchange('POST', `/${job.pipeline}`, effective, body, what)
+      return {
+        status: res.statusCode ?? 0,
+        contentType: res.headers['content-type'] ?? '',
+        body: streamBody(res, effective, what)
+      }
+    },
+    close: () => { agent.destroy() }
+  }
+
+  async function * streamBody (res: http.IncomingMessage, signal: AbortSignal, what: string): AsyncGenerator<Uint8Array> {
+    let complete = false
+    try {
+      for await (const chunk of res) yield chunk as Buffer
+      complete = true
+    } catch (err) {
+      throw failure(err, signal, what)
+    } finally {
+      // a consumer that stops early must not leave the socket half-read in the pool
+      if (!complete) res.destroy()
+    }
+  }
+}
+
+/** Builds the ai-runner request body of a job: JSON or multipart per `PIPELINE_BODY`. */
+export function encodeJob (job: InferenceJob): EncodedBody {
+  const params: Record<string, JsonValue> = { ...job.params }
+  // the runner checks the model it serves against this field (400 on mismatch)
+  params[job.pipeline === 'llm' ? 'model' : 'model_id'] = job.modelId
+  if (PIPELINE_BODY[job.pipeline] === 'json') {
+    if (job.inputs.length > 0) {
+      throw new RunnerClientError('RUNNER_ERROR_INVALID_JOB', `pipeline ${job.pipeline} takes a JSON body; the job has ${job.inputs.length} file input(s)`)
+    }
+    const data = Buffer.from(JSON.stringify(params))
+    return { contentType: 'application/json', chunks: [data], length: data.byteLength }
+  }
+  return encodeMultipart(params, job.inputs)
+}
+
+async function writeBody (req: http.ClientRequest, chunks: readonly Uint8Array[]): Promise<void> {
+  for (const chunk of chunks) {
+    if (req.destroyed) return
+    if (!req.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => { req.off('drain', done); req.off('close', done); resolve() }
+        req.on('drain', done)
+        req.on('close', done)
+      })
+    }
+  }
+  req.end()
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

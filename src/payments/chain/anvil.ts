@@ -1,0 +1,167 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { ChainError } from '../errors.js'
+
+/** A running local anvil chain. */
+export interface LocalChain {
+  /** http://127.0.0.1:<port> */
+  rpcUrl: string
+  chainId: bigint
+  /** funded accounts' private keys (0x-hex), in anvil's order */
+  accounts: string[]
+  /** their addresses (lower-case 0x-hex), same order */
+  addresses: string[]
+  /** process id of anvil */
+  pid: number
+  /** Stops anvil (SIGTERM, then SIGKILL after 2 s) and removes its temp files. Idempotent. */
+  stop: () => Promise<void>
+}
+
+export interface AnvilOptions {
+  /** how many funded accounts; default 10 */
+  accounts?: number
+  /** ether per account; default 10000 */
+  balanceEth?: number
+  /** chain id; default 31337 */
+  chainId?: number
+  /** seconds between blocks; default none (a block per transaction) */
+  blockTimeSec?: number
+  /** path to the anvil binary; default the one in @foundry-rs/anvil-<platform> */
+  binary?: string
+  /** aborting stops the chain (or the start in progress) */
+  signal?: AbortSignal
+  /** how long to wait for the RPC to answer; default 15 s */
+  startTimeoutMs?: number
+}
+
+/** The anvil binary shipped by `@foundry-rs/anvil` for this platform. */
+export function anvilBinary (): string {
+  const require = createRequire(import.meta.url)
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch
+  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`
+  try {
+    return join(dirname(require.resolve(`${pkg}/package.json`)), 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil')
+  } catch (err) {
+    throw new ChainError('CHAIN_ERROR_ANVIL', `${pkg} is not installed (needed to run a local chain)`, undefined, { cause: err })
+  }
+}
+
+/**
+ * Starts anvil on a free 127.0.0.1 port (anvil picks it: `--port 0`), waits until its
+ * RPC answers, and returns its URL and funded keys. The process is spawned directly
+ * (not through npx) and stopped by its pid.
+ */
+export async function startAnvil (options: AnvilOptions = {}): Promise<LocalChain> {
+  options.signal?.throwIfAborted()
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-anvil-'))
+  const configFile = join(dir, 'config.json')
+  const chainId = options.chainId ?? 31337
+  const args = [
+    '--host', '127.0.0.1', '--port', '0',
+    '--accounts', String(options.accounts ?? 10),
+    '--balance', String(options.balanceEth ?? 10000),
+    '--chain-id', String(chainId),
+    '--config-out', configFile
+  ]
+  if (options.blockTimeSec !== undefined) args.push('--block-time', String(options.blockTimeSec))
+
+  const child = spawn(options.binary ?? anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  // a parent that exits without stopping the chain (an uncaught error) must not leave anvil behind
+  const onExit = (): void => { child.kill('SIGKILL') }
+  process.once('exit', onExit)
+  let stopped: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopped ??= (async () => {
+      process.off('exit', onExit)
+      options.signal?.removeEventListener('abort', onAbort)
+      await killChild(child)
+      await rm(dir, { recursive: true, force: true })
+    })()
+    await stopped
+  }
+  const onAbort = (): void => { void stop() }
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+
+  try {
+    const port = await waitForListening(child, options.startTimeoutMs ?? 15_000, options.signal)
+    const rpcUrl = `http://127.0.0.1:${port}`
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as { available_accounts: string[], private_keys: string[] }
+    await waitForRpc(rpcUrl, options.startTimeoutMs ?? 15_000, options.signal)
+    return {
+      rpcUrl,
+      chainId: BigInt(chainId),
+      accounts: config.private_keys,
+      addresses: config.available_accounts.map(a => a.toLowerCase()),
+      pid: child.pid ?? -1,
+      stop
+    }
+  } catch (err) {
+    await stop()
+    if (err instanceof ChainError) throw err
+    throw new ChainError('CHAIN_ERROR_ANVIL', `anvil did not start: ${(err as Error).message}`, undefined, { cause: err })
+  }
+}
+
+async function waitForListening (child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<number> {
+  return await new Promise<number>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => { done(new ChainError('CHAIN_ERROR_ANVIL', `anvil did not listen within ${timeoutMs} ms: ${out.slice(-500)}`)) }, timeoutMs)
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString('utf8')
+      const m = /Listening on [\d.]+:(\d+)/.exec(out)
+      if (m !== null) done(undefined, Number(m[1]))
+    }
+    const onExit = (code: number | null): void => { done(new ChainError('CHAIN_ERROR_ANVIL', `anvil exited with ${code}: ${out.slice(-500)}`)) }
+    const onError = (err: Error): void => { done(new ChainError('CHAIN_ERROR_ANVIL', `anvil could not be spawned: ${err.message}`, undefined, { cause: err })) }
+    const onAbort = (): void => { done(new ChainError('CHAIN_ERROR_ANVIL', 'aborted')) }
+    const done = (err?: Error, port?: number): void => {
+      clearTimeout(timer)
+      child.stdout?.off('data', onData)
+      child.stderr?.off('data', onData)
+      child.off('exit', onExit)
+      child.off('error', onError)
+      signal?.removeEventListener('abort', onAbort)
+      // keep draining the pipes so anvil never blocks on a full stdout
+      child.stdout?.resume()
+      child.stderr?.resume()
+      if (err !== undefined) reject(err)
+      else resolve(port as number)
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', onExit)
+    child.once('error', onError)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** Polls `eth_chainId` until the node answers. */
+export async function waitForRpc (rpcUrl: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    signal?.throwIfAborted()
+    try {
+      const res = await fetch(rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+        signal: AbortSignal.timeout(1000)
+      })
+      if (res.ok) { await res.json(); return }
+    } catch {}
+    if (Date.now() > deadline) throw new ChainError('CHAIN_ERROR_RPC', `${rpcUrl} did not answer within ${timeoutMs} ms`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
+async function killChild (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
+  const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => { child.kill('SIGKILL') }, 2000)
+  await exited
+  clearTimeout(timer)
+}

@@ -1,0 +1,230 @@
+/**
+ * @packageDocumentation
+ *
+ * `/shoal/ai/1.0.0`: how a gateway sends an inference job to an orchestrator and gets
+ * the result back, over persistent libp2p streams (noise + yamux). See README.md in
+ * this folder for the wire format.
+ *
+ * @example Orchestrator side
+ * ```ts
+ * const ai = createAiProtocol({ registrar: node, executor, quote, logger, metrics })
+ * await ai.start()
+ * ```
+ *
+ * @example Gateway side
+ * ```ts
+ * const client = createAiClient({ dialProtocol: node.dialProtocol.bind(node), logger, metrics })
+ * const res = await client.runJob(peerId, job, { signal, requestId, deadlineMs: 30_000 })
+ * for await (const chunk of res.body) reply.raw.write(chunk)
+ * const { units, receipt } = await res.final
+ * ```
+ */
+import type { AbortOptions, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { InferenceJob, JsonValue, RunnerResponse } from '../../inference/job.js'
+import type { Logger } from '../../observability/logger.js'
+import { AiClient as AiClientImpl } from './client.js'
+import type { AiQuote, JobHeaderMessage, ProgressMessage } from './codec.js'
+import type { AiMetrics } from './metrics.js'
+import { AiProtocolService } from './protocol.js'
+
+export { AI_PROTOCOL, PROTOCOL_NAME, PROTOCOL_VERSION, FINAL_CODES, type FinalCode, type FinalErrorCode } from './constants.js'
+export type { AiPrice, AiQuote, HelloMessage, InputMeta, JobHeaderMessage, ProgressMessage, FinalMessage } from './codec.js'
+export { AiProtocolError, AiJobAbortedError, type AiProtocolErrorCode } from './errors.js'
+export { createAiMetrics, type AiMetrics } from './metrics.js'
+
+// ---------------------------------------------------------------------------
+// server (orchestrator)
+
+/** What the handler passes to the executor with each job. */
+export interface AiExecuteContext {
+  /** aborts when the client cancels or goes away, the deadline passes, or the service stops */
+  signal: AbortSignal
+  requestId: string
+  /** the gateway that sent the job */
+  peerId: PeerId
+  /** the opaque payment the client attached (tickets), or null */
+  payment: JsonValue | null
+  /** epoch ms by which the job must be finished */
+  deadline: number
+  /** sends a Progress frame to the client */
+  onProgress: (progress: ProgressMessage) => void
+}
+
+/** Known once the whole body has been sent (e.g. LLM tokens streamed). */
+export interface AiJobCompletion {
+  units?: number
+  receipt?: JsonValue
+}
+
+/**
+ * What an executor returns: the runner's response, streamed to the client. The handler
+ * reads `body` to its end, or, when the job ends early (Cancel, deadline, client gone,
+ * shutdown), starts it if needed and calls `return()` on its iterator: a generator's
+ * `finally` always runs, so it is the place to free a runner slot.
+ */
+export interface AiExecutionResult extends RunnerResponse {
+  /** units of work done, if known before the body is sent */
+  units?: number
+  /** called after the last body byte has been sent; its values go into Final (and win over `units`) */
+  complete?: () => AiJobCompletion | Promise<AiJobCompletion>
+}
+
+/** The header of a job whose inputs have not arrived yet, for `AiExecutor.admit`. */
+export type AiJobAdmission = Omit<JobHeaderMessage, 'deadlineMs'> & { deadline: number }
+
+/**
+ * Runs jobs on the orchestrator (capacity, runners, payments). Errors may carry a
+ * `code` that is a Final code (`INSUFFICIENT_CAPACITY`) or the same with a `JOB_ERROR_`
+ * prefix; anything else is reported as INTERNAL without its message.
+ */
+export interface AiExecutor {
+  /**
+   * Optional early check on the header alone (served model, capacity, payment), before
+   * any input byte is accepted: a throw answers at once, so a 200 MB input is never
+   * uploaded to an orchestrator that would refuse it.
+   */
+  admit?: (header: AiJobAdmission, options: { peerId: PeerId, signal: AbortSignal }) => void | Promise<void>
+  execute: (job: InferenceJob, context: AiExecuteContext) => Promise<AiExecutionResult>
+}
+
+/** Prices and payment parameters for a gateway, sent in Hello and Quote frames. */
+export type AiQuoteFn = (peerId: PeerId, options: { signal: AbortSignal }) => AiQuote | Promise<AiQuote>
+
+export interface AiServerLimits {
+  /** the most input bytes (all inputs of a job together) @default 256 MiB */
+  maxInputBytes?: number
+  /** inbound streams per connection, i.e. concurrent jobs per gateway @default 256 */
+  maxInboundStreams?: number
+  /** close a stream idle this long (must exceed the clients' pool idle timeout) @default 300_000 */
+  idleTimeoutMs?: number
+  /** wait this long for `quote()` when a stream opens @default 2_000 */
+  quoteTimeoutMs?: number
+}
+
+export interface AiProtocolInit {
+  executor: AiExecutor
+  /** @default no prices, no payment parameters */
+  quote?: AiQuoteFn
+  logger?: Logger
+  metrics?: AiMetrics | null
+  limits?: AiServerLimits
+  /** @default '/shoal/ai/1.0.0' */
+  protocol?: string
+}
+
+/** The part of libp2p's registrar the handler needs; a `Libp2p` node satisfies it. */
+export interface AiRegistrar {
+  handle: (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions) => Promise<void>
+  unhandle: (protocol: string, options?: AbortOptions) => Promise<void>
+}
+
+export interface AiProtocolComponents {
+  registrar: AiRegistrar
+}
+
+/** The orchestrator side: registers the handler on `start()`, removes it and ends all jobs on `stop()`. */
+export interface AiProtocol extends Startable {
+  readonly protocol: string
+  /** jobs between JobHeader and Final now */
+  readonly activeJobs: number
+  /** inbound streams open now */
+  readonly openStreams: number
+}
+
+/** libp2p service factory: `services: { ai: aiProtocol({ executor, quote }) }`. */
+export function aiProtocol (init: AiProtocolInit): (components: AiProtocolComponents) => AiProtocol {
+  return (components) => new AiProtocolService(components, init)
+}
+
+/** The same service built outside libp2p's service map, e.g. `createAiProtocol({ registrar: node, executor })`. */
+export function createAiProtocol (init: AiProtocolInit & AiProtocolComponents): AiProtocol {
+  return new AiProtocolService({ registrar: init.registrar }, init)
+}
+
+// ---------------------------------------------------------------------------
+// client (gateway)
+
+/** Opens a stream to a peer for a protocol; `Libp2p.dialProtocol` and `ConnectionManager.openStream` both fit. */
+export type AiDialProtocol = (peer: PeerId, protocol: string, options: AbortOptions & { maxOutboundStreams?: number, runOnLimitedConnection?: boolean }) => Promise<Stream>
+
+export interface AiClientInit {
+  logger?: Logger
+  metrics?: AiMetrics | null
+  /** streams open at once to one peer (busy and idle); more concurrent jobs wait @default 64 */
+  maxStreamsPerPeer?: number
+  /** idle streams kept per peer for reuse @default 64 */
+  maxIdleStreamsPerPeer?: number
+  /** close a pooled stream idle this long @default 60_000 */
+  idleTimeoutMs?: number
+  /** dial plus protocol negotiation @default 10_000 */
+  openTimeoutMs?: number
+  /** for jobs that pass no `deadlineMs` @default 600_000 */
+  defaultDeadlineMs?: number
+  /** wait this long past the deadline for the server's answer before resetting @default 2_000 */
+  deadlineGraceMs?: number
+  /** after Cancel, wait this long for Final before resetting the stream @default 1_000 */
+  cancelGraceMs?: number
+  /** refresh a stream's quote this old or older before a paid job (0: always ask) @default 10_000 */
+  quoteMaxAgeMs?: number
+  /** @default '/shoal/ai/1.0.0' */
+  protocol?: string
+}
+
+export interface AiClientComponents {
+  connectionManager: { openStream: AiDialProtocol }
+}
+
+export interface AiRunJobOptions extends AbortOptions {
+  /** @default a random UUID */
+  requestId?: string
+  /** the job's budget in ms, enforced by both sides @default AiClientInit.defaultDeadlineMs */
+  deadlineMs?: number
+  /** builds the job's payment from the orchestrator's current quote; omitted: no payment, no quote wait */
+  payment?: (quote: AiQuote) => JsonValue | null | Promise<JsonValue | null>
+  onProgress?: (progress: ProgressMessage) => void
+}
+
+/** The outcome after the body: for payment accounting. */
+export interface AiJobFinal {
+  units?: number
+  receipt?: JsonValue
+}
+
+/**
+ * The orchestrator's response. `body` streams ResultChunks as they arrive and throws
+ * the typed error if the job fails after its head; `final` settles after the body has
+ * been read to its end (it never rejects unhandled). Read or break out of the body:
+ * the stream returns to the pool only after Final.
+ */
+export interface AiJobResult extends RunnerResponse {
+  requestId: string
+  /** the orchestrator's peer id */
+  peerId: string
+  final: Promise<AiJobFinal>
+}
+
+export interface AiClient extends Startable {
+  readonly protocol: string
+  /**
+   * Sends a job and resolves at its ResultHead. Rejects with a `JobError`
+   * (src/gateway/dispatch/errors.ts) mapped from the Final code, `UnreachableError`
+   * when the peer cannot be reached, resets the stream or breaks the protocol, or
+   * `AiJobAbortedError` when `signal` aborts (the orchestrator is told to cancel).
+   */
+  runJob: (peerId: PeerId, job: InferenceJob, options?: AiRunJobOptions) => Promise<AiJobResult>
+  /** The orchestrator's current prices and payment parameters (from a pooled stream). */
+  getQuote: (peerId: PeerId, options?: AbortOptions & { maxAgeMs?: number }) => Promise<AiQuote & { maxInputBytes?: number }>
+  /** Streams open to a peer (busy and idle), for tests and diagnostics. */
+  streamCount: (peerId: PeerId) => { open: number, idle: number }
+}
+
+/** libp2p service factory: `services: { aiClient: aiClient({ logger }) }`. */
+export function aiClient (init: AiClientInit = {}): (components: AiClientComponents) => AiClient {
+  return (components) => new AiClientImpl(components.connectionManager.openStream.bind(components.connectionManager), init)
+}
+
+/** A client outside libp2p's service map: `createAiClient({ dialProtocol: node.dialProtocol.bind(node) })`. It needs no `start()`. */
+export function createAiClient (init: AiClientInit & { dialProtocol: AiDialProtocol }): AiClient {
+  return new AiClientImpl(init.dialProtocol, init)
+}
+
