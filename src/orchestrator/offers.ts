@@ -1,7 +1,8 @@
 import type { ModelOffer } from '../discovery/announcement.js'
 import type { ModelCapability } from '../inference/managers/types.js'
 import type { ModelEntry } from '../inference/models-config.js'
-import { PIPELINE_UNIT } from '../inference/pipelines.js'
+import { PIPELINE_UNIT, type PipelineName } from '../inference/pipelines.js'
+import type { AiPrice } from '../protocols/ai/index.js'
 import { ShoalError } from '../observability/errors.js'
 
 export class PriceConfigError extends ShoalError<'PRICE_ERROR_CURRENCY' | 'PRICE_ERROR_VALUE'> {
@@ -67,4 +68,12 @@ export function priceKey (pipeline: string, modelId: string): string {
 
 export function priceTable (entries: readonly ModelEntry[]): Map<string, WeiPrice> {
   return new Map(entries.map(e => [priceKey(e.pipeline, e.modelId), weiPriceOf(e)]))
+}
+
+/** Prices as quoted on `/shoal/ai` streams (decimal strings, as in announcements). */
+export function quotePrices (prices: Map<string, WeiPrice>): AiPrice[] {
+  return [...prices.entries()].map(([key, p]) => {
+    const [pipeline, modelId] = key.split('\u0000')
+    return { pipeline: pipeline as PipelineName, modelId, pricePerUnit: p.pricePerUnit.toString(), pixelsPerUnit: p.pixelsPerUnit.toString() }
+  })
 }

@@ -1,15 +1,22 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import type { Registry } from 'prom-client'
 import type { SendJob } from '../gateway/dispatch/index.js'
+import { createJobPayer } from '../gateway/payments.js'
 import type { Logger } from '../observability/logger.js'
 import type { ShoalLibp2p } from '../p2p/node.js'
-import { createAiClient, type AiClient } from '../protocols/ai/index.js'
+import { createAiClient, createAiMetrics } from '../protocols/ai/index.js'
+import type { GatewayPayments } from './payments.js'
 
-/** The gateway's `send`: one job to one orchestrator over a pooled `/shoal/ai` stream. */
-export function aiSend (logger: Logger, init: { deadlineMs?: number } = {}) {
-  return (node: ShoalLibp2p): SendJob => {
-    const client: AiClient = createAiClient({ dialProtocol: node.dialProtocol.bind(node), logger })
-    return async (peerId, job, options) => {
-      return await client.runJob(peerIdFromString(peerId), job, { signal: options.signal, requestId: options.requestId, deadlineMs: init.deadlineMs })
-    }
+/**
+ * The gateway's `send`: one job to one orchestrator over a pooled `/shoal/ai` stream,
+ * paid with tickets on the same stream when payments are on.
+ */
+export function aiSend (node: ShoalLibp2p, deps: { logger: Logger, payments: GatewayPayments | undefined, register: Registry | null, deadlineMs?: number }): SendJob {
+  const client = createAiClient({ dialProtocol: node.dialProtocol.bind(node), logger: deps.logger, metrics: deps.register === null ? null : createAiMetrics(deps.register) })
+  const payer = deps.payments === undefined ? undefined : createJobPayer({ client, sender: deps.payments.sender, identity: deps.payments.identity, logger: deps.logger })
+  return async (peerId, job, options) => {
+    const runOptions = { signal: options.signal, requestId: options.requestId, ...(deps.deadlineMs === undefined ? {} : { deadlineMs: deps.deadlineMs }) }
+    const peer = peerIdFromString(peerId)
+    return payer === undefined ? await client.runJob(peer, job, runOptions) : await payer.runJob(peer, job, runOptions)
   }
 }

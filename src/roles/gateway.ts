@@ -3,13 +3,15 @@ import { mkdir } from 'node:fs/promises'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import type { NodeOptions } from '../cli/options/node.js'
 import type { DirectoryCandidate, OrchestratorDirectory } from '../discovery/directory.js'
-import { createDispatcher, type DispatcherOptions, type SendJob } from '../gateway/dispatch/index.js'
+import { createDispatcher, type DispatcherOptions } from '../gateway/dispatch/index.js'
+import type { PaymentCliOptions } from '../cli/options/payments.js'
+import { aiSend } from './ai-send.js'
+import { startGatewayPayments, type GatewayPayments } from './payments.js'
 import { createGatewayHttpServer, type GatewayHttpOptions, type GatewayHttpServer } from '../gateway/http/index.js'
 import { createGatewayMetrics } from '../gateway/metrics.js'
 import { createAdaptiveStrategy, type Candidate } from '../gateway/selection/index.js'
 import type { PipelineName } from '../inference/pipelines.js'
 import type { Logger } from '../observability/logger.js'
-import type { ShoalLibp2p } from '../p2p/node.js'
 import { createMesh, type Mesh } from './mesh.js'
 import { nodeKeysFor } from './node-keys.js'
 
@@ -19,13 +21,16 @@ export interface GatewayRoleOptions {
   dispatch: Partial<DispatcherOptions>
   /** how long a DHT lookup may take when the directory has no candidate */
   dhtLookupTimeoutMs: number
+  payments: PaymentCliOptions
 }
 
 export interface GatewayRole {
   mesh: Mesh
   http: GatewayHttpServer
   peerId: string
+  ethAddress: string
   url: string
+  payments: GatewayPayments | undefined
   stop: () => Promise<void>
 }
 
@@ -69,7 +74,7 @@ export function directoryCandidates (directory: OrchestratorDirectory, lookup: M
  * the retrying dispatcher, and the Livepeer-compatible HTTP API. `send` carries a job
  * to one orchestrator (the /shoal/ai client).
  */
-export async function startGateway (options: GatewayRoleOptions, logger: Logger, deps: { send: (node: ShoalLibp2p) => SendJob }, signal?: AbortSignal): Promise<GatewayRole> {
+export async function startGateway (options: GatewayRoleOptions, logger: Logger, signal?: AbortSignal): Promise<GatewayRole> {
   await mkdir(options.node.dataDir, { recursive: true, mode: 0o700 })
   const keys = await nodeKeysFor(options.node.dataDir, logger)
   const peerId = keys.peerId.toString()
@@ -88,11 +93,12 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
   await mesh.start({ signal })
 
   const metrics = createGatewayMetrics(register)
+  const payments = options.payments.enabled ? await startGatewayPayments(options.payments, keys, register, signal) : undefined
   const candidates = directoryCandidates(mesh.directory, mesh.lookup, log, options.dhtLookupTimeoutMs)
   const dispatcher = createDispatcher({
     candidates: candidates.list,
     strategy: createAdaptiveStrategy(),
-    send: deps.send(mesh.node),
+    send: aiSend(mesh.node, { logger: log, payments, register }),
     options: options.dispatch,
     logger: log,
     metrics
@@ -119,10 +125,13 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     mesh,
     http,
     peerId,
+    ethAddress: keys.ethereum.address,
     url: address.url,
+    payments,
     async stop () {
       await http.stop()
       await mesh.stop()
+      await payments?.stop()
     }
   }
 }

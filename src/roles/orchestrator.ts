@@ -7,10 +7,15 @@ import { announcementPublisher, type AnnouncementPublisher } from '../discovery/
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../inference/managers/index.js'
 import type { ModelEntry } from '../inference/models-config.js'
 import type { Logger } from '../observability/logger.js'
-import { createAiMetrics, createAiProtocol, type AiExecutor, type AiProtocol, type AiQuoteFn } from '../protocols/ai/index.js'
+import { createAiMetrics, createAiProtocol, type AiProtocol, type AiQuoteFn } from '../protocols/ai/index.js'
+import type { PaymentCliOptions } from '../cli/options/payments.js'
+import { startMetricsServer } from '../observability/metrics-server.js'
+import { createOrchestratorMetrics } from '../orchestrator/metrics.js'
+import { createPaidExecutor } from '../orchestrator/payments.js'
+import { startOrchestratorPayments, type OrchestratorPayments } from './payments.js'
 import { infoServer } from '../protocols/info/index.js'
 import { createJobExecutor } from '../orchestrator/executor.js'
-import { offersFrom, priceTable } from '../orchestrator/offers.js'
+import { offersFrom, priceTable, quotePrices, type WeiPrice } from '../orchestrator/offers.js'
 import { createMesh, type Mesh } from './mesh.js'
 import { nodeKeysFor } from './node-keys.js'
 import type { NodeKeys } from '../p2p/keys.js'
@@ -18,7 +23,10 @@ import type { NodeKeys } from '../p2p/keys.js'
 export interface OrchestratorRoleOptions {
   node: NodeOptions
   models: ModelEntry[]
+  payments: PaymentCliOptions
   announcementTtlMs?: number
+  /** serve Prometheus metrics on this port (127.0.0.1); undefined: no endpoint */
+  metricsPort?: number
   runners?: RunnerManagerOptions
 }
 
@@ -30,14 +38,9 @@ export interface OrchestratorRole {
   keys: NodeKeys
   peerId: string
   register: Registry
+  payments: OrchestratorPayments | undefined
+  metricsUrl: string | undefined
   stop: () => Promise<void>
-}
-
-/** Extension points later layers (payments) plug into. */
-export interface OrchestratorHooks {
-  /** wraps the job executor, e.g. to check and debit payments */
-  wrapExecutor?: (executor: AiExecutor, keys: NodeKeys) => AiExecutor
-  quote?: (keys: NodeKeys) => AiQuoteFn
 }
 
 /**
@@ -45,7 +48,7 @@ export interface OrchestratorHooks {
  * `/shoal/ai`, a signed announcement republished whenever capacity changes, DHT provider
  * records, and `/shoal/info`.
  */
-export async function startOrchestrator (options: OrchestratorRoleOptions, logger: Logger, hooks: OrchestratorHooks = {}, signal?: AbortSignal): Promise<OrchestratorRole> {
+export async function startOrchestrator (options: OrchestratorRoleOptions, logger: Logger, signal?: AbortSignal): Promise<OrchestratorRole> {
   await mkdir(options.node.dataDir, { recursive: true, mode: 0o700 })
   const keys = await nodeKeysFor(options.node.dataDir, logger)
   const peerId = keys.peerId.toString()
@@ -67,10 +70,16 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
   }, { logger: log, register })
 
   const baseExecutor = createJobExecutor({ manager, logger: log })
+  const payments = options.payments.enabled
+    ? await startOrchestratorPayments(options.payments, keys, options.node.dataDir, register, log, signal)
+    : undefined
+  const paid = payments === undefined
+    ? undefined
+    : createPaidExecutor({ executor: baseExecutor, recipient: payments.recipient, prices, logger: log, metrics: createOrchestratorMetrics(register) })
   const ai = createAiProtocol({
     registrar: mesh.node,
-    executor: hooks.wrapExecutor?.(baseExecutor, keys) ?? baseExecutor,
-    quote: hooks.quote?.(keys),
+    executor: paid ?? baseExecutor,
+    quote: paid?.quote ?? unpaidQuote(prices),
     logger: log,
     metrics: createAiMetrics(register)
   })
@@ -89,13 +98,16 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
   const onChange = (): void => { publisher.update() }
   manager.on('change', onChange)
 
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined
   try {
     await mesh.start({ signal })
     await ai.start()
     await info.start()
     await publisher.start()
+    if (options.metricsPort !== undefined) metricsServer = await startMetricsServer(register, { host: '127.0.0.1', port: options.metricsPort })
   } catch (err) {
     await manager.stop()
+    await payments?.stop()
     await mesh.stop().catch(() => {})
     throw err
   }
@@ -108,13 +120,23 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     keys,
     peerId,
     register,
+    payments,
+    metricsUrl: metricsServer?.url,
     async stop () {
       manager.off('change', onChange)
       publisher.stop()
+      await metricsServer?.stop()
       await ai.stop()
       await info.stop()
       await mesh.stop()
       await manager.stop()
+      await payments?.stop()
     }
   }
+}
+
+/** The quote of an orchestrator that is not paid (a private mesh): prices only. */
+function unpaidQuote (prices: Map<string, WeiPrice>): AiQuoteFn {
+  const quoted = quotePrices(prices)
+  return () => ({ prices: quoted, payment: null })
 }

@@ -1,6 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { formatEther, parseEther } from 'ethers'
+import { loadOrCreateNodeKeys } from '../p2p/keys.js'
 import { spawnShoal, type ShoalChild } from './child.js'
+import type { TestnetChain } from './local-chain.js'
 
 /** One aiModels.json entry as written for testnet orchestrators (the reference's field names). */
 export interface TestnetModelEntry {
@@ -24,7 +27,14 @@ export interface ProcessMeshOptions {
   gatewayPort: number
   announcementTtlMs?: number
   logLevel?: string
-  /** extra flags per role, e.g. payment settings */
+  /** a local chain to pay on; without it the mesh runs with `--payments off` */
+  payments?: {
+    chain: TestnetChain
+    /** what the gateway deposits and reserves on the TicketBroker */
+    depositWei: bigint
+    reserveWei: bigint
+  }
+  /** extra flags per role */
   extraArgs?: { orchestrator?: (index: number) => string[], gateway?: string[], bootstrap?: string[] }
   env?: NodeJS.ProcessEnv
   signal?: AbortSignal
@@ -63,6 +73,8 @@ async function fetchDirectory (url: string): Promise<string[]> {
 export async function startProcessMesh (options: ProcessMeshOptions): Promise<ProcessMesh> {
   const progress = options.onProgress ?? (() => {})
   const common = ['--log-level', options.logLevel ?? 'info', '--listen', LOOPBACK, '--address-scope', 'private']
+  const chain = options.payments?.chain
+  const paymentArgs = chain === undefined ? ['--payments', 'off'] : ['--rpc-url', chain.rpcUrl, '--broker', chain.brokerAddress]
   const started: ShoalChild[] = []
   const stopAll = async (): Promise<void> => {
     // gateway first, then orchestrators, then the bootstrap: nobody loses its peers mid-shutdown
@@ -83,11 +95,16 @@ export async function startProcessMesh (options: ProcessMeshOptions): Promise<Pr
     const startOrchestrator = async (index: number): Promise<ShoalChild & { peerId: string, dataDir: string }> => {
       const dir = join(options.dataDir, `orchestrator-${index}`)
       await mkdir(dir, { recursive: true })
+      if (chain !== undefined) {
+        // the orchestrator's account pays redemption gas
+        const keys = await loadOrCreateNodeKeys(dir)
+        await chain.sendEth(keys.ethereum.address, parseEther('100'))
+      }
       const modelsPath = join(dir, 'aiModels.json')
       await writeFile(modelsPath, JSON.stringify(options.models(index), null, 2))
       const args = ['orchestrator', '--data-dir', dir, ...common, '--bootstrap', bootstrapAddress, '--ai-models', modelsPath,
         ...(options.announcementTtlMs === undefined ? [] : ['--announcement-ttl', String(options.announcementTtlMs)]),
-        ...(options.extraArgs?.orchestrator?.(index) ?? [])]
+        ...paymentArgs, ...(options.extraArgs?.orchestrator?.(index) ?? [])]
       const child = spawnShoal(`orchestrator-${index}`, args, { logFile: join(options.dataDir, `orchestrator-${index}.log`), env: options.env })
       started.push(child)
       const event = await child.waitForEvent('listening', { signal: options.signal, timeoutMs: 120_000 })
@@ -98,7 +115,13 @@ export async function startProcessMesh (options: ProcessMeshOptions): Promise<Pr
 
     const gatewayDir = join(options.dataDir, 'gateway')
     await mkdir(gatewayDir, { recursive: true })
-    const gatewayChild = spawnShoal('gateway', ['gateway', '--data-dir', gatewayDir, ...common, '--bootstrap', bootstrapAddress, '--http-port', String(options.gatewayPort), ...(options.extraArgs?.gateway ?? [])], { logFile: join(options.dataDir, 'gateway.log'), env: options.env })
+    if (options.payments !== undefined) {
+      const keys = await loadOrCreateNodeKeys(gatewayDir)
+      // the reserve is shared by up to this many orchestrators (the contract's reserve rule)
+      await options.payments.chain.fundSender(keys.ethereum.privateKey, options.payments.depositWei, options.payments.reserveWei, Math.max(options.orchestrators, 1) + 4)
+      progress(`gateway account ${keys.ethereum.address} funded: deposit ${formatEther(options.payments.depositWei)} ETH, reserve ${formatEther(options.payments.reserveWei)} ETH`)
+    }
+    const gatewayChild = spawnShoal('gateway', ['gateway', '--data-dir', gatewayDir, ...common, '--bootstrap', bootstrapAddress, '--http-port', String(options.gatewayPort), ...paymentArgs, ...(options.extraArgs?.gateway ?? [])], { logFile: join(options.dataDir, 'gateway.log'), env: options.env })
     started.push(gatewayChild)
     const gatewayEvent = await gatewayChild.waitForEvent('listening', { signal: options.signal })
     const url = String(gatewayEvent.url)

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs'
 import { createLogger } from '../../observability/logger.js'
 import { startGateway } from '../../roles/gateway.js'
-import { aiSend } from '../../roles/ai-send.js'
+import { parsePaymentArgs, paymentFlags } from '../options/payments.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
 import { gatewayFlags, parseGatewayArgs } from '../options/gateway.js'
 import { nodeFlags, parseNodeArgs } from '../options/node.js'
@@ -9,14 +9,15 @@ import { nodeFlags, parseNodeArgs } from '../options/node.js'
 export const gatewayCommand: CommandModule = {
   command: 'gateway',
   describe: 'run a gateway: a Livepeer-compatible HTTP API that routes jobs to orchestrators on the mesh',
-  builder: (y) => y.options({ ...nodeFlags('gateway'), ...gatewayFlags() }),
+  builder: (y) => y.options({ ...nodeFlags('gateway'), ...gatewayFlags(), ...paymentFlags('gateway') }),
   handler: async (args) => {
     const node = parseNodeArgs('gateway', args)
     const options = parseGatewayArgs(args)
+    const payments = parsePaymentArgs(args)
     const logger = createLogger({ level: node.logLevel, bindings: { role: 'gateway' } })
     await runUntilSignal(logger, async (signal) => {
-      const role = await startGateway({ node, ...options }, logger, { send: aiSend(logger) }, signal)
-      printEvent('listening', { role: 'gateway', peerId: role.peerId, url: role.url, addresses: role.mesh.node.getMultiaddrs().map(a => a.toString()) })
+      const role = await startGateway({ node, ...options, payments }, logger, signal)
+      printEvent('listening', { role: 'gateway', peerId: role.peerId, ethAddress: role.ethAddress, url: role.url, payments: payments.enabled, addresses: role.mesh.node.getMultiaddrs().map(a => a.toString()) })
       logger.info({ peer: role.peerId, url: role.url }, 'gateway running')
       return role
     })

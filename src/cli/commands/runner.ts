@@ -66,24 +66,44 @@ export const runnerCommand: CommandModule = {
       throw err
     }
     const runner = server
-    if (args['exit-with-stdin'] === true) {
-      // the parent holds our stdin: when it goes away, so do we
-      process.stdin.on('end', () => { process.kill(process.pid, 'SIGTERM') })
-      process.stdin.on('error', () => { process.kill(process.pid, 'SIGTERM') })
+    const exitWithStdin = args['exit-with-stdin'] === true
+    if (exitWithStdin) {
+      // the parent holds our stdin: when it goes away (even killed), we stop too
+      let signalled = false
+      const parentGone = (): void => {
+        if (signalled) return
+        signalled = true
+        process.kill(process.pid, 'SIGTERM')
+      }
+      process.stdin.on('end', parentGone)
+      process.stdin.on('error', parentGone)
       process.stdin.resume()
     }
-    await runUntilSignal(logger, async (signal) => {
-      const url = await runner.listen({ signal })
-      printEvent('listening', { role: 'runner', url, pipeline: runner.pipeline, modelId: runner.modelId })
-      try {
-        await runner.ready({ signal })
-      } catch (err) {
-        await runner.stop()
-        if (err instanceof ModelFailureError) throw new CliError('CLI_ERROR_RUNTIME', err.message)
-        throw err
-      }
-      printEvent('ready', { role: 'runner', url, pipeline: runner.pipeline, modelId: runner.modelId })
-      return runner
-    })
+    try {
+      await runUntilSignal(logger, async (signal) => {
+        let url: string
+        try {
+          url = await runner.listen({ signal })
+        } catch (err) {
+          if (signal.aborted) return runner
+          throw err
+        }
+        printEvent('listening', { role: 'runner', url, pipeline: runner.pipeline, modelId: runner.modelId })
+        try {
+          await runner.ready({ signal })
+        } catch (err) {
+          // stopped while loading: runUntilSignal stops the runner, nothing failed
+          if (signal.aborted) return runner
+          await runner.stop()
+          if (err instanceof ModelFailureError) throw new CliError('CLI_ERROR_RUNTIME', err.message)
+          throw err
+        }
+        printEvent('ready', { role: 'runner', url, pipeline: runner.pipeline, modelId: runner.modelId })
+        return runner
+      })
+    } finally {
+      // a resumed stdin would keep the process alive after a graceful stop
+      if (exitWithStdin) process.stdin.destroy()
+    }
   }
 }

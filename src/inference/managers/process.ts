@@ -226,7 +226,7 @@ export function createProcessRunnerManager (options: ProcessRunnerManagerOptions
   async function terminate (child: ChildProcess): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
     const exited = once(child, 'exit').catch(() => {})
-    child.stdin?.end()
+    // SIGTERM alone: closing its stdin too would make it signal itself a second time (an abrupt exit)
     try { process.kill(child.pid, 'SIGTERM') } catch {}
     const timer = setTimeout(() => { try { if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL') } catch {} }, opts.stopTimeoutMs)
     await exited

@@ -279,7 +279,8 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
       logger.info({ pipeline, modelId: model.modelId, ms: Math.round(performance.now() - started) }, 'model loaded')
     } catch (err) {
       status = 'ERROR'
-      logger.error({ err, pipeline, modelId: model.modelId }, 'model failed to load')
+      if (stopController.signal.aborted || signal?.aborted === true) logger.info({ pipeline, modelId: model.modelId }, 'model load cancelled')
+      else logger.error({ err, pipeline, modelId: model.modelId }, 'model failed to load')
       throw err instanceof ModelFailureError ? err : new ModelFailureError(`model ${model.modelId} failed to load: ${(err as Error).message}`, { cause: err })
     }
   }
@@ -294,7 +295,10 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
     get status () { return status },
     listen: async ({ signal } = {}) => {
       if (url !== null) return url
+      signal?.throwIfAborted()
       await app.listen({ host: opts.host, port: opts.port, ...(signal === undefined ? {} : { signal }) })
+      // fastify resolves without listening when the signal aborted meanwhile
+      signal?.throwIfAborted()
       const address = app.server.address()
       if (address === null || typeof address === 'string') throw new Error('the runner has no TCP address')
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address

@@ -1,0 +1,143 @@
+import type { PeerId } from '@libp2p/interface'
+import { verifyEthBinding } from '../discovery/announcement.js'
+import { billableUnits, deliveredUnits, feeFor } from '../inference/billing.js'
+import type { InferenceJob, JsonValue } from '../inference/job.js'
+import type { Logger } from '../observability/logger.js'
+import { decodeJobPayment, encodeQuotePayment, type JobPayment } from '../payments/job-payment.js'
+import { PaymentError, PaymentWireError, TicketError, type PaymentRecipient } from '../payments/index.js'
+import type { AiExecuteContext, AiExecutionResult, AiExecutor, AiJobAdmission, AiJobCompletion, AiQuoteFn } from '../protocols/ai/index.js'
+import { OrchestratorJobError } from './errors.js'
+import type { OrchestratorMetrics, PaymentRefusal } from './metrics.js'
+import { priceKey, quotePrices, type WeiPrice } from './offers.js'
+
+export interface PaidExecutorComponents {
+  executor: AiExecutor
+  recipient: PaymentRecipient
+  prices: Map<string, WeiPrice>
+  logger: Logger
+  metrics: OrchestratorMetrics | null
+}
+
+/** The most LLM output kept to count delivered tokens. */
+const MAX_METERED_BYTES = 8 * 1024 * 1024
+
+export interface PaidExecutor extends AiExecutor {
+  /** the quote sent on every stream: prices, and ticket params for a gateway whose address is known */
+  quote: AiQuoteFn
+}
+
+/**
+ * Payments around the job executor, on the same stream as the job:
+ * - admit (before any input is uploaded): the job header must carry the gateway's
+ *   Ethereum address bound to its peer id; its tickets are validated and credited (and
+ *   winners stored durably) here; a gateway with no credit is refused;
+ * - execute: the balance must cover price x billable units of this job;
+ * - complete: the balance is debited price x units really delivered (an LLM's tokens
+ *   produced, not max_tokens); leftover credit stays for the next job. A failed job or a
+ *   runner error is not charged.
+ * Refusals answer PAYMENT_REQUIRED and are counted by reason.
+ */
+export function createPaidExecutor (components: PaidExecutorComponents): PaidExecutor {
+  const { executor, recipient, prices, logger, metrics } = components
+  /** peer id -> Ethereum address, once its binding signature has verified */
+  const bindings = new Map<string, string>()
+
+  function refuse (reason: PaymentRefusal, message: string): never {
+    metrics?.paymentRefusals.inc({ reason })
+    throw new OrchestratorJobError('PAYMENT_REQUIRED', message, { reason })
+  }
+
+  function paymentOf (peerId: PeerId, value: JsonValue | null): JobPayment {
+    let payment: JobPayment | null
+    try {
+      payment = decodeJobPayment(value)
+    } catch (err) {
+      if (err instanceof PaymentWireError) refuse('malformed', `malformed payment: ${err.message}`)
+      throw err
+    }
+    if (payment === null) refuse('no_payment', 'this orchestrator is paid with tickets: the job carries no payment')
+    const peer = peerId.toString()
+    if (bindings.get(peer) !== payment.sender) {
+      if (!verifyEthBinding(peer, payment.sender, payment.binding)) refuse('bad_binding', `the payment address ${payment.sender} is not bound to peer ${peer}`)
+      bindings.set(peer, payment.sender)
+      if (bindings.size > 100_000) bindings.delete(bindings.keys().next().value as string)
+    }
+    return payment
+  }
+
+  function priceOf (job: { pipeline: string, modelId: string }): WeiPrice {
+    const price = prices.get(priceKey(job.pipeline, job.modelId))
+    if (price === undefined) throw new OrchestratorJobError('UNSUPPORTED', `${job.pipeline} ${job.modelId} has no price here`)
+    return price
+  }
+
+  return {
+    async quote (peerId, { signal }) {
+      const quoted = quotePrices(prices)
+      const sender = bindings.get(peerId.toString())
+      if (sender === undefined) return { prices: quoted, payment: encodeQuotePayment(null) }
+      try {
+        return { prices: quoted, payment: encodeQuotePayment(await recipient.ticketParams(sender, { signal })) }
+      } catch (err) {
+        metrics?.paymentRefusals.inc({ reason: 'params_unavailable' })
+        logger.info({ peer: peerId.toString(), sender, err: (err as Error).message }, 'no ticket params for this gateway')
+        return { prices: quoted, payment: encodeQuotePayment(null) }
+      }
+    },
+
+    async admit (header: AiJobAdmission, options) {
+      await executor.admit?.(header, options)
+      priceOf(header)
+      const payment = paymentOf(options.peerId, header.payment)
+      if (payment.tickets !== null) {
+        try {
+          const received = await recipient.receive(payment.tickets, { signal: options.signal })
+          logger.debug({ peer: options.peerId.toString(), job: header.requestId, ...received, credited: received.credited.toString(), balance: received.balance.toString() }, 'tickets received')
+        } catch (err) {
+          if (err instanceof TicketError || err instanceof PaymentError) refuse('ticket_refused', `${err.code}: ${err.message}`)
+          throw err
+        }
+      }
+      if (recipient.balance(payment.sender) <= 0n) refuse('insufficient_balance', `no credit for ${payment.sender}: send tickets with the job`)
+    },
+
+    async execute (job: InferenceJob, context: AiExecuteContext): Promise<AiExecutionResult> {
+      const payment = paymentOf(context.peerId, context.payment)
+      const price = priceOf(job)
+      const units = billableUnits(job)
+      const fee = feeFor(units, price)
+      try {
+        recipient.requireBalance(payment.sender, fee)
+      } catch (err) {
+        if (err instanceof PaymentError) refuse('insufficient_balance', `balance ${recipient.balance(payment.sender).toString()} wei does not cover ${fee.toString()} wei (${units.toString()} units)`)
+        throw err
+      }
+      const result = await executor.execute(job, context)
+      const metered: Uint8Array[] = []
+      let meteredBytes = 0
+      const meter = job.pipeline === 'llm'
+      async function * tee (): AsyncGenerator<Uint8Array> {
+        for await (const chunk of result.body) {
+          if (meter && meteredBytes + chunk.byteLength <= MAX_METERED_BYTES) { metered.push(chunk); meteredBytes += chunk.byteLength }
+          yield chunk
+        }
+      }
+      return {
+        ...result,
+        body: meter ? tee() : result.body,
+        complete: async (): Promise<AiJobCompletion> => {
+          const inner = await result.complete?.()
+          if (result.status < 200 || result.status >= 300) {
+            return { ...inner, receipt: { charged: '0', balance: recipient.balance(payment.sender).toString() } }
+          }
+          const delivered = meter ? deliveredUnits(job, result.contentType, Buffer.concat(metered)) : undefined
+          const actual = delivered ?? units
+          const charged = feeFor(actual, price)
+          const balance = recipient.debit(payment.sender, charged)
+          metrics?.jobsCharged.inc()
+          return { units: Number(actual), receipt: { charged: charged.toString(), balance: balance.toString(), units: actual.toString() } }
+        }
+      }
+    }
+  }
+}

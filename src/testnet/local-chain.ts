@@ -1,0 +1,52 @@
+import { Wallet, parseEther, type JsonRpcProvider } from 'ethers'
+import { createChainOperations, createProvider, deployTicketBroker, startAnvil, type LocalChain } from '../payments/chain/index.js'
+
+export interface TestnetChain {
+  rpcUrl: string
+  brokerAddress: string
+  chain: LocalChain
+  provider: JsonRpcProvider
+  /** sends ether for gas from anvil's first account */
+  sendEth: (to: string, wei: bigint) => Promise<void>
+  /** gives a gateway's account ether and funds its deposit and reserve on the TicketBroker */
+  fundSender: (privateKey: string, depositWei: bigint, reserveWei: bigint, maxRecipients: number) => Promise<void>
+  stop: () => Promise<void>
+}
+
+/**
+ * A local chain for a testnet: anvil (from npm) mining a block every `blockTimeSec` so
+ * ticket params expire and winners get redeemed, with Shoal's TicketBroker deployed.
+ */
+export async function startTestnetChain (options: { blockTimeSec?: number, signal?: AbortSignal } = {}): Promise<TestnetChain> {
+  const chain = await startAnvil({ blockTimeSec: options.blockTimeSec ?? 1, signal: options.signal })
+  try {
+    const provider = await createProvider(chain.rpcUrl, { chainId: chain.chainId, signal: options.signal })
+    const deployment = await deployTicketBroker({ provider, privateKey: chain.accounts[0], signal: options.signal })
+    const funder = new Wallet(chain.accounts[0], provider)
+    // one transaction at a time from the funder: anvil's nonces are strict
+    let queue: Promise<unknown> = Promise.resolve()
+    const sendEth = async (to: string, wei: bigint): Promise<void> => {
+      const next = queue.then(async () => { await (await funder.sendTransaction({ to, value: wei })).wait() })
+      queue = next.catch(() => {})
+      await next
+    }
+    return {
+      rpcUrl: chain.rpcUrl,
+      brokerAddress: deployment.address,
+      chain,
+      provider,
+      sendEth,
+      async fundSender (privateKey, depositWei, reserveWei, maxRecipients) {
+        await sendEth(new Wallet(privateKey).address, depositWei + reserveWei + parseEther('10'))
+        await createChainOperations({ provider, broker: deployment.address, privateKey }).fund(depositWei, reserveWei, maxRecipients)
+      },
+      async stop () {
+        provider.destroy()
+        await chain.stop()
+      }
+    }
+  } catch (err) {
+    await chain.stop()
+    throw err
+  }
+}

@@ -1,0 +1,40 @@
+import { expect } from 'chai'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { defaultRunnerCommand } from '../../../src/inference/managers/index.js'
+
+function startRunner (env: Record<string, string>, extra: string[] = []): { child: ChildProcess, events: AsyncIterator<string>, exit: Promise<[number | null, string | null]>, stderr: () => string } {
+  const command = defaultRunnerCommand()
+  const child = spawn(command.execPath, [...command.args, ...extra], { env: { ...process.env, SHOAL_LOG_LEVEL: 'warn', ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  const exit = once(child, 'exit') as Promise<[number | null, string | null]>
+  return { child, events: createInterface({ input: child.stdout! })[Symbol.asyncIterator](), exit, stderr: () => stderr }
+}
+
+describe('inference/runner: the `shoal runner` command', function () {
+  this.timeout(30_000)
+
+  it('refuses a model it cannot run: exit code 1 and a one-line reason', async () => {
+    const { exit, stderr } = startRunner({ PIPELINE: 'text-to-image', MODEL_ID: 'stabilityai/sd-turbo', PORT: '0' })
+    const [code] = await exit
+    expect(code).to.equal(1)
+    expect(stderr()).to.match(/^shoal: the CPU runner cannot run model "stabilityai\/sd-turbo"/m)
+  })
+
+  it('reports listening then ready, serves, and exits 0 on SIGTERM even with its stdin held open', async () => {
+    const { child, events, exit } = startRunner({ PIPELINE: 'upscale', MODEL_ID: 'shoal/noop', PORT: '0', HOST: '127.0.0.1' }, ['--exit-with-stdin'])
+    try {
+      const listening = JSON.parse((await events.next()).value as string)
+      expect(listening).to.include({ event: 'listening', pipeline: 'upscale', modelId: 'shoal/noop' })
+      expect(JSON.parse((await events.next()).value as string)).to.include({ event: 'ready' })
+      expect(await (await fetch(`${listening.url as string}/health`)).json()).to.deep.equal({ status: 'OK' })
+      child.kill('SIGTERM')
+      const [code] = await Promise.race([exit, new Promise<never>((_resolve, reject) => setTimeout(() => { reject(new Error('the runner did not exit after SIGTERM')) }, 5000))])
+      expect(code).to.equal(0)
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+})
