@@ -29,7 +29,7 @@ function isPaymentRequired (err: unknown): boolean {
 export function createJobPayer (components: JobPayerComponents) {
   const { client, sender, identity, logger } = components
 
-  async function attempt (peerId: PeerId, job: InferenceJob, options: { signal: AbortSignal, requestId: string, deadlineMs?: number }): Promise<{ result: AiJobResult, payment: Payment | undefined }> {
+  async function attempt (peerId: PeerId, job: InferenceJob, options: { signal: AbortSignal, requestId: string, deadlineMs?: number, quoteMaxAgeMs?: number }): Promise<{ result: AiJobResult, payment: Payment | undefined }> {
     let payment: Payment | undefined
     const build = async (quote: AiQuote): Promise<JsonValue> => {
       let params
@@ -84,9 +84,8 @@ export function createJobPayer (components: JobPayerComponents) {
         return result
       } catch (err) {
         if (!isPaymentRequired(err) || (err as JobError).details?.paymentCode !== undefined) throw err
-        logger.debug({ peer: peerId.toString(), job: options.requestId, reason: (err as Error).message }, 'payment required: refreshing ticket params')
-        await client.getQuote(peerId, { signal: options.signal, maxAgeMs: 0 })
-        const { result, payment } = await attempt(peerId, job, options)
+        logger.debug({ peer: peerId.toString(), job: options.requestId, reason: (err as Error).message }, 'payment required: retrying with fresh ticket params')
+        const { result, payment } = await attempt(peerId, job, { ...options, quoteMaxAgeMs: 0 })
         settle(result, payment)
         return result
       }

@@ -44,6 +44,7 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
 
   function refuse (reason: PaymentRefusal, message: string): never {
     metrics?.paymentRefusals.inc({ reason })
+    logger.info({ reason, detail: message }, 'job refused: payment')
     throw new OrchestratorJobError('PAYMENT_REQUIRED', message, { reason })
   }
 

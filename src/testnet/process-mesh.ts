@@ -43,14 +43,22 @@ export interface ProcessMeshOptions {
   onProgress?: (message: string) => void
 }
 
+export interface OrchestratorInfo {
+  peerId: string
+  dataDir: string
+  ethAddress: string
+  /** its Prometheus endpoint, when started with --metrics-port */
+  metricsUrl: string | undefined
+}
+
 export interface ProcessMesh {
   bootstrap: ShoalChild & { peerId: string, address: string }
-  orchestrators: Array<ShoalChild & { peerId: string, dataDir: string }>
-  gateway: ShoalChild & { peerId: string, url: string }
+  orchestrators: Array<ShoalChild & OrchestratorInfo>
+  gateway: ShoalChild & { peerId: string, url: string, ethAddress: string }
   /** every child still running, for stopping */
   children: () => ShoalChild[]
   /** starts one more orchestrator (index continues the numbering) */
-  addOrchestrator: (index: number) => Promise<ShoalChild & { peerId: string, dataDir: string }>
+  addOrchestrator: (index: number) => Promise<ShoalChild & OrchestratorInfo>
   /** resolves when the gateway lists exactly these orchestrator peer ids (or at least, with `atLeast`) */
   waitForDirectory: (peerIds: string[], options?: { timeoutMs?: number }) => Promise<void>
   stop: () => Promise<void>
@@ -92,7 +100,7 @@ export async function startProcessMesh (options: ProcessMeshOptions): Promise<Pr
     if (bootstrapAddress === undefined) throw new Error('bootstrap has no loopback address')
     progress(`bootstrap ${String(bootstrapEvent.peerId)} at ${bootstrapAddress}`)
 
-    const startOrchestrator = async (index: number): Promise<ShoalChild & { peerId: string, dataDir: string }> => {
+    const startOrchestrator = async (index: number): Promise<ShoalChild & OrchestratorInfo> => {
       const dir = join(options.dataDir, `orchestrator-${index}`)
       await mkdir(dir, { recursive: true })
       if (chain !== undefined) {
@@ -109,7 +117,7 @@ export async function startProcessMesh (options: ProcessMeshOptions): Promise<Pr
       started.push(child)
       const event = await child.waitForEvent('listening', { signal: options.signal, timeoutMs: 120_000 })
       progress(`orchestrator-${index} ${String(event.peerId)} serving ${(options.models(index)).map(m => `${m.pipeline}/${m.model_id}`).join(', ')}`)
-      return Object.assign(child, { peerId: String(event.peerId), dataDir: dir })
+      return Object.assign(child, { peerId: String(event.peerId), dataDir: dir, ethAddress: String(event.ethAddress), metricsUrl: typeof event.metrics === 'string' ? event.metrics : undefined })
     }
     const orchestrators = await Promise.all(Array.from({ length: options.orchestrators }, async (_, i) => await startOrchestrator(i)))
 
@@ -143,7 +151,7 @@ export async function startProcessMesh (options: ProcessMeshOptions): Promise<Pr
     return {
       bootstrap: Object.assign(bootstrapChild, { peerId: String(bootstrapEvent.peerId), address: bootstrapAddress }),
       orchestrators,
-      gateway: Object.assign(gatewayChild, { peerId: String(gatewayEvent.peerId), url }),
+      gateway: Object.assign(gatewayChild, { peerId: String(gatewayEvent.peerId), url, ethAddress: String(gatewayEvent.ethAddress) }),
       children: () => [...started],
       addOrchestrator: async (index) => {
         const o = await startOrchestrator(index)

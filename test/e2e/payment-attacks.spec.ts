@@ -22,6 +22,10 @@ import { pngOf } from './helpers.js'
 const MODEL = 'upscalerjs/esrgan-slim-x2'
 const PRICE_WEI_PER_PIXEL = 1_000_000_000n
 
+function randomWallet (): Wallet {
+  return new Wallet(Wallet.createRandom().privateKey)
+}
+
 async function metricValue (register: Registry, name: string, labels: Record<string, string>): Promise<number> {
   const metric = await register.getSingleMetric(name)?.get()
   return metric?.values.find(v => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0
@@ -57,7 +61,7 @@ describe('e2e: payment attacks are refused by the orchestrator', function () {
   }
 
   async function fundedWallet (deposit = parseEther('1'), reserve = parseEther('1')): Promise<Wallet> {
-    const wallet = Wallet.createRandom()
+    const wallet = randomWallet()
     await chain.fundSender(wallet.privateKey, deposit, reserve, 8)
     return wallet
   }
@@ -135,7 +139,7 @@ describe('e2e: payment attacks are refused by the orchestrator', function () {
   })
 
   it('refuses a job with no payment at all', async () => {
-    const a = await attacker(Wallet.createRandom())
+    const a = await attacker(randomWallet())
     try {
       const before = await metricValue(orchestrator.register, 'shoal_orchestrator_payment_refusals_total', { reason: 'no_payment' })
       expect(await send(a, null)).to.equal('PAYMENT_REQUIRED')
@@ -155,7 +159,7 @@ describe('e2e: payment attacks are refused by the orchestrator', function () {
 
   it('refuses an address bound to another peer (someone else\'s credit)', async () => {
     const victim = await fundedWallet()
-    const a = await attacker(Wallet.createRandom())
+    const a = await attacker(randomWallet())
     try {
       const other = await createEthBinding((await generateKeyPair('Ed25519')).publicKey.toString(), victim.privateKey)
       const before = await metricValue(orchestrator.register, 'shoal_orchestrator_payment_refusals_total', { reason: 'bad_binding' })
@@ -186,7 +190,7 @@ describe('e2e: payment attacks are refused by the orchestrator', function () {
     const a = await attacker(await fundedWallet())
     try {
       const batch = await validBatch(a, senderFor(a.wallet))
-      const other = { ...batch, params: { ...batch.params, recipient: Wallet.createRandom().address.toLowerCase() } }
+      const other = { ...batch, params: { ...batch.params, recipient: randomWallet().address.toLowerCase() } }
       await expectTicketRefusal('TICKET_ERROR_WRONG_RECIPIENT', async () => await send(a, paid(a, other)))
     } finally { await a.stop() }
   })
@@ -212,7 +216,7 @@ describe('e2e: payment attacks are refused by the orchestrator', function () {
 
   it('refuses an unfunded sender', async () => {
     const funded = await attacker(await fundedWallet())
-    const broke = Wallet.createRandom()
+    const broke = randomWallet()
     const a = await attacker(broke)
     try {
       const template = await validBatch(funded, senderFor(funded.wallet))
@@ -242,7 +246,7 @@ describe('e2e: payment attacks are refused by the orchestrator', function () {
     try {
       const params = await paramsFor(rich)
       const sender = senderFor(poor)
-      expect(await sender.maxFloat(params!.recipient)).to.be.lessThan(params!.faceValue)
+      expect(await sender.maxFloat(params!.recipient) < params!.faceValue, 'max float below the face value').to.equal(true)
       const err = await sender.paymentFor({ recipient: params!.recipient, params: params!, feeWei: 10n ** 13n }).catch(e => e)
       expect(err).to.have.property('code', 'PAYMENT_ERROR_FACE_VALUE_OVER_MAX_FLOAT')
     } finally { await rich.stop() }

@@ -217,7 +217,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
               strategy.record(peerId, candidate.modelId, { kind: 'failure' }, now())
               lastErrorCode = errorCode
               failed.add(peerId)
-              log.info({ peerId, errorCode, ms }, 'orchestrator failed the job; trying another')
+              log.info({ peerId, errorCode, ms, reason: error instanceof Error ? error.message : undefined }, 'orchestrator failed the job; trying another')
               break
           }
         }

@@ -313,7 +313,7 @@ class ClientJob {
       let quote: AiQuote
       this.reading = true
       try {
-        quote = await this.client.quoteOf(pooled, this.client.quoteMaxAgeMs, this.signal)
+        quote = await this.client.quoteOf(pooled, this.options.quoteMaxAgeMs ?? this.client.quoteMaxAgeMs, this.signal)
       } catch (err) {
         throw this.fail(err)
       } finally {

@@ -179,6 +179,8 @@ export interface AiRunJobOptions extends AbortOptions {
   requestId?: string
   /** the job's budget in ms, enforced by both sides @default AiClientInit.defaultDeadlineMs */
   deadlineMs?: number
+  /** use the stream's quote only if younger than this (0: always ask for a fresh one) @default AiClientInit.quoteMaxAgeMs */
+  quoteMaxAgeMs?: number
   /** builds the job's payment from the orchestrator's current quote; omitted: no payment, no quote wait */
   payment?: (quote: AiQuote) => JsonValue | null | Promise<JsonValue | null>
   onProgress?: (progress: ProgressMessage) => void
