@@ -6,6 +6,7 @@ import { keysCommand } from './keys.js'
 import { orchestratorCommand } from './orchestrator.js'
 import { runnerCommand } from './runner.js'
 import { testnetCommand } from './testnet.js'
+import { workerCommand } from './worker.js'
 
 // Each command lives in its own file; register it here (one line each).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -16,5 +17,6 @@ export const COMMANDS: Array<CommandModule<any, any>> = [
   gatewayCommand,
   testnetCommand,
   runnerCommand,
-  chainCommand
+  chainCommand,
+  workerCommand
 ]

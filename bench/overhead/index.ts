@@ -1,0 +1,110 @@
+/**
+ * bench/overhead: what the mesh adds to a job. The same `shoal/noop` request (the CPU
+ * runner's benchmark-only model, which runs nothing) is sent in one run:
+ *   1. straight to the runner's HTTP API (the baseline);
+ *   2. through a gateway and an orchestrator (HTTP -> /shoal/ai over libp2p -> runner HTTP),
+ *      payments off;
+ *   3. the same with payments on (tickets on the stream, a local chain).
+ * Every node is its own process on loopback. Prints latency p50/p99 per path, the
+ * added latency, jobs/s through one gateway, and the ratios.
+ *
+ *   npm run bench:overhead [-- requests concurrency]
+ */
+import '../../src/p2p/polyfill.js'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Agent, request } from 'undici'
+import { spawnShoal } from '../../src/testnet/child.js'
+import { startTestnetChain, type TestnetChain } from '../../src/testnet/local-chain.js'
+import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
+
+const REQUESTS = Number(process.argv[2] ?? 2000)
+const CONCURRENCY = Number(process.argv[3] ?? 32)
+const PIPELINE = 'text-to-image'
+const MODEL = 'shoal/noop'
+const BODY = JSON.stringify({ prompt: 'a benchmark', model_id: MODEL, width: 64, height: 64 })
+const agent = new Agent({ connections: CONCURRENCY * 2, pipelining: 1 })
+
+function percentile (sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+async function once (url: string, headers: Record<string, string>): Promise<number> {
+  const started = performance.now()
+  const res = await request(`${url}/${PIPELINE}`, { method: 'POST', body: BODY, headers: { 'content-type': 'application/json', ...headers }, dispatcher: agent })
+  await res.body.arrayBuffer()
+  if (res.statusCode !== 200) throw new Error(`${url} answered ${res.statusCode}`)
+  return performance.now() - started
+}
+
+async function latency (url: string, headers: Record<string, string> = {}): Promise<{ p50: number, p99: number }> {
+  for (let i = 0; i < 200; i++) await once(url, headers) // warm up: connections, streams, JIT
+  const samples: number[] = []
+  for (let i = 0; i < REQUESTS; i++) samples.push(await once(url, headers))
+  samples.sort((a, b) => a - b)
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) }
+}
+
+async function throughput (url: string, headers: Record<string, string> = {}): Promise<number> {
+  let next = 0
+  const started = performance.now()
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < REQUESTS) { next++; await once(url, headers) }
+  }))
+  return REQUESTS / ((performance.now() - started) / 1000)
+}
+
+async function meshWith (runnerUrl: string, token: string, chain: TestnetChain | undefined): Promise<ProcessMesh> {
+  return await startProcessMesh({
+    dataDir: await mkdtemp(join(tmpdir(), 'shoal-bench-overhead-')),
+    orchestrators: 1,
+    models: () => [{ pipeline: PIPELINE, model_id: MODEL, warm: true, capacity: 1000, price_per_unit: '1', pixels_per_unit: '1', url: runnerUrl, token }],
+    gatewayPort: 0,
+    logLevel: 'warn',
+    ...(chain === undefined ? {} : { payments: { chain, depositWei: 10n ** 21n, reserveWei: 10n ** 21n } }),
+    extraArgs: { orchestrator: () => chain === undefined ? [] : ['--gas-price', '1000000000'] }
+  })
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'shoal-bench-runner-'))
+const token = 'bench-token'
+const runner = spawnShoal('runner', ['runner', '--pipeline', PIPELINE, '--model-id', MODEL, '--host', '127.0.0.1', '--port', '0', '--max-queue', '100000', '--log-level', 'warn'], { logFile: join(dir, 'runner.log'), env: { AUTH_TOKEN: token } })
+const listening = await runner.waitForEvent('ready').then(async () => await runner.waitForEvent('listening'))
+const runnerUrl = String(listening.url)
+const auth = { authorization: `Bearer ${token}` }
+let chain: TestnetChain | undefined
+const meshes: ProcessMesh[] = []
+try {
+  const direct = await latency(runnerUrl, auth)
+  const directRate = await throughput(runnerUrl, auth)
+  const free = await meshWith(runnerUrl, token, undefined)
+  meshes.push(free)
+  const viaMesh = await latency(free.gateway.url)
+  const meshRate = await throughput(free.gateway.url)
+  await free.stop()
+  chain = await startTestnetChain({ blockTimeSec: 1 })
+  const paidMesh = await meshWith(runnerUrl, token, chain)
+  meshes.push(paidMesh)
+  const viaPaid = await latency(paidMesh.gateway.url)
+  const paidRate = await throughput(paidMesh.gateway.url)
+
+  const added = { p50: viaMesh.p50 - direct.p50, p99: viaMesh.p99 - direct.p99 }
+  const addedPaid = { p50: viaPaid.p50 - direct.p50, p99: viaPaid.p99 - direct.p99 }
+  const rows = {
+    'runner direct (baseline)': { 'p50 ms': +direct.p50.toFixed(3), 'p99 ms': +direct.p99.toFixed(3), 'jobs/s': Math.round(directRate) },
+    'gateway + orchestrator': { 'p50 ms': +viaMesh.p50.toFixed(3), 'p99 ms': +viaMesh.p99.toFixed(3), 'jobs/s': Math.round(meshRate) },
+    'gateway + orchestrator, payments on': { 'p50 ms': +viaPaid.p50.toFixed(3), 'p99 ms': +viaPaid.p99.toFixed(3), 'jobs/s': Math.round(paidRate) }
+  }
+  console.table(rows)
+  console.log(JSON.stringify({ requests: REQUESTS, concurrency: CONCURRENCY, added, addedPaid, meshRate, paidRate }))
+  console.log(`added latency through the mesh: p50 ${added.p50.toFixed(3)} ms (goal < 1), p99 ${added.p99.toFixed(3)} ms (goal < 5)`)
+  console.log(`throughput through one gateway: ${Math.round(meshRate)} jobs/s (goal >= 1000), ${(meshRate / directRate).toFixed(2)}x the runner alone`)
+  console.log(`payments on: added p50 ${addedPaid.p50.toFixed(3)} ms, ${(addedPaid.p50 / added.p50).toFixed(2)}x the unpaid overhead; throughput ${(paidRate / meshRate).toFixed(2)}x unpaid (goal: payments add at most 10%)`)
+} finally {
+  for (const m of meshes) await m.stop()
+  await chain?.stop()
+  await runner.stop()
+  await agent.close()
+}
+process.exit(0)

@@ -1,0 +1,607 @@
+/**
+ * Runner containers managed through the Docker Engine API, the way go-livepeer manages
+ * `livepeer/ai-runner`: one container per `aiModels.json` entry (without `url`), each
+ * in one of `gpus.length x containersPerGpu` slots (or `containersPerGpu` slots on CPU).
+ *
+ * - Containers are named `<prefix>-<pipeline>_<model>_<hostPort>` and labelled
+ *   `shoal.managed=<owner>`; `start()` first removes every container with that label
+ *   (the leftovers of an orchestrator that died), `stop()` removes every one it made.
+ * - Port 8000 is published on 127.0.0.1 only, the model directory is bind-mounted at
+ *   `/models`, a slot's GPU is passed as a device request, and each container gets
+ *   `PIPELINE`, `MODEL_ID`, a fresh random `AUTH_TOKEN` (which only this manager's
+ *   client sends) and the entry's optimization flags as environment; `Init: true`.
+ * - Warm entries start with the manager. Cold ones start on their first `acquire`, in a
+ *   free slot or else in the slot of the least recently used idle cold container, which
+ *   is removed; with neither, `InsufficientCapacityError`.
+ * - A start waits for `/health` OK (and `/version` naming the model) up to
+ *   `startupTimeoutMs`. Afterwards `/health` is polled every `healthIntervalMs`: ERROR,
+ *   `failuresBeforeRestart` failures in a row, or the container dying (Docker `die`
+ *   event) remove the container; warm entries are then recreated with backoff. LOADING
+ *   takes the runner out of rotation until it answers OK again.
+ * - `capabilities()` is what can take a job now: running runners (warm), and cold
+ *   entries only while a slot is free or can be freed; 'change' is emitted whenever it
+ *   changes, and only then.
+ */
+import { randomBytes } from 'node:crypto'
+import { EventEmitter, once } from 'node:events'
+import { mkdir } from 'node:fs/promises'
+import { isAbsolute } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import Dockerode from 'dockerode'
+import { silentLogger, type Logger } from '../../observability/logger.js'
+import type { ModelEntry } from '../models-config.js'
+import type { PipelineName } from '../pipelines.js'
+import { createRunnerClient, type RunnerClient, type RunnerClientOptions } from '../runner-client/index.js'
+import {
+  containerLogTail, engineStatus, freePort, imagePresent, isPortConflict, listOwnedContainers,
+  pullImage, removeContainer, stopAndRemoveContainer
+} from './docker-engine.js'
+import {
+  CONTAINER_NAME_PREFIX, DEFAULT_RUNNER_IMAGE, LABEL_MANAGED, RUNNER_CONTAINER_PORT,
+  containerName, containerSpec, runnerImage
+} from './docker-spec.js'
+import { InsufficientCapacityError, RunnerStartError, RunnerUnavailableError, UnsupportedModelError } from './errors.js'
+import { checkRunner } from './external.js'
+import { capabilitiesOf, type RunnerSlots } from './slots.js'
+import type { ModelCapability, RunnerLease, RunnerManager, RunnerManagerEvents } from './types.js'
+
+export interface DockerRunnerManagerOptions {
+  /** entries without `url`; one container each */
+  entries: readonly ModelEntry[]
+  /**
+   * Who owns the containers, e.g. the orchestrator's peer id: the value of the
+   * `shoal.managed` label. Containers with this label are removed at `start()`.
+   */
+  owner: string
+  /** the Engine client. @default new Dockerode() (honours DOCKER_HOST, DOCKER_CERT_PATH, DOCKER_TLS_VERIFY) */
+  docker?: Dockerode
+  /** image per pipeline, over the defaults (`livepeer/ai-runner:<pipeline>` for some, else `defaultImage`) */
+  images?: Partial<Record<PipelineName, string>>
+  /** @default 'livepeer/ai-runner:latest' */
+  defaultImage?: string
+  /** GPU device ids (`nvidia-smi` indexes or UUIDs), one device request per container; [] runs on CPU. @default [] */
+  gpus?: readonly string[]
+  /** containers per GPU, or in all when `gpus` is empty. @default 1 */
+  containersPerGpu?: number
+  /** host directory (on the Docker host) bind-mounted at /models; created if missing. @default none */
+  modelsDir?: string
+  /** container name prefix. @default 'shoal' */
+  namePrefix?: string
+  /** host address the runner port is published on and reached at. @default '127.0.0.1' */
+  hostIp?: string
+  /**
+   * Attach containers to this Docker network and reach them at `http://<name>:8000`
+   * instead of publishing a host port: for an orchestrator that itself runs in a
+   * container on that network (docker/compose.yaml). @default none
+   */
+  network?: string
+  /** pull images missing on the engine at start. @default true */
+  pull?: boolean
+  /** extra environment for every container (e.g. HUGGINGFACE_TOKEN); entry flags and runner variables win */
+  env?: Record<string, string>
+  /** longest wait for /health OK after a container starts. @default 180000 (go-livepeer's 3 min) */
+  startupTimeoutMs?: number
+  /** /health polling while a container starts. @default 500 */
+  startupPollMs?: number
+  /** /health polling of running containers. @default 5000 */
+  healthIntervalMs?: number
+  /** @default 2000 */
+  healthTimeoutMs?: number
+  /** failed checks in a row before a container is removed (and recreated if warm). @default 2 */
+  failuresBeforeRestart?: number
+  /** `docker stop` grace period at `stop()`, before SIGKILL. @default 10000 */
+  stopTimeoutMs?: number
+  /** first delay before recreating a lost warm container; doubles up to 30 s. @default 1000 */
+  restartDelayMs?: number
+  logger?: Logger
+  /** passed to each runner's client */
+  client?: Omit<RunnerClientOptions, 'url' | 'token'>
+}
+
+export const defaultDockerRunnerManagerOptions = {
+  defaultImage: DEFAULT_RUNNER_IMAGE,
+  gpus: [] as readonly string[],
+  containersPerGpu: 1,
+  namePrefix: 'shoal',
+  hostIp: '127.0.0.1',
+  pull: true,
+  startupTimeoutMs: 180_000,
+  startupPollMs: 500,
+  healthIntervalMs: 5_000,
+  healthTimeoutMs: 2_000,
+  failuresBeforeRestart: 2,
+  stopTimeoutMs: 10_000,
+  restartDelayMs: 1_000
+}
+
+const MAX_RESTART_DELAY_MS = 30_000
+const PORT_TRIES = 3
+const EVENTS_RETRY_MS = 1_000
+const PING_TIMEOUT_MS = 10_000
+
+/** idle: no container; starting: created, not yet healthy; ready: in rotation; loading: up but reports LOADING */
+type RunnerState = 'idle' | 'starting' | 'ready' | 'loading'
+
+interface Slot {
+  readonly index: number
+  readonly gpu: string | null
+  holder: DockerRunner | null
+  /** the removal of the previous holder's container: a new one waits for it (GPU memory) */
+  freed: Promise<void>
+}
+
+interface Container {
+  readonly id: string
+  readonly name: string
+  readonly url: string
+  readonly client: RunnerClient
+  failures: number
+}
+
+interface DockerRunner {
+  readonly entry: ModelEntry
+  readonly image: string
+  state: RunnerState
+  slot: Slot | null
+  container: Container | null
+  starting: Promise<RunnerClient> | null
+  inUse: number
+  version: string | null
+  lastUsed: number
+  imageMissing: boolean
+  restartTimer: NodeJS.Timeout | null
+  restartDelay: number
+}
+
+export function createDockerRunnerManager (options: DockerRunnerManagerOptions): RunnerManager {
+  const opts = { ...defaultDockerRunnerManagerOptions, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof defaultDockerRunnerManagerOptions & DockerRunnerManagerOptions
+  if (typeof opts.owner !== 'string' || opts.owner === '') throw new TypeError('owner must be a non-empty string (e.g. the orchestrator peer id)')
+  if (!CONTAINER_NAME_PREFIX.test(opts.namePrefix)) throw new TypeError(`namePrefix "${opts.namePrefix}" must match ${String(CONTAINER_NAME_PREFIX)}`)
+  if (!Number.isInteger(opts.containersPerGpu) || opts.containersPerGpu < 1) throw new TypeError('containersPerGpu must be a positive integer')
+  if (opts.modelsDir !== undefined && !isAbsolute(opts.modelsDir)) throw new TypeError(`modelsDir must be an absolute path (got "${opts.modelsDir}")`)
+  const logger = opts.logger ?? silentLogger()
+  const docker = opts.docker ?? new Dockerode()
+  const images = opts.images ?? {}
+  const network = opts.network ?? null
+  const modelsDir = opts.modelsDir ?? null
+
+  const slots: Slot[] = opts.gpus.length === 0
+    ? Array.from({ length: opts.containersPerGpu }, (_, index) => ({ index, gpu: null, holder: null, freed: Promise.resolve() }))
+    : opts.gpus.flatMap((gpu, g) => Array.from({ length: opts.containersPerGpu }, (_, k) => ({ index: g * opts.containersPerGpu + k, gpu, holder: null, freed: Promise.resolve() })))
+  const runners: DockerRunner[] = opts.entries.map((entry, index) => {
+    if (entry.url !== undefined) throw new TypeError(`entry ${index} (${entry.pipeline} ${entry.modelId}) has a url; it is an external runner`)
+    return {
+      entry,
+      image: runnerImage(entry.pipeline, images, opts.defaultImage),
+      state: 'idle',
+      slot: null,
+      container: null,
+      starting: null,
+      inUse: 0,
+      version: null,
+      lastUsed: 0,
+      imageMissing: false,
+      restartTimer: null,
+      restartDelay: opts.restartDelayMs
+    }
+  })
+  const warmCount = runners.filter((r) => r.entry.warm).length
+  if (warmCount > slots.length) {
+    throw new TypeError(`${warmCount} warm entries but only ${slots.length} container slots (${opts.gpus.length === 0 ? 'CPU' : `${opts.gpus.length} GPUs`} x ${opts.containersPerGpu})`)
+  }
+
+  const emitter = new EventEmitter<RunnerManagerEvents>()
+  const lifetime = new AbortController()
+  let started = false
+  let stopping: Promise<void> | null = null
+  let healthTimer: NodeJS.Timeout | null = null
+  let events: NodeJS.ReadableStream | null = null
+  let eventsTimer: NodeJS.Timeout | null = null
+  let nameSeq = 0
+  /** ids of containers created and not yet known removed */
+  const created = new Set<string>()
+  const removals = new Set<Promise<void>>()
+  let lastSnapshot = JSON.stringify([])
+
+  const describe = (r: DockerRunner): Record<string, unknown> => ({
+    pipeline: r.entry.pipeline, modelId: r.entry.modelId, container: r.container?.name ?? null, slot: r.slot?.index ?? null, gpu: r.slot?.gpu ?? null
+  })
+
+  /** Emits 'change' when what `capabilities()` returns differs from the last emission. */
+  function emitChange (): void {
+    const snapshot = JSON.stringify(capabilities())
+    if (snapshot === lastSnapshot) return
+    lastSnapshot = snapshot
+    emitter.emit('change')
+  }
+
+  function evictable (r: DockerRunner): boolean {
+    return r.state === 'ready' && r.inUse === 0 && !r.entry.warm && r.starting === null
+  }
+
+  /** A slot for `r` could be had now: a free one, or one an idle cold container holds. */
+  function slotObtainable (r: DockerRunner): boolean {
+    return slots.some((s) => s.holder === null) || runners.some((o) => o !== r && evictable(o))
+  }
+
+  function view (r: DockerRunner): RunnerSlots {
+    const running = r.state === 'ready' || r.state === 'starting'
+    const available = started && stopping === null && !r.imageMissing &&
+      (running || (r.state === 'idle' && !r.entry.warm && r.inUse < r.entry.capacity && slotObtainable(r)))
+    return { pipeline: r.entry.pipeline, modelId: r.entry.modelId, capacity: r.entry.capacity, inUse: r.inUse, warm: r.state === 'ready', available, version: r.version }
+  }
+
+  function capabilities (): ModelCapability[] {
+    return capabilitiesOf(runners.map(view))
+  }
+
+  /** Takes a free slot for `r`, else evicts the least recently used idle cold container; null when neither. */
+  function allocateSlot (r: DockerRunner): Slot | null {
+    const free = slots.find((s) => s.holder === null)
+    if (free !== undefined) {
+      free.holder = r
+      return free
+    }
+    const victim = runners.filter((o) => o !== r && evictable(o)).sort((a, b) => a.lastUsed - b.lastUsed)[0]
+    if (victim === undefined) return null
+    const slot = victim.slot as Slot
+    logger.info({ ...describe(victim), for: `${r.entry.pipeline} ${r.entry.modelId}` }, 'evicting idle cold runner container')
+    destroy(victim, 'evicted')
+    slot.holder = r
+    return slot
+  }
+
+  function trackRemoval (id: string, removal: Promise<void>): Promise<void> {
+    const done = removal.then(() => { created.delete(id) }, (err: unknown) => {
+      logger.error({ err, id }, 'could not remove runner container')
+    })
+    removals.add(done)
+    void done.finally(() => removals.delete(done))
+    return done
+  }
+
+  /** Takes the runner's container out of service at once and removes it in the background. */
+  function destroy (r: DockerRunner, reason: string): void {
+    const container = r.container
+    const slot = r.slot
+    logger.warn({ ...describe(r), reason }, 'removing runner container')
+    r.state = 'idle'
+    r.container = null
+    r.slot = null
+    r.version = null
+    container?.client.close()
+    if (slot !== null) {
+      if (slot.holder === r) slot.holder = null
+      if (container !== null) slot.freed = trackRemoval(container.id, removeContainer(docker, container.id))
+    } else if (container !== null) {
+      void trackRemoval(container.id, removeContainer(docker, container.id))
+    }
+    emitChange()
+    if (r.entry.warm && started && stopping === null) scheduleRestart(r)
+  }
+
+  /** Creates, starts and health-waits a container for `r` in `slot`; `r.starting` resolves to its client. */
+  function startRunner (r: DockerRunner, slot: Slot): Promise<RunnerClient> {
+    r.state = 'starting'
+    r.slot = slot
+    slot.holder = r
+    r.lastUsed = Date.now()
+    const began = Date.now()
+    const starting = launch(r, slot).then((client) => {
+      r.state = 'ready'
+      r.restartDelay = opts.restartDelayMs
+      logger.info({ ...describe(r), url: r.container?.url, ms: Date.now() - began }, 'runner container ready')
+      emitChange()
+      return client
+    }, (err: unknown) => {
+      const container = r.container
+      r.container = null
+      r.state = 'idle'
+      if (r.slot === slot) r.slot = null
+      if (slot.holder === r) slot.holder = null
+      container?.client.close()
+      emitChange()
+      throw err
+    }).finally(() => { r.starting = null })
+    // the caller may stop waiting (abort); the outcome is handled above either way
+    starting.catch(() => {})
+    r.starting = starting
+    emitChange()
+    return starting
+  }
+
+  async function launch (r: DockerRunner, slot: Slot): Promise<RunnerClient> {
+    const { pipeline, modelId } = r.entry
+    const signal = AbortSignal.any([lifetime.signal, AbortSignal.timeout(opts.startupTimeoutMs)])
+    const fail = async (message: string, id: string | null, cause?: unknown): Promise<RunnerStartError> => {
+      const tail = id === null ? '' : (await containerLogTail(docker, id, 5)).split('\n').slice(-3).join('\n')
+      return new RunnerStartError(`runner container for ${pipeline} ${modelId} (${r.image}) ${message}${tail === '' ? '' : `: ${tail}`}`, describe(r), { cause })
+    }
+    await slot.freed
+    let id: string | null = null
+    try {
+      if (lifetime.signal.aborted) throw await fail('start cancelled', null)
+      let container: Container | null = null
+      for (let attempt = 1; container === null; attempt++) {
+        const hostPort = network === null ? await freePort(opts.hostIp) : null
+        const name = containerName(opts.namePrefix, pipeline, modelId, hostPort ?? `${slot.index}-${++nameSeq}`)
+        const token = randomBytes(24).toString('base64url')
+        const spec = containerSpec({ entry: r.entry, image: r.image, name, owner: opts.owner, slot: slot.index, gpu: slot.gpu, token, modelsDir, hostIp: opts.hostIp, hostPort, network, env: opts.env ?? {} })
+        let handle: Dockerode.Container
+        try {
+          handle = await docker.createContainer(spec)
+        } catch (err) {
+          throw await fail(`could not be created (${(err as Error).message})`, null, err)
+        }
+        id = handle.id
+        created.add(id)
+        try {
+          await handle.start()
+        } catch (err) {
+          await trackRemoval(id, removeContainer(docker, id))
+          id = null
+          // the kernel's free port was taken before Docker bound it: another one
+          if (attempt < PORT_TRIES && isPortConflict(err)) continue
+          throw await fail(`could not be started (${(err as Error).message})`, null, err)
+        }
+        const host = opts.hostIp.includes(':') ? `[${opts.hostIp}]` : opts.hostIp
+        const url = network === null ? `http://${host}:${hostPort}` : `http://${name}:${RUNNER_CONTAINER_PORT}`
+        container = { id, name, url, client: createRunnerClient({ ...opts.client, url, token }), failures: 0 }
+      }
+      r.container = container
+      logger.info({ ...describe(r), id, url: container.url, image: r.image }, 'runner container started')
+      const client = container.client
+      // LOADING is expected while the model loads; ERROR or a dead container is final
+      for (;;) {
+        const result = await checkRunner(client, pipeline, modelId, AbortSignal.any([signal, AbortSignal.timeout(opts.healthTimeoutMs)]))
+        if (result.healthy) {
+          r.version = result.version
+          return client
+        }
+        if (result.reason === 'health ERROR') throw await fail('reported ERROR while loading its model', id)
+        if (lifetime.signal.aborted) throw await fail('start cancelled', null)
+        if (signal.aborted) throw await fail(`was not healthy within ${opts.startupTimeoutMs} ms (${result.reason})`, id)
+        if (result.reason !== 'health LOADING') {
+          const info = await docker.getContainer(id as string).inspect().catch((err: unknown) => engineStatus(err) === 404 ? null : undefined)
+          if (info === null) throw await fail('was removed while starting', null)
+          if (info !== undefined && !info.State.Running) throw await fail(`exited (code ${info.State.ExitCode}${info.State.Error === '' ? '' : `, ${info.State.Error}`}) while starting`, id)
+        }
+        await sleep(opts.startupPollMs, undefined, { signal }).catch(() => {})
+      }
+    } catch (err) {
+      if (id !== null) await trackRemoval(id, removeContainer(docker, id))
+      throw err instanceof RunnerStartError ? err : await fail((err as Error).message, null, err)
+    }
+  }
+
+  function scheduleRestart (r: DockerRunner): void {
+    if (r.restartTimer !== null || stopping !== null) return
+    const delay = r.restartDelay
+    r.restartDelay = Math.min(delay * 2, MAX_RESTART_DELAY_MS)
+    r.restartTimer = setTimeout(() => {
+      r.restartTimer = null
+      if (stopping !== null || r.state !== 'idle') return
+      const slot = allocateSlot(r)
+      if (slot === null) {
+        logger.warn(describe(r), 'no container slot free to recreate a warm runner; retrying')
+        scheduleRestart(r)
+        return
+      }
+      logger.info({ ...describe(r), delay }, 'recreating warm runner container')
+      startRunner(r, slot).catch((err: unknown) => {
+        logger.error({ err, ...describe(r) }, 'warm runner container restart failed')
+        scheduleRestart(r)
+      })
+    }, delay)
+    r.restartTimer.unref()
+  }
+
+  async function checkHealth (): Promise<void> {
+    await Promise.all(runners.map(async (r) => {
+      if (r.state !== 'ready' && r.state !== 'loading') return
+      const container = r.container as Container
+      const result = await checkRunner(container.client, r.entry.pipeline, r.entry.modelId, AbortSignal.any([lifetime.signal, AbortSignal.timeout(opts.healthTimeoutMs)]))
+      if (lifetime.signal.aborted || r.container !== container) return
+      if (result.healthy) {
+        container.failures = 0
+        r.version = result.version
+        if (r.state === 'loading') {
+          logger.info(describe(r), 'runner container back in rotation')
+          r.state = 'ready'
+          emitChange()
+        }
+        return
+      }
+      if (result.reason === 'health LOADING') {
+        container.failures = 0
+        if (r.state === 'ready') {
+          logger.warn(describe(r), 'runner container LOADING: out of rotation')
+          r.state = 'loading'
+          emitChange()
+        }
+        return
+      }
+      if (result.reason === 'health ERROR') {
+        destroy(r, 'reported ERROR')
+        return
+      }
+      container.failures++
+      logger.warn({ ...describe(r), reason: result.reason, failures: container.failures }, 'runner container health check failed')
+      if (container.failures >= opts.failuresBeforeRestart) destroy(r, `${container.failures} failed health checks (${result.reason})`)
+    }))
+  }
+
+  function scheduleHealth (): void {
+    healthTimer = setTimeout(() => {
+      void checkHealth().catch((err: unknown) => { logger.error({ err }, 'runner container health check crashed') })
+        .finally(() => { if (!lifetime.signal.aborted) scheduleHealth() })
+    }, opts.healthIntervalMs)
+    healthTimer.unref()
+  }
+
+  /** A container of ours died (killed, crashed, OOM): out of service at once, not after two failed checks. */
+  function onDie (id: string, exitCode: string | undefined): void {
+    const r = runners.find((x) => x.container?.id === id)
+    if (r === undefined || (r.state !== 'ready' && r.state !== 'loading')) return // a start in progress sees it itself
+    destroy(r, `container exited (code ${exitCode ?? '?'})`)
+  }
+
+  async function watchEvents (): Promise<void> {
+    if (lifetime.signal.aborted) return
+    const stream = await docker.getEvents({ abortSignal: lifetime.signal, filters: { type: ['container'], event: ['die'], label: [`${LABEL_MANAGED}=${opts.owner}`] } })
+    if (lifetime.signal.aborted) {
+      (stream as unknown as { destroy: () => void }).destroy()
+      return
+    }
+    events = stream
+    let buffered = ''
+    stream.on('data', (chunk: Buffer | string) => {
+      buffered += chunk.toString()
+      let newline
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim()
+        buffered = buffered.slice(newline + 1)
+        if (line === '') continue
+        try {
+          const event = JSON.parse(line) as { id?: string, Actor?: { ID?: string, Attributes?: Record<string, string> } }
+          const id = event.Actor?.ID ?? event.id
+          if (typeof id === 'string') onDie(id, event.Actor?.Attributes?.exitCode)
+        } catch {}
+      }
+    })
+    const resubscribe = (): void => {
+      if (events !== stream || lifetime.signal.aborted) return
+      events = null
+      logger.warn('Docker event stream ended; resubscribing')
+      eventsTimer = setTimeout(() => { watchEvents().catch((err: unknown) => { logger.warn({ err }, 'Docker event stream unavailable; relying on health checks'); resubscribe() }) }, EVENTS_RETRY_MS)
+      eventsTimer.unref()
+    }
+    stream.on('end', resubscribe)
+    stream.on('error', resubscribe)
+  }
+
+  async function removeLeftovers (): Promise<void> {
+    const leftovers = await listOwnedContainers(docker, opts.owner)
+    for (const c of leftovers) logger.info({ container: c.name, id: c.id }, 'removing leftover runner container')
+    await Promise.all(leftovers.map(async (c) => { await removeContainer(docker, c.id) }))
+  }
+
+  /** Makes sure each image is on the engine (pulling when allowed); entries whose image is not are out. */
+  async function ensureImages (signal: AbortSignal): Promise<void> {
+    for (const image of new Set(runners.map((r) => r.image))) {
+      let present = await imagePresent(docker, image)
+      if (!present && opts.pull) {
+        logger.info({ image }, 'pulling runner image')
+        try {
+          await pullImage(docker, image, signal)
+          present = true
+        } catch (err) {
+          logger.error({ image, err: (err as Error).message }, 'could not pull runner image')
+        }
+      }
+      for (const r of runners) if (r.image === image) r.imageMissing = !present
+    }
+    const missingWarm = runners.filter((r) => r.imageMissing && r.entry.warm)
+    if (missingWarm.length > 0) {
+      throw new RunnerStartError(`runner image ${missingWarm[0].image} for warm ${missingWarm[0].entry.pipeline} ${missingWarm[0].entry.modelId} is not on the Docker engine${opts.pull ? ' and could not be pulled' : ' (pull disabled)'}`, { image: missingWarm[0].image })
+    }
+    for (const r of runners) if (r.imageMissing) logger.error({ image: r.image, pipeline: r.entry.pipeline, modelId: r.entry.modelId }, 'runner image missing: model not served')
+  }
+
+  async function abortable<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal === undefined) return await promise
+    signal.throwIfAborted()
+    return await Promise.race([promise, once(signal, 'abort').then(() => { throw signal.reason })])
+  }
+
+  async function start ({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
+    if (started) return
+    if (stopping !== null) throw new RunnerUnavailableError('*', '*')
+    started = true
+    const both = signal === undefined ? lifetime.signal : AbortSignal.any([lifetime.signal, signal])
+    try {
+      // typed without options, but dockerode 4 takes {abortSignal}
+      await (docker.ping as (opts: { abortSignal: AbortSignal }) => Promise<unknown>).call(docker, { abortSignal: AbortSignal.any([both, AbortSignal.timeout(PING_TIMEOUT_MS)]) })
+    } catch (err) {
+      throw new RunnerStartError(`the Docker Engine does not answer (${(err as Error).message}); set DOCKER_HOST or start dockerd`, { dockerHost: process.env.DOCKER_HOST ?? null }, { cause: err })
+    }
+    await removeLeftovers()
+    if (modelsDir !== null) await mkdir(modelsDir, { recursive: true }).catch(() => {}) // on a remote engine the path is the engine's
+    await ensureImages(both)
+    await watchEvents().catch((err: unknown) => { logger.warn({ err }, 'Docker event stream unavailable; relying on health checks') })
+    const warm = runners.filter((r) => r.entry.warm)
+    const starts = warm.map(async (r) => await startRunner(r, allocateSlot(r) as Slot))
+    emitChange()
+    scheduleHealth()
+    await abortable(Promise.all(starts), signal)
+  }
+
+  async function stop (): Promise<void> {
+    stopping ??= (async () => {
+      lifetime.abort()
+      if (healthTimer !== null) clearTimeout(healthTimer)
+      if (eventsTimer !== null) clearTimeout(eventsTimer)
+      if (events !== null) (events as unknown as { destroy: () => void }).destroy()
+      events = null
+      for (const r of runners) if (r.restartTimer !== null) clearTimeout(r.restartTimer)
+      await Promise.all(runners.map(async (r) => { await r.starting?.catch(() => {}) }))
+      const stopS = Math.max(0, Math.ceil(opts.stopTimeoutMs / 1000))
+      await Promise.all(runners.map(async (r) => {
+        const container = r.container
+        r.container = null
+        r.state = 'idle'
+        if (r.slot !== null) r.slot.holder = null
+        r.slot = null
+        if (container === null) return
+        container.client.close()
+        await trackRemoval(container.id, stopAndRemoveContainer(docker, container.id, stopS))
+      }))
+      await Promise.all([...removals])
+      // anything else of ours (a create whose answer was lost, say)
+      try {
+        await Promise.all([...created].map(async (id) => { await removeContainer(docker, id) }))
+        if (started) await removeLeftovers()
+      } catch (err) {
+        logger.error({ err }, 'could not remove every runner container at stop')
+      }
+      created.clear()
+      emitChange()
+    })()
+    await stopping
+  }
+
+  async function acquire (pipeline: PipelineName, modelId: string, { signal }: { signal?: AbortSignal } = {}): Promise<RunnerLease> {
+    signal?.throwIfAborted()
+    const r = runners.find((x) => x.entry.pipeline === pipeline && x.entry.modelId === modelId)
+    if (r === undefined) throw new UnsupportedModelError(pipeline, modelId)
+    if (!started || stopping !== null || r.imageMissing || r.state === 'loading') throw new RunnerUnavailableError(pipeline, modelId)
+    if (r.inUse >= r.entry.capacity) throw new InsufficientCapacityError(pipeline, modelId, r.entry.capacity)
+    if (r.state === 'idle') {
+      // a warm runner without a container is being recreated
+      if (r.entry.warm) throw new RunnerUnavailableError(pipeline, modelId)
+      const slot = allocateSlot(r)
+      if (slot === null) throw new InsufficientCapacityError(pipeline, modelId, r.entry.capacity)
+      startRunner(r, slot).catch(() => {})
+    }
+    r.inUse++
+    r.lastUsed = Date.now()
+    emitChange()
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      r.inUse--
+      r.lastUsed = Date.now()
+      emitChange()
+    }
+    try {
+      const client = r.state === 'ready' ? (r.container as Container).client : await abortable(r.starting as Promise<RunnerClient>, signal)
+      return { client, release }
+    } catch (err) {
+      release()
+      throw err
+    }
+  }
+
+  return Object.assign(emitter, { start, stop, capabilities, acquire })
+}
