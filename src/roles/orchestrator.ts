@@ -5,6 +5,9 @@ import { Registry, collectDefaultMetrics } from 'prom-client'
 import type { NodeOptions } from '../cli/options/node.js'
 import { announcementPublisher, type AnnouncementPublisher } from '../discovery/publisher.js'
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../inference/managers/index.js'
+import type { RunnersCliOptions } from '../cli/options/runners.js'
+import { createWorkerRunnerManager } from '../orchestrator/workers/index.js'
+import { createWorkerMetrics } from '../protocols/worker/index.js'
 import type { ModelEntry } from '../inference/models-config.js'
 import type { Logger } from '../observability/logger.js'
 import { createAiMetrics, createAiProtocol, type AiProtocol, type AiQuoteFn } from '../protocols/ai/index.js'
@@ -27,7 +30,12 @@ export interface OrchestratorRoleOptions {
   announcementTtlMs?: number
   /** serve Prometheus metrics on this port (127.0.0.1); undefined: no endpoint */
   metricsPort?: number
-  runners?: RunnerManagerOptions
+  /** who runs the models (processes or Docker) and which remote workers may register */
+  runners?: RunnersCliOptions
+  /** prices of models that only remote workers serve */
+  workerModels?: ModelEntry[]
+  /** passed to the process runner manager (tests) */
+  process?: RunnerManagerOptions['process']
 }
 
 export interface OrchestratorRole {
@@ -53,12 +61,11 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
   const keys = await nodeKeysFor(options.node.dataDir, logger)
   const peerId = keys.peerId.toString()
   const log = logger.child({ peer: peerId })
-  const prices = priceTable(options.models)
+  const prices = priceTable([...options.models, ...(options.workerModels ?? [])])
   const register = new Registry()
   collectDefaultMetrics({ register })
 
-  const manager = createRunnerManager(options.models, { ...options.runners, logger: log })
-  await manager.start({ signal })
+  // the node first: remote workers register through its /shoal/worker handler
   const mesh = await createMesh({
     role: 'orchestrator',
     privateKey: keys.libp2p,
@@ -68,6 +75,18 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     datastorePath: join(options.node.dataDir, 'datastore'),
     addressScope: options.node.addressScope
   }, { logger: log, register })
+  const workerAllow = options.runners?.workerAllow ?? []
+  const workers = workerAllow.length > 0
+    ? createWorkerRunnerManager({ registrar: mesh.node, allowList: workerAllow, logger: log, metrics: createWorkerMetrics(register) })
+    : undefined
+  const manager = createRunnerManager(options.models, {
+    logger: log,
+    managed: options.runners?.managed ?? 'process',
+    ...(options.process === undefined ? {} : { process: options.process }),
+    docker: { ...options.runners?.docker, owner: peerId },
+    extra: workers === undefined ? [] : [workers]
+  })
+  await manager.start({ signal })
 
   const baseExecutor = createJobExecutor({ manager, logger: log })
   const payments = options.payments.enabled

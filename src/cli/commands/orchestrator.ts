@@ -5,19 +5,22 @@ import { printEvent, runUntilSignal } from '../lifecycle.js'
 import { nodeFlags, parseNodeArgs } from '../options/node.js'
 import { orchestratorFlags, parseOrchestratorArgs, readModels } from '../options/orchestrator.js'
 import { parsePaymentArgs, paymentFlags } from '../options/payments.js'
+import { parseRunnerArgs, runnerFlags } from '../options/runners.js'
 
 export const orchestratorCommand: CommandModule = {
   command: 'orchestrator',
   describe: 'run an orchestrator: serve the models of aiModels.json on the mesh and get paid for jobs',
-  builder: (y) => y.options({ ...nodeFlags('orchestrator'), ...orchestratorFlags(), ...paymentFlags('orchestrator') }),
+  builder: (y) => y.options({ ...nodeFlags('orchestrator'), ...orchestratorFlags(), ...runnerFlags(), ...paymentFlags('orchestrator') }),
   handler: async (args) => {
     const node = parseNodeArgs('orchestrator', args)
     const options = parseOrchestratorArgs(node, args)
     const payments = parsePaymentArgs(args)
-    const models = await readModels(options.aiModelsPath)
+    const runners = parseRunnerArgs(args)
+    const models = await readModels(options.aiModelsPath, { allowEmpty: runners.workerAllow.length > 0 })
+    const workerModels = runners.workerModelsPath === undefined ? [] : await readModels(runners.workerModelsPath)
     const logger = createLogger({ level: node.logLevel, bindings: { role: 'orchestrator' } })
     await runUntilSignal(logger, async (signal) => {
-      const role = await startOrchestrator({ node, models, payments, announcementTtlMs: options.announcementTtlMs, metricsPort: options.metricsPort }, logger, signal)
+      const role = await startOrchestrator({ node, models, workerModels, runners, payments, announcementTtlMs: options.announcementTtlMs, metricsPort: options.metricsPort }, logger, signal)
       const addresses = role.mesh.node.getMultiaddrs().map(a => a.toString())
       printEvent('listening', { role: 'orchestrator', peerId: role.peerId, ethAddress: role.keys.ethereum.address, addresses, models: role.manager.capabilities(), payments: payments.enabled, metrics: role.metricsUrl ?? null })
       logger.info({ peer: role.peerId, addresses }, 'orchestrator running')

@@ -29,10 +29,11 @@ export function parseOrchestratorArgs (node: NodeOptions, args: Record<string, u
   }
 }
 
-export async function readModels (path: string): Promise<ModelEntry[]> {
+/** Reads aiModels.json; an empty list is allowed only when remote workers will serve the models. */
+export async function readModels (path: string, options: { allowEmpty?: boolean } = {}): Promise<ModelEntry[]> {
   try {
     const models = await loadModelsConfig(path)
-    if (models.length === 0) throw new CliError('CLI_ERROR_CONFIG', `${path} lists no models; an orchestrator needs at least one`)
+    if (models.length === 0 && options.allowEmpty !== true) throw new CliError('CLI_ERROR_CONFIG', `${path} lists no models; an orchestrator needs at least one (or --worker-allow for remote workers)`)
     return models
   } catch (err) {
     if (err instanceof ModelsConfigError) throw new CliError('CLI_ERROR_CONFIG', err.message)

