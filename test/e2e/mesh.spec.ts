@@ -82,23 +82,30 @@ describe('e2e: a multi-process mesh over TCP doing real upscales', function () {
     expect(servers.size, 'distinct orchestrators used').to.be.at.least(2)
   })
 
+  /** Waits until no orchestrator reports a slot in use, so the next busy one is serving our job. */
+  async function quiet (): Promise<void> {
+    await waitFor(async () => (await directory(url)).every(r => r.models.every(m => m.inUse === 0)) ? true : undefined, 15_000, 'every slot to be free')
+  }
+
   it('a client that goes away cancels the runner call on the orchestrator', async () => {
+    await quiet()
     const controller = new AbortController()
-    const pending = fetch(`${url}/upscale`, { method: 'POST', body: upscaleForm(await pngOf(256, 256)), signal: controller.signal }).catch(() => undefined)
+    const pending = fetch(`${url}/upscale`, { method: 'POST', body: upscaleForm(await pngOf(448, 448)), signal: controller.signal }).catch(() => undefined)
     const busy = await waitFor(async () => (await directory(url)).find(r => r.models[0].inUse > 0), 10_000, 'a slot in use')
     const abortedAt = Date.now()
     controller.abort()
     await pending
     await waitFor(async () => (await directory(url)).find(r => r.peerId === busy.peerId && r.models[0].inUse === 0), 10_000, 'the slot to be freed')
     const freedAfter = Date.now() - abortedAt
-    // a 256x256 upscale on this CPU takes several seconds; the slot comes back long before
+    // a 448x448 upscale on this CPU takes several seconds; the slot comes back long before
     expect(freedAfter).to.be.lessThan(2_500)
     const log = await import('node:fs/promises').then(async fs => await fs.readFile(mesh.orchestrators.find(o => o.peerId === busy.peerId)!.logFile, 'utf8'))
     expect(log).to.match(/cancel|abort/i)
   })
 
   it('an orchestrator killed in the middle of a job: the job still succeeds on another one', async () => {
-    const pending = fetch(`${url}/upscale`, { method: 'POST', body: upscaleForm(await pngOf(160, 160)) })
+    await quiet()
+    const pending = fetch(`${url}/upscale`, { method: 'POST', body: upscaleForm(await pngOf(320, 320)) })
     const busy = await waitFor(async () => (await directory(url)).find(r => r.models[0].inUse > 0), 10_000, 'a slot in use')
     const victim = mesh.orchestrators.find(o => o.peerId === busy.peerId)!
     await victim.kill()
@@ -107,7 +114,7 @@ describe('e2e: a multi-process mesh over TCP doing real upscales', function () {
     expect(res.headers.get('x-shoal-orchestrator')).to.not.equal(victim.peerId)
     const tried = res.headers.get('x-shoal-tried') ?? ''
     expect(tried).to.contain(`${victim.peerId};failure`)
-    expect(await decodeFirstImage(await res.json() as { images: Array<{ url: string }> })).to.deep.equal({ width: 320, height: 320 })
+    expect(await decodeFirstImage(await res.json() as { images: Array<{ url: string }> })).to.deep.equal({ width: 640, height: 640 })
   })
 
   it('entries of a stopped orchestrator expire from the gateway', async () => {

@@ -69,6 +69,18 @@ export function listCpuModels (env: NodeJS.ProcessEnv = process.env): CpuModelIn
 }
 
 /**
+ * One model per pipeline that can run on this machine now, the first listed of each
+ * (ESRGAN slim x2 for upscale; no benchmark noop): what `shoal testnet` can serve.
+ */
+export function availableCpuModels (env: NodeJS.ProcessEnv = process.env): CpuModelInfo[] {
+  const chosen = new Map<string, CpuModelInfo>()
+  for (const m of listCpuModels(env)) {
+    if (m.available && m.pipeline !== '*' && !chosen.has(m.pipeline)) chosen.set(m.pipeline, m)
+  }
+  return [...chosen.values()]
+}
+
+/**
  * Throws `UnsupportedRunnerModelError` unless the CPU runner really runs (pipeline,
  * modelId) on this machine: a model whose package, binary or file is missing is
  * refused with what to install (`details.missing`).

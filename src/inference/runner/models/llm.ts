@@ -40,15 +40,14 @@ interface PromptOptions {
   topK?: number
   signal: AbortSignal
   onTextChunk: (text: string) => void
-  onToken: (tokens: readonly number[]) => void
 }
 interface ChatSession {
   setChatHistory: (history: ChatHistoryItem[]) => void
   promptWithMeta: (prompt: string, options: PromptOptions) => Promise<{ responseText: string, stopReason: string }>
   dispose: (options?: { disposeSequence?: boolean }) => void
 }
-interface ContextSequence { readonly tokenMeter: { readonly usedInputTokens: number }, dispose: () => void }
-interface LlamaContext { readonly contextSize: number, getSequence: () => ContextSequence, dispose: () => Promise<void> }
+interface ContextSequence { readonly tokenMeter: { readonly usedInputTokens: number, readonly usedOutputTokens: number }, dispose: () => void }
+interface LlamaContext { readonly contextSize: number, readonly sequencesLeft: number, getSequence: () => ContextSequence, dispose: () => Promise<void> }
 interface LlamaModel {
   readonly trainContextSize: number
   createContext: (options: { contextSize: number, sequences: number, threads: number }) => Promise<LlamaContext>
@@ -95,6 +94,40 @@ export function chatRequest (messages: ReadonlyArray<{ role: string, content: st
   return { history, prompt: last.content }
 }
 
+/** how long a job waits for the sequence of an aborted job to be released */
+const SEQUENCE_WAIT_MS = 10_000
+
+/**
+ * A free sequence of the context. The runner's queue admits at most `concurrency`
+ * jobs, but llama.cpp releases an aborted job's sequence only once the batch it was
+ * evaluating ends, a moment after the abort: wait for it.
+ */
+async function acquireSequence (context: LlamaContext, signal: AbortSignal): Promise<ContextSequence> {
+  const deadline = Date.now() + SEQUENCE_WAIT_MS
+  for (;;) {
+    signal.throwIfAborted()
+    if (context.sequencesLeft > 0) return context.getSequence()
+    if (Date.now() > deadline) throw new ModelFailureError('no free llama.cpp sequence')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+interface Sampling { maxTokens: number, temperature: number, topP?: number, topK?: number }
+
+/** The sampling fields of a request; throws `ModelInputError` for values llama.cpp cannot use. */
+export function sampling (request: ValidatedRequest): Sampling {
+  const p = request.params
+  const maxTokens = typeof p.max_tokens === 'number' ? p.max_tokens : 256
+  if (maxTokens < 1) throw new ModelInputError('max_tokens must be at least 1')
+  const temperature = typeof p.temperature === 'number' ? p.temperature : 0.7
+  if (temperature < 0) throw new ModelInputError('temperature must not be negative')
+  const topP = typeof p.top_p === 'number' ? p.top_p : 1
+  if (topP <= 0 || topP > 1) throw new ModelInputError('top_p must be in (0, 1]')
+  const topK = typeof p.top_k === 'number' ? p.top_k : -1
+  // top_p 1 and top_k -1 (the reference defaults) mean "no cut"
+  return { maxTokens, temperature, ...(topP < 1 ? { topP } : {}), ...(topK > 0 ? { topK } : {}) }
+}
+
 interface Generation {
   text: string
   promptTokens: number
@@ -113,32 +146,27 @@ function createLlmModel (modelId: string, options: FamilyModelOptions): CpuModel
   async function generate (request: ValidatedRequest, signal: AbortSignal, onText: (text: string) => void): Promise<Generation> {
     if (lib === null || context === null) throw new ModelFailureError('the model is not loaded')
     const { history, prompt } = chatRequest(request.params.messages as Array<{ role: string, content: string }>)
-    const maxTokens = typeof request.params.max_tokens === 'number' ? request.params.max_tokens : 256
-    if (maxTokens < 1) throw new ModelInputError('max_tokens must be at least 1')
-    const temperature = typeof request.params.temperature === 'number' ? request.params.temperature : 0.7
-    if (temperature < 0) throw new ModelInputError('temperature must not be negative')
-    const topP = typeof request.params.top_p === 'number' ? request.params.top_p : 1
-    const topK = typeof request.params.top_k === 'number' ? request.params.top_k : -1
-    signal.throwIfAborted()
-    const sequence = context.getSequence()
+    const { maxTokens, temperature, topP, topK } = sampling(request)
+    const sequence = await acquireSequence(context, signal)
     const session = new lib.LlamaChatSession({ contextSequence: sequence })
     try {
-      if (history.length > 0) session.setChatHistory(history)
-      let completionTokens = 0
+      // exactly the request's messages: no default system prompt of the chat wrapper
+      session.setChatHistory(history)
       const result = await session.promptWithMeta(prompt, {
         maxTokens: Math.min(maxTokens, context.contextSize),
         temperature,
-        ...(topP > 0 && topP < 1 ? { topP } : {}),
-        ...(topK > 0 ? { topK } : {}),
+        ...(topP === undefined ? {} : { topP }),
+        ...(topK === undefined ? {} : { topK }),
         signal,
-        onToken: (tokens) => { completionTokens += tokens.length },
         onTextChunk: onText
       })
       signal.throwIfAborted()
       return {
         text: result.responseText,
         promptTokens: sequence.tokenMeter.usedInputTokens,
-        completionTokens,
+        // every token the model generated, including any it held back from the text
+        // (a partial UTF-8 character or stop sequence when max_tokens cut it)
+        completionTokens: sequence.tokenMeter.usedOutputTokens,
         finishReason: result.stopReason === 'maxTokens' ? 'length' : 'stop'
       }
     } finally {
@@ -222,8 +250,9 @@ function createLlmModel (modelId: string, options: FamilyModelOptions): CpuModel
       const id = `chatcmpl-${randomBytes(12).toString('hex')}`
       const created = Math.floor(Date.now() / 1000)
       if (request.params.stream === true) {
-        // fail fast on bad messages, before the 200 of the event stream is sent
+        // fail fast on bad input, before the 200 of the event stream is sent
         chatRequest(request.params.messages as Array<{ role: string, content: string }>)
+        sampling(request)
         return { kind: 'sse', events: streamChunks(request, signal, id, created) }
       }
       const g = await generate(request, signal, () => {})

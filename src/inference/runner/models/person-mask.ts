@@ -112,7 +112,7 @@ export function parsePrompts (params: Record<string, unknown>, width: number, he
 }
 
 /** Labels 4-connected foreground regions: 0 background, 1.. region ids. */
-function labelRegions (mask: Uint8Array, width: number, height: number): Int32Array {
+function labelRegions (mask: Uint8Array, width: number): Int32Array {
   const labels = new Int32Array(mask.length)
   const stack = new Int32Array(mask.length)
   let next = 0
@@ -131,7 +131,6 @@ function labelRegions (mask: Uint8Array, width: number, height: number): Int32Ar
       }
     }
   }
-  void height
   return labels
 }
 
@@ -146,7 +145,7 @@ export function applyPrompts (mask: Uint8Array, width: number, height: number, p
     }
   }
   if (prompts.points.length === 0) return
-  const labels = labelRegions(mask, width, height)
+  const labels = labelRegions(mask, width)
   const keep = new Set<number>()
   const drop = new Set<number>()
   const hasPositive = prompts.points.some((p) => p.positive)
@@ -166,7 +165,7 @@ export function applyPrompts (mask: Uint8Array, width: number, height: number, p
   }
 }
 
-/** A nested-list string of `rows` x `cols` values, e.g. `[[[0, 1], [1, 1]]]` with `wrap`. */
+/** A `[1][rows][cols]` nested-list string of the values, e.g. `[[[0, 1], [1, 1]]]`. */
 function listString (values: ArrayLike<number>, rows: number, cols: number, format: (v: number) => string): string {
   const lines: string[] = new Array<string>(rows)
   const row: string[] = new Array<string>(cols)

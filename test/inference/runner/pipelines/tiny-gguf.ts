@@ -153,6 +153,10 @@ export function tinyLlamaGguf (options: TinyGgufOptions = {}): Buffer {
     const isNorm = t.name.endsWith('norm.weight')
     const scale = isNorm ? 0 : 1 / Math.sqrt(t.dims[0])
     for (let i = 0; i < count; i++) buf.writeFloatLE(isNorm ? 1 : (rand() * 2 - 1) * scale * 2, i * 4)
+    // the control tokens' output rows stay zero: their logit is always 0 while the best of
+    // the other ~350 random logits is almost surely above it, so greedy decoding never
+    // ends early and `max_tokens` tokens are always produced
+    if (t.name === 'output.weight') buf.fill(0, 0, 3 * nEmbd * 4)
     data.bytes(buf)
   }
   for (const info of infos) {
