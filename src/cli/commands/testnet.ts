@@ -8,6 +8,8 @@ import { createChainOperations } from '../../payments/chain/index.js'
 import { loadNodeKeys } from '../../p2p/keys.js'
 import { CliError } from '../errors.js'
 import { parsePort } from '../options/node.js'
+import { availableCpuModels } from '../../inference/runner/index.js'
+import type { PipelineName } from '../../inference/pipelines.js'
 
 interface TestnetArgs {
   orchestrators: number
@@ -27,9 +29,33 @@ export const TESTNET_TICKET_EV_WEI = '10000000000000'
 /** A fixed gas price for face values: the local chain's base fee falls towards zero between blocks. */
 export const TESTNET_GAS_PRICE_WEI = '1000000000'
 
-/** What each testnet orchestrator serves: a real ESRGAN upscaler on CPU. */
+/**
+ * Testnet prices per unit of each pipeline (PIPELINE_UNIT), chosen so a typical job costs
+ * about one ticket's expected value.
+ */
+const TESTNET_PRICES: Partial<Record<PipelineName, string>> = {
+  upscale: TESTNET_PRICE_WEI_PER_PIXEL,
+  'segment-anything-2': '100000000',
+  'image-to-text': '100000000',
+  'image-to-video': '1000000',
+  'text-to-speech': '100000000000',
+  llm: '100000000000'
+}
+
+/**
+ * What each testnet orchestrator serves: the chosen ESRGAN upscaler, warm, plus one model
+ * of every other CPU pipeline whose packages and binaries are installed here (see
+ * `npm run install:extras`), started on first use.
+ */
 export function testnetModels (model: string, capacity: number): TestnetModelEntry[] {
-  return [{ pipeline: 'upscale', model_id: model, warm: true, capacity, price_per_unit: TESTNET_PRICE_WEI_PER_PIXEL, pixels_per_unit: '1' }]
+  const entries: TestnetModelEntry[] = [{ pipeline: 'upscale', model_id: model, warm: true, capacity, price_per_unit: TESTNET_PRICE_WEI_PER_PIXEL, pixels_per_unit: '1' }]
+  for (const m of availableCpuModels()) {
+    if (m.pipeline === 'upscale' || m.pipeline === '*') continue
+    const price = TESTNET_PRICES[m.pipeline]
+    if (price === undefined) continue
+    entries.push({ pipeline: m.pipeline, model_id: m.modelId, warm: false, capacity, price_per_unit: price, pixels_per_unit: '1' })
+  }
+  return entries
 }
 
 export const testnetCommand: CommandModule<object, TestnetArgs> = {
@@ -66,20 +92,22 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
         chain = await startTestnetChain({ signal: controller.signal })
         say(`  local chain ${chain.rpcUrl} (anvil, chain id ${chain.chain.chainId.toString()}), TicketBroker at ${chain.brokerAddress}`)
       }
+      const models = testnetModels(args.model, args.capacity)
       mesh = await startProcessMesh({
         dataDir,
         orchestrators: args.orchestrators,
-        models: () => testnetModels(args.model, args.capacity),
+        models: () => models,
         gatewayPort,
         logLevel: args.logLevel,
         signal: controller.signal,
         ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('10'), reserveWei: parseEther('10') } }),
         extraArgs: {
-          gateway: ['--default-model', `upscale=${args.model}`],
+          gateway: models.flatMap(m => ['--default-model', `${m.pipeline}=${m.model_id}`]),
           orchestrator: () => chain === undefined ? [] : ['--ticket-ev', TESTNET_TICKET_EV_WEI, '--gas-price', TESTNET_GAS_PRICE_WEI]
         },
         onProgress: (message) => { say(`  ${message}`) }
       })
+      say(`  serving ${models.map(m => `${m.pipeline} (${m.model_id})`).join(', ')}`)
       say(`ready: gateway ${mesh.gateway.url} lists ${mesh.orchestrators.length} orchestrators${chain === undefined ? ' (payments off)' : ', payments on'}`)
       if (args.demo) {
         const demo = await runUpscaleDemo(mesh.gateway.url, dataDir, { signal: controller.signal })

@@ -10,7 +10,7 @@
  */
 export { createCpuRunnerServer, type CpuRunnerServer, type RunnerHealthStatus } from './server.js'
 export { defaultCpuRunnerOptions, type CpuRunnerOptions } from './options.js'
-export { listCpuModels, assertCpuModelSupported, NOOP_MODEL_ID, type CpuModelInfo } from './models/index.js'
+export { availableCpuModels, listCpuModels, assertCpuModelSupported, NOOP_MODEL_ID, type CpuModelInfo } from './models/index.js'
 export { ESRGAN_MODELS, findEsrganModel, loadEsrganUpscaler, type EsrganUpscaler, type EsrganModelSpec, type EsrganOptions } from './models/esrgan.js'
 export { UnsupportedRunnerModelError, ModelInputError, ModelFailureError, RunnerBusyError } from './errors.js'
 export { RUNNER_REQUEST_SCHEMAS, validateRunnerRequest, modelField } from './schemas.js'
