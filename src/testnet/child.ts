@@ -23,7 +23,9 @@ export interface ShoalChild {
  * (structured logs) goes to `logFile`. Stopped only by its own pid.
  */
 export function spawnShoal (name: string, args: string[], options: { logFile: string, env?: NodeJS.ProcessEnv }): ShoalChild {
-  const child = spawn(process.execPath, [shoalBin(), ...args], {
+  // e.g. SHOAL_CHILD_EXEC_ARGV="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile every node of a testnet
+  const execArgv = (process.env.SHOAL_CHILD_EXEC_ARGV ?? '').split(' ').filter(a => a.length > 0)
+  const child = spawn(process.execPath, [...execArgv, shoalBin(), ...args], {
     // its own process group: a Ctrl-C in the terminal reaches only the parent, which stops children in order;
     // stdin stays open so the child stops by itself if the parent dies
     detached: true,
