@@ -1,10 +1,7 @@
-import { join } from 'node:path'
-import { mkdir } from 'node:fs/promises'
-import { Registry } from 'prom-client'
 import type { NodeOptions } from '../cli/options/node.js'
 import type { Logger } from '../observability/logger.js'
-import { createMesh, type Mesh } from './mesh.js'
-import { nodeKeysFor } from './node-keys.js'
+import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
+import { prepareNode } from './node-context.js'
 
 export interface BootstrapNode {
   mesh: Mesh
@@ -15,17 +12,8 @@ export interface BootstrapNode {
 
 /** A bootstrap: a DHT server and gossip relay that validates announcements like everyone else. */
 export async function startBootstrap (options: NodeOptions, logger: Logger, signal?: AbortSignal): Promise<BootstrapNode> {
-  await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
-  const keys = await nodeKeysFor(options.dataDir, logger)
-  const mesh = await createMesh({
-    role: 'bootstrap',
-    privateKey: keys.libp2p,
-    listen: options.listen,
-    announce: options.announce,
-    bootstrap: options.bootstrap,
-    datastorePath: join(options.dataDir, 'datastore'),
-    addressScope: options.addressScope
-  }, { logger: logger.child({ peer: keys.peerId.toString() }), register: new Registry() })
+  const { keys, log, register } = await prepareNode(options.dataDir, logger)
+  const mesh = await createMesh(meshOptionsFor(options, keys.libp2p), { logger: log, register })
   await mesh.start({ signal })
   return {
     mesh,

@@ -1,6 +1,3 @@
-import { join } from 'node:path'
-import { mkdir } from 'node:fs/promises'
-import { Registry, collectDefaultMetrics } from 'prom-client'
 import type { NodeOptions } from '../cli/options/node.js'
 import type { DirectoryCandidate, OrchestratorDirectory } from '../discovery/directory.js'
 import { createDispatcher, type DispatcherOptions } from '../gateway/dispatch/index.js'
@@ -12,8 +9,8 @@ import { createGatewayMetrics } from '../gateway/metrics.js'
 import { createAdaptiveStrategy, type Candidate } from '../gateway/selection/index.js'
 import type { PipelineName } from '../inference/pipelines.js'
 import type { Logger } from '../observability/logger.js'
-import { createMesh, type Mesh } from './mesh.js'
-import { nodeKeysFor } from './node-keys.js'
+import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
+import { prepareNode } from './node-context.js'
 
 export interface GatewayRoleOptions {
   node: NodeOptions
@@ -75,21 +72,8 @@ export function directoryCandidates (directory: OrchestratorDirectory, lookup: M
  * to one orchestrator (the /shoal/ai client).
  */
 export async function startGateway (options: GatewayRoleOptions, logger: Logger, signal?: AbortSignal): Promise<GatewayRole> {
-  await mkdir(options.node.dataDir, { recursive: true, mode: 0o700 })
-  const keys = await nodeKeysFor(options.node.dataDir, logger)
-  const peerId = keys.peerId.toString()
-  const log = logger.child({ peer: peerId })
-  const register = new Registry()
-  collectDefaultMetrics({ register })
-  const mesh = await createMesh({
-    role: 'gateway',
-    privateKey: keys.libp2p,
-    listen: options.node.listen,
-    announce: options.node.announce,
-    bootstrap: options.node.bootstrap,
-    datastorePath: join(options.node.dataDir, 'datastore'),
-    addressScope: options.node.addressScope
-  }, { logger: log, register })
+  const { keys, peerId, log, register } = await prepareNode(options.node.dataDir, logger)
+  const mesh = await createMesh(meshOptionsFor(options.node, keys.libp2p), { logger: log, register })
   await mesh.start({ signal })
 
   const metrics = createGatewayMetrics(register)

@@ -1,4 +1,6 @@
+import { join } from 'node:path'
 import type { Registry } from 'prom-client'
+import type { NodeOptions } from '../cli/options/node.js'
 import type { PrivateKey } from '@libp2p/interface'
 import { announcementGossip, type AnnouncementGossip } from '../discovery/gossip.js'
 import { OrchestratorDirectory } from '../discovery/directory.js'
@@ -19,6 +21,19 @@ export interface MeshOptions {
   /** announcement rate limit per origin peer */
   announcementRate?: { burst: number, perSecond: number }
   now?: () => number
+}
+
+/** Mesh options of a node run from the CLI: its listen/announce/bootstrap flags and a persistent datastore in its data dir. */
+export function meshOptionsFor (node: NodeOptions, privateKey: PrivateKey): MeshOptions {
+  return {
+    role: node.role,
+    privateKey,
+    listen: node.listen,
+    announce: node.announce,
+    bootstrap: node.bootstrap,
+    datastorePath: join(node.dataDir, 'datastore'),
+    addressScope: node.addressScope
+  }
 }
 
 /** The parts every role shares: the libp2p node, the directory, gossip validation and DHT/info lookups. */

@@ -1,7 +1,5 @@
-import { join } from 'node:path'
-import { mkdir } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
-import { Registry, collectDefaultMetrics } from 'prom-client'
+import type { Registry } from 'prom-client'
 import type { NodeOptions } from '../cli/options/node.js'
 import { announcementPublisher, type AnnouncementPublisher } from '../discovery/publisher.js'
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../inference/managers/index.js'
@@ -19,8 +17,8 @@ import { startOrchestratorPayments, type OrchestratorPayments } from './payments
 import { infoServer } from '../protocols/info/index.js'
 import { createJobExecutor } from '../orchestrator/executor.js'
 import { offersFrom, priceTable, quotePrices, type WeiPrice } from '../orchestrator/offers.js'
-import { createMesh, type Mesh } from './mesh.js'
-import { nodeKeysFor } from './node-keys.js'
+import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
+import { prepareNode } from './node-context.js'
 import type { NodeKeys } from '../p2p/keys.js'
 
 export interface OrchestratorRoleOptions {
@@ -57,24 +55,11 @@ export interface OrchestratorRole {
  * records, and `/shoal/info`.
  */
 export async function startOrchestrator (options: OrchestratorRoleOptions, logger: Logger, signal?: AbortSignal): Promise<OrchestratorRole> {
-  await mkdir(options.node.dataDir, { recursive: true, mode: 0o700 })
-  const keys = await nodeKeysFor(options.node.dataDir, logger)
-  const peerId = keys.peerId.toString()
-  const log = logger.child({ peer: peerId })
+  const { keys, peerId, log, register } = await prepareNode(options.node.dataDir, logger)
   const prices = priceTable([...options.models, ...(options.workerModels ?? [])])
-  const register = new Registry()
-  collectDefaultMetrics({ register })
 
   // the node first: remote workers register through its /shoal/worker handler
-  const mesh = await createMesh({
-    role: 'orchestrator',
-    privateKey: keys.libp2p,
-    listen: options.node.listen,
-    announce: options.node.announce,
-    bootstrap: options.node.bootstrap,
-    datastorePath: join(options.node.dataDir, 'datastore'),
-    addressScope: options.node.addressScope
-  }, { logger: log, register })
+  const mesh = await createMesh(meshOptionsFor(options.node, keys.libp2p), { logger: log, register })
   const workerAllow = options.runners?.workerAllow ?? []
   const workers = workerAllow.length > 0
     ? createWorkerRunnerManager({ registrar: mesh.node, allowList: workerAllow, logger: log, metrics: createWorkerMetrics(register) })

@@ -1,5 +1,4 @@
-import { mkdir } from 'node:fs/promises'
-import { Registry, collectDefaultMetrics } from 'prom-client'
+import type { Registry } from 'prom-client'
 import type { NodeOptions } from '../cli/options/node.js'
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../inference/managers/index.js'
 import type { ModelEntry } from '../inference/models-config.js'
@@ -17,7 +16,7 @@ import {
   type WorkerClient,
   type WorkerClientInit
 } from '../protocols/worker/index.js'
-import { nodeKeysFor } from './node-keys.js'
+import { prepareNode } from './node-context.js'
 
 /** How long a stopping worker waits for the jobs it is running before it hangs up. */
 export const DEFAULT_WORKER_DRAIN_TIMEOUT_MS = 30_000
@@ -54,12 +53,7 @@ export interface WorkerRole {
  */
 export async function startWorker (options: WorkerRoleOptions, logger: Logger, signal?: AbortSignal): Promise<WorkerRole> {
   const orchestrator = orchestratorAddress(options.orchestrator)
-  await mkdir(options.node.dataDir, { recursive: true, mode: 0o700 })
-  const keys = await nodeKeysFor(options.node.dataDir, logger)
-  const peerId = keys.peerId.toString()
-  const log = logger.child({ peer: peerId })
-  const register = new Registry()
-  collectDefaultMetrics({ register })
+  const { keys, peerId, log, register } = await prepareNode(options.node.dataDir, logger)
 
   const manager = createRunnerManager(options.models, { ...options.runners, logger: log })
   await manager.start({ signal })

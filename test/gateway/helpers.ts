@@ -1,16 +1,6 @@
 import type { Candidate } from '../../src/gateway/selection/candidate.js'
 
-/** A small seeded PRNG (mulberry32), so draws are reproducible. */
-export function seededRandom (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { seededRandom } from '../../src/inference/seeded-random.js'
 
 export function candidate (peerId: string, over: Partial<Candidate> = {}): Candidate {
   return {

@@ -1,20 +1,10 @@
-import { PIPELINE_BODY, type PipelineName } from '../../../inference/pipelines.js'
+import { PIPELINE_BODY, PIPELINES, type PipelineName } from '../../../inference/pipelines.js'
 import type { FieldSpec } from './fields.js'
 
-/** The pipelines the gateway's HTTP API serves (live video has its own flow). */
-export const GATEWAY_PIPELINES = [
-  'text-to-image',
-  'image-to-image',
-  'image-to-video',
-  'upscale',
-  'audio-to-text',
-  'segment-anything-2',
-  'llm',
-  'image-to-text',
-  'text-to-speech'
-] as const satisfies readonly PipelineName[]
+/** The pipelines the gateway's HTTP API serves: all but live video, which has its own flow. */
+export type GatewayPipeline = Exclude<PipelineName, 'live-video-to-video'>
 
-export type GatewayPipeline = typeof GATEWAY_PIPELINES[number]
+export const GATEWAY_PIPELINES: readonly GatewayPipeline[] = PIPELINES.filter((p): p is GatewayPipeline => p !== 'live-video-to-video')
 
 export function isGatewayPipeline (value: unknown): value is GatewayPipeline {
   return typeof value === 'string' && (GATEWAY_PIPELINES as readonly string[]).includes(value)

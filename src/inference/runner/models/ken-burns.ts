@@ -21,6 +21,7 @@ import { aptInstallHint, findBinary } from './extras.js'
 import type { CpuModelFamily, FamilyModelOptions } from './family.js'
 import { runBinary } from './subprocess.js'
 import type { CpuModel } from './types.js'
+import { seededRandom } from '../../seeded-random.js'
 
 export const KEN_BURNS_MODEL_ID = 'ffmpeg/ken-burns'
 /** frames per video, as Stable Video Diffusion XT generates */
@@ -39,24 +40,13 @@ export interface CameraMove {
   to: [number, number]
 }
 
-/** A small deterministic PRNG (mulberry32), so a seed always gives the same move. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * The move for a seed and a motion amount (`motion_bucket_id`, 0-255; the reference's
  * default 127 zooms by about 20% and pans a little).
  */
 export function cameraMove (seed: number, motionBucketId: number): CameraMove {
-  const rand = prng(seed)
+  const rand = seededRandom(seed)
   const motion = Math.min(255, Math.max(0, motionBucketId)) / 255
   const zoom = 1 + 0.4 * motion
   const zoomIn = rand() < 0.5

@@ -5,6 +5,7 @@
  * with it; the text is gibberish, but every step of the runner's LLM path is real.
  */
 import { writeFile } from 'node:fs/promises'
+import { seededRandom } from '../../../../src/inference/seeded-random.js'
 
 const GGUF_MAGIC = 0x46554747 // "GGUF" little-endian
 const GGUF_VERSION = 3
@@ -47,17 +48,6 @@ class Writer {
   concat (): Buffer { return Buffer.concat(this.chunks) }
 }
 
-/** A deterministic PRNG (mulberry32) so the same seed writes the same file. */
-function random (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export interface TinyGgufOptions {
   /** @default 64 */
@@ -81,7 +71,7 @@ export function tinyLlamaGguf (options: TinyGgufOptions = {}): Buffer {
   const nLayer = options.layers ?? 1
   const nFf = options.feedForward ?? 128
   const nCtx = options.contextLength ?? 512
-  const rand = random(options.seed ?? 1)
+  const rand = seededRandom(options.seed ?? 1)
 
   // SentencePiece vocabulary: <unk>, <s>, </s>, the 256 byte-fallback tokens, then the
   // word boundary and printable ASCII characters (SPM merges only through pieces in the

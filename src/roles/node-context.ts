@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises'
+import { Registry, collectDefaultMetrics } from 'prom-client'
 import { loadOrCreateNodeKeys, type NodeKeys } from '../p2p/keys.js'
 import { KeyFileError } from '../p2p/errors.js'
 import { CliError } from '../cli/errors.js'
@@ -13,4 +15,21 @@ export async function nodeKeysFor (dataDir: string, logger: Logger): Promise<Nod
     if (err instanceof KeyFileError) throw new CliError('CLI_ERROR_KEYS', `refusing to start: ${err.message}`)
     throw err
   }
+}
+
+/** What every role starts from: its data dir, keys, a logger naming the peer, and a metrics registry. */
+export interface NodeContext {
+  keys: NodeKeys
+  peerId: string
+  log: Logger
+  register: Registry
+}
+
+export async function prepareNode (dataDir: string, logger: Logger): Promise<NodeContext> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const keys = await nodeKeysFor(dataDir, logger)
+  const peerId = keys.peerId.toString()
+  const register = new Registry()
+  collectDefaultMetrics({ register })
+  return { keys, peerId, log: logger.child({ peer: peerId }), register }
 }
