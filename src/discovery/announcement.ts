@@ -1,6 +1,8 @@
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { Wallet, verifyMessage } from 'ethers'
+import { getAddress, getBytes, hexlify } from 'ethers'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { createSignatureVerifier, createTicketSigner } from '../payments/signer.js'
 import { isPipelineName, type PipelineName, PIPELINE_UNIT } from '../inference/pipelines.js'
 import { ANNOUNCEMENT_LIMITS, ANNOUNCEMENT_SIGNING_DOMAIN, ANNOUNCEMENT_VERSION } from './constants.js'
 import { AnnouncementError } from './errors.js'
@@ -59,14 +61,23 @@ export function bindingMessage (peerId: string, ethAddress: string): string {
   return `Shoal: bind Ethereum address ${ethAddress.toLowerCase()} to libp2p peer ${peerId}`
 }
 
+/** What is signed: keccak256 of the binding message, with the EIP-191 prefix (ethers' `signMessage(getBytes(hash))`). */
+function bindingHash (peerId: string, ethAddress: string): Uint8Array {
+  return keccak_256(encoder.encode(bindingMessage(peerId, ethAddress)))
+}
+
+// libsecp256k1 (WASM): verifying a binding is on the hot path of every first announcement
+const bindingVerifier = createSignatureVerifier()
+
 export async function createEthBinding (peerId: string, ethPrivateKey: string): Promise<{ ethAddress: string, ethBinding: string }> {
-  const wallet = new Wallet(ethPrivateKey)
-  return { ethAddress: wallet.address, ethBinding: await wallet.signMessage(bindingMessage(peerId, wallet.address)) }
+  const signer = createTicketSigner(ethPrivateKey)
+  const ethAddress = getAddress(signer.address)
+  return { ethAddress, ethBinding: hexlify(signer.sign(bindingHash(peerId, ethAddress))) }
 }
 
 export function verifyEthBinding (peerId: string, ethAddress: string, ethBinding: string): boolean {
   try {
-    return verifyMessage(bindingMessage(peerId, ethAddress), ethBinding).toLowerCase() === ethAddress.toLowerCase()
+    return bindingVerifier.verify(ethAddress.toLowerCase(), bindingHash(peerId, ethAddress), getBytes(ethBinding))
   } catch {
     return false
   }

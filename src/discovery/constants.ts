@@ -30,6 +30,8 @@ export const DEFAULT_ANNOUNCEMENT_TTL_MS = 30_000
 export const DEFAULT_REPUBLISH_INTERVAL_MS = 10_000
 /** Slot changes are coalesced so a busy orchestrator does not flood the topic. */
 export const DEFAULT_MIN_PUBLISH_INTERVAL_MS = 250
+/** DHT provider records follow a changed announcement after this delay (gossip first). */
+export const DEFAULT_PROVIDE_DELAY_MS = 2_000
 /** Clocks drift: a timestamp up to this far in the future is tolerated. */
 export const MAX_CLOCK_SKEW_MS = 30_000
 /** Nobody may announce for longer than this: stale entries must age out. */

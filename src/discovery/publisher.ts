@@ -1,6 +1,6 @@
 import type { ContentRouting, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '../observability/logger.js'
-import { ANNOUNCEMENT_VERSION, DEFAULT_ANNOUNCEMENT_TTL_MS, DEFAULT_MIN_PUBLISH_INTERVAL_MS, DEFAULT_REPUBLISH_INTERVAL_MS } from './constants.js'
+import { ANNOUNCEMENT_VERSION, DEFAULT_ANNOUNCEMENT_TTL_MS, DEFAULT_MIN_PUBLISH_INTERVAL_MS, DEFAULT_PROVIDE_DELAY_MS, DEFAULT_REPUBLISH_INTERVAL_MS } from './constants.js'
 import { createEthBinding, signAnnouncement, type Announcement, type HardwareSummary, type ModelOffer, type SignedAnnouncement } from './announcement.js'
 import { capabilityKey, provideCapabilities } from './dht.js'
 import type { AnnouncementGossip } from './gossip.js'
@@ -10,6 +10,12 @@ export interface AnnouncementPublisherInit {
   republishIntervalMs?: number
   /** changes within this window are coalesced into one announcement */
   minPublishIntervalMs?: number
+  /**
+   * DHT provider records go out this long after an announcement that changed them: gossip
+   * is the fast path, the DHT the fallback, and a provide query should not compete with
+   * the first announcement's propagation.
+   */
+  provideDelayMs?: number
   now?: () => number
 }
 
@@ -50,6 +56,7 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
     const ttlMs = init.ttlMs ?? DEFAULT_ANNOUNCEMENT_TTL_MS
     const republishMs = init.republishIntervalMs ?? Math.min(DEFAULT_REPUBLISH_INTERVAL_MS, Math.floor(ttlMs / 3))
     const minIntervalMs = init.minPublishIntervalMs ?? DEFAULT_MIN_PUBLISH_INTERVAL_MS
+    const provideDelayMs = init.provideDelayMs ?? DEFAULT_PROVIDE_DELAY_MS
     const { logger } = components
     const peerIdText = components.peerId.toString()
 
@@ -62,6 +69,7 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
     let running = false
     let inFlight: Promise<void> = Promise.resolve()
     let providedKeys = ''
+    let provideTimer: NodeJS.Timeout | undefined
     const controller = new AbortController()
 
     async function publishNow (): Promise<void> {
@@ -99,9 +107,12 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
       if (keys === providedKeys) return
       providedKeys = keys
       const routing = components.routing
-      provideCapabilities(routing, offers, { signal: AbortSignal.any([controller.signal, AbortSignal.timeout(60_000)]) })
-        .then(r => { logger.debug(r, 'capabilities provided on the DHT') })
-        .catch(err => { logger.warn({ err: (err as Error).message }, 'DHT provide failed'); providedKeys = '' })
+      clearTimeout(provideTimer)
+      provideTimer = setTimeout(() => {
+        provideCapabilities(routing, offers, { signal: AbortSignal.any([controller.signal, AbortSignal.timeout(60_000)]) })
+          .then(r => { logger.debug(r, 'capabilities provided on the DHT') })
+          .catch(err => { logger.warn({ err: (err as Error).message }, 'DHT provide failed'); providedKeys = '' })
+      }, provideDelayMs)
     }
 
     function schedule (): void {
@@ -125,6 +136,7 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
         running = false
         controller.abort()
         clearTimeout(pending)
+        clearTimeout(provideTimer)
         clearInterval(periodic)
       },
       update: schedule,
