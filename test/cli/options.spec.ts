@@ -1,0 +1,73 @@
+import { expect } from 'chai'
+import { parseNodeArgs } from '../../src/cli/options/node.js'
+import { parseGatewayArgs } from '../../src/cli/options/gateway.js'
+import { parsePaymentArgs } from '../../src/cli/options/payments.js'
+import { getShoalCli } from '../../src/cli/main.js'
+import { gatewayFlags } from '../../src/cli/options/gateway.js'
+import { nodeFlags } from '../../src/cli/options/node.js'
+import { paymentFlags } from '../../src/cli/options/payments.js'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** Parses a gateway command line the way `shoal gateway` does, without running it. */
+async function gatewayArgs (argv: string[]): Promise<Record<string, unknown>> {
+  let parsed: Record<string, unknown> = {}
+  await getShoalCli(argv).command({
+    command: 'probe-gateway',
+    builder: (y) => y.options({ ...nodeFlags('gateway'), ...gatewayFlags(), ...paymentFlags('gateway') }),
+    handler: (args) => { parsed = args as Record<string, unknown> }
+  }).parseAsync()
+  return parsed
+}
+
+describe('cli/options: flags, SHOAL_* environment and config file map to options', () => {
+  // yargs holds on to the process.env object: change its keys, never replace it
+  afterEach(() => {
+    for (const key of Object.keys(process.env)) if (key.startsWith('SHOAL_')) Reflect.deleteProperty(process.env, key)
+  })
+
+  it('pins the node and gateway flag mapping', async () => {
+    const args = await gatewayArgs(['probe-gateway', '--data-dir', '/tmp/g', '--listen', '/ip4/127.0.0.1/tcp/5001', '--bootstrap', '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWGn7hRdHEs9choQHyEjBNm6vpXg1XBjwXSj51UVGSuNY1', '--http-port', '9000', '--api-key', 'a,b', '--max-price', '10/1', '--default-model', 'upscale=m', '--payments', 'off'])
+    const node = parseNodeArgs('gateway', args)
+    expect(node).to.include({ role: 'gateway', dataDir: '/tmp/g', addressScope: 'all', logLevel: 'info' })
+    expect(node.listen).to.deep.equal(['/ip4/127.0.0.1/tcp/5001'])
+    expect(node.bootstrap).to.have.length(1)
+    const gateway = parseGatewayArgs(args)
+    expect(gateway.http).to.deep.include({ host: '127.0.0.1', port: 9000, apiKeys: ['a', 'b'], defaultModels: { upscale: 'm' } })
+    expect(gateway.dispatch.maxPrice).to.deep.equal({ global: { pricePerUnit: 10n, pixelsPerUnit: 1n } })
+    expect(parsePaymentArgs(args).enabled).to.equal(false)
+  })
+
+  it('takes SHOAL_* environment variables, and flags win over them', async () => {
+    process.env.SHOAL_HTTP_PORT = '9100'
+    process.env.SHOAL_LISTEN = '/ip4/127.0.0.1/tcp/6001,/ip4/127.0.0.1/tcp/6002'
+    process.env.SHOAL_PAYMENTS = 'off'
+    const fromEnv = await gatewayArgs(['probe-gateway'])
+    expect(parseGatewayArgs(fromEnv).http.port).to.equal(9100)
+    expect(parseNodeArgs('gateway', fromEnv).listen).to.deep.equal(['/ip4/127.0.0.1/tcp/6001', '/ip4/127.0.0.1/tcp/6002'])
+    const flagWins = await gatewayArgs(['probe-gateway', '--http-port', '9200'])
+    expect(parseGatewayArgs(flagWins).http.port).to.equal(9200)
+  })
+
+  it('reads a JSON config file below env and flags', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shoal-cfg-'))
+    const file = join(dir, 'gateway.json')
+    await writeFile(file, JSON.stringify({ httpPort: 9300, logLevel: 'debug', payments: 'off' }))
+    const fromFile = await gatewayArgs(['probe-gateway', '--config', file])
+    expect(parseGatewayArgs(fromFile).http.port).to.equal(9300)
+    expect(parseNodeArgs('gateway', fromFile).logLevel).to.equal('debug')
+    process.env.SHOAL_HTTP_PORT = '9400'
+    expect(parseGatewayArgs(await gatewayArgs(['probe-gateway', '--config', file])).http.port).to.equal(9400)
+  })
+
+  it('refuses bad values and unknown flags with a CliError', async () => {
+    expect(() => parseNodeArgs('gateway', { listen: ['not-a-multiaddr'] })).to.throw().with.property('name', 'CliError')
+    expect(() => parseNodeArgs('gateway', { bootstrap: ['/ip4/1.2.3.4/tcp/1'] })).to.throw(/p2p/)
+    expect(() => parseGatewayArgs({ bodyLimit: 10, httpPort: 1 })).to.throw(/body-limit/)
+    expect(() => parsePaymentArgs({ payments: 'on' })).to.throw(/--rpc-url/)
+    const err = await gatewayArgs(['probe-gateway', '--htp-port', '1']).catch(e => e)
+    expect(err).to.have.property('name', 'CliError')
+    expect(err.message).to.contain('--htp-port')
+  })
+})
