@@ -9,6 +9,7 @@
  */
 import '../../src/p2p/polyfill.js'
 import { encodeSignedAnnouncement } from '../../src/discovery/announcement.js'
+import { ANNOUNCEMENT_TOPIC } from '../../src/discovery/constants.js'
 import { startInProcessMesh } from '../../src/testnet/in-process-mesh.js'
 
 const BASELINE_TOPIC = '/shoal/bench/baseline'
@@ -35,7 +36,7 @@ async function measure (nodes: number): Promise<Record<string, number | string>>
   const mesh = await startInProcessMesh({ orchestrators, gateways, deferPublish: true, ttlMs: 60_000 })
   // let gossipsub heartbeats build the topic meshes before timing anything
   for (const g of [...mesh.gateways, ...mesh.orchestrators.map(o => o.mesh)]) g.node.services.pubsub.subscribe(BASELINE_TOPIC)
-  await waitUntil(() => mesh.gateways.every(g => g.node.services.pubsub.getMeshPeers('/shoal/announcements/1').length > 0), 15_000)
+  await waitUntil(() => mesh.gateways.every(g => g.node.services.pubsub.getMeshPeers(ANNOUNCEMENT_TOPIC).length > 0 && g.node.services.pubsub.getMeshPeers(BASELINE_TOPIC).length > 0), 20_000)
   await new Promise(resolve => setTimeout(resolve, 2_000))
   global.gc?.()
   const after = process.memoryUsage()
@@ -70,16 +71,24 @@ async function measure (nodes: number): Promise<Record<string, number | string>>
   for (const o of mesh.orchestrators) {
     const id = o.mesh.node.peerId.toString()
     const seen = new Set<number>()
+    let last = 0
+    // timestamps from the directories' own 'added' events: exact per gateway, no polling
+    const listeners = mesh.gateways.map((g, gi) => {
+      const listener = (entry: { peerId: string }): void => {
+        if (entry.peerId !== id || seen.has(gi)) return
+        seen.add(gi)
+        last = performance.now() - start
+        shoalPerGateway.push(last)
+      }
+      g.directory.on('added', listener)
+      return () => { g.directory.off('added', listener) }
+    })
     const start = performance.now()
     await o.publisher.start()
     size = encodeSignedAnnouncement(o.publisher.current()!).length
-    await waitUntil(() => {
-      mesh.gateways.forEach((g, gi) => {
-        if (!seen.has(gi) && g.directory.has(id)) { seen.add(gi); shoalPerGateway.push(performance.now() - start) }
-      })
-      return seen.size === mesh.gateways.length
-    }, 10_000)
-    shoal.push(performance.now() - start)
+    await waitUntil(() => seen.size === mesh.gateways.length, 10_000)
+    for (const off of listeners) off()
+    shoal.push(seen.size === mesh.gateways.length ? last : Infinity)
   }
   await mesh.stop()
   return {

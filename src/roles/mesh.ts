@@ -8,6 +8,7 @@ import { capabilityLookup, type CapabilityLookup } from '../discovery/lookup.js'
 import { createDiscoveryMetrics, type DiscoveryMetrics } from '../discovery/metrics.js'
 import { announcementScoreParams } from '../discovery/score.js'
 import type { Logger } from '../observability/logger.js'
+import { startPeerMaintenance, type PeerMaintenanceOptions } from '../p2p/peer-maintenance.js'
 import { connectToMesh, createShoalNode, type AddressScope, type NodeRole, type ShoalLibp2p } from '../p2p/node.js'
 
 export interface MeshOptions {
@@ -18,6 +19,8 @@ export interface MeshOptions {
   bootstrap: string[]
   datastorePath?: string
   addressScope?: AddressScope
+  /** how many peers to keep connected through DHT walks */
+  peerMaintenance?: PeerMaintenanceOptions
   /** announcement rate limit per origin peer */
   announcementRate?: { burst: number, perSecond: number }
   now?: () => number
@@ -77,6 +80,7 @@ export async function createMesh (options: MeshOptions, deps: { logger: Logger, 
     directory.on('added', update).on('expired', update)
   }
 
+  let maintenance: { stop: () => void } | undefined
   return {
     node,
     directory,
@@ -88,8 +92,10 @@ export async function createMesh (options: MeshOptions, deps: { logger: Logger, 
       gossip.start()
       directory.start()
       await connectToMesh(node, options.bootstrap, { signal: startOptions.signal, logger: deps.logger })
+      maintenance = startPeerMaintenance(node, deps.logger, options.peerMaintenance)
     },
     async stop () {
+      maintenance?.stop()
       directory.stop()
       gossip.stop()
       await node.stop()

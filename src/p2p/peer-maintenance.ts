@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto'
+import type { Logger } from '../observability/logger.js'
+import type { ShoalLibp2p } from './node.js'
+
+export interface PeerMaintenanceOptions {
+  /** below this many connections, look for more peers @default 8 */
+  minPeers?: number
+  /** how often to check @default 10_000 */
+  intervalMs?: number
+  /** first check after start @default 500 */
+  firstCheckMs?: number
+  /** budget of one DHT walk @default 5_000 */
+  walkTimeoutMs?: number
+}
+
+/**
+ * Keeps a node connected to enough peers for gossipsub to build a real mesh: a node
+ * that only knows its bootstrap would hear announcements second-hand (lazy gossip at
+ * heartbeats) or not at all in a large mesh. When connections fall below `minPeers`, a
+ * random DHT walk finds peers and the node dials some of them. libp2p 3 does no
+ * auto-dialling of its own.
+ */
+export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options: PeerMaintenanceOptions = {}): { stop: () => void } {
+  const minPeers = options.minPeers ?? 8
+  const controller = new AbortController()
+  let running = false
+
+  const check = async (): Promise<void> => {
+    if (running || controller.signal.aborted) return
+    const connected = new Set(node.getConnections().map(c => c.remotePeer.toString()))
+    if (connected.size >= minPeers || connected.size === 0) return
+    running = true
+    try {
+      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(options.walkTimeoutMs ?? 5_000)])
+      const found: Array<{ id: Parameters<ShoalLibp2p['dial']>[0] }> = []
+      for await (const peer of node.peerRouting.getClosestPeers(randomBytes(32), { signal })) {
+        const id = peer.id.toString()
+        if (id === node.peerId.toString() || connected.has(id)) continue
+        connected.add(id)
+        found.push({ id: peer.id })
+        if (connected.size >= minPeers) break
+      }
+      await Promise.allSettled(found.map(async p => await node.dial(p.id, { signal })))
+      logger.debug({ dialled: found.length, connections: node.getConnections().length }, 'peer maintenance')
+    } catch (err) {
+      if (!controller.signal.aborted) logger.debug({ err: (err as Error).message }, 'peer maintenance walk failed')
+    } finally {
+      running = false
+    }
+  }
+
+  const first = setTimeout(() => { void check() }, options.firstCheckMs ?? 500)
+  const timer = setInterval(() => { void check() }, options.intervalMs ?? 10_000)
+  first.unref()
+  timer.unref()
+  return {
+    stop () {
+      controller.abort()
+      clearTimeout(first)
+      clearInterval(timer)
+    }
+  }
+}
