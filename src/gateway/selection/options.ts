@@ -14,6 +14,8 @@ export interface AdaptiveStrategyOptions {
   suspendMaxMs: number
   /** bound on the (orchestrator, model) entries remembered; the least recently updated go first */
   maxEntries: number
+  /** order suspended orchestrators after all others instead of leaving them out */
+  lastResortSuspended: boolean
 }
 
 export const defaultAdaptiveStrategyOptions: AdaptiveStrategyOptions = {
@@ -26,5 +28,6 @@ export const defaultAdaptiveStrategyOptions: AdaptiveStrategyOptions = {
   // failure; a short first suspension that doubles reacts as fast to a real outage
   suspendBaseMs: 5_000,
   suspendMaxMs: 10 * 60_000,
-  maxEntries: 10_000
+  maxEntries: 10_000,
+  lastResortSuspended: true
 }

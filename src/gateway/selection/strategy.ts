@@ -89,12 +89,16 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
   return {
     order (candidates: Candidate[], ctx: SelectionContext): Candidate[] {
       const tiers: Candidate[][] = [[], [], [], []]
+      const suspended: Array<{ c: Candidate, until: number }> = []
       const seen = new Set<string>()
       for (const c of candidates) {
         if (seen.has(c.peerId)) continue
         seen.add(c.peerId)
         const s = entries.get(key(c.peerId, c.modelId))
-        if (s !== undefined && s.suspendedUntil > ctx.now) continue
+        if (s !== undefined && s.suspendedUntil > ctx.now) {
+          suspended.push({ c, until: s.suspendedUntil })
+          continue
+        }
         const full = c.capacity - c.inUse <= 0
         const index = (c.warm ? 0 : 2) + (full ? 1 : 0)
         tiers[index]?.push(c)
@@ -105,6 +109,9 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
         const full = index % 2 === 1
         ordered.push(...draw(tier, weightsFor(tier, full), ctx.random))
       })
+      // suspended orchestrators come last, soonest back first: one transient failure of the
+      // only orchestrator serving a model must not turn every request into a 503
+      if (options.lastResortSuspended) ordered.push(...suspended.sort((a, b) => a.until - b.until).map(e => e.c))
       return ordered
     },
 

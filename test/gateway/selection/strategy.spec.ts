@@ -67,7 +67,7 @@ describe('gateway selection: adaptive strategy', () => {
   })
 
   it('suspends a failing orchestrator with a backoff that grows, and brings it back afterwards', () => {
-    const s = createAdaptiveStrategy({ suspendBaseMs: 1000, suspendMaxMs: 8000 })
+    const s = createAdaptiveStrategy({ suspendBaseMs: 1000, suspendMaxMs: 8000, lastResortSuspended: false })
     const list = [candidate('flaky'), candidate('steady')]
     const ids = (now: number): string[] => s.order(list, ctx(now, seededRandom(1))).map(c => c.peerId)
 
@@ -100,8 +100,18 @@ describe('gateway selection: adaptive strategy', () => {
     expect(counts.get('steady') ?? 0).to.be.greaterThan((counts.get('flaky') ?? 0) * 3)
   })
 
+  it('orders suspended orchestrators last, soonest back first, so the only one left is still tried', () => {
+    const s = createAdaptiveStrategy({ suspendBaseMs: 1000 })
+    s.record('a', 'esrgan-slim', { kind: 'failure' }, 0)
+    s.record('b', 'esrgan-slim', { kind: 'failure' }, 0)
+    s.record('b', 'esrgan-slim', { kind: 'failure' }, 0)
+    const list = [candidate('b'), candidate('a'), candidate('healthy')]
+    expect(s.order(list, ctx(10, seededRandom(2))).map(c => c.peerId)).to.deep.equal(['healthy', 'a', 'b'])
+    expect(s.order([candidate('b')], ctx(10, seededRandom(2))).map(c => c.peerId)).to.deep.equal(['b'])
+  })
+
   it('keeps state per (orchestrator, model)', () => {
-    const s = createAdaptiveStrategy()
+    const s = createAdaptiveStrategy({ lastResortSuspended: false })
     s.record('p', 'model-a', { kind: 'failure' }, 0)
     const a = s.order([candidate('p', { modelId: 'model-a' })], { ...ctx(1, Math.random), modelId: 'model-a' })
     const b = s.order([candidate('p', { modelId: 'model-b' })], { ...ctx(1, Math.random), modelId: 'model-b' })
