@@ -5,6 +5,9 @@ import type { Logger } from '../observability/logger.js'
 import type { AiExecuteContext, AiExecutionResult, AiExecutor, AiJobAdmission } from '../protocols/ai/index.js'
 import { OrchestratorJobError } from './errors.js'
 
+/** Jobs still running after this long tell the gateway they have started. */
+const PROGRESS_AFTER_MS = 100
+
 export interface JobExecutorComponents {
   manager: RunnerManager
   logger: Logger
@@ -58,12 +61,16 @@ export function createJobExecutor (components: JobExecutorComponents): AiExecuto
         log.info({ code: mapped.code, reason: mapped.message }, 'job refused')
         throw mapped
       }
+      // a progress frame only for jobs that take a while: for small jobs it would be one more
+      // write and wake-up on both sides of the stream for nothing
+      const progress = setTimeout(() => { context.onProgress({ stage: 'running' }) }, PROGRESS_AFTER_MS)
       try {
-        context.onProgress({ stage: 'running' })
         const response = await lease.client.run(job, { signal: context.signal })
+        clearTimeout(progress)
         log.debug({ status: response.status }, 'runner answered')
         return { ...response, body: releasingBody(response.body, lease) }
       } catch (err) {
+        clearTimeout(progress)
         lease.release()
         const mapped = toJobError(err)
         log.warn({ code: mapped.code, reason: mapped.message }, 'job failed')

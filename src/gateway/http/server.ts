@@ -221,15 +221,31 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       : `no route ${request.method} ${path}`)
   })
 
-  /** relays the runner's answer: status, content type, and the body chunk by chunk */
-  function relay (response: RunnerResponse, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  /**
+   * Relays the runner's answer: status, content type, and the body. An answer that
+   * arrives as one chunk (most non-streamed results) goes out in one write with a
+   * content-length; longer ones and Server-Sent Events are relayed chunk by chunk.
+   */
+  async function relay (response: RunnerResponse, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const status = Number.isInteger(response.status) && response.status >= 200 && response.status < 600 ? response.status : 502
     const sse = mediaType(response.contentType) === 'text/event-stream'
     void reply.code(status).header('content-type', response.contentType === '' ? 'application/octet-stream' : response.contentType)
     if (sse) void reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no')
+    const body = response.body[Symbol.asyncIterator]()
+    const head: Uint8Array[] = []
+    if (!sse) {
+      // before the headers go out a failure can still become a proper error status
+      const first = await body.next()
+      if (first.done === true) return await reply.send(Buffer.alloc(0))
+      head.push(first.value)
+      const second = await body.next()
+      if (second.done === true) return await reply.send(Buffer.from(first.value.buffer, first.value.byteOffset, first.value.byteLength))
+      head.push(second.value)
+    }
     async function * chunks (): AsyncGenerator<Uint8Array> {
       try {
-        for await (const chunk of response.body) yield chunk
+        yield * head
+        for (let next = await body.next(); next.done !== true; next = await body.next()) yield next.value
       } catch (err) {
         // the client left: nothing to tell it
         if (reply.raw.destroyed) return
@@ -237,9 +253,11 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         // SSE clients get a final error event as the reference sends; others a cut body
         if (!sse) throw err
         yield encoder.encode(`data: ${JSON.stringify({ error: { message: 'stream interrupted' } })}\n\n`)
+      } finally {
+        await body.return?.()
       }
     }
-    return reply.send(Readable.from(chunks(), { objectMode: false }))
+    return await reply.send(Readable.from(chunks(), { objectMode: false }))
   }
 
   async function runAsync (job: AsyncJob, parsed: ParsedJob): Promise<void> {
@@ -296,7 +314,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       workUnits: parsed.workUnits
     })
     void reply.headers(dispatchHeaders(result.attempts, result.orchestrator))
-    return relay(result.response, request, reply)
+    return await relay(result.response, request, reply)
   }
 
   function jobOf (requestId: unknown, pipeline?: GatewayPipeline): AsyncJob | undefined {

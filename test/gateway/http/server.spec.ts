@@ -350,11 +350,22 @@ describe('gateway http: server', function () {
       await again.arrayBuffer()
     })
 
-    it('a runner body that fails mid-stream does not crash the server', async () => {
+    it('a runner body that fails before the gateway answers becomes an error status, not a cut body', async () => {
       h.setHandler(async () => success({
         status: 200,
         contentType: 'application/json',
         body: (async function * () { yield encoder.encode('{"partial":'); throw new Error('stream reset') })()
+      }))
+      const res = await post('/text-to-image', '{"prompt":"x"}', { 'content-type': 'application/json' })
+      expect(res.status).to.be.within(500, 599)
+      expect(await errorBody(res)).to.have.property('error')
+    })
+
+    it('a runner body that fails mid-stream does not crash the server', async () => {
+      h.setHandler(async () => success({
+        status: 200,
+        contentType: 'application/json',
+        body: (async function * () { yield encoder.encode('{"partial":'); yield encoder.encode('[1,'); throw new Error('stream reset') })()
       }))
       const res = await post('/text-to-image', '{"prompt":"x"}', { 'content-type': 'application/json' })
       expect(res.status).to.equal(200)
