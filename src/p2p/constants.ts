@@ -9,3 +9,6 @@ export const DEFAULT_MAX_CONNECTIONS = 128
 
 /** How many known peers a restarted node redials from its persisted peer store. */
 export const DEFAULT_REDIAL_KNOWN_PEERS = 8
+
+/** Ping streams per connection each way: the connection monitor and the DHT both ping (the default of 1 makes them collide). */
+export const PING_MAX_STREAMS = 8

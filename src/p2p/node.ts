@@ -13,7 +13,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import type { Logger } from '../observability/logger.js'
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_REDIAL_KNOWN_PEERS, DHT_PROTOCOL } from './constants.js'
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_REDIAL_KNOWN_PEERS, DHT_PROTOCOL, PING_MAX_STREAMS } from './constants.js'
 
 export type NodeRole = 'bootstrap' | 'orchestrator' | 'gateway' | 'worker'
 
@@ -98,9 +98,15 @@ export async function createShoalNode (options: ShoalNodeOptions): Promise<Shoal
     connectionManager: {
       maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
     },
+    // the connection monitor aborts a connection whose ping fails; a ping that fails only
+    // because the DHT's own ping holds the protocol's stream slot must not kill every job
+    // stream on a busy connection, so ping gets room for both
+    connectionMonitor: {
+      pingTimeout: { minTimeout: 5_000 }
+    },
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ maxOutboundStreams: PING_MAX_STREAMS, maxInboundStreams: PING_MAX_STREAMS }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         clientMode: !dhtServer,
