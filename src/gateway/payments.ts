@@ -28,18 +28,25 @@ function isPaymentRequired (err: unknown): boolean {
  */
 export function createJobPayer (components: JobPayerComponents) {
   const { client, sender, identity, logger } = components
+  // a quote is reused by every job on its stream until it is refreshed: decode its params once
+  const decoded = new WeakMap<AiQuote, ReturnType<typeof decodeQuotePayment>>()
+  const paramsOf = (quote: AiQuote): ReturnType<typeof decodeQuotePayment> => {
+    if (!decoded.has(quote)) decoded.set(quote, decodeQuotePayment(quote.payment))
+    return decoded.get(quote) ?? null
+  }
+  const withoutTickets = encodeJobPayment({ sender: identity.address, binding: identity.binding, tickets: null })
 
   async function attempt (peerId: PeerId, job: InferenceJob, options: { signal: AbortSignal, requestId: string, deadlineMs?: number, quoteMaxAgeMs?: number }): Promise<{ result: AiJobResult, payment: Payment | undefined }> {
     let payment: Payment | undefined
     const build = async (quote: AiQuote): Promise<JsonValue> => {
       let params
       try {
-        params = decodeQuotePayment(quote.payment)
+        params = paramsOf(quote)
       } catch (err) {
         if (err instanceof PaymentWireError) throw createJobError('JOB_ERROR_RUNNER_FAILURE', `orchestrator sent malformed ticket params: ${err.message}`, { finalCode: 'PAYMENT_REQUIRED' })
         throw err
       }
-      if (params === null) return encodeJobPayment({ sender: identity.address, binding: identity.binding, tickets: null })
+      if (params === null) return withoutTickets
       const price = quote.prices.find(p => p.pipeline === job.pipeline && p.modelId === job.modelId)
       if (price === undefined) throw createJobError('JOB_ERROR_UNSUPPORTED', `orchestrator quotes no price for ${job.pipeline} ${job.modelId}`)
       const feeWei = feeFor(billableUnits(job), { pricePerUnit: BigInt(price.pricePerUnit), pixelsPerUnit: BigInt(price.pixelsPerUnit) })
@@ -48,7 +55,7 @@ export function createJobPayer (components: JobPayerComponents) {
       } catch (err) {
         if (err instanceof PaymentError && err.code === 'PAYMENT_ERROR_PARAMS_EXPIRED') {
           // send no tickets: the orchestrator asks again and the retry fetches fresh params
-          return encodeJobPayment({ sender: identity.address, binding: identity.binding, tickets: null })
+          return withoutTickets
         }
         if (err instanceof PaymentError) {
           // the orchestrator asks for more than this gateway will risk (face value over max float, caps)
@@ -56,7 +63,7 @@ export function createJobPayer (components: JobPayerComponents) {
         }
         throw err
       }
-      return encodeJobPayment({ sender: identity.address, binding: identity.binding, tickets: payment.batch })
+      return payment.batch === null ? withoutTickets : encodeJobPayment({ sender: identity.address, binding: identity.binding, tickets: payment.batch })
     }
     try {
       const result = await client.runJob(peerId, job, { ...options, payment: build })

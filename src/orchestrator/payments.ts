@@ -48,7 +48,12 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
     throw new OrchestratorJobError('PAYMENT_REQUIRED', message, { reason })
   }
 
+  // admit and execute see the same header object: validate its payment once
+  const checked = new WeakMap<object, JobPayment>()
+
   function paymentOf (peerId: PeerId, value: JsonValue | null): JobPayment {
+    const cached = typeof value === 'object' && value !== null ? checked.get(value) : undefined
+    if (cached !== undefined && bindings.get(peerId.toString()) === cached.sender) return cached
     let payment: JobPayment | null
     try {
       payment = decodeJobPayment(value)
@@ -63,6 +68,7 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
       bindings.set(peer, payment.sender)
       if (bindings.size > 100_000) bindings.delete(bindings.keys().next().value as string)
     }
+    if (typeof value === 'object' && value !== null) checked.set(value, payment)
     return payment
   }
 
