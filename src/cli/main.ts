@@ -4,7 +4,7 @@ import { COMMANDS } from './commands/index.js'
 
 /**
  * One factory for the whole CLI, used by the binary and by tests. Every command
- * lives in its own file under `commands/` and reads its options through `config/`.
+ * lives in its own file under `commands/` and reads its options through `options/`.
  */
 export function getShoalCli (argv: string[]): Argv {
   let cli = yargs(argv)
@@ -22,9 +22,9 @@ export function getShoalCli (argv: string[]): Argv {
     .alias('h', 'help')
     .version()
     .wrap(Math.min(120, process.stdout.columns ?? 120))
-    .fail((message, error, y) => {
+    .fail((message, error) => {
       if (error != null) throw error
-      throw new CliError('CLI_ERROR_USAGE', `${message}\n\n${y.help() === undefined ? '' : ''}Run \`shoal --help\` for usage.`)
+      throw new CliError('CLI_ERROR_USAGE', `${message}\n\nRun \`shoal --help\` for usage.`)
     })
   for (const command of COMMANDS) cli = cli.command(command)
   return cli
