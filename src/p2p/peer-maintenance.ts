@@ -7,6 +7,8 @@ export interface PeerMaintenanceOptions {
   minPeers?: number
   /** how often to check @default 10_000 */
   intervalMs?: number
+  /** how soon to look again while still below `minPeers` @default 2_000 */
+  retryMs?: number
   /** first check after start @default 500 */
   firstCheckMs?: number
   /** budget of one DHT walk @default 5_000 */
@@ -49,15 +51,22 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
     }
   }
 
-  const first = setTimeout(() => { void check() }, options.firstCheckMs ?? 500)
-  const timer = setInterval(() => { void check() }, options.intervalMs ?? 10_000)
-  first.unref()
-  timer.unref()
+  // while under target, look again soon; once there, check now and then
+  let timer: NodeJS.Timeout | undefined
+  const schedule = (delay: number): void => {
+    timer = setTimeout(() => {
+      void check().finally(() => {
+        if (controller.signal.aborted) return
+        schedule(node.getConnections().length < minPeers ? (options.retryMs ?? 2_000) : (options.intervalMs ?? 10_000))
+      })
+    }, delay)
+    timer.unref()
+  }
+  schedule(options.firstCheckMs ?? 500)
   return {
     stop () {
       controller.abort()
-      clearTimeout(first)
-      clearInterval(timer)
+      clearTimeout(timer)
     }
   }
 }
