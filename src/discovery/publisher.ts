@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { ContentRouting, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '../observability/logger.js'
 import { ANNOUNCEMENT_VERSION, DEFAULT_ANNOUNCEMENT_TTL_MS, DEFAULT_MIN_PUBLISH_INTERVAL_MS, DEFAULT_PROVIDE_DELAY_MS, DEFAULT_REPUBLISH_INTERVAL_MS } from './constants.js'
@@ -109,7 +110,10 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
       const routing = components.routing
       clearTimeout(provideTimer)
       provideTimer = setTimeout(() => {
-        provideCapabilities(routing, offers, { signal: AbortSignal.any([controller.signal, AbortSignal.timeout(60_000)]) })
+        const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(60_000)])
+        // one provide query per key, each with listeners of its own on the signal
+        setMaxListeners(Infinity, signal)
+        provideCapabilities(routing, offers, { signal })
           .then(r => { logger.debug(r, 'capabilities provided on the DHT') })
           .catch(err => { logger.warn({ err: (err as Error).message }, 'DHT provide failed'); providedKeys = '' })
       }, provideDelayMs)

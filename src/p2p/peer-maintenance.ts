@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import type { Logger } from '../observability/logger.js'
 import type { ShoalLibp2p } from './node.js'
 
@@ -34,6 +35,8 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
     running = true
     try {
       const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(options.walkTimeoutMs ?? 5_000)])
+      // the walk and the dials each listen on it
+      setMaxListeners(Infinity, signal)
       const found: Array<{ id: Parameters<ShoalLibp2p['dial']>[0] }> = []
       for await (const peer of node.peerRouting.getClosestPeers(randomBytes(32), { signal })) {
         const id = peer.id.toString()
