@@ -3,6 +3,9 @@ import type { Logger } from '../observability/logger.js'
 /** Environment flag: stop gracefully when standard input ends (the parent closed it or died). */
 export const STOP_ON_STDIN_END = 'SHOAL_STOP_ON_STDIN_END'
 
+/** After its parent is gone, a node stops gracefully or, past this, exits anyway. */
+const PARENT_GONE_EXIT_MS = 15_000
+
 export interface Running {
   stop: () => Promise<void>
 }
@@ -31,7 +34,12 @@ export async function runUntilSignal (logger: Logger, start: (signal: AbortSigna
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   // a node started by `shoal testnet` stops when its parent goes away, even if the parent was killed
-  const onParentGone = (): void => { if (!stopping) onSignal('SIGTERM') }
+  const onParentGone = (): void => {
+    if (stopping) return
+    // nobody is left to stop us if the graceful stop hangs: exit anyway after a while
+    setTimeout(() => { process.exit(1) }, PARENT_GONE_EXIT_MS).unref()
+    onSignal('SIGTERM')
+  }
   if (process.env[STOP_ON_STDIN_END] === '1') {
     process.stdin.on('end', onParentGone).on('error', onParentGone).resume()
   }

@@ -11,6 +11,9 @@ import { printEvent, runUntilSignal } from '../lifecycle.js'
  * token, kept out of argv). Prints `{"event":"listening","url"}` when it listens
  * (health LOADING) and `{"event":"ready"}` once the model is loaded (health OK).
  */
+/** After its parent is gone, a runner stops gracefully or, past this, exits anyway. */
+const PARENT_GONE_EXIT_MS = 10_000
+
 export const runnerCommand: CommandModule = {
   command: 'runner',
   describe: 'run an ai-runner-compatible CPU runner for one model (env PIPELINE, MODEL_ID, HOST, PORT, AUTH_TOKEN)',
@@ -73,6 +76,8 @@ export const runnerCommand: CommandModule = {
       const parentGone = (): void => {
         if (signalled) return
         signalled = true
+        // nobody is left to stop us if the graceful stop hangs (a job mid-flight for a dead client)
+        setTimeout(() => { process.exit(1) }, PARENT_GONE_EXIT_MS).unref()
         process.kill(process.pid, 'SIGTERM')
       }
       process.stdin.on('end', parentGone)
