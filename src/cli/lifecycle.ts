@@ -40,8 +40,13 @@ export async function runUntilSignal (logger: Logger, start: (signal: AbortSigna
     setTimeout(() => { process.exit(1) }, PARENT_GONE_EXIT_MS).unref()
     onSignal('SIGTERM')
   }
+  let parentWatch: NodeJS.Timeout | undefined
   if (process.env[STOP_ON_STDIN_END] === '1') {
     process.stdin.on('end', onParentGone).on('error', onParentGone).resume()
+    // and in case the end of stdin is missed: a dead parent makes us someone else's child
+    const parent = process.ppid
+    parentWatch = setInterval(() => { if (process.ppid !== parent) onParentGone() }, 1_000)
+    parentWatch.unref()
   }
   try {
     running = await start(controller.signal)
@@ -50,6 +55,7 @@ export async function runUntilSignal (logger: Logger, start: (signal: AbortSigna
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    clearInterval(parentWatch)
     process.stdin.off('end', onParentGone).off('error', onParentGone)
     if (process.env[STOP_ON_STDIN_END] === '1') process.stdin.pause()
   }

@@ -13,6 +13,7 @@ import { printEvent, runUntilSignal } from '../lifecycle.js'
  */
 /** After its parent is gone, a runner stops gracefully or, past this, exits anyway. */
 const PARENT_GONE_EXIT_MS = 10_000
+const PARENT_CHECK_MS = 1_000
 
 export const runnerCommand: CommandModule = {
   command: 'runner',
@@ -83,6 +84,9 @@ export const runnerCommand: CommandModule = {
       process.stdin.on('end', parentGone)
       process.stdin.on('error', parentGone)
       process.stdin.resume()
+      // and in case the end of stdin is missed: a dead parent makes us someone else's child
+      const parent = process.ppid
+      setInterval(() => { if (process.ppid !== parent) parentGone() }, PARENT_CHECK_MS).unref()
     }
     try {
       await runUntilSignal(logger, async (signal) => {
