@@ -13,7 +13,7 @@ export interface ShoalChild {
   waitForEvent: (event: string, options?: { signal?: AbortSignal, timeoutMs?: number }) => Promise<Record<string, unknown>>
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited */
   stop: (graceMs?: number) => Promise<void>
-  /** SIGKILL now, for crash tests */
+  /** SIGKILL now to the node and everything it started (its process group), for crash tests */
   kill: () => Promise<void>
   exited: Promise<number | null>
 }
@@ -56,6 +56,18 @@ export function spawnShoal (name: string, args: string[], options: { logFile: st
   })
   let exitCode: number | null | undefined
   void exited.then(code => { exitCode = code })
+  /**
+   * SIGKILL to the child's whole process group (it was started detached, so the group is
+   * its own): the node and the runner processes it started die together, as when the
+   * host running them fails; nothing is left orphaned.
+   */
+  const killGroup = (): void => {
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL')
+    } catch {
+      child.kill('SIGKILL')
+    }
+  }
 
   return {
     name,
@@ -80,14 +92,14 @@ export function spawnShoal (name: string, args: string[], options: { logFile: st
     async stop (graceMs = 10_000) {
       if (exitCode !== undefined) return
       child.kill('SIGTERM')
-      const timer = setTimeout(() => { child.kill('SIGKILL') }, graceMs)
+      const timer = setTimeout(() => { killGroup() }, graceMs)
       await exited
       clearTimeout(timer)
       log.end()
     },
     async kill () {
       if (exitCode !== undefined) return
-      child.kill('SIGKILL')
+      killGroup()
       await exited
       log.end()
     }
