@@ -25,12 +25,12 @@ export function toJobError (err: unknown): OrchestratorJobError {
   return new OrchestratorJobError('INTERNAL', 'internal error', undefined, { cause: err })
 }
 
-/** Releases the slot when the body has been read to its end, failed, or was abandoned. */
-async function * releasingBody (body: AsyncIterable<Uint8Array>, lease: RunnerLease): AsyncGenerator<Uint8Array> {
+/** Calls `done` (freeing the slot) when the body has been read to its end, failed, or was abandoned. */
+async function * releasingBody (body: AsyncIterable<Uint8Array>, done: () => void): AsyncGenerator<Uint8Array> {
   try {
     yield * body
   } finally {
-    lease.release()
+    done()
   }
 }
 
@@ -53,10 +53,13 @@ export function createJobExecutor (components: JobExecutorComponents): AiExecuto
       const log = logger.child({ job: context.requestId, peer: context.peerId.toString(), pipeline: job.pipeline, model: job.modelId })
       const onCancel = (): void => { log.info({ reason: String(context.signal.reason) }, 'job cancelled: the gateway went away or the deadline passed; aborting the runner call') }
       context.signal.addEventListener('abort', onCancel, { once: true })
+      // once the job is over, a later abort of its signal is no cancellation
+      const finished = (): void => { context.signal.removeEventListener('abort', onCancel) }
       let lease: RunnerLease
       try {
         lease = await manager.acquire(job.pipeline, job.modelId, { signal: context.signal })
       } catch (err) {
+        finished()
         const mapped = toJobError(err)
         log.info({ code: mapped.code, reason: mapped.message }, 'job refused')
         throw mapped
@@ -68,9 +71,10 @@ export function createJobExecutor (components: JobExecutorComponents): AiExecuto
         const response = await lease.client.run(job, { signal: context.signal })
         clearTimeout(progress)
         log.debug({ status: response.status }, 'runner answered')
-        return { ...response, body: releasingBody(response.body, lease) }
+        return { ...response, body: releasingBody(response.body, () => { finished(); lease.release() }) }
       } catch (err) {
         clearTimeout(progress)
+        finished()
         lease.release()
         const mapped = toJobError(err)
         log.warn({ code: mapped.code, reason: mapped.message }, 'job failed')

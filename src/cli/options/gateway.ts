@@ -2,7 +2,7 @@ import type { Options } from 'yargs'
 import type { DispatcherOptions } from '../../gateway/dispatch/index.js'
 import { isGatewayPipeline, type GatewayHttpOptions } from '../../gateway/http/index.js'
 import { CliError } from '../errors.js'
-import { listOption, parsePort } from './node.js'
+import { listOption, parsePipelineMap, parsePort } from './node.js'
 
 export interface GatewayCliOptions {
   http: Partial<GatewayHttpOptions>
@@ -23,19 +23,6 @@ export function gatewayFlags (): Record<string, Options> {
   }
 }
 
-function parseDefaultModels (values: string[]): GatewayHttpOptions['defaultModels'] {
-  const models: Record<string, string> = {}
-  for (const value of values) {
-    const at = value.indexOf('=')
-    const pipeline = value.slice(0, at)
-    if (at <= 0 || at === value.length - 1 || !isGatewayPipeline(pipeline)) {
-      throw new CliError('CLI_ERROR_CONFIG', `--default-model: "${value}" must be PIPELINE=MODEL_ID with a known pipeline`)
-    }
-    models[pipeline] = value.slice(at + 1)
-  }
-  return models
-}
-
 function parseMaxPrice (text: unknown): DispatcherOptions['maxPrice'] {
   if (text === undefined) return {}
   const match = /^(\d+)\/(\d+)$/.exec(String(text).trim())
@@ -52,7 +39,7 @@ export function parseGatewayArgs (args: Record<string, unknown>): GatewayCliOpti
       port: parsePort('http-port', args.httpPort ?? 8935),
       apiKeys: listOption(args.apiKey),
       bodyLimitBytes: bodyLimit,
-      defaultModels: parseDefaultModels(listOption(args.defaultModel))
+      defaultModels: parsePipelineMap('default-model', listOption(args.defaultModel), isGatewayPipeline, 'MODEL_ID')
     },
     dispatch: {
       maxPrice: parseMaxPrice(args.maxPrice),

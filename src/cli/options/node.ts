@@ -84,3 +84,20 @@ export function parsePort (flag: string, value: unknown): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError('CLI_ERROR_CONFIG', `--${flag}: ${String(value)} is not a TCP port`)
   return n
 }
+
+/**
+ * Parses repeated `PIPELINE=VALUE` flags (e.g. `--default-model upscale=m`) into a map,
+ * refusing a missing side or a pipeline `isPipeline` does not accept.
+ */
+export function parsePipelineMap<P extends string> (flag: string, values: string[], isPipeline: (name: string) => name is P, valueName: string): Partial<Record<P, string>> {
+  const out: Partial<Record<P, string>> = {}
+  for (const value of values) {
+    const at = value.indexOf('=')
+    const pipeline = value.slice(0, at)
+    if (at <= 0 || at === value.length - 1 || !isPipeline(pipeline)) {
+      throw new CliError('CLI_ERROR_CONFIG', `--${flag}: "${value}" must be PIPELINE=${valueName} with a known pipeline`)
+    }
+    out[pipeline] = value.slice(at + 1)
+  }
+  return out
+}

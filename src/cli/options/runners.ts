@@ -3,7 +3,7 @@ import type { DockerRunnerManagerOptions } from '../../inference/managers/index.
 import { isPipelineName, type PipelineName } from '../../inference/pipelines.js'
 import { parseAllowList, WorkerConfigError } from '../../protocols/worker/index.js'
 import { CliError } from '../errors.js'
-import { listOption } from './node.js'
+import { listOption, parsePipelineMap } from './node.js'
 
 /** Who runs an orchestrator's models: processes or Docker containers, plus allowed remote workers. */
 export interface RunnersCliOptions {
@@ -33,13 +33,7 @@ export function runnerFlags (): Record<string, Options> {
 }
 
 export function parseRunnerArgs (args: Record<string, unknown>): RunnersCliOptions {
-  const images: Partial<Record<PipelineName, string>> = {}
-  for (const value of listOption(args.dockerImage)) {
-    const at = value.indexOf('=')
-    const pipeline = value.slice(0, at)
-    if (at <= 0 || !isPipelineName(pipeline) || at === value.length - 1) throw new CliError('CLI_ERROR_CONFIG', `--docker-image: "${value}" must be PIPELINE=IMAGE with a known pipeline`)
-    images[pipeline] = value.slice(at + 1)
-  }
+  const images: Partial<Record<PipelineName, string>> = parsePipelineMap('docker-image', listOption(args.dockerImage), (name): name is PipelineName => isPipelineName(name), 'IMAGE')
   const env: Record<string, string> = {}
   for (const value of listOption(args.dockerEnv)) {
     const at = value.indexOf('=')
