@@ -50,8 +50,10 @@ export function createJobExecutor (components: JobExecutorComponents): AiExecuto
       if (served.warm && served.inUse >= served.capacity) throw new OrchestratorJobError('INSUFFICIENT_CAPACITY', `${header.pipeline} ${header.modelId}: all ${served.capacity} slots in use`)
     },
     async execute (job: InferenceJob, context: AiExecuteContext): Promise<AiExecutionResult> {
-      const log = logger.child({ job: context.requestId, peer: context.peerId.toString(), pipeline: job.pipeline, model: job.modelId })
-      const onCancel = (): void => { log.info({ reason: String(context.signal.reason) }, 'job cancelled: the gateway went away or the deadline passed; aborting the runner call') }
+      // created when a line is logged, not for every job (a child logger serialises its bindings)
+      let child: Logger | undefined
+      const log = (): Logger => (child ??= logger.child({ job: context.requestId, peer: context.peerId.toString(), pipeline: job.pipeline, model: job.modelId }))
+      const onCancel = (): void => { log().info({ reason: String(context.signal.reason) }, 'job cancelled: the gateway went away or the deadline passed; aborting the runner call') }
       context.signal.addEventListener('abort', onCancel, { once: true })
       // once the job is over, a later abort of its signal is no cancellation
       const finished = (): void => { context.signal.removeEventListener('abort', onCancel) }
@@ -61,7 +63,7 @@ export function createJobExecutor (components: JobExecutorComponents): AiExecuto
       } catch (err) {
         finished()
         const mapped = toJobError(err)
-        log.info({ code: mapped.code, reason: mapped.message }, 'job refused')
+        log().info({ code: mapped.code, reason: mapped.message }, 'job refused')
         throw mapped
       }
       // a progress frame only for jobs that take a while: for small jobs it would be one more
@@ -70,14 +72,13 @@ export function createJobExecutor (components: JobExecutorComponents): AiExecuto
       try {
         const response = await lease.client.run(job, { signal: context.signal })
         clearTimeout(progress)
-        log.debug({ status: response.status }, 'runner answered')
-        return { ...response, body: releasingBody(response.body, () => { finished(); lease.release() }) }
+                return { ...response, body: releasingBody(response.body, () => { finished(); lease.release() }) }
       } catch (err) {
         clearTimeout(progress)
         finished()
         lease.release()
         const mapped = toJobError(err)
-        log.warn({ code: mapped.code, reason: mapped.message }, 'job failed')
+        log().warn({ code: mapped.code, reason: mapped.message }, 'job failed')
         throw mapped
       }
     }

@@ -1,3 +1,4 @@
+import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Registry } from 'prom-client'
 import type { SendJob } from '../gateway/dispatch/index.js'
@@ -7,6 +8,9 @@ import type { ShoalLibp2p } from '../p2p/node.js'
 import { createAiClient, createAiMetrics } from '../protocols/ai/index.js'
 import type { GatewayPayments } from './payments.js'
 
+/** Orchestrators a gateway talks to; past this the cache starts over. */
+const MAX_CACHED_PEER_IDS = 4096
+
 /**
  * The gateway's `send`: one job to one orchestrator over a pooled `/shoal/ai` stream,
  * paid with tickets on the same stream when payments are on.
@@ -14,9 +18,20 @@ import type { GatewayPayments } from './payments.js'
 export function aiSend (node: ShoalLibp2p, deps: { logger: Logger, payments: GatewayPayments | undefined, register: Registry | null, deadlineMs?: number }): SendJob {
   const client = createAiClient({ dialProtocol: node.dialProtocol.bind(node), logger: deps.logger, metrics: deps.register === null ? null : createAiMetrics(deps.register) })
   const payer = deps.payments === undefined ? undefined : createJobPayer({ client, sender: deps.payments.sender, identity: deps.payments.identity, logger: deps.logger })
+  // parsing a peer id (base58) and printing it again cost ~20 µs a job: keep the objects
+  const peers = new Map<string, PeerId>()
+  const peerOf = (id: string): PeerId => {
+    let peer = peers.get(id)
+    if (peer === undefined) {
+      if (peers.size >= MAX_CACHED_PEER_IDS) peers.clear()
+      peer = peerIdFromString(id)
+      peers.set(id, peer)
+    }
+    return peer
+  }
   return async (peerId, job, options) => {
     const runOptions = { signal: options.signal, requestId: options.requestId, ...(deps.deadlineMs === undefined ? {} : { deadlineMs: deps.deadlineMs }) }
-    const peer = peerIdFromString(peerId)
+    const peer = peerOf(peerId)
     return payer === undefined ? await client.runJob(peer, job, runOptions) : await payer.runJob(peer, job, runOptions)
   }
 }

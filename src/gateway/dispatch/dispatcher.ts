@@ -110,7 +110,9 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       const { signal, requestId } = dispatchOptions
       const workUnits = dispatchOptions.workUnits !== undefined && dispatchOptions.workUnits > 0 ? dispatchOptions.workUnits : 1
       const pipeline = job.pipeline
-      const log = logger.child({ requestId, pipeline, modelId: job.modelId })
+      // the job's fields go on each line rather than into a child logger: a child costs
+      // its serialised bindings on every job, and most jobs log nothing
+      const bindings = { requestId, pipeline, modelId: job.modelId }
       const started = now()
       const attempts: Attempt[] = []
       const triesPerPeer = new Map<string, number>()
@@ -192,7 +194,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
           const attempt: Attempt = { peerId, outcome, ms, ...(errorCode !== undefined ? { errorCode } : {}) }
           attempts.push(attempt)
           metrics?.attempts.inc({ pipeline, outcome, error_code: errorCode ?? 'none' })
-          log.debug({ peerId, outcome, ms, errorCode, err: error }, 'dispatch attempt')
+          logger.debug({ ...bindings, peerId, outcome, ms, errorCode, err: error }, 'dispatch attempt')
 
           switch (outcome) {
             case 'aborted':
@@ -217,7 +219,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
               strategy.record(peerId, candidate.modelId, { kind: 'failure' }, now())
               lastErrorCode = errorCode
               failed.add(peerId)
-              log.info({ peerId, errorCode, ms, reason: error instanceof Error ? error.message : undefined }, 'orchestrator failed the job; trying another')
+              logger.info({ ...bindings, peerId, errorCode, ms, reason: error instanceof Error ? error.message : undefined }, 'orchestrator failed the job; trying another')
               break
           }
         }

@@ -159,13 +159,15 @@ describe('inference/runner-client: the ai-runner HTTP client', function () {
     await garbage.close()
   })
 
-  it('reuses one keep-alive connection for sequential calls', async () => {
+  it('reuses keep-alive connections for sequential calls', async () => {
     let connections = 0
     const counting = await scriptedServer((req, res) => { req.resume(); res.end('{"status":"OK"}') })
     counting.server.on('connection', () => { connections++ })
     const c = createRunnerClient({ url: counting.url })
-    for (let i = 0; i < 5; i++) await c.health()
-    expect(connections).to.equal(1)
+    // the pool frees a connection a tick after its body ends: a call made in that same tick
+    // opens a second one, later calls reuse them
+    for (let i = 0; i < 20; i++) await c.health()
+    expect(connections).to.be.within(1, 2)
     c.close()
     await counting.close()
   })
