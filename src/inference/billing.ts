@@ -1,5 +1,5 @@
 import { imageSize } from 'image-size'
-import type { InferenceJob, JsonValue } from './job.js'
+import { inputParts, type InferenceJob, type JobInput, type JsonValue } from './job.js'
 
 /**
  * Billable units of a job, as the reference network counts them (the unit of each
@@ -72,16 +72,49 @@ function positive (value: JsonValue | undefined, fallback: number): bigint {
   return BigInt(Number.isSafeInteger(n) && n > 0 ? n : fallback)
 }
 
+/**
+ * Image headers are read from the first bytes of an input, which may be a list of
+ * frames of any size (see `JobInput.data`); the whole input only when its size is not
+ * in them (a JPEG with large metadata segments before its frame header).
+ */
+const IMAGE_HEAD_BYTES = 64 * 1024
+
 function inputPixels (job: InferenceJob): bigint {
   const image = job.inputs.find(i => i.field === 'image') ?? job.inputs[0]
   if (image === undefined) return 1n
+  const { data } = image
   try {
-    const { width, height } = imageSize(image.data)
+    const head = imageSize(ownCopy(data, Math.min(IMAGE_HEAD_BYTES, data.byteLength)))
+    const pixels = head.width * head.height
+    if (Number.isSafeInteger(pixels) && pixels > 0) return BigInt(pixels)
+  } catch {}
+  if (data.byteLength <= IMAGE_HEAD_BYTES) return 1n
+  try {
+    const { width, height } = imageSize(ownCopy(data, data.byteLength))
     return BigInt(Math.max(1, width * height))
   } catch {
     // an input that does not decode is refused by the runner; price it as one unit
     return 1n
   }
+}
+
+/**
+ * The first `n` bytes in a buffer of their own. image-size reads through a DataView
+ * over the whole ArrayBuffer, so it could read past a view's end into whatever shares
+ * it (the rest of a frame, a pooled buffer): the gateway (one Uint8Array) and the
+ * orchestrator (a list of frames) must price the same bytes the same way.
+ */
+function ownCopy (data: JobInput['data'], n: number): Uint8Array {
+  if (data instanceof Uint8Array && data.byteOffset === 0 && data.byteLength === n && data.buffer.byteLength === n) return data
+  const copy = new Uint8Array(n)
+  let offset = 0
+  for (const part of inputParts(data)) {
+    if (offset === n) break
+    const take = Math.min(part.byteLength, n - offset)
+    copy.set(take === part.byteLength ? part : part.subarray(0, take), offset)
+    offset += take
+  }
+  return copy
 }
 
 /** price x units, rounded up: `pricePerUnit` wei per `pixelsPerUnit` units. */

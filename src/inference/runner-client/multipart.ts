@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { JobInput, JsonValue } from '../job.js'
+import { inputParts, type JobInput, type JsonValue } from '../job.js'
 
 export interface EncodedBody {
   contentType: string
@@ -33,7 +33,7 @@ export function encodeMultipart (params: Record<string, JsonValue>, inputs: read
   for (const input of inputs) {
     const contentType = input.contentType === '' ? 'application/octet-stream' : input.contentType
     chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=${quote(input.field)}; filename=${quote(input.filename)}\r\nContent-Type: ${contentType.replace(/[\r\n]/g, '')}\r\n\r\n`))
-    chunks.push(input.data)
+    for (const part of inputParts(input.data)) chunks.push(part)
     chunks.push(Buffer.from('\r\n'))
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`))

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import { createJobError, DeadlineExceededError } from '../../gateway/dispatch/errors.js'
-import type { InferenceJob, JsonValue } from '../../inference/job.js'
+import { inputParts, type InferenceJob, type JsonValue } from '../../inference/job.js'
 import { silentLogger, type Logger } from '../../observability/logger.js'
 import {
   decodeFinal,
@@ -540,13 +540,15 @@ class ClientJob {
   private async uploadInputs (pooled: PooledStream): Promise<void> {
     const max = FRAME_LIMITS.maxDataFrameBytes
     try {
-      for (const input of this.job.inputs) {
-        for (let offset = 0; offset < input.data.byteLength; offset += max) {
+      for (const { data } of this.job.inputs) {
+        for (let offset = 0; offset < data.byteLength; offset += max) {
           if (this.uploadStop) break
-          const part = input.data.subarray(offset, Math.min(offset + max, input.data.byteLength))
-          pooled.frames.write(frameHeader(FrameType.INPUT_CHUNK, part.byteLength))
-          pooled.frames.write(part)
-          this.client.metrics?.clientInputBytes.inc(part.byteLength)
+          const end = Math.min(offset + max, data.byteLength)
+          pooled.frames.write(frameHeader(FrameType.INPUT_CHUNK, end - offset))
+          // an input that came over /shoal/ai (a job relayed to a worker) is a list: send its parts, uncopied
+          const slice = data instanceof Uint8Array ? data.subarray(offset, end) : data.sublist(offset, end)
+          for (const part of inputParts(slice)) pooled.frames.write(part)
+          this.client.metrics?.clientInputBytes.inc(end - offset)
           if (pooled.frames.pendingBytes >= UPLOAD_FLUSH_BYTES || pooled.frames.needsDrain) {
             await pooled.frames.drained({ signal: this.signal })
           }

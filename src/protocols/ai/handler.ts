@@ -1,4 +1,5 @@
 import type { PeerId, Stream } from '@libp2p/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
 import type { InferenceJob, JobInput } from '../../inference/job.js'
 import { isPipelineName } from '../../inference/pipelines.js'
 import type { Logger } from '../../observability/logger.js'
@@ -55,41 +56,35 @@ class ServerJob {
   readonly started = performance.now()
   readonly deadline: number
   readonly total: number
-  readonly buffers: Uint8Array[]
+  /**
+   * Each input as the frame payloads it arrived in, never copied into one buffer: the
+   * payloads are views of the decrypted socket reads, which nothing in the stack reuses.
+   */
+  readonly lists: Uint8ArrayList[]
   received = 0
   finalSent = false
   private inputIndex = 0
-  private inputOffset = 0
   private readonly timer: NodeJS.Timeout
 
   constructor (readonly header: JobHeaderMessage, onDeadline: () => void) {
     this.deadline = Date.now() + header.deadlineMs
     this.total = header.inputs.reduce((sum, input) => sum + input.size, 0)
-    this.buffers = header.inputs.map(() => EMPTY)
+    this.lists = header.inputs.map(() => new Uint8ArrayList())
     this.timer = setTimeout(onDeadline, header.deadlineMs)
     this.timer.unref()
   }
 
-  /** Copies a chunk into the inputs it spans; false if it goes past the declared sizes. */
+  /** Adds a chunk's bytes to the inputs it spans (no copy); false if it goes past the declared sizes. */
   append (chunk: Frame['payload']): boolean {
     if (this.received + chunk.byteLength > this.total) return false
     let offset = 0
     while (offset < chunk.byteLength) {
-      const meta = this.header.inputs[this.inputIndex]
-      if (this.inputOffset === meta.size) { this.inputIndex++; this.inputOffset = 0; continue }
-      // allocated when its first byte arrives, not zero-filled: every byte is written before use
-      if (this.buffers[this.inputIndex] === EMPTY) this.buffers[this.inputIndex] = Buffer.allocUnsafeSlow(meta.size)
-      const n = Math.min(meta.size - this.inputOffset, chunk.byteLength - offset)
-      // copy out of the (possibly multi-part) list without an intermediate buffer
-      let pos = offset
-      let target = this.inputOffset
-      for (const part of chunk.sublist(offset, offset + n)) {
-        this.buffers[this.inputIndex].set(part, target)
-        target += part.byteLength
-        pos += part.byteLength
-      }
-      offset = pos
-      this.inputOffset += n
+      const list = this.lists[this.inputIndex]
+      const missing = this.header.inputs[this.inputIndex].size - list.byteLength
+      if (missing === 0) { this.inputIndex++; continue }
+      const n = Math.min(missing, chunk.byteLength - offset)
+      list.append(n === chunk.byteLength ? chunk : chunk.sublist(offset, offset + n))
+      offset += n
     }
     this.received += chunk.byteLength
     return true
@@ -100,7 +95,7 @@ class ServerJob {
       field: meta.field,
       filename: meta.filename,
       contentType: meta.contentType,
-      data: this.buffers[i] === EMPTY ? new Uint8Array(0) : this.buffers[i]
+      data: this.lists[i]
     }))
   }
 
@@ -110,8 +105,6 @@ class ServerJob {
     if (reason !== undefined && !this.controller.signal.aborted) this.controller.abort(reason)
   }
 }
-
-const EMPTY = new Uint8Array(0)
 
 /**
  * Ends a result body we will not send, so its generator's `finally` runs (an executor

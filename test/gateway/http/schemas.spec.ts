@@ -100,7 +100,7 @@ describe('gateway http: pipeline request schemas', () => {
     expect(parsed.job.params).to.deep.equal({ prompt: 'sharp', safety_check: false, num_inference_steps: 10 })
     expect(parsed.job.inputs).to.have.length(1)
     expect(parsed.job.inputs[0]).to.deep.include({ field: 'image', filename: 'in.png', contentType: 'image/png' })
-    expect(Buffer.from(parsed.job.inputs[0]?.data ?? []).equals(image)).to.equal(true)
+    expect(Buffer.from(parsed.job.inputs[0]?.data.subarray() ?? []).equals(image)).to.equal(true)
     expect(parsed.media).to.deep.equal({ width: 16, height: 8 })
     expect(parsed.workUnits).to.equal(16 * 8 * 10)
   })

@@ -141,7 +141,7 @@ describe('gateway http: server', function () {
       expect(job?.modelId).to.equal('esrgan-slim')
       expect(job?.params).to.deep.equal({ prompt: 'sharper', safety_check: true, num_inference_steps: 5 })
       expect(job?.inputs[0]?.field).to.equal('image')
-      expect(Buffer.from(job?.inputs[0]?.data ?? []).equals(image)).to.equal(true)
+      expect(Buffer.from(job?.inputs[0]?.data.subarray() ?? []).equals(image)).to.equal(true)
     })
 
     it('POST /audio-to-text accepts a WAV upload', async () => {

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import { expect } from 'chai'
-import type { InferenceJob } from '../../../src/inference/job.js'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { inputParts, type InferenceJob, type JobInput } from '../../../src/inference/job.js'
 import { encodeEmpty, encodeJobHeader, frameHeader, FrameType } from '../../../src/protocols/ai/codec.js'
 import {
   AI_PROTOCOL,
@@ -12,6 +13,12 @@ import {
 import { bodyOf, createPair, metricValue, noopJob, readAll, waitFor, type Pair } from './helpers.js'
 
 type Behaviour = (job: InferenceJob, ctx: AiExecuteContext) => Promise<AiExecutionResult>
+
+function sha256 (data: JobInput['data']): string {
+  const hash = createHash('sha256')
+  for (const part of inputParts(data)) hash.update(part)
+  return hash.digest('hex')
+}
 
 function coded (code: string, message: string): Error {
   return Object.assign(new Error(message), { code })
@@ -60,7 +67,7 @@ describe('protocols/ai over two libp2p nodes', function () {
     behaviour = async (job) => ({
       status: 201,
       contentType: 'application/json',
-      body: bodyOf(JSON.stringify({ got: Buffer.from(job.inputs[0].data).toString() })),
+      body: bodyOf(JSON.stringify({ got: Buffer.from(job.inputs[0].data.subarray()).toString() })),
       complete: () => ({ units: 65536, receipt: { debited: '65536000' } })
     })
     const job: InferenceJob = {
@@ -100,7 +107,7 @@ describe('protocols/ai over two libp2p nodes', function () {
     behaviour = async (job) => ({
       status: 200,
       contentType: 'text/plain',
-      body: bodyOf(job.inputs.map(i => `${i.field}:${i.data.byteLength}:${createHash('sha256').update(i.data).digest('hex')}`).join('\n'))
+      body: bodyOf(job.inputs.map(i => `${i.field}:${i.data.byteLength}:${sha256(i.data)}`).join('\n'))
     })
     const before = await metricValue(pair.serverRegistry, 'shoal_ai_server_input_bytes_total')
     const res = await pair.aiClient.runJob(pair.server.peerId, {
@@ -119,6 +126,41 @@ describe('protocols/ai over two libp2p nodes', function () {
     ])
     // the server refuses any data frame over 256 KiB, so 8 MiB arriving means >= 32 frames
     expect(await metricValue(pair.serverRegistry, 'shoal_ai_server_input_bytes_total') - before).to.equal(a.byteLength + b.byteLength)
+  })
+
+  it('keeps each input as the frames it arrived in: byte-exact, split where a chunk spans inputs, never copied', async () => {
+    const a = randomBytes(150 * 1024 + 3)
+    const b = randomBytes(70 * 1024 + 1)
+    const all = Buffer.concat([a, b])
+    const declared = [['image', a.byteLength], ['empty', 0], ['mask', b.byteLength], ['last', 0]] as const
+    const raw = await pair.client.dialProtocol(pair.server.peerId, AI_PROTOCOL)
+    raw.send(encodeJobHeader({
+      requestId: 'r-parts',
+      pipeline: 'upscale',
+      modelId: 'm',
+      params: {},
+      deadlineMs: 10_000,
+      inputs: declared.map(([field, size]) => ({ field, filename: field, contentType: 'application/octet-stream', size })),
+      payment: null
+    }))
+    // 64 KiB chunks: the third (128..192 KiB) holds the end of `image`, all of `empty` and the start of `mask`
+    const CHUNK = 64 * 1024
+    for (let offset = 0; offset < all.byteLength; offset += CHUNK) {
+      const chunk = all.subarray(offset, Math.min(offset + CHUNK, all.byteLength))
+      raw.send(frameHeader(FrameType.INPUT_CHUNK, chunk.byteLength))
+      raw.send(chunk)
+    }
+    raw.send(encodeEmpty(FrameType.INPUT_END))
+    await waitFor(() => seen.length === 1, 5_000, 'the job to run')
+    raw.abort(new Error('done'))
+    const inputs = seen[0].job.inputs
+    expect(inputs.map(i => [i.field, i.data.byteLength])).to.deep.equal(declared)
+    expect(inputs.map(i => Buffer.from(i.data.subarray()))).to.deep.equal([a, Buffer.alloc(0), b, Buffer.alloc(0)])
+    // `image` spans three frames and `mask` two: each keeps at least one part per frame
+    for (const i of inputs) expect(i.data).to.be.instanceOf(Uint8ArrayList)
+    expect([...inputParts(inputs[0].data)]).to.have.length.of.at.least(3)
+    expect([...inputParts(inputs[2].data)]).to.have.length.of.at.least(2)
+    expect([...inputParts(inputs[1].data)]).to.have.length(0)
   })
 
   it('streams result chunks to the caller in order before Final, as the executor yields them', async () => {
