@@ -8,6 +8,11 @@
  * Every node is its own process on loopback. Prints latency p50/p99 per path, the
  * added latency, jobs/s through one gateway, and the ratios.
  *
+ * Latency is a steady-state measure: each path is warmed up first (connections,
+ * pooled streams, and enough calls for V8 to optimise the hot code of every process),
+ * then the runner and the mesh are sampled in alternating rounds while the mesh is up,
+ * so drift in this machine's load and caches hits the baseline and the mesh alike.
+ *
  *   npm run bench:overhead [-- requests concurrency]
  */
 import '../../src/p2p/polyfill.js'
@@ -24,6 +29,9 @@ const CONCURRENCY = Number(process.argv[3] ?? 32)
 const PIPELINE = 'text-to-image'
 const MODEL = 'shoal/noop'
 const BODY = JSON.stringify({ prompt: 'a benchmark', model_id: MODEL, width: 64, height: 64 })
+/** calls per path before sampling: enough for every process's hot code to be optimised */
+const WARMUP = 1000
+const ROUNDS = 5
 const agent = new Agent({ connections: CONCURRENCY * 2, pipelining: 1 })
 
 function percentile (sorted: number[], p: number): number {
@@ -38,12 +46,20 @@ async function once (url: string, headers: Record<string, string>): Promise<numb
   return performance.now() - started
 }
 
-async function latency (url: string, headers: Record<string, string> = {}): Promise<{ p50: number, p99: number }> {
-  for (let i = 0; i < 200; i++) await once(url, headers) // warm up: connections, streams, JIT
-  const samples: number[] = []
-  for (let i = 0; i < REQUESTS; i++) samples.push(await once(url, headers))
-  samples.sort((a, b) => a - b)
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99) }
+/** Sequential requests to each URL in turn, `ROUNDS` rounds; samples per URL. */
+async function latencies (paths: Array<{ url: string, headers: Record<string, string> }>): Promise<Array<{ p50: number, p99: number }>> {
+  for (const { url, headers } of paths) for (let i = 0; i < WARMUP; i++) await once(url, headers)
+  const samples: number[][] = paths.map(() => [])
+  const perRound = Math.ceil(REQUESTS / ROUNDS)
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, { url, headers }] of paths.entries()) {
+      for (let n = 0; n < perRound; n++) samples[i].push(await once(url, headers))
+    }
+  }
+  return samples.map(values => {
+    values.sort((a, b) => a - b)
+    return { p50: percentile(values, 50), p99: percentile(values, 99) }
+  })
 }
 
 async function throughput (url: string, headers: Record<string, string> = {}): Promise<number> {
@@ -76,28 +92,28 @@ const auth = { authorization: `Bearer ${token}` }
 let chain: TestnetChain | undefined
 const meshes: ProcessMesh[] = []
 try {
-  const direct = await latency(runnerUrl, auth)
-  const directRate = await throughput(runnerUrl, auth)
   const free = await meshWith(runnerUrl, token, undefined)
   meshes.push(free)
-  const viaMesh = await latency(free.gateway.url)
+  const [direct, viaMesh] = await latencies([{ url: runnerUrl, headers: auth }, { url: free.gateway.url, headers: {} }])
+  const directRate = await throughput(runnerUrl, auth)
   const meshRate = await throughput(free.gateway.url)
   await free.stop()
   chain = await startTestnetChain({ blockTimeSec: 1 })
   const paidMesh = await meshWith(runnerUrl, token, chain)
   meshes.push(paidMesh)
-  const viaPaid = await latency(paidMesh.gateway.url)
+  // the paid mesh against its own baseline, sampled alongside it
+  const [directPaidPhase, viaPaid] = await latencies([{ url: runnerUrl, headers: auth }, { url: paidMesh.gateway.url, headers: {} }])
   const paidRate = await throughput(paidMesh.gateway.url)
 
   const added = { p50: viaMesh.p50 - direct.p50, p99: viaMesh.p99 - direct.p99 }
-  const addedPaid = { p50: viaPaid.p50 - direct.p50, p99: viaPaid.p99 - direct.p99 }
+  const addedPaid = { p50: viaPaid.p50 - directPaidPhase.p50, p99: viaPaid.p99 - directPaidPhase.p99 }
   const rows = {
     'runner direct (baseline)': { 'p50 ms': +direct.p50.toFixed(3), 'p99 ms': +direct.p99.toFixed(3), 'jobs/s': Math.round(directRate) },
     'gateway + orchestrator': { 'p50 ms': +viaMesh.p50.toFixed(3), 'p99 ms': +viaMesh.p99.toFixed(3), 'jobs/s': Math.round(meshRate) },
     'gateway + orchestrator, payments on': { 'p50 ms': +viaPaid.p50.toFixed(3), 'p99 ms': +viaPaid.p99.toFixed(3), 'jobs/s': Math.round(paidRate) }
   }
   console.table(rows)
-  console.log(JSON.stringify({ requests: REQUESTS, concurrency: CONCURRENCY, added, addedPaid, meshRate, paidRate }))
+  console.log(JSON.stringify({ requests: REQUESTS, warmup: WARMUP, rounds: ROUNDS, concurrency: CONCURRENCY, added, addedPaid, meshRate, paidRate }))
   console.log(`added latency through the mesh: p50 ${added.p50.toFixed(3)} ms (goal < 1), p99 ${added.p99.toFixed(3)} ms (goal < 5)`)
   console.log(`throughput through one gateway: ${Math.round(meshRate)} jobs/s (goal >= 1000), ${(meshRate / directRate).toFixed(2)}x the runner alone`)
   console.log(`payments on: added p50 ${addedPaid.p50.toFixed(3)} ms, ${(addedPaid.p50 / added.p50).toFixed(2)}x the unpaid overhead; throughput ${(paidRate / meshRate).toFixed(2)}x unpaid (goal: payments add at most 10%)`)
