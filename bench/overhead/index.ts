@@ -8,10 +8,13 @@
  * Every node is its own process on loopback. Prints latency p50/p99 per path, the
  * added latency, jobs/s through one gateway, and the ratios.
  *
- * Latency is a steady-state measure: each path is warmed up first (connections,
- * pooled streams, and enough calls for V8 to optimise the hot code of every process),
- * then the runner and the mesh are sampled in alternating rounds while the mesh is up,
- * so drift in this machine's load and caches hits the baseline and the mesh alike.
+ * The chain is up for the whole run. One mesh at a time is up (a second idle mesh's
+ * timers and collections would add to the first one's tail), and the runner and that
+ * mesh are sampled in alternating rounds, so drift in this machine's load and caches
+ * hits the baseline and the mesh alike; each mesh's overhead is taken against the
+ * baseline sampled alongside it. Latency is a steady-state measure: each path is warmed
+ * up first (connections, pooled streams, and enough calls for V8 to optimise the hot
+ * code of every process). Throughput is the median of `ROUNDS` alternating bursts.
  *
  *   npm run bench:overhead [-- requests concurrency]
  */
@@ -62,13 +65,22 @@ async function latencies (paths: Array<{ url: string, headers: Record<string, st
   })
 }
 
-async function throughput (url: string, headers: Record<string, string> = {}): Promise<number> {
+async function burst (url: string, headers: Record<string, string>): Promise<number> {
   let next = 0
   const started = performance.now()
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < REQUESTS) { next++; await once(url, headers) }
   }))
   return REQUESTS / ((performance.now() - started) / 1000)
+}
+
+/** Jobs/s per URL: the median of `ROUNDS` bursts, the URLs taking turns. */
+async function throughputs (paths: Array<{ url: string, headers: Record<string, string> }>): Promise<number[]> {
+  const rates: number[][] = paths.map(() => [])
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, { url, headers }] of paths.entries()) rates[i].push(await burst(url, headers))
+  }
+  return rates.map(values => percentile([...values].sort((a, b) => a - b), 50))
 }
 
 async function meshWith (runnerUrl: string, token: string, chain: TestnetChain | undefined): Promise<ProcessMesh> {
@@ -92,24 +104,24 @@ const auth = { authorization: `Bearer ${token}` }
 let chain: TestnetChain | undefined
 const meshes: ProcessMesh[] = []
 try {
+  chain = await startTestnetChain({ blockTimeSec: 1 })
+  const direct = { url: runnerUrl, headers: auth }
   const free = await meshWith(runnerUrl, token, undefined)
   meshes.push(free)
-  const [direct, viaMesh] = await latencies([{ url: runnerUrl, headers: auth }, { url: free.gateway.url, headers: {} }])
-  const directRate = await throughput(runnerUrl, auth)
-  const meshRate = await throughput(free.gateway.url)
+  const [directFree, viaMesh] = await latencies([direct, { url: free.gateway.url, headers: {} }])
+  const [directRate, meshRate] = await throughputs([direct, { url: free.gateway.url, headers: {} }])
   await free.stop()
-  chain = await startTestnetChain({ blockTimeSec: 1 })
   const paidMesh = await meshWith(runnerUrl, token, chain)
   meshes.push(paidMesh)
-  // the paid mesh against its own baseline, sampled alongside it
-  const [directPaidPhase, viaPaid] = await latencies([{ url: runnerUrl, headers: auth }, { url: paidMesh.gateway.url, headers: {} }])
-  const paidRate = await throughput(paidMesh.gateway.url)
+  const [directPaid, viaPaid] = await latencies([direct, { url: paidMesh.gateway.url, headers: {} }])
+  const [, paidRate] = await throughputs([direct, { url: paidMesh.gateway.url, headers: {} }])
 
-  const added = { p50: viaMesh.p50 - direct.p50, p99: viaMesh.p99 - direct.p99 }
-  const addedPaid = { p50: viaPaid.p50 - directPaidPhase.p50, p99: viaPaid.p99 - directPaidPhase.p99 }
+  const added = { p50: viaMesh.p50 - directFree.p50, p99: viaMesh.p99 - directFree.p99 }
+  const addedPaid = { p50: viaPaid.p50 - directPaid.p50, p99: viaPaid.p99 - directPaid.p99 }
   const rows = {
-    'runner direct (baseline)': { 'p50 ms': +direct.p50.toFixed(3), 'p99 ms': +direct.p99.toFixed(3), 'jobs/s': Math.round(directRate) },
+    'runner direct (baseline)': { 'p50 ms': +directFree.p50.toFixed(3), 'p99 ms': +directFree.p99.toFixed(3), 'jobs/s': Math.round(directRate) },
     'gateway + orchestrator': { 'p50 ms': +viaMesh.p50.toFixed(3), 'p99 ms': +viaMesh.p99.toFixed(3), 'jobs/s': Math.round(meshRate) },
+    'runner direct, beside the paid mesh': { 'p50 ms': +directPaid.p50.toFixed(3), 'p99 ms': +directPaid.p99.toFixed(3), 'jobs/s': NaN },
     'gateway + orchestrator, payments on': { 'p50 ms': +viaPaid.p50.toFixed(3), 'p99 ms': +viaPaid.p99.toFixed(3), 'jobs/s': Math.round(paidRate) }
   }
   console.table(rows)
