@@ -41,7 +41,8 @@ BASE="$BASE_REPO:$base_hash"
 app_hash="$({
   echo "$BASE"
   sha256sum package.json docker/Dockerfile.cpu-runner
-  find dist/src dist/contracts bin contracts -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum
+  # dist/contracts exists only once the contract has been compiled (a chain test or command ran)
+  { find dist/src dist/contracts bin contracts -type f -print0 2>/dev/null || true; } | sort -z | xargs -0 sha256sum
 } | sha256sum | cut -c1-32)"
 
 if [ "$(label "$TAG")" = "$app_hash" ] && "$DOCKER" image inspect "$BASE" >/dev/null 2>&1; then
