@@ -10,6 +10,11 @@ export interface PeerMaintenanceOptions {
   intervalMs?: number
   /** how soon to look again while still below `minPeers` @default 2_000 */
   retryMs?: number
+  /**
+   * while walks find nobody new (a mesh smaller than `minPeers`), the wait doubles from
+   * `retryMs` up to this @default 60_000
+   */
+  maxRetryMs?: number
   /** first check after start @default 500 */
   firstCheckMs?: number
   /** budget of one DHT walk @default 5_000 */
@@ -28,10 +33,16 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
   const controller = new AbortController()
   let running = false
 
-  const check = async (): Promise<void> => {
-    if (running || controller.signal.aborted) return
+  const retryMs = options.retryMs ?? 2_000
+  const maxRetryMs = Math.max(retryMs, options.maxRetryMs ?? 60_000)
+  const intervalMs = options.intervalMs ?? 10_000
+  let retryDelay = retryMs
+
+  /** One walk when below target; how many new peers it dialled (-1: no walk). */
+  const check = async (): Promise<number> => {
+    if (running || controller.signal.aborted) return -1
     const connected = new Set(node.getConnections().map(c => c.remotePeer.toString()))
-    if (connected.size >= minPeers || connected.size === 0) return
+    if (connected.size >= minPeers || connected.size === 0) return -1
     running = true
     try {
       const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(options.walkTimeoutMs ?? 5_000)])
@@ -47,20 +58,31 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
       }
       await Promise.allSettled(found.map(async p => await node.dial(p.id, { signal })))
       logger.debug({ dialled: found.length, connections: node.getConnections().length }, 'peer maintenance')
+      return found.length
     } catch (err) {
       if (!controller.signal.aborted) logger.debug({ err: (err as Error).message }, 'peer maintenance walk failed')
+      return 0
     } finally {
       running = false
     }
   }
 
-  // while under target, look again soon; once there, check now and then
+  // while under target, look again soon, and less and less often while walks find nobody
+  // new (every node of a small mesh walking every 2 s costs each of them ~2% of a core);
+  // once there, check now and then
   let timer: NodeJS.Timeout | undefined
   const schedule = (delay: number): void => {
     timer = setTimeout(() => {
-      void check().finally(() => {
+      void check().then((dialled) => {
         if (controller.signal.aborted) return
-        schedule(node.getConnections().length < minPeers ? (options.retryMs ?? 2_000) : (options.intervalMs ?? 10_000))
+        if (node.getConnections().length >= minPeers) {
+          retryDelay = retryMs
+          schedule(intervalMs)
+          return
+        }
+        retryDelay = dialled > 0 ? retryMs : Math.min(retryDelay * 2, maxRetryMs)
+        // no walk (no connection yet): look again soon, the first connection may come any moment
+        schedule(dialled === -1 ? retryMs : retryDelay)
       })
     }, delay)
     timer.unref()
