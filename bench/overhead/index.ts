@@ -9,12 +9,13 @@
  * added latency, jobs/s through one gateway, and the ratios.
  *
  * The chain is up for the whole run. One mesh at a time is up (a second idle mesh's
- * timers and collections would add to the first one's tail), and the runner and that
- * mesh are sampled in alternating rounds, so drift in this machine's load and caches
- * hits the baseline and the mesh alike; each mesh's overhead is taken against the
+ * timers and collections would add to the first one's tail), in the order unpaid,
+ * paid, paid, unpaid: whichever kind went second measured a few percent slower, and
+ * this order cancels that drift. While a mesh is up, the runner and that mesh are
+ * sampled in alternating rounds, so the overhead of each kind is taken against the
  * baseline sampled alongside it. Latency is a steady-state measure: each path is warmed
  * up first (connections, pooled streams, and enough calls for V8 to optimise the hot
- * code of every process). Throughput is the median of `ROUNDS` alternating bursts.
+ * code of every process). Throughput is the median of alternating bursts.
  *
  *   npm run bench:overhead [-- requests concurrency]
  */
@@ -49,21 +50,24 @@ async function once (url: string, headers: Record<string, string>): Promise<numb
   return performance.now() - started
 }
 
-/** Sequential requests to each URL in turn, `ROUNDS` rounds; samples per URL. */
-async function latencies (paths: Array<{ url: string, headers: Record<string, string> }>): Promise<Array<{ p50: number, p99: number }>> {
+/** Sequential requests to each URL in turn, `rounds` rounds of `perRound`; the samples of each URL. */
+async function latencySamples (paths: Path[], rounds: number, perRound: number): Promise<number[][]> {
   for (const { url, headers } of paths) for (let i = 0; i < WARMUP; i++) await once(url, headers)
   const samples: number[][] = paths.map(() => [])
-  const perRound = Math.ceil(REQUESTS / ROUNDS)
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const [i, { url, headers }] of paths.entries()) {
       for (let n = 0; n < perRound; n++) samples[i].push(await once(url, headers))
     }
   }
-  return samples.map(values => {
-    values.sort((a, b) => a - b)
-    return { p50: percentile(values, 50), p99: percentile(values, 99) }
-  })
+  return samples
 }
+
+function summary (samples: number[]): { p50: number, p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b)
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
+}
+
+interface Path { url: string, headers: Record<string, string> }
 
 async function burst (url: string, headers: Record<string, string>): Promise<number> {
   let next = 0
@@ -74,14 +78,16 @@ async function burst (url: string, headers: Record<string, string>): Promise<num
   return REQUESTS / ((performance.now() - started) / 1000)
 }
 
-/** Jobs/s per URL: the median of `ROUNDS` bursts, the URLs taking turns. */
-async function throughputs (paths: Array<{ url: string, headers: Record<string, string> }>): Promise<number[]> {
+/** Jobs/s of each URL in `rounds` bursts, the URLs taking turns. */
+async function burstRates (paths: Path[], rounds: number): Promise<number[][]> {
   const rates: number[][] = paths.map(() => [])
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const [i, { url, headers }] of paths.entries()) rates[i].push(await burst(url, headers))
   }
-  return rates.map(values => percentile([...values].sort((a, b) => a - b), 50))
+  return rates
 }
+
+const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50)
 
 async function meshWith (runnerUrl: string, token: string, chain: TestnetChain | undefined): Promise<ProcessMesh> {
   return await startProcessMesh({
@@ -105,16 +111,35 @@ let chain: TestnetChain | undefined
 const meshes: ProcessMesh[] = []
 try {
   chain = await startTestnetChain({ blockTimeSec: 1 })
-  const direct = { url: runnerUrl, headers: auth }
-  const free = await meshWith(runnerUrl, token, undefined)
-  meshes.push(free)
-  const [directFree, viaMesh] = await latencies([direct, { url: free.gateway.url, headers: {} }])
-  const [directRate, meshRate] = await throughputs([direct, { url: free.gateway.url, headers: {} }])
-  await free.stop()
-  const paidMesh = await meshWith(runnerUrl, token, chain)
-  meshes.push(paidMesh)
-  const [directPaid, viaPaid] = await latencies([direct, { url: paidMesh.gateway.url, headers: {} }])
-  const [, paidRate] = await throughputs([direct, { url: paidMesh.gateway.url, headers: {} }])
+  const direct: Path = { url: runnerUrl, headers: auth }
+  type Kind = 'free' | 'paid'
+  /** per kind: latency samples of the runner beside it and of the mesh, burst rates of both */
+  const collected = {
+    free: { direct: [] as number[], mesh: [] as number[], directRates: [] as number[], meshRates: [] as number[] },
+    paid: { direct: [] as number[], mesh: [] as number[], directRates: [] as number[], meshRates: [] as number[] }
+  }
+  // ABBA: each kind of mesh is measured once early and once late, so a drift over the
+  // run (the runner's heap, the chain's blocks, this machine) weighs on both alike
+  for (const kind of ['free', 'paid', 'paid', 'free'] as Kind[]) {
+    const mesh = await meshWith(runnerUrl, token, kind === 'paid' ? chain : undefined)
+    meshes.push(mesh)
+    const paths = [direct, { url: mesh.gateway.url, headers: {} }]
+    const [d, m] = await latencySamples(paths, Math.ceil(ROUNDS / 2), Math.ceil(REQUESTS / ROUNDS))
+    const [dr, mr] = await burstRates(paths, Math.ceil(ROUNDS / 2))
+    const into = collected[kind]
+    into.direct.push(...d)
+    into.mesh.push(...m)
+    into.directRates.push(...dr)
+    into.meshRates.push(...mr)
+    await mesh.stop()
+  }
+  const directFree = summary(collected.free.direct)
+  const viaMesh = summary(collected.free.mesh)
+  const directPaid = summary(collected.paid.direct)
+  const viaPaid = summary(collected.paid.mesh)
+  const directRate = median([...collected.free.directRates, ...collected.paid.directRates])
+  const meshRate = median(collected.free.meshRates)
+  const paidRate = median(collected.paid.meshRates)
 
   const added = { p50: viaMesh.p50 - directFree.p50, p99: viaMesh.p99 - directFree.p99 }
   const addedPaid = { p50: viaPaid.p50 - directPaid.p50, p99: viaPaid.p99 - directPaid.p99 }
