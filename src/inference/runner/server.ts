@@ -3,7 +3,7 @@
  * and error shapes of ai-runner v0.14.1) in front of one model that really runs on CPU.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { once } from 'node:events'
+import { once, setMaxListeners } from 'node:events'
 import os from 'node:os'
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 import multipart from '@fastify/multipart'
@@ -59,6 +59,8 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
   const metrics = createCpuRunnerMetrics(registry)
   const queue = createJobQueue(model.concurrency, opts.maxQueue)
   const stopController = new AbortController()
+  // every request in flight listens on it
+  setMaxListeners(Infinity, stopController.signal)
   const tokenDigest = opts.authToken === undefined ? null : createHash('sha256').update(opts.authToken).digest()
 
   let status: RunnerHealthStatus = 'LOADING'
@@ -193,10 +195,24 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
     }
 
     // the client going away (connection closed before the response) cancels the job
-    const clientGone = new AbortController()
-    const onClose = (): void => { if (!reply.raw.writableFinished) clientGone.abort(new Error('client disconnected')) }
+    // one controller for both reasons to stop, wired by hand: AbortSignal.any allocated more
+    // than anything else in a small request (it keeps weak references on every source)
+    const job = new AbortController()
+    let clientGone = false
+    const onClose = (): void => {
+      if (reply.raw.writableFinished) return
+      clientGone = true
+      job.abort(new Error('client disconnected'))
+    }
+    const onStop = (): void => { job.abort(stopController.signal.reason) }
     reply.raw.once('close', onClose)
-    const signal = AbortSignal.any([clientGone.signal, stopController.signal])
+    if (stopController.signal.aborted) onStop()
+    else stopController.signal.addEventListener('abort', onStop, { once: true })
+    const detach = (): void => {
+      reply.raw.off('close', onClose)
+      stopController.signal.removeEventListener('abort', onStop)
+    }
+    const signal = job.signal
     let output: ModelOutput
     let release: (() => void) | undefined
     try {
@@ -214,8 +230,8 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
       }
     } catch (err) {
       release?.()
-      reply.raw.off('close', onClose)
-      if (clientGone.signal.aborted) {
+      detach()
+      if (clientGone) {
         metrics.aborted.inc()
         finish(499)
         reply.hijack()
@@ -231,7 +247,7 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
     }
     if (output.kind === 'json') {
       release?.()
-      reply.raw.off('close', onClose)
+      detach()
       finish(200)
       return await reply.code(200).type('application/json').send(JSON.stringify(output.body))
     }
@@ -240,9 +256,9 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
       await streamEvents(reply, output.events, signal)
     } finally {
       release?.()
-      reply.raw.off('close', onClose)
-      if (clientGone.signal.aborted) metrics.aborted.inc()
-      finish(clientGone.signal.aborted ? 499 : 200)
+      detach()
+      if (clientGone) metrics.aborted.inc()
+      finish(clientGone ? 499 : 200)
     }
     return reply
   }

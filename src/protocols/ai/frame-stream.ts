@@ -27,20 +27,24 @@ export interface FrameStreamOptions {
   maxDataFrameBytes?: number
 }
 
-/** Resolves when `promise` does, rejects when `signal` aborts first (with its reason). */
+/**
+ * Resolves when `promise` does, rejects when `signal` aborts first (with its reason).
+ * One promise and one listener per call: it runs for every frame and result chunk.
+ */
 export async function raceSignal<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (signal === undefined) return await promise
   signal.throwIfAborted()
-  let onAbort!: () => void
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => { reject(signal.reason) }
+  return await new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(signal.reason) }
     signal.addEventListener('abort', onAbort, { once: true })
+    promise.then((value) => {
+      signal.removeEventListener('abort', onAbort)
+      resolve(value)
+    }, (err: unknown) => {
+      signal.removeEventListener('abort', onAbort)
+      reject(err)
+    })
   })
-  try {
-    return await Promise.race([promise, aborted])
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
 }
 
 /**
