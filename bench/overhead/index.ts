@@ -8,14 +8,17 @@
  * Every node is its own process on loopback. Prints latency p50/p99 per path, the
  * added latency, jobs/s through one gateway, and the ratios.
  *
- * The chain is up for the whole run. One mesh at a time is up (a second idle mesh's
- * timers and collections would add to the first one's tail), in the order unpaid,
- * paid, paid, unpaid: whichever kind went second measured a few percent slower, and
- * this order cancels that drift. While a mesh is up, the runner and that mesh are
- * sampled in alternating rounds, so the overhead of each kind is taken against the
- * baseline sampled alongside it. Latency is a steady-state measure: each path is warmed
- * up first (connections, pooled streams, and enough calls for V8 to optimise the hot
- * code of every process). Throughput is the median of alternating bursts.
+ * Two phases, the chain up for both:
+ *   A. the unpaid mesh alone beside the runner: the added latency and jobs/s (a second
+ *      mesh's timers and collections would add to this one's tail);
+ *   B. an unpaid and a paid mesh side by side: what payments add. Measured one after
+ *      the other, whichever kind went second came out 5-20 % slower, so the two are
+ *      sampled in alternating rounds in the same minutes instead.
+ * In each phase the paths take turns, round by round, so drift in this machine's load
+ * and caches hits the baseline and the meshes alike. Latency is a steady-state measure:
+ * each path is warmed up first (connections, pooled streams, and enough calls for V8 to
+ * optimise the hot code of every process). Throughput is the median of alternating
+ * bursts.
  *
  *   npm run bench:overhead [-- requests concurrency]
  */
@@ -112,48 +115,42 @@ const meshes: ProcessMesh[] = []
 try {
   chain = await startTestnetChain({ blockTimeSec: 1 })
   const direct: Path = { url: runnerUrl, headers: auth }
-  type Kind = 'free' | 'paid'
-  /** per kind: latency samples of the runner beside it and of the mesh, burst rates of both */
-  const collected = {
-    free: { direct: [] as number[], mesh: [] as number[], directRates: [] as number[], meshRates: [] as number[] },
-    paid: { direct: [] as number[], mesh: [] as number[], directRates: [] as number[], meshRates: [] as number[] }
-  }
-  // ABBA: each kind of mesh is measured once early and once late, so a drift over the
-  // run (the runner's heap, the chain's blocks, this machine) weighs on both alike
-  for (const kind of ['free', 'paid', 'paid', 'free'] as Kind[]) {
-    const mesh = await meshWith(runnerUrl, token, kind === 'paid' ? chain : undefined)
-    meshes.push(mesh)
-    const paths = [direct, { url: mesh.gateway.url, headers: {} }]
-    const [d, m] = await latencySamples(paths, Math.ceil(ROUNDS / 2), Math.ceil(REQUESTS / ROUNDS))
-    const [dr, mr] = await burstRates(paths, Math.ceil(ROUNDS / 2))
-    const into = collected[kind]
-    into.direct.push(...d)
-    into.mesh.push(...m)
-    into.directRates.push(...dr)
-    into.meshRates.push(...mr)
-    await mesh.stop()
-  }
-  const directFree = summary(collected.free.direct)
-  const viaMesh = summary(collected.free.mesh)
-  const directPaid = summary(collected.paid.direct)
-  const viaPaid = summary(collected.paid.mesh)
-  const directRate = median([...collected.free.directRates, ...collected.paid.directRates])
-  const meshRate = median(collected.free.meshRates)
-  const paidRate = median(collected.paid.meshRates)
+  const rounds = ROUNDS
+  const perRound = Math.ceil(REQUESTS / ROUNDS)
 
-  const added = { p50: viaMesh.p50 - directFree.p50, p99: viaMesh.p99 - directFree.p99 }
-  const addedPaid = { p50: viaPaid.p50 - directPaid.p50, p99: viaPaid.p99 - directPaid.p99 }
+  // A: the unpaid mesh alone
+  const alone = await meshWith(runnerUrl, token, undefined)
+  meshes.push(alone)
+  const phaseA = [direct, { url: alone.gateway.url, headers: {} }]
+  const [directA, meshA] = (await latencySamples(phaseA, rounds, perRound)).map(summary)
+  const [directRate, meshRate] = (await burstRates(phaseA, rounds)).map(median)
+  await alone.stop()
+
+  // B: unpaid and paid side by side
+  const free = await meshWith(runnerUrl, token, undefined)
+  meshes.push(free)
+  const paid = await meshWith(runnerUrl, token, chain)
+  meshes.push(paid)
+  const phaseB = [direct, { url: free.gateway.url, headers: {} }, { url: paid.gateway.url, headers: {} }]
+  const [directB, freeB, paidB] = (await latencySamples(phaseB, rounds, perRound)).map(summary)
+  const [, freeRateB, paidRateB] = (await burstRates(phaseB, rounds)).map(median)
+
+  const added = { p50: meshA.p50 - directA.p50, p99: meshA.p99 - directA.p99 }
+  const addedFreeB = { p50: freeB.p50 - directB.p50, p99: freeB.p99 - directB.p99 }
+  const addedPaid = { p50: paidB.p50 - directB.p50, p99: paidB.p99 - directB.p99 }
+  const row = (r: { p50: number, p99: number }, rate: number): Record<string, number> => ({ 'p50 ms': +r.p50.toFixed(3), 'p99 ms': +r.p99.toFixed(3), 'jobs/s': Math.round(rate) })
   const rows = {
-    'runner direct (baseline)': { 'p50 ms': +directFree.p50.toFixed(3), 'p99 ms': +directFree.p99.toFixed(3), 'jobs/s': Math.round(directRate) },
-    'gateway + orchestrator': { 'p50 ms': +viaMesh.p50.toFixed(3), 'p99 ms': +viaMesh.p99.toFixed(3), 'jobs/s': Math.round(meshRate) },
-    'runner direct, beside the paid mesh': { 'p50 ms': +directPaid.p50.toFixed(3), 'p99 ms': +directPaid.p99.toFixed(3), 'jobs/s': NaN },
-    'gateway + orchestrator, payments on': { 'p50 ms': +viaPaid.p50.toFixed(3), 'p99 ms': +viaPaid.p99.toFixed(3), 'jobs/s': Math.round(paidRate) }
+    'A: runner direct (baseline)': row(directA, directRate),
+    'A: gateway + orchestrator': row(meshA, meshRate),
+    'B: runner direct': row(directB, NaN),
+    'B: gateway + orchestrator': row(freeB, freeRateB),
+    'B: gateway + orchestrator, payments on': row(paidB, paidRateB)
   }
   console.table(rows)
-  console.log(JSON.stringify({ requests: REQUESTS, warmup: WARMUP, rounds: ROUNDS, concurrency: CONCURRENCY, added, addedPaid, meshRate, paidRate }))
+  console.log(JSON.stringify({ requests: REQUESTS, warmup: WARMUP, rounds: ROUNDS, concurrency: CONCURRENCY, added, meshRate, addedFreeB, addedPaid, freeRateB, paidRateB }))
   console.log(`added latency through the mesh: p50 ${added.p50.toFixed(3)} ms (goal < 1), p99 ${added.p99.toFixed(3)} ms (goal < 5)`)
   console.log(`throughput through one gateway: ${Math.round(meshRate)} jobs/s (goal >= 1000), ${(meshRate / directRate).toFixed(2)}x the runner alone`)
-  console.log(`payments on: added p50 ${addedPaid.p50.toFixed(3)} ms, ${(addedPaid.p50 / added.p50).toFixed(2)}x the unpaid overhead; throughput ${(paidRate / meshRate).toFixed(2)}x unpaid (goal: payments add at most 10%)`)
+  console.log(`payments on (B): added p50 ${addedPaid.p50.toFixed(3)} ms, ${(addedPaid.p50 / addedFreeB.p50).toFixed(2)}x the unpaid overhead beside it; throughput ${(paidRateB / freeRateB).toFixed(2)}x unpaid (goal: payments add at most 10%)`)
 } finally {
   for (const m of meshes) await m.stop()
   await chain?.stop()
