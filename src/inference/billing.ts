@@ -1,5 +1,5 @@
 import { imageSize } from 'image-size'
-import { inputParts, type InferenceJob, type JobInput, type JsonValue } from './job.js'
+import type { InferenceJob, JobInput, JsonValue } from './job.js'
 
 /**
  * Billable units of a job, as the reference network counts them (the unit of each
@@ -105,16 +105,9 @@ function inputPixels (job: InferenceJob): bigint {
  * orchestrator (a list of frames) must price the same bytes the same way.
  */
 function ownCopy (data: JobInput['data'], n: number): Uint8Array {
-  if (data instanceof Uint8Array && data.byteOffset === 0 && data.byteLength === n && data.buffer.byteLength === n) return data
-  const copy = new Uint8Array(n)
-  let offset = 0
-  for (const part of inputParts(data)) {
-    if (offset === n) break
-    const take = Math.min(part.byteLength, n - offset)
-    copy.set(take === part.byteLength ? part : part.subarray(0, take), offset)
-    offset += take
-  }
-  return copy
+  // a list spanning parts is joined into a new buffer already; a view is copied out
+  const head = data.subarray(0, n)
+  return head.byteOffset === 0 && head.buffer.byteLength === n ? head : head.slice()
 }
 
 /** price x units, rounded up: `pricePerUnit` wei per `pixelsPerUnit` units. */

@@ -72,7 +72,7 @@ export function createJobExecutor (components: JobExecutorComponents): AiExecuto
       try {
         const response = await lease.client.run(job, { signal: context.signal })
         clearTimeout(progress)
-                return { ...response, body: releasingBody(response.body, () => { finished(); lease.release() }) }
+        return { ...response, body: releasingBody(response.body, () => { finished(); lease.release() }) }
       } catch (err) {
         clearTimeout(progress)
         finished()
