@@ -23,12 +23,13 @@
  *   changes, and only then.
  */
 import { randomBytes } from 'node:crypto'
-import { EventEmitter, once } from 'node:events'
+import { EventEmitter } from 'node:events'
 import { mkdir } from 'node:fs/promises'
 import { isAbsolute } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Dockerode from 'dockerode'
 import { silentLogger, type Logger } from '../../observability/logger.js'
+import { raceSignal } from '../../signals/race-signal.js'
 import type { ModelEntry } from '../models-config.js'
 import type { PipelineName } from '../pipelines.js'
 import { createRunnerClient, type RunnerClient, type RunnerClientOptions } from '../runner-client/index.js'
@@ -508,12 +509,6 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
     for (const r of runners) if (r.imageMissing) logger.error({ image: r.image, pipeline: r.entry.pipeline, modelId: r.entry.modelId }, 'runner image missing: model not served')
   }
 
-  async function abortable<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (signal === undefined) return await promise
-    signal.throwIfAborted()
-    return await Promise.race([promise, once(signal, 'abort').then(() => { throw signal.reason })])
-  }
-
   async function start ({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
     if (started) return
     if (stopping !== null) throw new RunnerUnavailableError('*', '*')
@@ -533,7 +528,7 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
     const starts = warm.map(async (r) => await startRunner(r, allocateSlot(r) as Slot))
     emitChange()
     scheduleHealth()
-    await abortable(Promise.all(starts), signal)
+    await raceSignal(Promise.all(starts), signal)
   }
 
   async function stop (): Promise<void> {
@@ -595,7 +590,7 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
       emitChange()
     }
     try {
-      const client = r.state === 'ready' ? (r.container as Container).client : await abortable(r.starting as Promise<RunnerClient>, signal)
+      const client = r.state === 'ready' ? (r.container as Container).client : await raceSignal(r.starting as Promise<RunnerClient>, signal)
       return { client, release }
     } catch (err) {
       release()

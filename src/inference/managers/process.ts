@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { silentLogger, type Logger } from '../../observability/logger.js'
+import { raceSignal } from '../../signals/race-signal.js'
 import type { ModelEntry } from '../models-config.js'
 import type { PipelineName } from '../pipelines.js'
 import { assertCpuModelSupported } from '../runner/models/index.js'
@@ -255,19 +256,13 @@ export function createProcessRunnerManager (options: ProcessRunnerManagerOptions
     healthTimer.unref()
   }
 
-  async function abortable<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (signal === undefined) return await promise
-    signal.throwIfAborted()
-    return await Promise.race([promise, once(signal, 'abort').then(() => { throw signal.reason })])
-  }
-
   return Object.assign(emitter, {
     start: async ({ signal }: { signal?: AbortSignal } = {}) => {
       if (started) return
       started = true
       process.once('exit', killAllNow)
       const warm = runners.filter((r) => r.entry.warm)
-      await abortable(Promise.all(warm.map(async (r) => await ensureRunning(r))), signal)
+      await raceSignal(Promise.all(warm.map(async (r) => await ensureRunning(r))), signal)
       scheduleHealth()
     },
     stop: async () => {
@@ -293,7 +288,7 @@ export function createProcessRunnerManager (options: ProcessRunnerManagerOptions
       const runner = pickRunner(runners, pipeline, modelId)
       const release = takeSlot(runner, emitChange)
       try {
-        const client = await abortable(ensureRunning(runner), signal)
+        const client = await raceSignal(ensureRunning(runner), signal)
         return { client, release }
       } catch (err) {
         release()

@@ -1,5 +1,6 @@
 import type { AbortOptions, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { raceSignal } from '../../signals/race-signal.js'
 import { maxPayloadBytes, type FrameTypeValue } from './codec.js'
 import {
   FRAME_LIMITS,
@@ -25,26 +26,6 @@ export interface Frame {
 export interface FrameStreamOptions {
   /** the largest InputChunk/ResultChunk payload accepted @default FRAME_LIMITS.maxDataFrameBytes */
   maxDataFrameBytes?: number
-}
-
-/**
- * Resolves when `promise` does, rejects when `signal` aborts first (with its reason).
- * One promise and one listener per call: it runs for every frame and result chunk.
- */
-export async function raceSignal<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (signal === undefined) return await promise
-  signal.throwIfAborted()
-  return await new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => { reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then((value) => {
-      signal.removeEventListener('abort', onAbort)
-      resolve(value)
-    }, (err: unknown) => {
-      signal.removeEventListener('abort', onAbort)
-      reject(err)
-    })
-  })
 }
 
 /**

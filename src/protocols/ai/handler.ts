@@ -20,7 +20,8 @@ import {
 } from './codec.js'
 import { FRAME_LIMITS, WIRE_VERSION, type FinalErrorCode } from './constants.js'
 import { AiProtocolError, finalCodeOf } from './errors.js'
-import { FrameStream, raceSignal, type Frame } from './frame-stream.js'
+import { raceSignal } from '../../signals/race-signal.js'
+import { FrameStream, type Frame } from './frame-stream.js'
 import type { AiExecutionResult, AiExecutor, AiQuoteFn } from './index.js'
 import { pipelineLabel, type AiMetrics } from './metrics.js'
 

@@ -8,7 +8,7 @@ import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { silentLogger, type Logger } from '../../observability/logger.js'
-import { raceSignal } from '../ai/frame-stream.js'
+import { raceSignal } from '../../signals/race-signal.js'
 import { ControlChannel } from './channel.js'
 import type { WorkerRunner } from './codec.js'
 import {
