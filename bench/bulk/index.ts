@@ -26,6 +26,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { inputParts, type InferenceJob } from '../../src/inference/job.js'
 import { createAiClient, createAiProtocol, type AiClient } from '../../src/protocols/ai/index.js'
+import { percentile } from '../percentile.js'
 
 const MiB = 1024 * 1024
 const SIZE = Number(process.argv[2] ?? 100) * MiB
@@ -43,11 +44,6 @@ async function createNode (): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()]
   })
-}
-
-function percentile (values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 }
 
 const fmt = (n: number, digits = 1): string => n.toFixed(digits)

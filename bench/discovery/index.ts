@@ -11,13 +11,9 @@ import '../../src/p2p/polyfill.js'
 import { encodeSignedAnnouncement } from '../../src/discovery/announcement.js'
 import { ANNOUNCEMENT_TOPIC } from '../../src/discovery/constants.js'
 import { startInProcessMesh } from '../../src/testnet/in-process-mesh.js'
+import { percentile } from '../percentile.js'
 
 const BASELINE_TOPIC = '/shoal/bench/baseline'
-
-function percentile (values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
-}
 
 async function waitUntil (condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs

@@ -30,6 +30,7 @@ import { Agent, request } from 'undici'
 import { spawnShoal } from '../../src/testnet/child.js'
 import { startTestnetChain, type TestnetChain } from '../../src/testnet/local-chain.js'
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
+import { percentile } from '../percentile.js'
 
 const REQUESTS = Number(process.argv[2] ?? 2000)
 const CONCURRENCY = Number(process.argv[3] ?? 32)
@@ -40,10 +41,6 @@ const BODY = JSON.stringify({ prompt: 'a benchmark', model_id: MODEL, width: 64,
 const WARMUP = 1000
 const ROUNDS = 5
 const agent = new Agent({ connections: CONCURRENCY * 2, pipelining: 1 })
-
-function percentile (sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
-}
 
 async function once (url: string, headers: Record<string, string>): Promise<number> {
   const started = performance.now()
@@ -66,8 +63,7 @@ async function latencySamples (paths: Path[], rounds: number, perRound: number):
 }
 
 function summary (samples: number[]): { p50: number, p99: number } {
-  const sorted = [...samples].sort((a, b) => a - b)
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) }
 }
 
 interface Path { url: string, headers: Record<string, string> }
@@ -90,7 +86,7 @@ async function burstRates (paths: Path[], rounds: number): Promise<number[][]> {
   return rates
 }
 
-const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50)
+const median = (values: number[]): number => percentile(values, 50)
 
 async function meshWith (runnerUrl: string, token: string, chain: TestnetChain | undefined): Promise<ProcessMesh> {
   return await startProcessMesh({
@@ -115,15 +111,14 @@ const meshes: ProcessMesh[] = []
 try {
   chain = await startTestnetChain({ blockTimeSec: 1 })
   const direct: Path = { url: runnerUrl, headers: auth }
-  const rounds = ROUNDS
   const perRound = Math.ceil(REQUESTS / ROUNDS)
 
   // A: the unpaid mesh alone
   const alone = await meshWith(runnerUrl, token, undefined)
   meshes.push(alone)
   const phaseA = [direct, { url: alone.gateway.url, headers: {} }]
-  const [directA, meshA] = (await latencySamples(phaseA, rounds, perRound)).map(summary)
-  const [directRate, meshRate] = (await burstRates(phaseA, rounds)).map(median)
+  const [directA, meshA] = (await latencySamples(phaseA, ROUNDS, perRound)).map(summary)
+  const [directRate, meshRate] = (await burstRates(phaseA, ROUNDS)).map(median)
   await alone.stop()
 
   // B: unpaid and paid side by side
@@ -132,8 +127,8 @@ try {
   const paid = await meshWith(runnerUrl, token, chain)
   meshes.push(paid)
   const phaseB = [direct, { url: free.gateway.url, headers: {} }, { url: paid.gateway.url, headers: {} }]
-  const [directB, freeB, paidB] = (await latencySamples(phaseB, rounds, perRound)).map(summary)
-  const [, freeRateB, paidRateB] = (await burstRates(phaseB, rounds)).map(median)
+  const [directB, freeB, paidB] = (await latencySamples(phaseB, ROUNDS, perRound)).map(summary)
+  const [, freeRateB, paidRateB] = (await burstRates(phaseB, ROUNDS)).map(median)
 
   const added = { p50: meshA.p50 - directA.p50, p99: meshA.p99 - directA.p99 }
   const addedFreeB = { p50: freeB.p50 - directB.p50, p99: freeB.p99 - directB.p99 }

@@ -16,13 +16,9 @@ import { createCpuRunnerServer, findEsrganModel, loadEsrganUpscaler } from '../.
 import { createRunnerClient } from '../../src/inference/runner-client/index.js'
 import type { InferenceJob } from '../../src/inference/job.js'
 import sharp from 'sharp'
+import { percentile } from '../percentile.js'
 
 const iterations = Number(process.argv[2] ?? 10)
-
-function percentile (values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]
-}
 
 async function makeImage (size: number): Promise<Buffer> {
   const svg = `<svg width="${size}" height="${size}" xmlns="http://www.w3.org/2000/svg"><rect width="100%" height="100%" fill="#345"/>` +
