@@ -113,19 +113,29 @@ export function createJobPayer (components: JobPayerComponents) {
    * (refused, or no answer) counts as not credited, the safe side for us.
    */
   function settleCancelled (payment: Payment, final: FinalMessage | undefined): void {
-    const balance = (final?.receipt as { balance?: unknown } | undefined)?.balance
     if (final?.code === 'CANCELLED') sender.refund(payment.recipient, payment.feeWei)
-    else if (final?.code === 'OK' && typeof balance === 'string' && /^-?\d+$/.test(balance)) sender.setCredit(payment.recipient, BigInt(balance))
+    else if (final?.code === 'OK') settleReceipt(payment, final.receipt)
     else sender.cancel(payment)
   }
 
   function settle (result: AiJobResult, payment: Payment | undefined): void {
     if (payment === undefined) return
-    result.final.then(({ receipt }) => {
-      const balance = (receipt as { balance?: unknown } | undefined)?.balance
-      if (typeof balance === 'string' && /^-?\d+$/.test(balance)) sender.setCredit(payment.recipient, BigInt(balance))
-      else sender.refund(payment.recipient, payment.feeWei)
-    }, () => { sender.refund(payment.recipient, payment.feeWei) })
+    result.final.then(({ receipt }) => { settleReceipt(payment, receipt) }, () => { sender.refund(payment.recipient, payment.feeWei) })
+  }
+
+  /**
+   * The payment assumed the whole fee would be charged: give back what was not (an LLM
+   * is charged for the tokens it produced, not max_tokens), then adopt the reported
+   * balance if it is lower still. Without a receipt nothing was charged.
+   */
+  function settleReceipt (payment: Payment, receipt: JsonValue | undefined): void {
+    const { charged, balance } = (receipt ?? {}) as { charged?: unknown, balance?: unknown }
+    const wei = (v: unknown): bigint | undefined => typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : undefined
+    const chargedWei = wei(charged)
+    const balanceWei = wei(balance)
+    if (chargedWei === undefined && balanceWei === undefined) { sender.refund(payment.recipient, payment.feeWei); return }
+    if (chargedWei !== undefined && chargedWei >= 0n && chargedWei < payment.feeWei) sender.refund(payment.recipient, payment.feeWei - chargedWei)
+    if (balanceWei !== undefined) sender.setCredit(payment.recipient, balanceWei)
   }
 
   return {
