@@ -13,8 +13,9 @@ import { silentLogger } from '../../../src/observability/logger.js'
 import { createShoalNode, type ShoalLibp2p } from '../../../src/p2p/node.js'
 import { createEthersBroker } from '../../../src/payments/chain/index.js'
 import { createPaymentSender, type PaymentSender } from '../../../src/payments/index.js'
+import { decodeQuotePayment, encodeJobPayment } from '../../../src/payments/job-payment.js'
 import type { SenderCaps } from '../../../src/payments/options.js'
-import type { ModelLoad } from '../../../src/protocols/ai/index.js'
+import { createAiClient, type ModelLoad } from '../../../src/protocols/ai/index.js'
 import { aiSend } from '../../../src/roles/ai-send.js'
 import { startOrchestrator, type OrchestratorRole } from '../../../src/roles/orchestrator.js'
 import { startTestnetChain, type TestnetChain } from '../../../src/testnet/local-chain.js'
@@ -206,5 +207,32 @@ describe('protocols/ai with payments: first job paid, cancelled jobs not charged
     expect(await orchestratorMetric('shoal_ai_server_jobs_total')).to.equal(serverJobsBefore)
     expect(creditOf(capped)).to.equal(0n)
     expect(creditOf(batch)).to.equal(0n)
+  })
+
+  it('issues no ticket params to a QuoteRequest naming a payer bound to another peer', async () => {
+    const wallet = new Wallet(Wallet.createRandom().privateKey)
+    await chain.fundSender(wallet.privateKey, parseEther('1'), parseEther('1'), 8)
+    const node = await createShoalNode({ role: 'gateway', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    await node.start()
+    try {
+      await node.dial(orchestrator.mesh.node.getMultiaddrs()[0])
+      const client = createAiClient({ dialProtocol: node.dialProtocol.bind(node) })
+      // a binding signed for some other peer id: whoever holds it must not get params for this address
+      const other = await createShoalNode({ role: 'gateway', privateKey: await generateKeyPair('Ed25519'), listen: [] })
+      const { ethBinding } = await createEthBinding(other.peerId.toString(), wallet.privateKey)
+      const stolen = encodeJobPayment({ sender: wallet.address.toLowerCase(), binding: ethBinding, tickets: null })
+      const refusalsBefore = await orchestratorMetric('shoal_orchestrator_payment_refusals_total', { reason: 'bad_binding' })
+      let quoted: ReturnType<typeof decodeQuotePayment> | undefined
+      const err = await client.runJob(orchestrator.mesh.node.peerId, llmJob('x'), {
+        payer: () => stolen,
+        payment: (quote) => { quoted = decodeQuotePayment(quote.payment); return stolen }
+      }).catch(e => e)
+      expect(quoted).to.equal(null)
+      expect(err).to.have.property('name', 'PaymentRequiredError')
+      expect(await orchestratorMetric('shoal_orchestrator_payment_refusals_total', { reason: 'bad_binding' })).to.be.greaterThan(refusalsBefore)
+      await client.stop()
+    } finally {
+      await node.stop()
+    }
   })
 })
