@@ -266,7 +266,10 @@ export class StreamSession {
     if (this.deps.load === undefined) return {}
     try {
       const all = this.deps.load()
-      return { load: (only === undefined ? all : all.filter(l => l.pipeline === only.pipeline && l.modelId === only.modelId)).slice(0, FRAME_LIMITS.maxLoads) }
+      const chosen = (only === undefined ? all : all.filter(l => l.pipeline === only.pipeline && l.modelId === only.modelId)).slice(0, FRAME_LIMITS.maxLoads)
+      // slots within the codec's range, or clients would reset the stream
+      const slots = (n: number): number => Number.isSafeInteger(n) ? Math.min(Math.max(n, 0), FRAME_LIMITS.maxSlots) : 0
+      return { load: chosen.map(l => ({ pipeline: l.pipeline, modelId: l.modelId, capacity: slots(l.capacity), inUse: slots(l.inUse) })) }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'load hook failed')
       return {}
