@@ -78,8 +78,33 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
     return price
   }
 
+  /**
+   * Learns a gateway's address from a QuoteRequest that names it (`{sender, binding}`, as
+   * in a job header) so that its first job can already carry tickets. A payer that does
+   * not verify is ignored: the quote then has no params, as before.
+   */
+  function learnPayer (peerId: PeerId, value: JsonValue): void {
+    const peer = peerId.toString()
+    try {
+      const payer = decodeJobPayment(value, { maxTickets: 0 })
+      if (payer === null || bindings.get(peer) === payer.sender) return
+      if (!verifyEthBinding(peer, payer.sender, payer.binding)) {
+        metrics?.paymentRefusals.inc({ reason: 'bad_binding' })
+        logger.info({ peer, sender: payer.sender }, 'quote request names a payer not bound to this peer')
+        return
+      }
+      bindings.set(peer, payer.sender)
+      if (bindings.size > 100_000) bindings.delete(bindings.keys().next().value as string)
+    } catch (err) {
+      if (!(err instanceof PaymentWireError)) throw err
+      metrics?.paymentRefusals.inc({ reason: 'malformed' })
+      logger.info({ peer, err: err.message }, 'quote request names a malformed payer')
+    }
+  }
+
   return {
-    async quote (peerId, { signal }) {
+    async quote (peerId, { signal, payment }) {
+      if (payment !== undefined) learnPayer(peerId, payment)
       const quoted = quotePrices(prices)
       const sender = bindings.get(peerId.toString())
       if (sender === undefined) return { prices: quoted, payment: encodeQuotePayment(null) }

@@ -5,18 +5,35 @@ import type { SendJob } from '../gateway/dispatch/index.js'
 import { createJobPayer } from '../gateway/payments.js'
 import type { Logger } from '../observability/logger.js'
 import type { ShoalLibp2p } from '../p2p/node.js'
-import { createAiClient, createAiMetrics } from '../protocols/ai/index.js'
+import { createAiClient, createAiMetrics, type ModelLoad } from '../protocols/ai/index.js'
 import type { GatewayPayments } from './payments.js'
 
 /** Orchestrators a gateway talks to; past this the cache starts over. */
 const MAX_CACHED_PEER_IDS = 4096
 
+export interface AiSendDeps {
+  logger: Logger
+  payments: GatewayPayments | undefined
+  register: Registry | null
+  /** a total deadline for attempts whose `SendOptions` give none */
+  deadlineMs?: number
+  /** live slots an orchestrator reported on its connection (Hello, Quote, Final) */
+  onLoad?: (peerId: string, loads: ModelLoad[]) => void
+}
+
 /**
  * The gateway's `send`: one job to one orchestrator over a pooled `/shoal/ai` stream,
- * paid with tickets on the same stream when payments are on.
+ * paid with tickets on the same stream when payments are on. The attempt's deadlines
+ * (`SendOptions.deadlineMs`, `firstByteDeadlineMs`) go to the client: a missed one
+ * cancels the job on the orchestrator.
  */
-export function aiSend (node: ShoalLibp2p, deps: { logger: Logger, payments: GatewayPayments | undefined, register: Registry | null, deadlineMs?: number }): SendJob {
-  const client = createAiClient({ dialProtocol: node.dialProtocol.bind(node), logger: deps.logger, metrics: deps.register === null ? null : createAiMetrics(deps.register) })
+export function aiSend (node: ShoalLibp2p, deps: AiSendDeps): SendJob {
+  const client = createAiClient({
+    dialProtocol: node.dialProtocol.bind(node),
+    logger: deps.logger,
+    metrics: deps.register === null ? null : createAiMetrics(deps.register),
+    ...(deps.onLoad !== undefined ? { onLoad: deps.onLoad } : {})
+  })
   const payer = deps.payments === undefined ? undefined : createJobPayer({ client, sender: deps.payments.sender, identity: deps.payments.identity, logger: deps.logger })
   // parsing a peer id (base58) and printing it again cost ~20 µs a job: keep the objects
   const peers = new Map<string, PeerId>()
@@ -30,7 +47,13 @@ export function aiSend (node: ShoalLibp2p, deps: { logger: Logger, payments: Gat
     return peer
   }
   return async (peerId, job, options) => {
-    const runOptions = { signal: options.signal, requestId: options.requestId, ...(deps.deadlineMs === undefined ? {} : { deadlineMs: deps.deadlineMs }) }
+    const deadlineMs = options.deadlineMs ?? deps.deadlineMs
+    const runOptions = {
+      signal: options.signal,
+      requestId: options.requestId,
+      ...(deadlineMs === undefined ? {} : { deadlineMs }),
+      ...(options.firstByteDeadlineMs === undefined ? {} : { firstByteDeadlineMs: options.firstByteDeadlineMs })
+    }
     const peer = peerOf(peerId)
     return payer === undefined ? await client.runJob(peer, job, runOptions) : await payer.runJob(peer, job, runOptions)
   }

@@ -84,6 +84,8 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     registrar: mesh.node,
     executor: paid ?? baseExecutor,
     quote: paid?.quote ?? unpaidQuote(prices),
+    // live free slots for gateways connected to us (gossip carries only a coarse state)
+    load: () => manager.capabilities().map(c => ({ pipeline: c.pipeline, modelId: c.modelId, capacity: c.capacity, inUse: c.inUse })),
     logger: log,
     metrics: createAiMetrics(register)
   })

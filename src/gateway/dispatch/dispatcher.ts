@@ -13,6 +13,10 @@ import { defaultDispatcherOptions, type DispatcherOptions } from './options.js'
 export interface SendOptions {
   signal: AbortSignal
   requestId: string
+  /** the attempt's total budget in ms; a missed one cancels the job on the orchestrator */
+  deadlineMs?: number
+  /** the result's first byte must arrive within this many ms, or the job is cancelled */
+  firstByteDeadlineMs?: number
 }
 
 /** Sends a job to one orchestrator; rejects with a `JobError` subclass (see errors.ts). */

@@ -18,7 +18,9 @@ export const JOB_ERROR_CODES = [
   /** the orchestrator does not serve this (pipeline, model) (stale directory): retry elsewhere, penalise */
   'JOB_ERROR_UNSUPPORTED',
   /** no connection, stream reset, malformed reply: retry elsewhere, penalise */
-  'JOB_ERROR_UNREACHABLE'
+  'JOB_ERROR_UNREACHABLE',
+  /** the gateway's own limits refuse the job (ticket cap, max face value, max float): stop, no penalty */
+  'JOB_ERROR_GATEWAY_LIMIT'
 ] as const
 
 export type JobErrorCode = typeof JOB_ERROR_CODES[number]
@@ -74,13 +76,22 @@ export class UnreachableError extends JobError {
   }
 }
 
+/** The gateway's own limits refuse the job; `details.limit` names the limit. */
+export class GatewayLimitError extends JobError {
+  static override readonly name = 'GatewayLimitError'
+  constructor (message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super('JOB_ERROR_GATEWAY_LIMIT', message, details, options)
+  }
+}
+
 const JOB_ERROR_CLASSES: Record<JobErrorCode, new (message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) => JobError> = {
   JOB_ERROR_INSUFFICIENT_CAPACITY: InsufficientCapacityError,
   JOB_ERROR_BAD_REQUEST: JobBadRequestError,
   JOB_ERROR_RUNNER_FAILURE: RunnerFailureError,
   JOB_ERROR_DEADLINE_EXCEEDED: DeadlineExceededError,
   JOB_ERROR_UNSUPPORTED: UnsupportedJobError,
-  JOB_ERROR_UNREACHABLE: UnreachableError
+  JOB_ERROR_UNREACHABLE: UnreachableError,
+  JOB_ERROR_GATEWAY_LIMIT: GatewayLimitError
 }
 
 /** The typed error for a wire status code; what the protocol client throws. */

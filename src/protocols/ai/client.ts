@@ -12,11 +12,13 @@ import {
   decodeResultHead,
   encodeEmpty,
   encodeJobHeader,
+  encodeQuoteRequest,
   frameHeader,
   FrameType,
   frameTypeName,
   type AiQuote,
   type FinalMessage,
+  type ModelLoad,
   type ResultHeadMessage
 } from './codec.js'
 import {
@@ -52,7 +54,8 @@ const UPLOAD_FLUSH_BYTES = 256 * 1024
 /** A reused stream the server had already closed (idle timeout) before answering: try a fresh one. */
 class StaleStreamError extends Error {}
 
-type StopReason = 'caller' | 'deadline' | 'stopped'
+/** `first-byte`: no ResultHead within `firstByteDeadlineMs` (the job is cancelled, the stream kept) */
+type StopReason = 'caller' | 'deadline' | 'first-byte' | 'stopped'
 
 /** What a client-side failure counts as in `shoal_ai_client_jobs_total`. */
 function outcomeOf (err: unknown): AiClientOutcome {
@@ -74,6 +77,7 @@ export class AiClient implements AiClientApi {
   readonly deadlineGraceMs: number
   readonly cancelGraceMs: number
   readonly quoteMaxAgeMs: number
+  private readonly onLoadHook: ((peerId: string, loads: ModelLoad[]) => void) | undefined
   private stopController = AiClient.stopController()
   private started = true
 
@@ -92,6 +96,7 @@ export class AiClient implements AiClientApi {
     this.deadlineGraceMs = init.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS
     this.cancelGraceMs = init.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS
     this.quoteMaxAgeMs = init.quoteMaxAgeMs ?? DEFAULT_QUOTE_MAX_AGE_MS
+    this.onLoadHook = init.onLoad
     this.pool = new StreamPool(dial, {
       protocol: this.protocol,
       maxStreamsPerPeer: init.maxStreamsPerPeer ?? DEFAULT_MAX_STREAMS_PER_PEER,
@@ -130,6 +135,10 @@ export class AiClient implements AiClientApi {
     if (!Number.isSafeInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > FRAME_LIMITS.maxDeadlineMs) {
       throw createJobError('JOB_ERROR_BAD_REQUEST', `deadlineMs must be an integer in [1, ${FRAME_LIMITS.maxDeadlineMs}]`)
     }
+    const firstByte = options.firstByteDeadlineMs
+    if (firstByte !== undefined && (!Number.isSafeInteger(firstByte) || firstByte < 1)) {
+      throw createJobError('JOB_ERROR_BAD_REQUEST', 'firstByteDeadlineMs must be a positive integer')
+    }
     return await new ClientJob(this, peerId, job, options.requestId ?? randomUUID(), deadlineMs, options).run()
   }
 
@@ -157,11 +166,31 @@ export class AiClient implements AiClientApi {
     return this.pool.count(peerId)
   }
 
+  /** Hands live slots from a frame to `onLoad`. */
+  onLoad (pooled: PooledStream, loads: ModelLoad[] | undefined): void {
+    if (loads === undefined || this.onLoadHook === undefined) return
+    try {
+      this.onLoadHook(pooled.key, loads)
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'onLoad threw')
+    }
+  }
+
+  /** Keeps a Quote frame's quote as the stream's. */
+  onQuote (pooled: PooledStream, frame: Frame): AiQuote {
+    const quote = decodeQuote(frame.payload)
+    pooled.quote = { value: quote, at: Date.now() }
+    this.onLoad(pooled, quote.load)
+    return quote
+  }
+
   /**
    * The stream's quote, refreshed when older than `maxAgeMs`: a fresh stream's Hello
-   * carries one; otherwise a QuoteRequest asks for it. Call only while no job reads.
+   * carries one; otherwise a QuoteRequest asks for it. When `payer` names who will pay
+   * for the stream's quote (once per stream), a QuoteRequest carries that, so the answer
+   * can hold ticket params for it. Call only while no job reads.
    */
-  async quoteOf (pooled: PooledStream, maxAgeMs: number, signal: AbortSignal): Promise<AiQuote> {
+  async quoteOf (pooled: PooledStream, maxAgeMs: number, signal: AbortSignal, payer?: (quote: AiQuote) => JsonValue | undefined): Promise<AiQuote> {
     const read = async (): Promise<Frame> => {
       const frame = await pooled.frames.next({ signal: AbortSignal.any([signal, AbortSignal.timeout(DEFAULT_QUOTE_WAIT_MS)]) })
       if (frame === null) throw new AiProtocolError('AI_PROTOCOL_ERROR_UNEXPECTED_EOF', 'stream closed while waiting for a quote')
@@ -172,14 +201,17 @@ export class AiClient implements AiClientApi {
       if (frame.type !== FrameType.HELLO) throw new AiProtocolError('AI_PROTOCOL_ERROR_UNEXPECTED_FRAME', `expected Hello, got ${frameTypeName(frame.type) ?? frame.type}`)
       this.onHello(pooled, frame)
     }
-    if (pooled.quote !== undefined && Date.now() - pooled.quote.at < maxAgeMs) return pooled.quote.value
-    pooled.frames.write(encodeEmpty(FrameType.QUOTE_REQUEST))
+    const fresh = pooled.quote !== undefined && Date.now() - pooled.quote.at < maxAgeMs
+    let payment: JsonValue | undefined
+    if (payer !== undefined && !pooled.payerSent && pooled.quote !== undefined) {
+      payment = payer(pooled.quote.value)
+      if (payment !== undefined) pooled.payerSent = true
+    }
+    if (fresh && payment === undefined) return (pooled.quote as { value: AiQuote }).value
+    pooled.frames.write(encodeQuoteRequest(payment === undefined ? {} : { payment }))
     while (true) {
       const frame = await read()
-      if (frame.type === FrameType.QUOTE) {
-        pooled.quote = { value: decodeQuote(frame.payload), at: Date.now() }
-        return pooled.quote.value
-      }
+      if (frame.type === FrameType.QUOTE) return this.onQuote(pooled, frame)
       throw new AiProtocolError('AI_PROTOCOL_ERROR_UNEXPECTED_FRAME', `expected Quote, got ${frameTypeName(frame.type) ?? frame.type}`)
     }
   }
@@ -189,7 +221,8 @@ export class AiClient implements AiClientApi {
     const hello = decodeHello(frame.payload)
     if (hello.version !== WIRE_VERSION) throw new AiProtocolError('AI_PROTOCOL_ERROR_MALFORMED_FRAME', `Hello version ${hello.version}, expected ${WIRE_VERSION}`)
     pooled.hello = hello
-    pooled.quote = { value: { prices: hello.prices, payment: hello.payment }, at: Date.now() }
+    pooled.quote = { value: { prices: hello.prices, payment: hello.payment, ...(hello.load !== undefined ? { load: hello.load } : {}) }, at: Date.now() }
+    this.onLoad(pooled, hello.load)
   }
 }
 
@@ -205,6 +238,7 @@ class ClientJob {
   private readonly finalResolvers = Promise.withResolvers<AiJobFinal>()
   private stopReason: StopReason | undefined
   private deadlineTimer: NodeJS.Timeout | undefined
+  private firstByteTimer: NodeJS.Timeout | undefined
   private unlink: () => void = () => {}
   private settled = false
   private pooled: PooledStream | undefined
@@ -260,10 +294,12 @@ class ClientJob {
     this.options.signal?.addEventListener('abort', onCaller, { once: true })
     this.client.stopSignal.addEventListener('abort', onStopped, { once: true })
     this.deadlineTimer = setTimeout(stopOn('deadline'), this.deadlineMs + this.client.deadlineGraceMs)
+    if (this.options.firstByteDeadlineMs !== undefined) this.firstByteTimer = setTimeout(stopOn('first-byte'), this.options.firstByteDeadlineMs)
     this.unlink = () => {
       this.options.signal?.removeEventListener('abort', onCaller)
       this.client.stopSignal.removeEventListener('abort', onStopped)
       clearTimeout(this.deadlineTimer)
+      clearTimeout(this.firstByteTimer)
     }
     // nobody reads while the caller holds the body or a payment hook runs: act here
     this.signal.addEventListener('abort', () => {
@@ -288,7 +324,10 @@ class ClientJob {
 
   /** The error for a stopped job, by why it stopped. */
   private stoppedError (): Error {
-    if (this.stopReason === 'deadline') return new DeadlineExceededError(`no answer within the deadline of ${this.deadlineMs} ms`, this.details())
+    if (this.stopReason === 'deadline') return new DeadlineExceededError(`no answer within the deadline of ${this.deadlineMs} ms`, { ...this.details(), phase: 'total' })
+    if (this.stopReason === 'first-byte') {
+      return new DeadlineExceededError(`no result within the first-byte deadline of ${String(this.options.firstByteDeadlineMs)} ms`, { ...this.details(), phase: 'first-byte' })
+    }
     if (this.stopReason === 'stopped') return new AiJobAbortedError('ai client stopped')
     return new AiJobAbortedError('job aborted', { cause: this.options.signal?.reason })
   }
@@ -313,7 +352,7 @@ class ClientJob {
       let quote: AiQuote
       this.reading = true
       try {
-        quote = await this.client.quoteOf(pooled, this.options.quoteMaxAgeMs ?? this.client.quoteMaxAgeMs, this.signal)
+        quote = await this.client.quoteOf(pooled, this.options.quoteMaxAgeMs ?? this.client.quoteMaxAgeMs, this.signal, this.options.payer)
       } catch (err) {
         throw this.fail(err)
       } finally {
@@ -370,6 +409,7 @@ class ClientJob {
       try {
         const head = await this.onFrameBeforeHead(pooled, frame)
         if (head !== undefined) {
+          clearTimeout(this.firstByteTimer)
           this.client.metrics?.clientTimeToHead.observe({ pipeline: this.pipeline }, (performance.now() - this.started) / 1000)
           return {
             status: head.status,
@@ -390,11 +430,12 @@ class ClientJob {
   private async onFrameBeforeHead (pooled: PooledStream, frame: Frame): Promise<ResultHeadMessage | undefined> {
     switch (frame.type) {
       case FrameType.HELLO: this.client.onHello(pooled, frame); return undefined
-      case FrameType.QUOTE: pooled.quote = { value: decodeQuote(frame.payload), at: Date.now() }; return undefined
+      case FrameType.QUOTE: this.client.onQuote(pooled, frame); return undefined
       case FrameType.PROGRESS: this.progress(frame); return undefined
       case FrameType.RESULT_HEAD: return decodeResultHead(frame.payload)
       case FrameType.FINAL: {
         const final = decodeFinal(frame.payload)
+        this.client.onLoad(pooled, final.load)
         if (final.code === 'OK' || final.code === 'CANCELLED') {
           throw new AiProtocolError('AI_PROTOCOL_ERROR_UNEXPECTED_FRAME', `Final ${final.code} before ResultHead`)
         }
@@ -444,8 +485,8 @@ class ClientJob {
           switch (frame.type) {
             case FrameType.RESULT_CHUNK: break
             case FrameType.PROGRESS: this.progress(frame); continue
-            case FrameType.QUOTE: pooled.quote = { value: decodeQuote(frame.payload), at: Date.now() }; continue
-            case FrameType.FINAL: final = decodeFinal(frame.payload); break
+            case FrameType.QUOTE: this.client.onQuote(pooled, frame); continue
+            case FrameType.FINAL: final = decodeFinal(frame.payload); this.client.onLoad(pooled, final.load); break
             default: throw new AiProtocolError('AI_PROTOCOL_ERROR_UNEXPECTED_FRAME', `${frameTypeName(frame.type) ?? frame.type} after ResultHead`)
           }
         } catch (err) {
@@ -499,7 +540,8 @@ class ClientJob {
     } else if (this.signal.aborted) {
       mapped = this.stoppedError()
       if (pooled !== undefined && !pooled.dropped) {
-        if (this.stopReason === 'caller' && pooled.frames.usable) this.cancel(pooled)
+        // the orchestrator is told to stop (its runner call is aborted) and the stream kept
+        if ((this.stopReason === 'caller' || this.stopReason === 'first-byte') && pooled.frames.usable) this.cancel(pooled)
         else this.client.pool.drop(pooled, mapped)
       }
     } else if (err instanceof AiProtocolError) {
@@ -524,16 +566,25 @@ class ClientJob {
     pooled.frames.write(encodeEmpty(FrameType.CANCEL))
     pooled.frames.flush()
     const grace = AbortSignal.timeout(this.client.cancelGraceMs)
-    void (async () => {
+    const answer = (async () => {
       while (true) {
         const frame = await pooled.frames.next({ signal: grace })
         if (frame === null) throw new Error('stream closed after Cancel')
-        if (frame.type === FrameType.FINAL) return
+        if (frame.type === FrameType.FINAL) {
+          const final = decodeFinal(frame.payload)
+          this.client.onLoad(pooled, final.load)
+          return final
+        }
       }
     })().then(
-      () => { this.client.pool.release(pooled) },
-      (err) => { this.client.pool.drop(pooled, err instanceof Error ? err : new Error('no Final after Cancel')) }
+      (final) => { this.client.pool.release(pooled); return final },
+      (err) => { this.client.pool.drop(pooled, err instanceof Error ? err : new Error('no Final after Cancel')); return undefined }
     )
+    try {
+      this.options.onCancel?.(answer)
+    } catch (err) {
+      this.client.log.warn({ err: (err as Error).message }, 'onCancel threw')
+    }
   }
 
   /** Input chunks of at most one data frame each, then InputEnd; waits for drain every 256 KiB. */

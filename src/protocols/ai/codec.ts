@@ -16,7 +16,10 @@ import { AiProtocolError } from './errors.js'
 export const FrameType = {
   /** server -> client, first frame of every stream: version, limits and a quote */
   HELLO: 0x01,
-  /** client -> server: ask for a fresh quote (no payload) */
+  /**
+   * client -> server: ask for a fresh quote; no payload, or `{payment}`: who will pay (so
+   * the quote can carry ticket params issued to that payer before its first job)
+   */
   QUOTE_REQUEST: 0x02,
   /** server -> client: the answer to QuoteRequest */
   QUOTE: 0x03,
@@ -48,7 +51,7 @@ export function frameTypeName (type: number): FrameTypeName | undefined {
 }
 
 const DATA_TYPES = new Set<number>([FrameType.INPUT_CHUNK, FrameType.RESULT_CHUNK])
-const EMPTY_TYPES = new Set<number>([FrameType.QUOTE_REQUEST, FrameType.INPUT_END, FrameType.CANCEL])
+const EMPTY_TYPES = new Set<number>([FrameType.INPUT_END, FrameType.CANCEL])
 
 /** The largest payload a frame of this type may carry, or undefined for an unknown type. */
 export function maxPayloadBytes (type: number, maxDataFrameBytes: number = FRAME_LIMITS.maxDataFrameBytes): number | undefined {
@@ -68,10 +71,31 @@ export interface AiPrice {
   pixelsPerUnit: string
 }
 
-/** Prices plus opaque payment parameters (the orchestrator's ticket params). */
+/**
+ * Live slots of one (pipeline, model) on the orchestrator when the frame was sent. Only
+ * gateways holding a `/shoal/ai` connection see these; gossip carries a coarse state.
+ */
+export interface ModelLoad {
+  pipeline: PipelineName
+  modelId: string
+  /** jobs that may run at once */
+  capacity: number
+  /** jobs running now */
+  inUse: number
+}
+
+/** Prices plus opaque payment parameters (the orchestrator's ticket params), and live load. */
 export interface AiQuote {
   prices: AiPrice[]
   payment: JsonValue | null
+  /** every (pipeline, model) served, with its slots; absent from an orchestrator that does not say */
+  load?: ModelLoad[]
+}
+
+/** `QuoteRequest`'s optional payload. */
+export interface QuoteRequestMessage {
+  /** opaque: who will pay (the gateway's address and binding), so the quote can carry params for it */
+  payment?: JsonValue
 }
 
 export interface HelloMessage extends AiQuote {
@@ -118,6 +142,8 @@ export interface FinalMessage {
   units?: number
   /** opaque receipt (e.g. the payment balance after debit) */
   receipt?: JsonValue
+  /** the job's (pipeline, model) slots after this job (empty when not served there) */
+  load?: ModelLoad[]
 }
 
 // ---------------------------------------------------------------------------
@@ -146,7 +172,7 @@ export function frameHeader (type: FrameTypeValue, payloadLength: number): Uint8
   return out
 }
 
-/** A whole frame with no payload (InputEnd, QuoteRequest, Cancel). */
+/** A whole frame with no payload (InputEnd, Cancel, or a QuoteRequest that names no payer). */
 export function encodeEmpty (type: typeof FrameType.INPUT_END | typeof FrameType.QUOTE_REQUEST | typeof FrameType.CANCEL): Uint8Array {
   return frameHeader(type, 0)
 }
@@ -165,6 +191,9 @@ function encodeJson (type: FrameTypeValue, message: object): Uint8Array {
 
 export const encodeHello = (m: HelloMessage): Uint8Array => encodeJson(FrameType.HELLO, m)
 export const encodeQuote = (m: AiQuote): Uint8Array => encodeJson(FrameType.QUOTE, m)
+/** A QuoteRequest naming who will pay; without a payer it is an empty frame. */
+export const encodeQuoteRequest = (m: QuoteRequestMessage = {}): Uint8Array =>
+  m.payment === undefined ? encodeEmpty(FrameType.QUOTE_REQUEST) : encodeJson(FrameType.QUOTE_REQUEST, m)
 export const encodeJobHeader = (m: JobHeaderMessage): Uint8Array => encodeJson(FrameType.JOB_HEADER, m)
 export const encodeProgress = (m: ProgressMessage): Uint8Array => encodeJson(FrameType.PROGRESS, m)
 export const encodeResultHead = (m: ResultHeadMessage): Uint8Array => encodeJson(FrameType.RESULT_HEAD, m)
@@ -255,16 +284,36 @@ function parsePrice (frame: string, value: unknown, i: number): AiPrice {
   }
 }
 
+function parseLoad (frame: string, value: unknown, i: number): ModelLoad {
+  const f = `load[${i}]`
+  const o = obj(frame, f, value)
+  onlyKeys(frame, o, ['pipeline', 'modelId', 'capacity', 'inUse'])
+  if (!isPipelineName(o.pipeline)) fail(frame, `${f}.pipeline must be a known pipeline`)
+  return {
+    pipeline: o.pipeline,
+    modelId: str(frame, `${f}.modelId`, o.modelId, 1, FRAME_LIMITS.maxModelIdLength),
+    capacity: int(frame, `${f}.capacity`, o.capacity, 0, FRAME_LIMITS.maxSlots),
+    inUse: int(frame, `${f}.inUse`, o.inUse, 0, FRAME_LIMITS.maxSlots)
+  }
+}
+
+/** `load` is optional; present, it is a bounded list of valid entries. */
+function parseLoads (frame: string, value: unknown): { load?: ModelLoad[] } {
+  if (value === undefined) return {}
+  return { load: arr(frame, 'load', value, FRAME_LIMITS.maxLoads).map((l, i) => parseLoad(frame, l, i)) }
+}
+
 function parseQuoteFields (frame: string, o: Record<string, unknown>): AiQuote {
   return {
     prices: arr(frame, 'prices', o.prices, FRAME_LIMITS.maxPrices).map((p, i) => parsePrice(frame, p, i)),
-    payment: json(frame, 'payment', o.payment)
+    payment: json(frame, 'payment', o.payment),
+    ...parseLoads(frame, o.load)
   }
 }
 
 export function decodeHello (payload: Uint8Array | Uint8ArrayList): HelloMessage {
   const o = parseJson('Hello', payload)
-  onlyKeys('Hello', o, ['version', 'maxInputBytes', 'prices', 'payment'])
+  onlyKeys('Hello', o, ['version', 'maxInputBytes', 'prices', 'payment', 'load'])
   return {
     version: int('Hello', 'version', o.version, 1, 255),
     maxInputBytes: int('Hello', 'maxInputBytes', o.maxInputBytes, 0, Number.MAX_SAFE_INTEGER),
@@ -274,8 +323,16 @@ export function decodeHello (payload: Uint8Array | Uint8ArrayList): HelloMessage
 
 export function decodeQuote (payload: Uint8Array | Uint8ArrayList): AiQuote {
   const o = parseJson('Quote', payload)
-  onlyKeys('Quote', o, ['prices', 'payment'])
+  onlyKeys('Quote', o, ['prices', 'payment', 'load'])
   return parseQuoteFields('Quote', o)
+}
+
+/** An empty payload names no payer. */
+export function decodeQuoteRequest (payload: Uint8Array | Uint8ArrayList): QuoteRequestMessage {
+  if (payload.byteLength === 0) return {}
+  const o = parseJson('QuoteRequest', payload)
+  onlyKeys('QuoteRequest', o, ['payment'])
+  return o.payment === undefined ? {} : { payment: json('QuoteRequest', 'payment', o.payment) }
 }
 
 const PIPELINE_SHAPE = /^[a-z0-9][a-z0-9-]*$/
@@ -338,7 +395,7 @@ export function decodeResultHead (payload: Uint8Array | Uint8ArrayList): ResultH
 
 export function decodeFinal (payload: Uint8Array | Uint8ArrayList): FinalMessage {
   const o = parseJson('Final', payload)
-  onlyKeys('Final', o, ['code', 'message', 'units', 'receipt'])
+  onlyKeys('Final', o, ['code', 'message', 'units', 'receipt', 'load'])
   if (typeof o.code !== 'string' || !(FINAL_CODES as readonly string[]).includes(o.code)) fail('Final', 'code must be a known Final code')
   const out: FinalMessage = { code: o.code as FinalCode }
   if (o.message !== undefined) out.message = str('Final', 'message', o.message, 0, FRAME_LIMITS.maxMessageLength)
@@ -347,5 +404,7 @@ export function decodeFinal (payload: Uint8Array | Uint8ArrayList): FinalMessage
     out.units = o.units
   }
   if (o.receipt !== undefined) out.receipt = json('Final', 'receipt', o.receipt)
+  const { load } = parseLoads('Final', o.load)
+  if (load !== undefined) out.load = load
   return out
 }

@@ -35,6 +35,10 @@ export const FRAME_LIMITS = {
   maxStageLength: 64,
   maxMessageLength: 4096,
   maxPrices: 1024,
+  /** entries of a `load` list (Hello, Quote, Final): one per (pipeline, model) served */
+  maxLoads: 1024,
+  /** slots per (pipeline, model) in a `load` entry */
+  maxSlots: 1_000_000,
   /** prices are decimal wei strings; 78 digits hold any uint256 */
   maxPriceDigits: 78,
   /** a job may not ask for more than a day */
@@ -62,6 +66,12 @@ export const DEFAULT_MAX_IDLE_STREAMS_PER_PEER = 64
 export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 60_000
 /** Dial plus protocol negotiation. */
 export const DEFAULT_OPEN_TIMEOUT_MS = 10_000
+/**
+ * The longest deadline an orchestrator grants by default: a client asking for more (the
+ * wire allows a day) gets this much; the orchestrator's policy, not the peer, bounds how
+ * long a job may hold a slot and its buffers.
+ */
+export const DEFAULT_SERVER_MAX_DEADLINE_MS = 10 * 60_000
 /** A job without `deadlineMs` gets this budget. */
 export const DEFAULT_JOB_DEADLINE_MS = 10 * 60_000
 /** The client waits this long past the deadline for the server's DEADLINE_EXCEEDED before resetting. */

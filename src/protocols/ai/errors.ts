@@ -1,5 +1,5 @@
 import { ShoalError } from '../../observability/errors.js'
-import { createJobError, type JobError, type JobErrorCode } from '../../gateway/dispatch/errors.js'
+import { createJobError, JobError, type JobErrorCode } from '../../gateway/dispatch/errors.js'
 import { FINAL_ERROR_CODES, type FinalErrorCode } from './constants.js'
 
 export type AiProtocolErrorCode =
@@ -35,9 +35,30 @@ export class AiJobAbortedError extends ShoalError<'AI_ERROR_ABORTED'> {
 }
 
 /**
+ * The orchestrator refused the job for payment (no or bad tickets, no credit). Its code is
+ * JOB_ERROR_RUNNER_FAILURE, so the dispatcher retries elsewhere as before; a caller tells
+ * it apart by class.
+ */
+export class PaymentRequiredError extends JobError {
+  static override readonly name = 'PaymentRequiredError'
+  constructor (message = 'payment required', details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super('JOB_ERROR_RUNNER_FAILURE', message, details, options)
+  }
+}
+
+/** The orchestrator failed in a way it does not explain (Final INTERNAL); a RUNNER_FAILURE too. */
+export class OrchestratorInternalError extends JobError {
+  static override readonly name = 'OrchestratorInternalError'
+  constructor (message = 'orchestrator internal error', details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super('JOB_ERROR_RUNNER_FAILURE', message, details, options)
+  }
+}
+
+/**
  * Which `JobError` (src/gateway/dispatch/errors.ts) each Final error code becomes on the
- * client. PAYMENT_REQUIRED and INTERNAL have no code of their own there yet: they map to
- * RUNNER_FAILURE (retry elsewhere, penalise) and keep the wire code in `details.finalCode`.
+ * client. PAYMENT_REQUIRED and INTERNAL have no code of their own there: they are
+ * RUNNER_FAILURE (retry elsewhere, penalise) of their own classes (above), and every
+ * mapped error keeps the wire code in `details.finalCode`.
  */
 const FINAL_TO_JOB_ERROR: Record<Exclude<FinalErrorCode, 'CANCELLED'>, JobErrorCode> = {
   BAD_REQUEST: 'JOB_ERROR_BAD_REQUEST',
@@ -51,7 +72,11 @@ const FINAL_TO_JOB_ERROR: Record<Exclude<FinalErrorCode, 'CANCELLED'>, JobErrorC
 
 /** The typed error a client throws for an orchestrator's Final error code. */
 export function jobErrorFromFinal (code: Exclude<FinalErrorCode, 'CANCELLED'>, message: string | undefined, details: Record<string, unknown> = {}): JobError {
-  return createJobError(FINAL_TO_JOB_ERROR[code], `orchestrator: ${message ?? code.toLowerCase().replaceAll('_', ' ')}`, { ...details, finalCode: code })
+  const text = `orchestrator: ${message ?? code.toLowerCase().replaceAll('_', ' ')}`
+  const all = { ...details, finalCode: code }
+  if (code === 'PAYMENT_REQUIRED') return new PaymentRequiredError(text, all)
+  if (code === 'INTERNAL') return new OrchestratorInternalError(text, all)
+  return createJobError(FINAL_TO_JOB_ERROR[code], text, all)
 }
 
 /** A JobError for "the orchestrator could not be reached or broke the protocol". */

@@ -1,11 +1,12 @@
 import type { PeerId, Stream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
-import type { InferenceJob, JobInput } from '../../inference/job.js'
+import type { InferenceJob, JobInput, JsonValue } from '../../inference/job.js'
 import { isPipelineName } from '../../inference/pipelines.js'
 import type { Logger } from '../../observability/logger.js'
 import {
   decodeJobHeader,
   decodeQuote,
+  decodeQuoteRequest,
   encodeFinal,
   encodeHello,
   encodeProgress,
@@ -16,7 +17,8 @@ import {
   frameTypeName,
   type AiQuote,
   type FinalMessage,
-  type JobHeaderMessage
+  type JobHeaderMessage,
+  type ModelLoad
 } from './codec.js'
 import { FRAME_LIMITS, WIRE_VERSION, type FinalErrorCode } from './constants.js'
 import { AiProtocolError, finalCodeOf } from './errors.js'
@@ -33,6 +35,10 @@ export interface SessionDeps {
   maxInputBytes: number
   idleTimeoutMs: number
   quoteTimeoutMs: number
+  /** live slots per (pipeline, model), sent in Hello, Quote and Final; absent: no `load` fields */
+  load?: () => ModelLoad[]
+  /** deadlines asked for beyond this are cut to it */
+  maxDeadlineMs: number
   /** aborts when the service stops */
   shutdown: AbortSignal
 }
@@ -195,16 +201,16 @@ export class StreamSession {
 
   private async sendHello (): Promise<void> {
     const quote = await this.currentQuote()
-    this.frames.write(encodeHello({ version: WIRE_VERSION, maxInputBytes: this.deps.maxInputBytes, prices: quote.prices, payment: quote.payment }))
+    this.frames.write(encodeHello({ version: WIRE_VERSION, maxInputBytes: this.deps.maxInputBytes, prices: quote.prices, payment: quote.payment, ...this.loads() }))
   }
 
   /**
    * The quote hook's answer, checked as the client will check it (a bad one would get
    * every stream reset by clients); on failure, no prices and no payment parameters.
    */
-  private async currentQuote (): Promise<AiQuote> {
+  private async currentQuote (payment?: JsonValue): Promise<AiQuote> {
     try {
-      const quote = await this.deps.quote(this.peerId, { signal: AbortSignal.any([AbortSignal.timeout(this.deps.quoteTimeoutMs), this.deps.shutdown]) })
+      const quote = await this.deps.quote(this.peerId, { signal: AbortSignal.any([AbortSignal.timeout(this.deps.quoteTimeoutMs), this.deps.shutdown]), ...(payment !== undefined ? { payment } : {}) })
       return decodeQuote(encoder.encode(JSON.stringify({ prices: quote.prices, payment: quote.payment })))
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'quote failed; answering without prices')
@@ -216,7 +222,7 @@ export class StreamSession {
     switch (this.state) {
       case 'idle':
         if (frame.type === FrameType.JOB_HEADER) { await this.onJobHeader(frame); return }
-        if (frame.type === FrameType.QUOTE_REQUEST) { await this.onQuoteRequest(); return }
+        if (frame.type === FrameType.QUOTE_REQUEST) { await this.onQuoteRequest(frame); return }
         if (frame.type === FrameType.CANCEL) return // for a job that already had its Final
         break
       case 'receiving':
@@ -250,12 +256,30 @@ export class StreamSession {
     this.violation('AI_PROTOCOL_ERROR_UNEXPECTED_FRAME', `${frameTypeName(frame.type) ?? frame.type} not allowed while ${this.state}`)
   }
 
-  private async onQuoteRequest (): Promise<void> {
-    this.frames.write(encodeQuote(await this.currentQuote()))
+  private async onQuoteRequest (frame: Frame): Promise<void> {
+    const quote = await this.currentQuote(decodeQuoteRequest(frame.payload).payment)
+    this.frames.write(encodeQuote({ ...quote, ...this.loads() }))
+  }
+
+  /** The load hook's answer as a frame field, bounded as the codec bounds it, optionally for one model. */
+  private loads (only?: { pipeline: string, modelId: string }): { load?: ModelLoad[] } {
+    if (this.deps.load === undefined) return {}
+    try {
+      const all = this.deps.load()
+      const chosen = (only === undefined ? all : all.filter(l => l.pipeline === only.pipeline && l.modelId === only.modelId)).slice(0, FRAME_LIMITS.maxLoads)
+      // slots within the codec's range, or clients would reset the stream
+      const slots = (n: number): number => Number.isSafeInteger(n) ? Math.min(Math.max(n, 0), FRAME_LIMITS.maxSlots) : 0
+      return { load: chosen.map(l => ({ pipeline: l.pipeline, modelId: l.modelId, capacity: slots(l.capacity), inUse: slots(l.inUse) })) }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'load hook failed')
+      return {}
+    }
   }
 
   private async onJobHeader (frame: Frame): Promise<void> {
     const header = decodeJobHeader(frame.payload)
+    // the orchestrator's policy bounds how long a peer may hold a slot, not the wire limit
+    if (header.deadlineMs > this.deps.maxDeadlineMs) header.deadlineMs = this.deps.maxDeadlineMs
     clearTimeout(this.idleTimer)
     const job = new ServerJob(header, () => { this.onDeadline(job) })
     this.job = job
@@ -404,7 +428,7 @@ export class StreamSession {
     // a job that succeeded is over: its signal stays quiet
     if (final.code === 'OK') job.stop()
     else job.stop(new JobStop(final.code, final.message ?? final.code))
-    this.frames.write(encodeFinal(final))
+    this.frames.write(encodeFinal({ ...final, ...this.loads(job.header) }))
     const pipeline = pipelineLabel(job.header.pipeline)
     this.deps.metrics?.serverJobs.inc({ pipeline, code: final.code })
     this.deps.metrics?.serverJobDuration.observe({ pipeline }, (performance.now() - job.started) / 1000)

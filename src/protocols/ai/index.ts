@@ -23,13 +23,13 @@ import type { AbortOptions, PeerId, Startable, Stream, StreamHandler, StreamHand
 import type { InferenceJob, JsonValue, RunnerResponse } from '../../inference/job.js'
 import type { Logger } from '../../observability/logger.js'
 import { AiClient as AiClientImpl } from './client.js'
-import type { AiQuote, JobHeaderMessage, ProgressMessage } from './codec.js'
+import type { AiQuote, FinalMessage, JobHeaderMessage, ModelLoad, ProgressMessage } from './codec.js'
 import type { AiMetrics } from './metrics.js'
 import { AiProtocolService } from './protocol.js'
 
 export { AI_PROTOCOL, PROTOCOL_NAME, PROTOCOL_VERSION, FINAL_CODES, type FinalCode, type FinalErrorCode } from './constants.js'
-export type { AiPrice, AiQuote, HelloMessage, InputMeta, JobHeaderMessage, ProgressMessage, FinalMessage } from './codec.js'
-export { AiProtocolError, AiJobAbortedError, type AiProtocolErrorCode } from './errors.js'
+export type { AiPrice, AiQuote, HelloMessage, InputMeta, JobHeaderMessage, ModelLoad, ProgressMessage, FinalMessage, QuoteRequestMessage } from './codec.js'
+export { AiProtocolError, AiJobAbortedError, PaymentRequiredError, OrchestratorInternalError, type AiProtocolErrorCode } from './errors.js'
 export { createAiMetrics, type AiMetrics } from './metrics.js'
 
 // ---------------------------------------------------------------------------
@@ -87,8 +87,11 @@ export interface AiExecutor {
   execute: (job: InferenceJob, context: AiExecuteContext) => Promise<AiExecutionResult>
 }
 
-/** Prices and payment parameters for a gateway, sent in Hello and Quote frames. */
-export type AiQuoteFn = (peerId: PeerId, options: { signal: AbortSignal }) => AiQuote | Promise<AiQuote>
+/**
+ * Prices and payment parameters for a gateway, sent in Hello and Quote frames. `payment`
+ * is what the gateway's QuoteRequest said about who will pay (opaque), if anything.
+ */
+export type AiQuoteFn = (peerId: PeerId, options: { signal: AbortSignal, payment?: JsonValue }) => AiQuote | Promise<AiQuote>
 
 export interface AiServerLimits {
   /** the most input bytes (all inputs of a job together) @default 256 MiB */
@@ -99,6 +102,8 @@ export interface AiServerLimits {
   idleTimeoutMs?: number
   /** wait this long for `quote()` when a stream opens @default 2_000 */
   quoteTimeoutMs?: number
+  /** a job asking for a longer deadline gets this one (the wire allows a day) @default 600_000 */
+  maxDeadlineMs?: number
 }
 
 export interface AiProtocolInit {
@@ -108,6 +113,12 @@ export interface AiProtocolInit {
   logger?: Logger
   metrics?: AiMetrics | null
   limits?: AiServerLimits
+  /**
+   * Live slots per (pipeline, model), sent in every Hello and Quote, and for the job's
+   * model in every Final, so connected gateways see free slots without gossip
+   * @default none: frames carry no `load`
+   */
+  load?: () => ModelLoad[]
   /** @default '/shoal/ai/1.0.0' */
   protocol?: string
 }
@@ -166,6 +177,8 @@ export interface AiClientInit {
   cancelGraceMs?: number
   /** refresh a stream's quote this old or older before a paid job (0: always ask) @default 10_000 */
   quoteMaxAgeMs?: number
+  /** called with an orchestrator's live slots whenever a Hello, Quote or Final carries them */
+  onLoad?: (peerId: string, loads: ModelLoad[]) => void
   /** @default '/shoal/ai/1.0.0' */
   protocol?: string
 }
@@ -179,10 +192,31 @@ export interface AiRunJobOptions extends AbortOptions {
   requestId?: string
   /** the job's budget in ms, enforced by both sides @default AiClientInit.defaultDeadlineMs */
   deadlineMs?: number
+  /**
+   * The ResultHead must arrive this many ms after the job starts, or the client sends
+   * Cancel and rejects with DeadlineExceededError (`details.phase: 'first-byte'`)
+   * @default none: only `deadlineMs`
+   */
+  firstByteDeadlineMs?: number
   /** use the stream's quote only if younger than this (0: always ask for a fresh one) @default AiClientInit.quoteMaxAgeMs */
   quoteMaxAgeMs?: number
   /** builds the job's payment from the orchestrator's current quote; omitted: no payment, no quote wait */
   payment?: (quote: AiQuote) => JsonValue | null | Promise<JsonValue | null>
+  /**
+   * Called with the stream's quote before `payment`: a value (who will pay, opaque) is sent
+   * in a QuoteRequest and the answer used instead, at most once per stream. For a quote
+   * that cannot pay this job yet, e.g. no ticket params because the orchestrator has not
+   * seen this gateway: then even the first job goes out paid.
+   */
+  payer?: (quote: AiQuote) => JsonValue | undefined
+  /**
+   * Called when the client sends Cancel for this job (the caller aborted, or the
+   * first-byte deadline passed), before `runJob` rejects or the body throws, with the
+   * Final that answered the Cancel: CANCELLED means the orchestrator had admitted the job
+   * (and credited its payment) and charged nothing; undefined when no Final came within
+   * `cancelGraceMs`. For payment accounting.
+   */
+  onCancel?: (answer: Promise<FinalMessage | undefined>) => void
   onProgress?: (progress: ProgressMessage) => void
 }
 

@@ -11,6 +11,8 @@ export class PooledStream {
   jobs = 0
   hello: HelloMessage | undefined
   quote: { value: AiQuote, at: number } | undefined
+  /** a QuoteRequest on this stream already named who pays (`AiRunJobOptions.payer`) */
+  payerSent = false
   idleTimer: NodeJS.Timeout | undefined
   idle = false
   dropped = false

@@ -7,7 +7,8 @@ import {
   DEFAULT_MAX_INPUT_BYTES,
   DEFAULT_MAX_OUTBOUND_STREAMS,
   DEFAULT_QUOTE_TIMEOUT_MS,
-  DEFAULT_SERVER_IDLE_TIMEOUT_MS
+  DEFAULT_SERVER_IDLE_TIMEOUT_MS,
+  DEFAULT_SERVER_MAX_DEADLINE_MS
 } from './constants.js'
 import { StreamSession, type SessionDeps } from './handler.js'
 import type { AiProtocol, AiProtocolComponents, AiProtocolInit } from './index.js'
@@ -35,7 +36,9 @@ export class AiProtocolService implements AiProtocol {
       metrics: init.metrics ?? null,
       maxInputBytes: limits.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES,
       idleTimeoutMs: limits.idleTimeoutMs ?? DEFAULT_SERVER_IDLE_TIMEOUT_MS,
-      quoteTimeoutMs: limits.quoteTimeoutMs ?? DEFAULT_QUOTE_TIMEOUT_MS
+      quoteTimeoutMs: limits.quoteTimeoutMs ?? DEFAULT_QUOTE_TIMEOUT_MS,
+      maxDeadlineMs: limits.maxDeadlineMs ?? DEFAULT_SERVER_MAX_DEADLINE_MS,
+      ...(init.load !== undefined ? { load: init.load } : {})
     }
     this.handleStream = this.handleStream.bind(this)
   }

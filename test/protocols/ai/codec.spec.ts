@@ -4,7 +4,10 @@ import {
   decodeHello,
   decodeJobHeader,
   decodeProgress,
+  decodeQuote,
+  decodeQuoteRequest,
   decodeResultHead,
+  encodeQuoteRequest,
   encodeFinal,
   encodeJobHeader,
   frameHeader,
@@ -57,6 +60,9 @@ describe('protocols/ai codec', () => {
     expect(maxPayloadBytes(FrameType.RESULT_CHUNK)).to.equal(256 * 1024)
     expect(maxPayloadBytes(FrameType.JOB_HEADER)).to.equal(FRAME_LIMITS.maxControlFrameBytes)
     expect(maxPayloadBytes(FrameType.CANCEL)).to.equal(0)
+    expect(maxPayloadBytes(FrameType.INPUT_END)).to.equal(0)
+    // a QuoteRequest may name who pays
+    expect(maxPayloadBytes(FrameType.QUOTE_REQUEST)).to.equal(FRAME_LIMITS.maxControlFrameBytes)
     expect(maxPayloadBytes(0x7f)).to.equal(undefined)
   })
 
@@ -113,5 +119,43 @@ describe('protocols/ai codec', () => {
     expectMalformed(() => decodeFinal(enc({ code: 'MAYBE' })))
     expectMalformed(() => decodeFinal(enc({ code: 'OK', units: -1 })))
     expectMalformed(() => decodeFinal(enc({ code: 'OK', message: 'x'.repeat(FRAME_LIMITS.maxMessageLength + 1) })))
+  })
+
+  it('checks load lists in Hello, Quote and Final: bounded, known pipelines, integer slots, nothing extra', () => {
+    const load = [{ pipeline: 'llm', modelId: 'm', capacity: 4, inUse: 1 }]
+    const hello = { version: 1, maxInputBytes: 10, prices: [], payment: null, load }
+    expect(decodeHello(enc(hello))).to.deep.equal(hello)
+    expect(decodeQuote(enc({ prices: [], payment: null, load }))).to.deep.equal({ prices: [], payment: null, load })
+    // absent: the orchestrator does not say
+    expect(decodeQuote(enc({ prices: [], payment: null }))).to.deep.equal({ prices: [], payment: null })
+    expect(decodeFinal(enc({ code: 'INSUFFICIENT_CAPACITY', load: [{ ...load[0], inUse: 4 }] }))).to.deep.equal({ code: 'INSUFFICIENT_CAPACITY', load: [{ ...load[0], inUse: 4 }] })
+    expect(decodeFinal(enc({ code: 'UNSUPPORTED', load: [] }))).to.deep.equal({ code: 'UNSUPPORTED', load: [] })
+    const bad: unknown[] = [
+      { ...load[0], pipeline: 'nope' },
+      { ...load[0], capacity: -1 },
+      { ...load[0], inUse: 1.5 },
+      { ...load[0], capacity: FRAME_LIMITS.maxSlots + 1 },
+      { ...load[0], modelId: '' },
+      { ...load[0], extra: 1 },
+      { pipeline: 'llm', modelId: 'm', capacity: 1 }
+    ]
+    for (const entry of bad) {
+      expectMalformed(() => decodeHello(enc({ ...hello, load: [entry] })))
+      expectMalformed(() => decodeQuote(enc({ prices: [], payment: null, load: [entry] })))
+      expectMalformed(() => decodeFinal(enc({ code: 'OK', load: [entry] })))
+    }
+    expectMalformed(() => decodeHello(enc({ ...hello, load: {} })))
+    const tooMany = Array.from({ length: FRAME_LIMITS.maxLoads + 1 }, (_, i) => ({ ...load[0], modelId: `m${i}` }))
+    expectMalformed(() => decodeQuote(enc({ prices: [], payment: null, load: tooMany })))
+  })
+
+  it('round-trips a QuoteRequest with and without a payer; refuses anything else in it', () => {
+    expect([...encodeQuoteRequest()]).to.deep.equal([1, FrameType.QUOTE_REQUEST])
+    expect(decodeQuoteRequest(new Uint8Array(0))).to.deep.equal({})
+    const frame = encodeQuoteRequest({ payment: { sender: '0x01', binding: '0x02', tickets: null } })
+    expect(frame[1]).to.equal(FrameType.QUOTE_REQUEST)
+    expect(decodeQuoteRequest(frame.subarray(2))).to.deep.equal({ payment: { sender: '0x01', binding: '0x02', tickets: null } })
+    expectMalformed(() => decodeQuoteRequest(enc({ payment: 1, extra: true })))
+    expectMalformed(() => decodeQuoteRequest(enc([1])))
   })
 })

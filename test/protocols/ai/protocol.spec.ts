@@ -417,8 +417,8 @@ describe('protocols/ai over two libp2p nodes', function () {
       ['RUNNER_FAILURE', coded('RUNNER_FAILURE', 'oom'), 'RunnerFailureError', 'JOB_ERROR_RUNNER_FAILURE'],
       ['UNSUPPORTED', coded('UNSUPPORTED', 'no such model'), 'UnsupportedJobError', 'JOB_ERROR_UNSUPPORTED'],
       ['DEADLINE_EXCEEDED', coded('DEADLINE_EXCEEDED', 'slow'), 'DeadlineExceededError', 'JOB_ERROR_DEADLINE_EXCEEDED'],
-      ['PAYMENT_REQUIRED', coded('PAYMENT_REQUIRED', 'no ticket'), 'RunnerFailureError', 'JOB_ERROR_RUNNER_FAILURE'],
-      ['an uncoded error (INTERNAL)', new Error('secret stack detail'), 'RunnerFailureError', 'JOB_ERROR_RUNNER_FAILURE']
+      ['PAYMENT_REQUIRED', coded('PAYMENT_REQUIRED', 'no ticket'), 'PaymentRequiredError', 'JOB_ERROR_RUNNER_FAILURE'],
+      ['an uncoded error (INTERNAL)', new Error('secret stack detail'), 'OrchestratorInternalError', 'JOB_ERROR_RUNNER_FAILURE']
     ]
     for (const [what, thrown, name, code] of table) {
       it(`${what} -> ${name}`, async () => {
