@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs'
 import { mkdir, mkdtemp, open, rm, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -311,7 +310,7 @@ export function createAsyncJobStore (init: AsyncJobStoreInit): AsyncJobStore {
       }
       // opened now, so a result evicted while it is read stays readable (and one gone is an error before any header)
       const handle = await open(result.file, 'r')
-      return createReadStream('', { fd: handle.fd, highWaterMark: 64 * 1024, autoClose: true })
+      return handle.createReadStream({ highWaterMark: 64 * 1024, autoClose: true })
     },
 
     sweep,

@@ -77,10 +77,10 @@ export type SizeLimit = 'bodyLimitBytes' | 'maxFieldBytes' | 'maxFields' | 'maxF
 const LIMIT_TEXT: Record<SizeLimit, (limit: number) => string> = {
   bodyLimitBytes: (n) => `request body is larger than the limit of ${n} bytes (bodyLimitBytes)`,
   maxFieldBytes: (n) => `a multipart text field is larger than the limit of ${n} bytes (maxFieldBytes)`,
-  maxFields: (n) => `too many multipart text fields (limit ${n})`,
-  maxFiles: (n) => `too many multipart files (limit ${n})`,
-  maxParts: (n) => `too many multipart parts (limit ${n})`,
-  maxFieldNameBytes: (n) => `a multipart field name is longer than ${n} bytes`
+  maxFields: (n) => `too many multipart text fields (limit ${n}, maxFields)`,
+  maxFiles: (n) => `too many multipart files (limit ${n}, maxFiles)`,
+  maxParts: (n) => `too many multipart parts (limit ${n}, maxParts)`,
+  maxFieldNameBytes: (n) => `a multipart field name is longer than ${n} bytes (maxFieldNameBytes)`
 }
 
 /** 413: a body, field, file or part count over its limit; names the limit that was hit. */

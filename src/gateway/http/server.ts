@@ -193,7 +193,8 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   // Node answers an Expect other than 100-continue with a plain-text 417
   app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
     const apiError = new ApiError(417, 'GATEWAY_ERROR_BAD_REQUEST', `unsupported Expect: ${String(req.headers.expect)}`)
-    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', connection: 'close' }).end(JSON.stringify(apiError.toBody()))
+    const body = JSON.stringify(apiError.toBody())
+    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close' }).end(body)
   })
 
   void app.register(multipart, {
@@ -233,12 +234,14 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         if (reply.raw.headersSent) { request.raw.socket.destroy(); return }
         // the handler is still waiting for the body: the answer goes out past it
         reply.hijack()
+        const body = JSON.stringify(apiError.toBody())
         reply.raw.writeHead(408, {
           'content-type': 'application/json; charset=utf-8',
+          'content-length': String(Buffer.byteLength(body)),
           connection: 'close',
           [SHOAL_HEADERS.requestId]: request.id,
           ...(route?.pipeline !== undefined ? { [SHOAL_HEADERS.attempts]: '0' } : {})
-        }).end(JSON.stringify(apiError.toBody()))
+        }).end(body)
         closeAfterAnswer(request.raw, reply.raw)
       })
     }
