@@ -112,7 +112,16 @@ export async function readJobRequest (request: FastifyRequest, pipeline: Gateway
     if (type !== 'application/json') {
       throw new UnsupportedMediaTypeError(`/${pipeline} takes an application/json body${type === '' ? '' : `, not ${type}`}`)
     }
-    return parseJsonJob(pipeline, request.body, ctx)
+    // a text field has the same bound whether it came as JSON or as a form field
+    const body = request.body
+    if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+      for (const [name, value] of Object.entries(body)) {
+        if (typeof value === 'string' && value.length > limits.maxFieldBytes / 4 && Buffer.byteLength(value) > limits.maxFieldBytes) {
+          throw new PayloadTooLargeError(limits.maxFieldBytes, 'maxFieldBytes', name)
+        }
+      }
+    }
+    return parseJsonJob(pipeline, body, ctx)
   }
   if (type !== 'multipart/form-data' || !request.isMultipart()) {
     throw new UnsupportedMediaTypeError(`/${pipeline} takes a multipart/form-data body${type === '' ? '' : `, not ${type}`}`)

@@ -103,6 +103,7 @@ const CASES: Case[] = [
   { name: 'JSON with 50k keys', send: json('/text-to-image', '{"prompt":"x",' + Array.from({ length: 50_000 }, (_, i) => `"k${i}":1`).join(',') + '}'), status: 200 },
   { name: 'JSON over bodyLimitBytes (declared)', send: s => { s.write('POST /text-to-image HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 500000000\r\n\r\n{"prompt":"') }, status: 413, code: 'GATEWAY_ERROR_PAYLOAD_TOO_LARGE', limit: 'bodyLimitBytes', withinMs: 1_000 },
   { name: 'JSON over bodyLimitBytes (chunked)', send: chunked('/text-to-image', 'application/json', function * () { yield Buffer.from('{"prompt":"'); for (let i = 0; i < 40; i++) yield Buffer.alloc(64 * 1024, 0x61) }), status: 413, code: 'GATEWAY_ERROR_PAYLOAD_TOO_LARGE', limit: 'bodyLimitBytes' },
+  { name: 'a JSON prompt over maxFieldBytes (the 2 MB prompt, scaled)', send: json('/text-to-image', JSON.stringify({ prompt: 'p'.repeat(200 * 1024) })), status: 413, code: 'GATEWAY_ERROR_PAYLOAD_TOO_LARGE', limit: 'maxFieldBytes' },
   { name: 'JSON as text/plain', send: post('/text-to-image', '{"prompt":"x"}', { 'content-type': 'text/plain' }), status: 415, code: 'GATEWAY_ERROR_UNSUPPORTED_MEDIA_TYPE' },
   { name: 'JSON without a content type', send: post('/text-to-image', '{"prompt":"x"}'), status: 415, code: 'GATEWAY_ERROR_UNSUPPORTED_MEDIA_TYPE' },
   { name: 'content type with junk parameters', send: post('/text-to-image', '{"prompt":"x"}', { 'content-type': 'application/json; charset=klingon; ;;==' }), status: 200 },
