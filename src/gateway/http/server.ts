@@ -460,9 +460,10 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     const outcome = job.outcome
     if (job.state !== 'complete' || outcome === undefined) return await reply.code(202).send({ request_id: job.requestId, status: 'processing' })
     void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
-    const bytes = await store.read(outcome.result)
-    return await reply.code(outcome.status).header('content-type', outcome.contentType).header('content-length', String(outcome.result.size))
-      .send(Readable.from(bytes, { objectMode: false }))
+    void reply.code(outcome.status).header('content-type', outcome.contentType).header('content-length', String(outcome.result.size))
+    // HEAD: the headers say it all; the file is not read
+    if (request.method === 'HEAD') return await reply.send()
+    return await reply.send(Readable.from(await store.read(outcome.result), { objectMode: false }))
   })
 
   add('GET', '/health', { operationId: 'health', auth: false }, async () => ({ status: 'OK' }))
@@ -490,8 +491,10 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       stopping = true
       for (const controller of active) controller.abort(new Error('gateway stopping'))
       active.clear()
+      // async jobs are aborted at once; their files removed once the server is closed
+      const storeClosed = store.close()
       await app.close()
-      await store.close()
+      await storeClosed
       address = undefined
     }
   }
