@@ -461,8 +461,8 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     if (job.state !== 'complete' || outcome === undefined) return await reply.code(202).send({ request_id: job.requestId, status: 'processing' })
     void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
     void reply.code(outcome.status).header('content-type', outcome.contentType).header('content-length', String(outcome.result.size))
-    // HEAD: the headers say it all; the file is not read
-    if (request.method === 'HEAD') return await reply.send()
+    // HEAD: the headers say it all; the file is not read (an empty stream keeps fastify from writing content-length: 0)
+    if (request.method === 'HEAD') return await reply.send(Readable.from([]))
     return await reply.send(Readable.from(await store.read(outcome.result), { objectMode: false }))
   })
 

@@ -72,6 +72,9 @@ describe('gateway async over HTTP: spilled results, streaming, failures, queuein
       expect(await readdir(join(dir, 'spill'))).to.have.length(1)
       expect(await registry.metrics()).to.match(/shoal_gateway_async_result_bytes\{where="disk"\} 4194305/)
 
+      const head = await fetch(`${url}/jobs/${id}/result`, { method: 'HEAD' })
+      expect(head.status).to.equal(200)
+      expect(head.headers.get('content-length')).to.equal(String(image.byteLength))
       const raw = await fetch(`${url}/jobs/${id}/result`)
       expect(raw.status).to.equal(200)
       expect(raw.headers.get('content-type')).to.equal('image/png')
