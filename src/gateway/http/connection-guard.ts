@@ -101,18 +101,26 @@ export function watchBodyRate (raw: IncomingMessage, rate: BodyRate, cut: (reaso
 }
 
 /**
- * After an answer that leaves the request body unread (413, 401, a cut slow body), the
- * rest is read and thrown away for a short while so the client sees the answer rather
- * than a reset, then the connection is destroyed whatever the client does.
+ * Answers a request whose body is not (all) read yet, then closes its connection: the
+ * answer goes straight onto the socket (Node's own response would destroy the socket as
+ * soon as it is written, and a client still uploading would see a reset instead of the
+ * answer), the rest of the body is read and thrown away for at most
+ * `REFUSED_BODY_LINGER_MS`, then the connection is ended whatever the client does.
  */
-export function closeAfterAnswer (raw: IncomingMessage, res: ServerResponse): void {
-  const close = (): void => {
-    if (raw.complete || raw.socket.destroyed) return
-    raw.resume()
-    const timer = setTimeout(() => raw.socket.destroy(), REFUSED_BODY_LINGER_MS)
-    timer.unref()
-    raw.socket.once('close', () => { clearTimeout(timer) })
+export function answerAndClose (raw: IncomingMessage, error: ApiError, headers: Record<string, string> = {}): void {
+  const socket = raw.socket
+  if (socket.destroyed || !socket.writable) { socket.destroy(); return }
+  socket.write(rawErrorResponse(error, headers))
+  // busboy or a body parser may still hold the stream: the rest goes nowhere
+  raw.unpipe()
+  raw.removeAllListeners('data')
+  raw.resume()
+  const destroy = setTimeout(() => socket.destroy(), REFUSED_BODY_LINGER_MS)
+  destroy.unref()
+  const end = (): void => {
+    socket.end()
   }
-  if (res.writableFinished) close()
-  else res.once('finish', close)
+  if (raw.complete) end()
+  else raw.once('end', end)
+  socket.once('close', () => { clearTimeout(destroy) })
 }

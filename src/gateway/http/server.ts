@@ -17,7 +17,7 @@ import {
   ApiError, BadRequestError, InternalApiError, NotFoundError, PayloadTooLargeError, RequestTimeoutError, ServiceStoppingError,
   UnauthorizedError, ValidationError
 } from './errors.js'
-import { closeAfterAnswer, createClientErrorHandler, watchBodyRate } from './connection-guard.js'
+import { answerAndClose, createClientErrorHandler, watchBodyRate } from './connection-guard.js'
 import { dispatchHeaders, SHOAL_HEADERS } from './headers.js'
 import { resolveGatewayHttpOptions, type GatewayHttpOptions } from './options.js'
 import { mediaType, readJobRequest } from './read-request.js'
@@ -234,15 +234,10 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         if (reply.raw.headersSent) { request.raw.socket.destroy(); return }
         // the handler is still waiting for the body: the answer goes out past it
         reply.hijack()
-        const body = JSON.stringify(apiError.toBody())
-        reply.raw.writeHead(408, {
-          'content-type': 'application/json; charset=utf-8',
-          'content-length': String(Buffer.byteLength(body)),
-          connection: 'close',
+        answerAndClose(request.raw, apiError, {
           [SHOAL_HEADERS.requestId]: request.id,
           ...(route?.pipeline !== undefined ? { [SHOAL_HEADERS.attempts]: '0' } : {})
-        }).end(body)
-        closeAfterAnswer(request.raw, reply.raw)
+        })
       })
     }
   })
@@ -264,16 +259,21 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     } else if (route?.pipeline !== undefined && !reply.hasHeader(SHOAL_HEADERS.attempts)) {
       void reply.header(SHOAL_HEADERS.attempts, '0')
     }
-    // a body left unread (refused by its length, or part way) is not drained: the answer goes
-    // out at once and the connection closes shortly after, whatever the client still sends
-    if (!request.raw.complete) {
-      void reply.header('connection', 'close')
-      closeAfterAnswer(request.raw, reply.raw)
-    }
     if (apiError instanceof UnauthorizedError) void reply.header('www-authenticate', 'Bearer')
     const retryAfter = (apiError as { retryAfterS?: unknown }).retryAfterS
     if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter))
     countError(route?.pipeline ?? 'none', apiError.code)
+    // a body left unread (refused by its length, or part way) is not drained: the answer goes
+    // out at once and the connection closes shortly after, whatever the client still sends
+    if (!request.raw.complete) {
+      const headers: Record<string, string> = { [SHOAL_HEADERS.durationMs]: reply.elapsedTime.toFixed(1) }
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined && name !== 'content-type' && name !== 'content-length' && name !== 'connection') headers[name] = Array.isArray(value) ? value.join(', ') : String(value)
+      }
+      reply.hijack()
+      answerAndClose(request.raw, apiError, headers)
+      return reply
+    }
     return await reply.code(apiError.statusCode).type('application/json; charset=utf-8').send(apiError.toBody())
   })
 

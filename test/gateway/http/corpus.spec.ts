@@ -229,6 +229,18 @@ describe('gateway http: malformed-input corpus over real sockets', function () {
     })
   }
 
+  it('a client still uploading a body refused by its length reads the 413 (fetch, 3 MB form against a 1 MB limit)', async () => {
+    const fd = new FormData()
+    fd.append('prompt', 'x')
+    fd.append('image', new Blob([Buffer.alloc(3 * 1024 * 1024, 1)], { type: 'image/png' }), 'big.png')
+    const res = await fetch(`${url}/upscale`, { method: 'POST', body: fd })
+    expect(res.status).to.equal(413)
+    expect(res.headers.get('x-shoal-request-id')).to.match(/^[0-9a-f-]{36}$/)
+    expect(res.headers.get('x-shoal-attempts')).to.equal('0')
+    const body = await res.json() as { error: { limit: string } }
+    expect(body.error.limit).to.equal('bodyLimitBytes')
+  })
+
   it('an idle keep-alive connection is closed after keepAliveTimeoutMs', async () => {
     const answer = await exchange(url, s => { s.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n') })
     expect(answer.status).to.equal(200)
