@@ -1,3 +1,6 @@
+import { isIP } from 'node:net'
+import { join } from 'node:path'
+import { CliError } from '../cli/errors.js'
 import type { NodeOptions } from '../cli/options/node.js'
 import type { DirectoryCandidate, OrchestratorDirectory } from '../discovery/directory.js'
 import { createDispatcher, type DispatcherOptions } from '../gateway/dispatch/index.js'
@@ -5,10 +8,12 @@ import type { PaymentCliOptions } from '../cli/options/payments.js'
 import { aiSend } from './ai-send.js'
 import { startGatewayPayments, type GatewayPayments } from './payments.js'
 import { createGatewayHttpServer, type GatewayHttpOptions, type GatewayHttpServer } from '../gateway/http/index.js'
+import { createCandidateLookup, type CandidateLookupOptions } from '../gateway/lookup/index.js'
 import { createGatewayMetrics } from '../gateway/metrics.js'
 import { createAdaptiveStrategy, type Candidate } from '../gateway/selection/index.js'
 import type { PipelineName } from '../inference/pipelines.js'
 import type { Logger } from '../observability/logger.js'
+import type { Registry } from 'prom-client'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
 import { prepareNode } from './node-context.js'
 
@@ -18,6 +23,10 @@ export interface GatewayRoleOptions {
   dispatch: Partial<DispatcherOptions>
   /** how long a DHT lookup may take when the directory has no candidate */
   dhtLookupTimeoutMs: number
+  /** DHT lookups at once, and how long "not found" is remembered (defaults: `defaultCandidateLookupOptions`) */
+  lookup?: Partial<Omit<CandidateLookupOptions, 'timeoutMs'>>
+  /** a paying gateway without API keys listens beyond loopback only when this says it is meant to be open */
+  allowOpenGateway?: boolean
   payments: PaymentCliOptions
 }
 
@@ -45,25 +54,44 @@ export function toCandidate (c: DirectoryCandidate): Candidate {
 }
 
 /**
- * Candidates from the directory; when it has none fresh, a DHT lookup in the
- * background fills it for the next request (and this one, if it is quick enough to wait).
+ * Candidates from the directory; when it has none fresh, a DHT lookup fills it (this
+ * request waits for it, up to the lookup's timeout). Lookups are coalesced per pipeline
+ * and model, capped in number, and "not found" is remembered a while (see `createCandidateLookup`).
  */
-export function directoryCandidates (directory: OrchestratorDirectory, lookup: Mesh['lookup'], logger: Logger, timeoutMs: number) {
-  const inFlight = new Map<string, Promise<number>>()
+export function directoryCandidates (directory: OrchestratorDirectory, lookup: Mesh['lookup'], logger: Logger, timeoutMs: number, options: Partial<Omit<CandidateLookupOptions, 'timeoutMs'>> = {}, register?: Registry) {
+  const lookups = createCandidateLookup({
+    lookup: async (pipeline, modelId, { signal }) => await lookup.lookup(pipeline as PipelineName, modelId, { signal }),
+    has: (pipeline, modelId) => directory.candidates(pipeline as PipelineName, modelId).length > 0,
+    options: { ...options, timeoutMs },
+    logger,
+    ...(register !== undefined ? { register } : {})
+  })
   return {
     list: (pipeline: PipelineName, modelId: string): Candidate[] => directory.candidates(pipeline, modelId).map(toCandidate),
     async refill (pipeline: PipelineName, modelId: string, signal: AbortSignal): Promise<void> {
-      const key = `${pipeline}/${modelId}`
-      let pending = inFlight.get(key)
-      if (pending === undefined) {
-        pending = lookup.lookup(pipeline, modelId, { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) })
-          .finally(() => { inFlight.delete(key) })
-        inFlight.set(key, pending)
-      }
-      const added = await pending
-      logger.debug({ pipeline, modelId, added }, 'DHT lookup for candidates')
+      // a caller that gives up meets its aborted signal in the dispatcher next
+      await lookups.refill(pipeline, modelId, signal).catch(() => {})
     }
   }
+}
+
+/** Whether `host` (an HTTP listen address) is reachable only from this machine. */
+export function isLoopbackHost (host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase()
+  if (h === 'localhost' || h === '::1') return true
+  if (isIP(h) === 4) return h.startsWith('127.')
+  return h.startsWith('::ffff:127.')
+}
+
+/**
+ * A gateway that pays orchestrators spends its deposit for whoever reaches its API: it
+ * listens beyond loopback without API keys only when told it is meant to be open.
+ */
+export function checkGatewayExposure (options: Pick<GatewayRoleOptions, 'http' | 'payments' | 'allowOpenGateway'>): void {
+  const host = options.http.host ?? '127.0.0.1'
+  if (!options.payments.enabled || isLoopbackHost(host) || (options.http.apiKeys ?? []).length > 0 || options.allowOpenGateway === true) return
+  throw new CliError('CLI_ERROR_CONFIG', `refusing to start: a gateway with payments on would listen on ${host} without API keys, ` +
+    'so anyone who reaches it could spend its deposit; set --api-key, listen on 127.0.0.1, or pass --allow-open-gateway if it is meant to be open')
 }
 
 /**
@@ -72,13 +100,14 @@ export function directoryCandidates (directory: OrchestratorDirectory, lookup: M
  * to one orchestrator (the /shoal/ai client).
  */
 export async function startGateway (options: GatewayRoleOptions, logger: Logger, signal?: AbortSignal): Promise<GatewayRole> {
+  checkGatewayExposure(options)
   const { keys, peerId, log, register } = await prepareNode(options.node.dataDir, logger)
   const mesh = await createMesh(meshOptionsFor(options.node, keys.libp2p), { logger: log, register })
   await mesh.start({ signal })
 
   const metrics = createGatewayMetrics(register)
   const payments = options.payments.enabled ? await startGatewayPayments(options.payments, keys, register, signal) : undefined
-  const candidates = directoryCandidates(mesh.directory, mesh.lookup, log, options.dhtLookupTimeoutMs)
+  const candidates = directoryCandidates(mesh.directory, mesh.lookup, log, options.dhtLookupTimeoutMs, options.lookup, register)
   const dispatcher = createDispatcher({
     candidates: candidates.list,
     strategy: createAdaptiveStrategy(),
@@ -97,7 +126,8 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
       }
     },
     directory: { list: () => mesh.directory.toJSON() as unknown[] },
-    options: options.http,
+    // async results too large for memory go to the data directory
+    options: { asyncSpillDir: join(options.node.dataDir, 'async-results'), ...options.http },
     logger: log,
     metrics,
     registry: register

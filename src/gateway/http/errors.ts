@@ -5,11 +5,14 @@ export type ApiErrorCode =
   | 'GATEWAY_ERROR_UNAUTHORIZED'
   | 'GATEWAY_ERROR_NOT_FOUND'
   | 'GATEWAY_ERROR_PAYLOAD_TOO_LARGE'
+  | 'GATEWAY_ERROR_REQUEST_TIMEOUT'
+  | 'GATEWAY_ERROR_HEADERS_TOO_LARGE'
   | 'GATEWAY_ERROR_UNSUPPORTED_MEDIA_TYPE'
   | 'GATEWAY_ERROR_VALIDATION'
   | 'GATEWAY_ERROR_NO_ORCHESTRATOR'
   | 'GATEWAY_ERROR_JOB_REJECTED'
   | 'GATEWAY_ERROR_TOO_MANY_JOBS'
+  | 'GATEWAY_ERROR_STORE_FULL'
   | 'GATEWAY_ERROR_RESULT_TOO_LARGE'
   | 'GATEWAY_ERROR_ABORTED'
   | 'GATEWAY_ERROR_STOPPING'
@@ -68,11 +71,46 @@ export class NotFoundError extends ApiError {
   }
 }
 
-/** 413: a body over the configured limit. */
+/** The limits a 413 can name: the option (or fixed multipart bound) that was hit. */
+export type SizeLimit = 'bodyLimitBytes' | 'maxFieldBytes' | 'maxFields' | 'maxFiles' | 'maxParts' | 'maxFieldNameBytes'
+
+const LIMIT_TEXT: Record<SizeLimit, (limit: number) => string> = {
+  bodyLimitBytes: (n) => `request body is larger than the limit of ${n} bytes (bodyLimitBytes)`,
+  maxFieldBytes: (n) => `a multipart text field is larger than the limit of ${n} bytes (maxFieldBytes)`,
+  maxFields: (n) => `too many multipart text fields (limit ${n}, maxFields)`,
+  maxFiles: (n) => `too many multipart files (limit ${n}, maxFiles)`,
+  maxParts: (n) => `too many multipart parts (limit ${n}, maxParts)`,
+  maxFieldNameBytes: (n) => `a multipart field name is longer than ${n} bytes (maxFieldNameBytes)`
+}
+
+/** 413: a body, field, file or part count over its limit; names the limit that was hit. */
 export class PayloadTooLargeError extends ApiError {
   static override readonly name = 'PayloadTooLargeError'
+  readonly limitName: SizeLimit
+  constructor (limit: number, limitName: SizeLimit = 'bodyLimitBytes', field?: string) {
+    super(413, 'GATEWAY_ERROR_PAYLOAD_TOO_LARGE', LIMIT_TEXT[limitName](limit) + (field !== undefined ? ` (field ${JSON.stringify(field)})` : ''),
+      { limit, limitName, ...(field !== undefined ? { field } : {}) })
+    this.limitName = limitName
+  }
+
+  override toBody (): Record<string, unknown> {
+    return { detail: { msg: this.message }, error: { code: this.code, message: this.message, limit: this.details?.limitName, limit_value: this.details?.limit } }
+  }
+}
+
+/** 408: the request line, headers or body did not arrive in time (or too slowly). */
+export class RequestTimeoutError extends ApiError {
+  static override readonly name = 'RequestTimeoutError'
+  constructor (message: string, details?: Record<string, unknown>) {
+    super(408, 'GATEWAY_ERROR_REQUEST_TIMEOUT', message, details)
+  }
+}
+
+/** 431: a request line plus headers over `maxHeaderBytes`. */
+export class HeadersTooLargeError extends ApiError {
+  static override readonly name = 'HeadersTooLargeError'
   constructor (limitBytes: number) {
-    super(413, 'GATEWAY_ERROR_PAYLOAD_TOO_LARGE', `request body is larger than the limit of ${limitBytes} bytes`, { limitBytes })
+    super(431, 'GATEWAY_ERROR_HEADERS_TOO_LARGE', `request headers are larger than the limit of ${limitBytes} bytes (maxHeaderBytes)`, { limitBytes })
   }
 }
 
@@ -115,11 +153,23 @@ export class NoOrchestratorApiError extends ApiError {
   }
 }
 
-/** 503: the asynchronous job store is full. */
+/** 503 with Retry-After: the asynchronous job store holds `maxAsyncJobs` unfinished jobs. */
 export class TooManyJobsError extends ApiError {
   static override readonly name = 'TooManyJobsError'
-  constructor (limit: number) {
-    super(503, 'GATEWAY_ERROR_TOO_MANY_JOBS', `too many asynchronous jobs in progress (limit ${limit})`)
+  readonly retryAfterS: number
+  constructor (limit: number, retryAfterS = 5) {
+    super(503, 'GATEWAY_ERROR_TOO_MANY_JOBS', `too many asynchronous jobs in progress (limit ${limit})`, { limit })
+    this.retryAfterS = retryAfterS
+  }
+}
+
+/** 503 with Retry-After: asynchronous results fill `asyncStoreBudgetBytes` (or cannot be written). */
+export class StoreFullError extends ApiError {
+  static override readonly name = 'StoreFullError'
+  readonly retryAfterS: number
+  constructor (message: string, retryAfterS = 30) {
+    super(503, 'GATEWAY_ERROR_STORE_FULL', message)
+    this.retryAfterS = retryAfterS
   }
 }
 

@@ -17,10 +17,37 @@ export interface GatewayHttpOptions {
   maxImagePixels: number
   /** how long an asynchronous job's result is kept after it completes */
   asyncResultTtlMs: number
-  /** asynchronous jobs held at once */
+  /** asynchronous jobs held at once (queued, running and finished) */
   maxAsyncJobs: number
   /** the largest asynchronous result kept, in bytes (larger ones fail with 502) */
   maxAsyncResultBytes: number
+  /** asynchronous jobs dispatched at once; the others wait their turn in the store */
+  maxAsyncDispatches: number
+  /** results up to this size stay in memory; larger ones are written to `asyncSpillDir` */
+  asyncMemoryResultBytes: number
+  /** all asynchronous results held in memory together; past it results go to disk too */
+  asyncMemoryBudgetBytes: number
+  /** all asynchronous results held, memory and disk together; past it new async requests get 503 */
+  asyncStoreBudgetBytes: number
+  /** where results too large for memory are written (the gateway's data directory); unset: a temporary directory */
+  asyncSpillDir?: string
+  /** the request line and headers must arrive within this, ms (then 408) */
+  headersTimeoutMs: number
+  /** the whole request, headers and body, must arrive within this, ms (then 408) */
+  requestTimeoutMs: number
+  /**
+   * the body must keep coming: after `bodyTimeoutMs` it is cut (408) unless at least
+   * `bodyMinBytesPerSecond` on average have arrived since the headers, and no gap between
+   * its bytes may exceed `bodyTimeoutMs`
+   */
+  bodyTimeoutMs: number
+  bodyMinBytesPerSecond: number
+  /** an idle keep-alive connection is closed after this, ms */
+  keepAliveTimeoutMs: number
+  /** the largest request line plus headers, bytes (431 above) */
+  maxHeaderBytes: number
+  /** open TCP connections at once; more are refused at accept */
+  maxConnections: number
 }
 
 export const defaultGatewayHttpOptions: GatewayHttpOptions = {
@@ -36,7 +63,26 @@ export const defaultGatewayHttpOptions: GatewayHttpOptions = {
   maxImagePixels: 268_402_689,
   asyncResultTtlMs: 60 * 60_000,
   maxAsyncJobs: 1_000,
-  maxAsyncResultBytes: 256 * 1024 * 1024
+  maxAsyncResultBytes: 256 * 1024 * 1024,
+  // enough to keep a mesh busy; a burst beyond it queues instead of failing on capacity
+  maxAsyncDispatches: 16,
+  // JSON answers (text, LLM, masks) stay in memory; images and video go to disk
+  asyncMemoryResultBytes: 256 * 1024,
+  asyncMemoryBudgetBytes: 64 * 1024 * 1024,
+  asyncStoreBudgetBytes: 4 * 1024 * 1024 * 1024,
+  // Node's own default is 60 s; headers are a few hundred bytes
+  headersTimeoutMs: 10_000,
+  // a 50 MB body at 1 MB/s
+  requestTimeoutMs: 120_000,
+  bodyTimeoutMs: 10_000,
+  // a 50 MB body at this rate takes 13 min, so requestTimeoutMs is what bounds large slow bodies
+  bodyMinBytesPerSecond: 16 * 1024,
+  // Node's default (fastify's own is 72 s)
+  keepAliveTimeoutMs: 5_000,
+  // Node's default
+  maxHeaderBytes: 16 * 1024,
+  // well under the usual open-file limits, leaving room for libp2p
+  maxConnections: 1_024
 }
 
 /** Options with defaults applied; `defaultModels` is merged over the reference defaults. */

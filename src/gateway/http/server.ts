@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import multipart from '@fastify/multipart'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../../observability/logger.js'
 import type { RunnerResponse } from '../../inference/job.js'
-import { createAsyncJobStore, type AsyncJob, type AsyncJobStore } from '../async/store.js'
+import { createAsyncJobStore, type AsyncJob, type AsyncJobOutcome, type AsyncJobStore, type StoredResult } from '../async/store.js'
 import { DispatchAbortedError, DispatchError } from '../dispatch/errors.js'
 import type { Dispatcher } from '../dispatch/dispatcher.js'
 import { statusClass, type GatewayMetrics } from '../metrics.js'
 import { createApiKeyCheck } from './auth.js'
 import {
-  BadRequestError, InternalApiError, NotFoundError, PayloadTooLargeError, ResultTooLargeError, ServiceStoppingError,
-  TooManyJobsError, UnauthorizedError, ValidationError
+  ApiError, BadRequestError, InternalApiError, NotFoundError, PayloadTooLargeError, RequestTimeoutError, ServiceStoppingError,
+  UnauthorizedError, ValidationError
 } from './errors.js'
+import { answerAndClose, createClientErrorHandler, watchBodyRate } from './connection-guard.js'
 import { dispatchHeaders, SHOAL_HEADERS } from './headers.js'
 import { resolveGatewayHttpOptions, type GatewayHttpOptions } from './options.js'
 import { mediaType, readJobRequest } from './read-request.js'
@@ -56,30 +59,6 @@ interface RouteInfo {
 
 const encoder = new TextEncoder()
 
-/** The most of an oversized body read and thrown away before answering 413, and for how long. */
-const OVERSIZED_DRAIN_BYTES = 64 * 1024 * 1024
-const OVERSIZED_DRAIN_MS = 10_000
-
-/** Discards what is left of a request body, giving up after `maxBytes` or `timeoutMs`. */
-async function discardRequestBody (raw: import('node:http').IncomingMessage, maxBytes: number, timeoutMs: number): Promise<void> {
-  if (raw.readableEnded || raw.destroyed) return
-  await new Promise<void>(resolve => {
-    let seen = 0
-    const done = (): void => {
-      clearTimeout(timer)
-      raw.off('data', onData).off('end', done).off('error', done).off('close', done)
-      resolve()
-    }
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.length
-      if (seen > maxBytes) done()
-    }
-    const timer = setTimeout(done, timeoutMs)
-    raw.on('data', onData).once('end', done).once('error', done).once('close', done)
-    raw.resume()
-  })
-}
-
 /** `Prefer: respond-async` (RFC 7240), among other preferences */
 function prefersAsync (header: string | string[] | undefined): boolean {
   const values = Array.isArray(header) ? header : header === undefined ? [] : [header]
@@ -95,30 +74,52 @@ function toJson (value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => typeof v === 'bigint' ? v.toString() : v)
 }
 
-async function collect (body: AsyncIterable<Uint8Array>, limit: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for await (const chunk of body) {
-    size += chunk.byteLength
-    if (size > limit) throw new ResultTooLargeError(limit)
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks)
+/** An error's JSON body as a stored result (kept in memory: it is small). */
+function errorResult (error: ApiError): StoredResult {
+  const memory = Buffer.from(JSON.stringify(error.toBody()))
+  return { size: memory.byteLength, memory, json: true }
 }
 
-/** An async job's result as JSON: the runner's JSON as is, text as text, anything else base64. */
-function resultJson (contentType: string, body: Uint8Array): unknown {
+/**
+ * An async job's result written inside a JSON document, chunk by chunk: a JSON object or
+ * array as is, text as `{"content_type","text"}`, anything else as `{"content_type","base64"}`.
+ */
+async function * resultJsonChunks (contentType: string, result: StoredResult, bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const type = mediaType(contentType)
-  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  if (type === 'application/json' || type.endsWith('+json')) {
-    try {
-      return JSON.parse(buf.toString('utf8'))
-    } catch {
-      // not JSON after all: fall through to text
-    }
+  if (result.json) {
+    yield * bytes
+    return
   }
-  if (type.startsWith('text/') || type === 'application/json' || type.endsWith('+json')) return { content_type: contentType, text: buf.toString('utf8') }
-  return { content_type: contentType, base64: buf.toString('base64') }
+  const textual = type.startsWith('text/') || type === 'application/json' || type.endsWith('+json')
+  yield Buffer.from(`{"content_type":${JSON.stringify(contentType)},"${textual ? 'text' : 'base64'}":"`)
+  if (textual) {
+    const decoder = new StringDecoder('utf8')
+    for await (const chunk of bytes) {
+      const text = decoder.write(chunk)
+      if (text !== '') yield Buffer.from(JSON.stringify(text).slice(1, -1))
+    }
+    const rest = decoder.end()
+    if (rest !== '') yield Buffer.from(JSON.stringify(rest).slice(1, -1))
+  } else {
+    // base64 in whole groups of 3 bytes, so the pieces join into one valid string
+    let carry = Buffer.alloc(0)
+    for await (const chunk of bytes) {
+      const all = carry.byteLength === 0 ? chunk : Buffer.concat([carry, chunk])
+      const whole = all.byteLength - (all.byteLength % 3)
+      if (whole > 0) yield Buffer.from(all.subarray(0, whole).toString('base64'))
+      carry = Buffer.from(all.subarray(whole))
+    }
+    if (carry.byteLength > 0) yield Buffer.from(carry.toString('base64'))
+  }
+  yield Buffer.from('"}')
+}
+
+/** `head` (a JSON object's members, without braces), then `"result":` and the streamed result, closed. */
+async function * jsonEnvelope (head: Record<string, unknown>, contentType: string, result: StoredResult, bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const members = JSON.stringify(head).slice(1, -1)
+  yield Buffer.from(`{${members}${members === '' ? '' : ','}"result":`)
+  yield * resultJsonChunks(contentType, result, bytes)
+  yield Buffer.from('}')
 }
 
 /**
@@ -144,9 +145,24 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   /** one controller per synchronous dispatch in flight, aborted by `stop()` */
   const active = new Set<AbortController>()
   let stopping = false
-  const store: AsyncJobStore = createAsyncJobStore({ ttlMs: options.asyncResultTtlMs, maxJobs: options.maxAsyncJobs }, metrics)
+  const store: AsyncJobStore = createAsyncJobStore({
+    options: {
+      ttlMs: options.asyncResultTtlMs,
+      maxJobs: options.maxAsyncJobs,
+      maxDispatches: options.maxAsyncDispatches,
+      maxResultBytes: options.maxAsyncResultBytes,
+      memoryResultBytes: options.asyncMemoryResultBytes,
+      memoryBudgetBytes: options.asyncMemoryBudgetBytes,
+      storeBudgetBytes: options.asyncStoreBudgetBytes,
+      ...(options.asyncSpillDir !== undefined ? { spillDir: options.asyncSpillDir } : {})
+    },
+    metrics,
+    ...(registry !== undefined ? { register: registry } : {}),
+    logger
+  })
   const routes = new Map<string, RouteInfo>()
   let address: GatewayHttpServer['address']
+  const countError = (pipeline: string, code: string): void => { metrics?.errors.inc({ pipeline, code }) }
 
   const app = Fastify({
     loggerInstance: logger.child({ component: 'gateway-http' }),
@@ -154,7 +170,31 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     bodyLimit: options.bodyLimitBytes,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
-    forceCloseConnections: true
+    forceCloseConnections: true,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    http: {
+      headersTimeout: options.headersTimeoutMs,
+      maxHeaderSize: options.maxHeaderBytes,
+      // Node answers a missing Host itself, in plain text; the routes do not need it
+      requireHostHeader: false,
+      // Node checks the headers and request timeouts on this period (its default, 30 s, would add up to 30 s to them)
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(options.headersTimeoutMs, options.requestTimeoutMs) / 4)))
+    },
+    clientErrorHandler: createClientErrorHandler(options.maxHeaderBytes, logger, (status) => { countError('none', `HTTP_${status}`) }),
+    // fastify's own refusals (a URL that does not decode) in the API's error shape
+    frameworkErrors: (err, _request, reply) => {
+      const apiError = new BadRequestError(err.message)
+      countError('none', apiError.code)
+      void (reply as unknown as FastifyReply).code(400).type('application/json; charset=utf-8').send(apiError.toBody())
+    }
+  })
+  app.server.maxConnections = options.maxConnections
+  // Node answers an Expect other than 100-continue with a plain-text 417
+  app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const apiError = new ApiError(417, 'GATEWAY_ERROR_BAD_REQUEST', `unsupported Expect: ${String(req.headers.expect)}`)
+    const body = JSON.stringify(apiError.toBody())
+    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close' }).end(body)
   })
 
   void app.register(multipart, {
@@ -184,7 +224,22 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       throw new UnauthorizedError()
     }
     const length = Number(request.headers['content-length'] ?? 0)
-    if (Number.isFinite(length) && length > options.bodyLimitBytes) throw new PayloadTooLargeError(options.bodyLimitBytes)
+    // decided by the header: answered now, the body never read (the connection closes after)
+    if (Number.isFinite(length) && length > options.bodyLimitBytes) throw new PayloadTooLargeError(options.bodyLimitBytes, 'bodyLimitBytes')
+    if (length > 0 || request.headers['transfer-encoding'] !== undefined) {
+      watchBodyRate(request.raw, options, (reason) => {
+        const apiError = new RequestTimeoutError(reason)
+        countError(route?.pipeline ?? 'none', apiError.code)
+        request.log.debug({ status: 408 }, reason)
+        if (reply.raw.headersSent) { request.raw.socket.destroy(); return }
+        // the handler is still waiting for the body: the answer goes out past it
+        reply.hijack()
+        answerAndClose(request.raw, apiError, {
+          [SHOAL_HEADERS.requestId]: request.id,
+          ...(route?.pipeline !== undefined ? { [SHOAL_HEADERS.attempts]: '0' } : {})
+        })
+      })
+    }
   })
 
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -193,6 +248,8 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   })
 
   app.setErrorHandler(async (err, request, reply) => {
+    // already answered (a cut slow body): what the handler meets afterwards has no one to go to
+    if (reply.sent) return reply
     const apiError = stopping && err instanceof DispatchAbortedError ? new ServiceStoppingError() : toApiError(err, options.bodyLimitBytes)
     const route = routeOf(request)
     if (apiError instanceof InternalApiError) request.log.error({ err }, 'unexpected error')
@@ -202,14 +259,21 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     } else if (route?.pipeline !== undefined && !reply.hasHeader(SHOAL_HEADERS.attempts)) {
       void reply.header(SHOAL_HEADERS.attempts, '0')
     }
-    // read and discard the rest of an oversized body (bounded) so the client, still
-    // uploading, gets the 413 instead of a broken pipe; then close the connection
-    if (apiError.statusCode === 413) {
-      void reply.header('connection', 'close')
-      await discardRequestBody(request.raw, OVERSIZED_DRAIN_BYTES, OVERSIZED_DRAIN_MS)
-    }
     if (apiError instanceof UnauthorizedError) void reply.header('www-authenticate', 'Bearer')
-    metrics?.errors.inc({ pipeline: route?.pipeline ?? 'none', code: apiError.code })
+    const retryAfter = (apiError as { retryAfterS?: unknown }).retryAfterS
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter))
+    countError(route?.pipeline ?? 'none', apiError.code)
+    // a body left unread (refused by its length, or part way) is not drained: the answer goes
+    // out at once and the connection closes shortly after, whatever the client still sends
+    if (!request.raw.complete) {
+      const headers: Record<string, string> = { [SHOAL_HEADERS.durationMs]: reply.elapsedTime.toFixed(1) }
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined && name !== 'content-type' && name !== 'content-length' && name !== 'connection') headers[name] = Array.isArray(value) ? value.join(', ') : String(value)
+      }
+      reply.hijack()
+      answerAndClose(request.raw, apiError, headers)
+      return reply
+    }
     return await reply.code(apiError.statusCode).type('application/json; charset=utf-8').send(apiError.toBody())
   })
 
@@ -261,39 +325,49 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   }
 
   async function runAsync (job: AsyncJob, parsed: ParsedJob): Promise<void> {
+    let outcome: AsyncJobOutcome
     try {
       const result = await dispatcher.dispatch(parsed.job, {
         signal: job.controller.signal,
         requestId: job.requestId,
         workUnits: parsed.workUnits
       })
-      const body = await collect(result.response.body, options.maxAsyncResultBytes)
-      store.complete(job.requestId, {
+      // streamed into the store (to disk past a size): never held whole here
+      const stored = await store.keep(job.requestId, result.response.contentType, result.response.body)
+      outcome = {
         status: result.response.status,
         contentType: result.response.contentType,
-        body,
+        result: stored,
         orchestrator: result.orchestrator,
         attempts: result.attempts
-      })
+      }
     } catch (err) {
       const apiError = toApiError(err, options.bodyLimitBytes)
       if (apiError instanceof InternalApiError) logger.error({ err, requestId: job.requestId }, 'asynchronous job failed unexpectedly')
-      store.complete(job.requestId, {
+      outcome = {
         status: apiError.statusCode,
         contentType: 'application/json',
-        body: encoder.encode(JSON.stringify(apiError.toBody())),
+        result: errorResult(apiError),
         ...(err instanceof DispatchError && err.orchestrator !== undefined ? { orchestrator: err.orchestrator } : {}),
         attempts: err instanceof DispatchError ? err.attempts : []
-      })
+      }
     }
+    store.complete(job.requestId, outcome)
+  }
+
+  /** Sends a finished job's result inside a JSON document, streamed from the store. */
+  async function sendJobJson (reply: FastifyReply, status: number, head: Record<string, unknown>, outcome: AsyncJobOutcome): Promise<FastifyReply> {
+    const bytes = await store.read(outcome.result)
+    return await reply.code(status).type('application/json; charset=utf-8')
+      .send(Readable.from(jsonEnvelope(head, outcome.contentType, outcome.result, bytes), { objectMode: false }))
   }
 
   async function servePipeline (pipeline: GatewayPipeline, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const parsed = await readJobRequest(request, pipeline, parseContext, limits)
     if (prefersAsync(request.headers.prefer)) {
-      const job = store.create(request.id, pipeline)
-      if (job === undefined) throw new TooManyJobsError(options.maxAsyncJobs)
-      void runAsync(job, parsed)
+      if (stopping) throw new ServiceStoppingError()
+      // queued when `maxAsyncDispatches` run already; refused (503, Retry-After) when the store is full
+      store.submit(request.id, pipeline, async (job) => { await runAsync(job, parsed) })
       void reply.code(202)
         .header('preference-applied', 'respond-async')
         .header('location', `/jobs/${request.id}`)
@@ -345,11 +419,16 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         }
         const job = jobOf(requestId, pipeline)
         if (job === undefined) throw new BadRequestError('invalid request ID')
-        if (job.state === 'processing' || job.outcome === undefined) {
+        const outcome = job.outcome
+        if (job.state !== 'complete' || outcome === undefined) {
           return await reply.code(202).send({ status: 'processing' })
         }
-        void reply.headers(dispatchHeaders(job.outcome.attempts, job.outcome.orchestrator))
-        return { status: 'complete', result: resultJson(job.outcome.contentType, job.outcome.body) }
+        void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
+        // a failed job answers with its own status, as the synchronous request would have
+        if (outcome.status >= 400) {
+          return await sendJobJson(reply, outcome.status, { status: 'failed', http_status: outcome.status }, outcome)
+        }
+        return await sendJobJson(reply, 200, { status: 'complete' }, outcome)
       })
     }
   }
@@ -360,17 +439,18 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     if (job === undefined) throw new NotFoundError(`no job ${JSON.stringify(requestId)} (unknown, or its result expired)`)
     const outcome = job.outcome
     const base = { request_id: job.requestId, pipeline: job.pipeline, created_at: new Date(job.createdAt).toISOString() }
-    if (job.state === 'processing' || outcome === undefined) return await reply.code(202).send({ ...base, status: 'processing' })
+    if (job.state !== 'complete' || outcome === undefined) {
+      return await reply.code(202).send({ ...base, status: 'processing', ...(job.state === 'queued' ? { queued: true } : {}) })
+    }
     void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
-    return {
+    return await sendJobJson(reply, 200, {
       ...base,
       status: outcome.status < 400 ? 'complete' : 'failed',
       completed_at: new Date(job.completedAt ?? Date.now()).toISOString(),
       http_status: outcome.status,
       ...(outcome.orchestrator !== undefined ? { orchestrator: outcome.orchestrator } : {}),
-      attempts: outcome.attempts.map(a => ({ peer_id: a.peerId, outcome: a.outcome, ms: Math.round(a.ms), ...(a.errorCode !== undefined ? { error_code: a.errorCode } : {}) })),
-      result: resultJson(outcome.contentType, outcome.body)
-    }
+      attempts: outcome.attempts.map(a => ({ peer_id: a.peerId, outcome: a.outcome, ms: Math.round(a.ms), ...(a.errorCode !== undefined ? { error_code: a.errorCode } : {}) }))
+    }, outcome)
   })
 
   add('GET', '/jobs/:requestId/result', { operationId: 'getJobResult', auth: true }, async (request, reply) => {
@@ -378,9 +458,12 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     const job = jobOf(requestId)
     if (job === undefined) throw new NotFoundError(`no job ${JSON.stringify(requestId)} (unknown, or its result expired)`)
     const outcome = job.outcome
-    if (job.state === 'processing' || outcome === undefined) return await reply.code(202).send({ request_id: job.requestId, status: 'processing' })
+    if (job.state !== 'complete' || outcome === undefined) return await reply.code(202).send({ request_id: job.requestId, status: 'processing' })
     void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
-    return await reply.code(outcome.status).header('content-type', outcome.contentType).send(Buffer.from(outcome.body))
+    void reply.code(outcome.status).header('content-type', outcome.contentType).header('content-length', String(outcome.result.size))
+    // HEAD: the headers say it all; the file is not read (an empty stream keeps fastify from writing content-length: 0)
+    if (request.method === 'HEAD') return await reply.send(Readable.from([]))
+    return await reply.send(Readable.from(await store.read(outcome.result), { objectMode: false }))
   })
 
   add('GET', '/health', { operationId: 'health', auth: false }, async () => ({ status: 'OK' }))
@@ -408,8 +491,10 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       stopping = true
       for (const controller of active) controller.abort(new Error('gateway stopping'))
       active.clear()
-      store.close()
+      // async jobs are aborted at once; their files removed once the server is closed
+      const storeClosed = store.close()
       await app.close()
+      await storeClosed
       address = undefined
     }
   }
