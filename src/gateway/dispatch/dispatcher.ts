@@ -150,7 +150,12 @@ type WaitResult = 'woken' | 'timeout' | 'aborted' | 'full'
  * after an attempt's expected time counts as that orchestrator's failure.
  */
 export function createDispatcher (init: DispatcherInit): Dispatcher {
-  const options: DispatcherOptions = { ...defaultDispatcherOptions, ...init.options }
+  const options: DispatcherOptions = {
+    ...defaultDispatcherOptions,
+    ...init.options,
+    // a map given for some pipelines keeps the defaults of the others
+    unmeasuredFirstByteMs: { ...defaultDispatcherOptions.unmeasuredFirstByteMs, ...init.options?.unmeasuredFirstByteMs }
+  }
   const { strategy, send, logger, metrics, liveLoad, onAttempt } = init
   const now = init.now ?? Date.now
   const random = init.random ?? Math.random

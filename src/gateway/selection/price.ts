@@ -62,8 +62,8 @@ export function comparePrices (a: Price, b: Price): number {
 /** The lower median of valid prices (the lower of the two middle ones for an even count), or undefined for none. */
 export function medianPrice (prices: Price[]): Price | undefined {
   const valid = prices.filter(isValidPrice).sort(comparePrices)
-  if (valid.length === 0) return undefined
-  return valid[Math.floor((valid.length - 1) / 2)]
+  const middle = valid[Math.floor((valid.length - 1) / 2)]
+  return middle === undefined ? undefined : { pricePerUnit: middle.pricePerUnit, pixelsPerUnit: middle.pixelsPerUnit }
 }
 
 /** multiples are compared in thousandths, exactly */
