@@ -258,6 +258,8 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       let busyAttempts = 0
       let hedged = false
       let queueFull = false
+      /** the last attempt to end was a busy answer: giving up now means "come back later" */
+      let lastBusy = false
       let delay = options.busyRetryDelayMs
       const hedging = hedgePipelines.has(pipeline)
 
@@ -535,6 +537,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
         }
 
         record(run, outcome, errorCode, error)
+        lastBusy = outcome === 'busy'
 
         switch (outcome) {
           case 'success':
@@ -579,7 +582,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       finish('no_orchestrator')
       let reason: NoOrchestratorReason = !sawCandidates ? 'none' : !sawAffordable ? 'price' : 'exhausted'
       if (queueFull) reason = 'queue_full'
-      else if (reason === 'exhausted' && busyRound.size > 0) reason = 'busy'
+      else if (reason === 'exhausted' && (lastBusy || busyRound.size > 0)) reason = 'busy'
       const busy = reason === 'busy' || reason === 'queue_full'
       throw new NoOrchestratorError(reason, attempts, lastErrorCode, busy ? retryAfter() : undefined)
     }
