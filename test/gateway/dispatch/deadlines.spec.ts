@@ -72,7 +72,8 @@ describe('gateway dispatch: deadlines on every attempt', () => {
     const d = createDispatcher({
       candidates: () => ['a', 'b', 'c', 'hang'].map(p => candidate(p)),
       strategy, send, logger: silentLogger(), metrics: null,
-      options: { firstByteDeadlineFloorMs: 100 }
+      // generous for a loaded machine: a good one must not miss it by being starved of CPU
+      options: { firstByteDeadlineFloorMs: 1000 }
     })
     const requests = 300
     let ok = 0
@@ -81,9 +82,9 @@ describe('gateway dispatch: deadlines on every attempt', () => {
       if (r.response.status === 200) ok++
     }
     const toHang = calls.filter(c => c.peerId === 'hang').length
-    expect(ok).to.equal(requests)
+    expect(ok, `${ok} of ${requests} succeeded`).to.equal(requests)
     // before: unmeasured ranked as the fastest and never penalised (38.5 % of requests in the issue)
-    expect(toHang / requests).to.be.below(0.05)
+    expect(toHang / requests, `${toHang} attempts on the hanging one`).to.be.below(0.05)
     expect(strategy.stats('hang', 'esrgan-slim')?.successes ?? 0).to.equal(0)
   })
 
