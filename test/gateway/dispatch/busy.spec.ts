@@ -48,6 +48,27 @@ describe('gateway dispatch: busy is not failure', () => {
     expect(Date.now() - t0).to.be.below(10_000)
   })
 
+  it('serves waiting requests in the order they queued', async () => {
+    const slot = oneSlot()
+    const d = createDispatcher({ candidates: () => [candidate('solo', { capacity: 1 })], strategy: createAdaptiveStrategy(), send: slot.send, logger: silentLogger(), metrics: null, options: { busyRetryDelayMs: 50_000 } })
+    const done: string[] = []
+    const a = d.dispatch(job, { signal, requestId: 'a' }).then(() => done.push('a'))
+    await waitFor(() => slot.active() === 1)
+    const b = d.dispatch(job, { signal, requestId: 'b' }).then(() => done.push('b'))
+    await waitFor(() => slot.calls.length === 2)
+    await new Promise(resolve => setTimeout(resolve, 20))
+    const c = d.dispatch(job, { signal, requestId: 'c' }).then(() => done.push('c'))
+    await waitFor(() => slot.calls.length === 3)
+    await new Promise(resolve => setTimeout(resolve, 20))
+    for (let i = 0; i < 3; i++) {
+      await waitFor(() => slot.active() === 1)
+      slot.release()
+      await waitFor(() => done.length === i + 1)
+    }
+    await Promise.all([a, b, c])
+    expect(done).to.deep.equal(['a', 'b', 'c'])
+  })
+
   it('is woken by a live-load report of a free slot', async () => {
     const slot = oneSlot()
     slot.setFull(true)
