@@ -269,7 +269,15 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
         metrics?.dispatchTries.observe({ pipeline }, attempts.length)
       }
       const tries = (): number => attempts.length - busyAttempts + running.length
-      const outOfBudget = (): boolean => tries() >= options.maxTries || now() - started > options.retryBudgetMs
+      const overTime = (): boolean => now() - started > options.retryBudgetMs
+      /**
+       * a missed first-byte deadline earns one more attempt even past the budget (once
+       * per request): a deadline longer than the budget (nothing measured yet) must not
+       * turn one orchestrator that never answers into a failed request
+       */
+      let deadlineGrace = false
+      let deadlineGraceUsed = false
+      const outOfBudget = (): boolean => tries() >= options.maxTries || (overTime() && !deadlineGrace)
 
       const expectedMs = (c: Candidate): number | undefined => {
         const p95 = ownP95(c) ?? reference
@@ -353,6 +361,10 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
 
       function start (c: Candidate): void {
         const { peerId } = c
+        if (deadlineGrace && overTime()) {
+          deadlineGrace = false
+          deadlineGraceUsed = true
+        }
         triesPerPeer.set(peerId, (triesPerPeer.get(peerId) ?? 0) + 1)
         const k = peerModelKey(peerId, c.modelId)
         inflight.set(k, (inflight.get(k) ?? 0) + 1)
@@ -520,6 +532,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
         if (deadlineMissed === true) {
           outcome = 'failure'
           errorCode = 'JOB_ERROR_DEADLINE_EXCEEDED'
+          if (!deadlineGraceUsed) deadlineGrace = true
         } else if (response !== undefined) {
           outcome = classifyRunnerStatus(response.status)
           if (outcome !== 'success') errorCode = `RUNNER_HTTP_${response.status}`

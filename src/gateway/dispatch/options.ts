@@ -86,7 +86,8 @@ export const defaultDispatcherOptions: DispatcherOptions = {
     'image-to-text': 30_000,
     'segment-anything-2': 30_000
   },
-  unmeasuredFirstByteDefaultMs: 60_000,
+  // no longer than the retry budget for the pipelines not listed (upscale, audio-to-text)
+  unmeasuredFirstByteDefaultMs: 30_000,
   coldStartAllowanceMs: 30_000,
   totalDeadlineMultiple: 10,
   // no shorter than the protocol's default: a long LLM stream is measured only to its first byte

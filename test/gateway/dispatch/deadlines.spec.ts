@@ -37,6 +37,26 @@ describe('gateway dispatch: deadlines on every attempt', () => {
     })
   }
 
+  it('after a missed deadline, tries once more even past the retry budget (an unmeasured deadline may be longer than the budget)', async () => {
+    const { send } = fakeSend({ hang: () => ({ ms: 'hang' }), hang2: () => ({ ms: 'hang' }), good: () => ({ ms: 5 }) })
+    const order = ['hang', 'hang2', 'good']
+    const run = async (candidates: string[]) => {
+      const d = createDispatcher({
+        candidates: () => candidates.map((p, i) => candidate(p, { capacity: 1000 / (i + 1) })),
+        strategy: createAdaptiveStrategy(), send, logger: silentLogger(), metrics: null, random: () => 0.5,
+        options: { retryBudgetMs: 50, unmeasuredFirstByteMs: { upscale: 200 }, firstByteDeadlineFloorMs: 10 }
+      })
+      return await d.dispatch(job, { signal, requestId: 'r' }).catch(e => e)
+    }
+    const r = await run(['hang', 'good'])
+    expect(r.orchestrator).to.equal('good')
+    expect(r.attempts.map((a: { outcome: string }) => a.outcome)).to.deep.equal(['failure', 'success'])
+    // once per request: two hanging ones in a row spend it
+    const err = await run(order)
+    expect(err).to.be.instanceOf(NoOrchestratorError)
+    expect(err.attempts.map((a: { peerId: string }) => a.peerId)).to.deep.equal(['hang', 'hang2'])
+  })
+
   it('derives the deadlines from work units and measured seconds per unit, the median of others for a newcomer, with floors and caps', async () => {
     const seen = new Map<string, SendOptions>()
     const send: SendJob = async (peerId, _job, options) => { seen.set(peerId, options); throw new UnreachableError() }
@@ -72,8 +92,9 @@ describe('gateway dispatch: deadlines on every attempt', () => {
     const d = createDispatcher({
       candidates: () => ['a', 'b', 'c', 'hang'].map(p => candidate(p)),
       strategy, send, logger: silentLogger(), metrics: null,
-      // generous for a loaded machine: a good one must not miss it by being starved of CPU
-      options: { firstByteDeadlineFloorMs: 1000 }
+      // generous for a loaded machine: a good one must not miss it by being starved of CPU;
+      // the first request may try the hanging one before anything is measured
+      options: { firstByteDeadlineFloorMs: 1000, unmeasuredFirstByteMs: { upscale: 1000 } }
     })
     const requests = 300
     let ok = 0
