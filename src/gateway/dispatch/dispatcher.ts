@@ -166,6 +166,9 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
   const modelKey = (pipeline: PipelineName, modelId: string): string => `${pipeline}\u0000${modelId}`
   /** requests waiting for a free slot, per (pipeline, model), oldest first */
   const queues = new Map<string, Waiter[]>()
+  /** hedges allowed now: each hedgeable request adds maxHedgeShare, each hedge takes 1 */
+  let hedgeTokens = 1
+  const HEDGE_BURST = 10
   /** (orchestrator, model) pairs already logged as above the price ceiling */
   const ceilingLogged = new Set<string>()
 
@@ -262,6 +265,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       let lastBusy = false
       let delay = options.busyRetryDelayMs
       const hedging = hedgePipelines.has(pipeline)
+      if (hedging) hedgeTokens = Math.min(HEDGE_BURST, hedgeTokens + options.maxHedgeShare)
 
       const finish = (result: string): void => {
         metrics?.dispatchResults.inc({ pipeline, result })
@@ -509,15 +513,16 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
 
         let hedgeInMs: number | undefined
         const first = running[0]
-        if (hedging && !hedged && running.length === 1 && first !== undefined && first.expectedMs !== undefined) {
+        if (hedging && !hedged && hedgeTokens >= 1 && running.length === 1 && first !== undefined && first.expectedMs !== undefined) {
           hedgeInMs = Math.max(options.hedgeMinDelayMs, first.expectedMs) - (now() - first.t0)
         }
         const settled = await race(hedgeInMs)
         if (settled === 'aborted') abort(signal.reason)
         if (settled === 'hedge') {
           hedged = true
-          const c = outOfBudget() ? undefined : next()
+          const c = outOfBudget() || hedgeTokens < 1 ? undefined : next()
           if (c !== undefined) {
+            hedgeTokens -= 1
             logger.debug({ ...bindings, peerId: c.peerId, first: first?.candidate.peerId }, 'first attempt past its expected p95; hedging')
             start(c)
           }

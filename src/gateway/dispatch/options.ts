@@ -32,6 +32,11 @@ export interface DispatcherOptions {
   hedgePipelines: PipelineName[]
   /** never hedge earlier than this after the first attempt started, ms */
   hedgeMinDelayMs: number
+  /**
+   * hedges as a share of hedgeable requests, at most (a token bucket): a skewed p95
+   * (say, an LLM's time to first token per max_tokens) cannot double the load
+   */
+  maxHedgeShare: number
   /** an attempt's first-byte deadline is this multiple of its expected p95 time */
   deadlineMultiple: number
   /** the shortest first-byte deadline, ms */
@@ -73,6 +78,8 @@ export const defaultDispatcherOptions: DispatcherOptions = {
   // short jobs, where a second attempt costs little and a slow first byte is most of the wait
   hedgePipelines: ['llm', 'text-to-speech', 'image-to-text'],
   hedgeMinDelayMs: 100,
+  // p95 alone would hedge ~5 % of requests; twice that leaves room for bursts
+  maxHedgeShare: 0.1,
   deadlineMultiple: 3,
   firstByteDeadlineFloorMs: 2_000,
   // the protocol's own default job deadline

@@ -61,4 +61,25 @@ describe('gateway dispatch: hedged requests', () => {
     const off = setup('llm', { hedgePipelines: [], hedgeMinDelayMs: 10, firstByteDeadlineFloorMs: 1000 })
     expect((await off.d.dispatch(off.job, { signal, requestId: 'r', workUnits: 1 })).attempts.map(a => a.outcome)).to.deep.equal(['failure', 'success'])
   })
+
+  it('hedges no more than maxHedgeShare of requests, however skewed the p95', async () => {
+    const job: InferenceJob = { pipeline: 'llm', modelId: 'm', params: {}, inputs: [] }
+    const fake = fakeSend({ x: () => ({ ms: 30 }), y: () => ({ ms: 30 }) })
+    const strategy = createAdaptiveStrategy()
+    const d = createDispatcher({
+      candidates: () => [candidate('x', { pipeline: 'llm', modelId: 'm' }), candidate('y', { pipeline: 'llm', modelId: 'm' })],
+      strategy, send: fake.send, logger: silentLogger(), metrics: null,
+      options: { hedgeMinDelayMs: 1, firstByteDeadlineFloorMs: 10_000, maxHedgeShare: 0.1 }
+    })
+    let hedges = 0
+    for (let i = 0; i < 40; i++) {
+      // a p95 of 1 ms that every answer (30 ms) overruns: every request would want a hedge
+      for (const p of ['x', 'y']) for (let k = 0; k < 30; k++) strategy.record(p, 'm', { kind: 'success', seconds: 0.001, units: 1 }, 0)
+      const r = await d.dispatch(job, { signal, requestId: `r${i}`, workUnits: 1 })
+      if (r.attempts.some(a => a.outcome === 'cancelled')) hedges++
+      else expect(r.attempts.map(a => a.outcome)).to.deep.equal(['success'])
+    }
+    // one token to start with, then a tenth per request
+    expect(hedges).to.be.within(4, 6)
+  })
 })
