@@ -292,7 +292,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
         const base = expected === undefined
           ? options.unmeasuredFirstByteMs[pipeline] ?? options.unmeasuredFirstByteDefaultMs
           : expected * options.deadlineMultiple
-        const firstByteMs = Math.round(clamp(base + (c.warm ? 0 : options.coldStartAllowanceMs), options.firstByteDeadlineFloorMs, options.firstByteDeadlineCapMs))
+        const firstByteMs = Math.max(1, Math.round(clamp(base + (c.warm ? 0 : options.coldStartAllowanceMs), options.firstByteDeadlineFloorMs, options.firstByteDeadlineCapMs)))
         const totalMs = Math.round(Math.max(firstByteMs, clamp(firstByteMs * options.totalDeadlineMultiple, options.totalDeadlineFloorMs, options.totalDeadlineCapMs)))
         return { firstByteMs, totalMs }
       }
