@@ -39,6 +39,23 @@ describe('cli/options: flags, SHOAL_* environment and config file map to options
     expect(parsePaymentArgs(args).enabled).to.equal(false)
   })
 
+  it('maps the dispatch tuning flags (deadlines, hedging, exploration, queue, price ceiling), leaving unset ones to the defaults', async () => {
+    const args = await gatewayArgs(['probe-gateway', '--payments', 'off', '--max-price-multiple', '5', '--hedge', 'llm,upscale', '--exploration-share', '0.05',
+      '--busy-queue-length', '10', '--deadline-multiple', '4', '--first-byte-deadline-floor', '1000', '--first-byte-deadline-cap', '60000',
+      '--unmeasured-first-byte', 'llm=5000', '--total-deadline-floor', '120000', '--total-deadline-cap', '900000'])
+    expect(parseGatewayArgs(args).dispatch).to.deep.include({
+      maxPriceMultiple: 5, hedgePipelines: ['llm', 'upscale'], explorationShare: 0.05, busyQueueLength: 10, deadlineMultiple: 4,
+      firstByteDeadlineFloorMs: 1000, firstByteDeadlineCapMs: 60_000, unmeasuredFirstByteMs: { llm: 5000 }, totalDeadlineFloorMs: 120_000, totalDeadlineCapMs: 900_000
+    })
+    process.env.SHOAL_MAX_PRICE_MULTIPLE = '0'
+    process.env.SHOAL_HEDGE = 'none'
+    const fromEnv = parseGatewayArgs(await gatewayArgs(['probe-gateway', '--payments', 'off'])).dispatch
+    expect(fromEnv).to.deep.include({ maxPriceMultiple: 0, hedgePipelines: [] })
+    expect(fromEnv).to.not.have.property('explorationShare')
+    expect(() => parseGatewayArgs({ bodyLimit: 4096, hedge: ['nope'] })).to.throw(/--hedge/)
+    expect(() => parseGatewayArgs({ bodyLimit: 4096, explorationShare: 2 })).to.throw(/--exploration-share/)
+  })
+
   it('takes SHOAL_* environment variables, and flags win over them', async () => {
     process.env.SHOAL_HTTP_PORT = '9100'
     process.env.SHOAL_LISTEN = '/ip4/127.0.0.1/tcp/6001,/ip4/127.0.0.1/tcp/6002'

@@ -2,6 +2,7 @@ import type { Options } from 'yargs'
 import type { DispatcherOptions } from '../../gateway/dispatch/index.js'
 import { defaultGatewayHttpOptions as httpDefaults, isGatewayPipeline, type GatewayHttpOptions } from '../../gateway/http/index.js'
 import { defaultCandidateLookupOptions as lookupDefaults, type CandidateLookupOptions } from '../../gateway/lookup/index.js'
+import { isPipelineName, type PipelineName } from '../../inference/pipelines.js'
 import { CliError } from '../errors.js'
 import { listOption, parsePipelineMap, parsePort } from './node.js'
 
@@ -39,12 +40,22 @@ export function gatewayFlags (): Record<string, Options> {
     'body-limit': { type: 'number', default: 50 * 1024 * 1024, describe: 'largest request body in bytes (413 above)', group: 'Gateway:' },
     'default-model': { type: 'array', string: true, describe: 'model used when a request names none, as PIPELINE=MODEL_ID (e.g. upscale=upscalerjs/esrgan-slim-x2)', group: 'Gateway:' },
     'max-price': { type: 'string', describe: 'the most to pay, as "WEI/UNITS" (e.g. 10/1 = 10 wei per pixel); orchestrators above it are not used', group: 'Gateway:' },
-    'retry-budget': { type: 'number', default: 30_000, describe: 'no new attempt starts later than this after a request arrives, ms', group: 'Gateway:' },
+    'retry-budget': { type: 'number', default: 30_000, describe: 'no new attempt starts, and no request waits for a slot, later than this after a request arrives, ms', group: 'Gateway:' },
     'dht-lookup-timeout': { type: 'number', default: 3_000, describe: 'how long to look orchestrators up in the DHT when gossip has none, ms', group: 'Gateway:' },
     'dht-lookup-concurrency': { type: 'number', default: lookupDefaults.maxConcurrent, describe: 'DHT lookups at once for models gossip has no orchestrator for', group: 'Gateway:' },
     'dht-negative-ttl': { type: 'number', default: lookupDefaults.negativeTtlMs, describe: 'how long a model the DHT did not find is not looked up again, ms', group: 'Gateway:' },
     'allow-open-gateway': { type: 'boolean', default: false, describe: 'let a gateway with payments on listen beyond loopback without --api-key (anyone who reaches it spends its deposit)', group: 'Gateway:' },
-    ...Object.fromEntries(Object.values(HTTP_LIMIT_FLAGS).map(([flag, option, describe]) => [flag, { type: 'number', default: httpDefaults[option], describe, group: 'Gateway:' } satisfies Options]))
+    ...Object.fromEntries(Object.values(HTTP_LIMIT_FLAGS).map(([flag, option, describe]) => [flag, { type: 'number', default: httpDefaults[option], describe, group: 'Gateway:' } satisfies Options])),
+    'max-price-multiple': { type: 'number', describe: 'refuse orchestrators priced above this multiple of the median price of proven orchestrators for the same model (default 3; 0: off)', group: 'Gateway:' },
+    hedge: { type: 'array', string: true, describe: 'pipelines whose requests get a second attempt elsewhere once the first passes its expected p95 (default llm,text-to-speech,image-to-text; "none": never)', group: 'Gateway:' },
+    'exploration-share': { type: 'number', describe: 'share of first attempts given to unproven orchestrators while proven ones exist, 0..1 (default 0.1)', group: 'Gateway:' },
+    'busy-queue-length': { type: 'number', describe: 'requests waiting for a free slot per pipeline and model; beyond it 503 with Retry-After at once (default 256)', group: 'Gateway:' },
+    'deadline-multiple': { type: 'number', describe: "an attempt's first-byte deadline as a multiple of its expected p95 time (default 3)", group: 'Gateway:' },
+    'first-byte-deadline-floor': { type: 'number', describe: 'shortest first-byte deadline of an attempt, ms (default 2000)', group: 'Gateway:' },
+    'first-byte-deadline-cap': { type: 'number', describe: 'longest first-byte deadline of an attempt, ms (default 600000)', group: 'Gateway:' },
+    'unmeasured-first-byte': { type: 'array', string: true, describe: 'first-byte deadline when nothing is measured for the model, as PIPELINE=MS (defaults: 30 s to 300 s by pipeline)', group: 'Gateway:' },
+    'total-deadline-floor': { type: 'number', describe: 'shortest total deadline of an attempt, ms (default 600000)', group: 'Gateway:' },
+    'total-deadline-cap': { type: 'number', describe: 'longest total deadline of an attempt, ms (default 1800000)', group: 'Gateway:' }
   }
 }
 
@@ -53,6 +64,55 @@ function parseMaxPrice (text: unknown): DispatcherOptions['maxPrice'] {
   const match = /^(\d+)\/(\d+)$/.exec(String(text).trim())
   if (match === null || BigInt(match[2]) === 0n) throw new CliError('CLI_ERROR_CONFIG', `--max-price: "${String(text)}" must be WEI/UNITS with UNITS > 0, e.g. 10/1`)
   return { global: { pricePerUnit: BigInt(match[1]), pixelsPerUnit: BigInt(match[2]) } }
+}
+
+function optionalNumber (flag: string, value: unknown, min: number, max = Infinity, integer = false): number | undefined {
+  if (value === undefined || value === null) return undefined
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new CliError('CLI_ERROR_CONFIG', `--${flag}: ${String(value)} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`)
+  }
+  return n
+}
+
+function parseHedge (value: unknown): PipelineName[] | undefined {
+  if (value === undefined || value === null) return undefined
+  const names = listOption(value)
+  if (names.length === 1 && names[0] === 'none') return []
+  for (const name of names) {
+    if (!isPipelineName(name)) throw new CliError('CLI_ERROR_CONFIG', `--hedge: "${name}" is not a pipeline (or use "none")`)
+  }
+  return names as PipelineName[]
+}
+
+function parseUnmeasuredFirstByte (value: unknown): Partial<Record<PipelineName, number>> | undefined {
+  if (value === undefined || value === null) return undefined
+  const raw = parsePipelineMap('unmeasured-first-byte', listOption(value), isPipelineName, 'MS')
+  const out: Partial<Record<PipelineName, number>> = {}
+  for (const [pipeline, ms] of Object.entries(raw) as Array<[PipelineName, string]>) {
+    out[pipeline] = optionalNumber('unmeasured-first-byte', ms, 1, Infinity, true)
+  }
+  return out
+}
+
+/** the dispatcher options given on the command line (or env, or config file); the others keep their defaults */
+function parseDispatchTuning (args: Record<string, unknown>): Partial<DispatcherOptions> {
+  const out: Partial<DispatcherOptions> = {}
+  const set = <K extends keyof DispatcherOptions>(key: K, value: DispatcherOptions[K] | undefined): void => {
+    if (value !== undefined) out[key] = value
+  }
+  set('maxPriceMultiple', optionalNumber('max-price-multiple', args.maxPriceMultiple, 0))
+  set('hedgePipelines', parseHedge(args.hedge))
+  set('explorationShare', optionalNumber('exploration-share', args.explorationShare, 0, 1))
+  set('busyQueueLength', optionalNumber('busy-queue-length', args.busyQueueLength, 0, Infinity, true))
+  set('deadlineMultiple', optionalNumber('deadline-multiple', args.deadlineMultiple, 1))
+  set('firstByteDeadlineFloorMs', optionalNumber('first-byte-deadline-floor', args.firstByteDeadlineFloor, 1, Infinity, true))
+  set('firstByteDeadlineCapMs', optionalNumber('first-byte-deadline-cap', args.firstByteDeadlineCap, 1, 24 * 60 * 60_000, true))
+  const unmeasured = parseUnmeasuredFirstByte(args.unmeasuredFirstByte)
+  if (unmeasured !== undefined) out.unmeasuredFirstByteMs = { ...unmeasured }
+  set('totalDeadlineFloorMs', optionalNumber('total-deadline-floor', args.totalDeadlineFloor, 1, Infinity, true))
+  set('totalDeadlineCapMs', optionalNumber('total-deadline-cap', args.totalDeadlineCap, 1, 24 * 60 * 60_000, true))
+  return out
 }
 
 export function parseGatewayArgs (args: Record<string, unknown>): GatewayCliOptions {
@@ -68,6 +128,7 @@ export function parseGatewayArgs (args: Record<string, unknown>): GatewayCliOpti
       ...Object.fromEntries(Object.entries(HTTP_LIMIT_FLAGS).flatMap(([key, [flag, option]]) => args[key] === undefined ? [] : [[option, positiveInt(flag, args[key])]]))
     },
     dispatch: {
+      ...parseDispatchTuning(args),
       maxPrice: parseMaxPrice(args.maxPrice),
       retryBudgetMs: Number(args.retryBudget ?? 30_000)
     },

@@ -1,21 +1,23 @@
 import type { Logger } from '../../observability/logger.js'
 import type { InferenceJob, RunnerResponse } from '../../inference/job.js'
 import type { PipelineName } from '../../inference/pipelines.js'
-import type { Candidate, SelectionStrategy } from '../selection/candidate.js'
-import { filterByMaxPrice } from '../selection/price.js'
+import { p95SecondsPerUnit, type Candidate, type SelectionStrategy } from '../selection/candidate.js'
+import type { LiveLoad } from '../selection/live-load.js'
+import { filterByMaxPrice, filterByPriceCeiling } from '../selection/price.js'
 import type { GatewayMetrics } from '../metrics.js'
 import {
-  DispatchAbortedError, JobError, JobRejectedError, NoOrchestratorError,
-  type Attempt, type AttemptOutcome
+  DeadlineExceededError, DispatchAbortedError, GatewayLimitDispatchError, JobError, JobRejectedError, NoOrchestratorError,
+  type Attempt, type AttemptOutcome, type NoOrchestratorReason
 } from './errors.js'
 import { defaultDispatcherOptions, type DispatcherOptions } from './options.js'
 
 export interface SendOptions {
+  /** this attempt's own signal: aborted when the request is, when the first-byte deadline passes, or when a hedged twin won */
   signal: AbortSignal
   requestId: string
-  /** the attempt's total budget in ms; a missed one cancels the job on the orchestrator */
+  /** the job must end within this many ms of being sent (the orchestrator cancels it after) */
   deadlineMs?: number
-  /** the result's first byte must arrive within this many ms, or the job is cancelled */
+  /** the answer must start within this many ms; past it the client cancels the job and throws `DeadlineExceededError` */
   firstByteDeadlineMs?: number
 }
 
@@ -23,10 +25,10 @@ export interface SendOptions {
 export type SendJob = (peerId: string, job: InferenceJob, options: SendOptions) => Promise<RunnerResponse>
 
 export interface DispatchOptions {
-  /** aborts the dispatch and the attempt in flight (client gone, server stopping) */
+  /** aborts the dispatch and the attempts in flight (client gone, server stopping) */
   signal: AbortSignal
   requestId: string
-  /** the job's work for the latency score (`estimateWorkUnits`); 1 when absent */
+  /** the job's work for the latency score and the deadlines (`estimateWorkUnits`); 1 when absent */
   workUnits?: number
 }
 
@@ -41,11 +43,15 @@ export interface Dispatcher {
   /**
    * Runs the job on the best orchestrator, moving on when one is busy or fails.
    * Resolves with the first runner answer that is not a failure: 2xx, or a 4xx that is
-   * the client's fault (to relay as is; 401/403 and 429 count as failure and busy). Rejects with `NoOrchestratorError`,
-   * `JobRejectedError` or `DispatchAbortedError`, each carrying the attempts.
+   * the client's fault (to relay as is; 401/403 and 429 count as failure and busy).
+   * Rejects with `NoOrchestratorError`, `JobRejectedError`, `GatewayLimitDispatchError`
+   * or `DispatchAbortedError`, each carrying the attempts.
    */
   dispatch: (job: InferenceJob, options: DispatchOptions) => Promise<DispatchResult>
 }
+
+/** Called after each attempt ends (cancelled hedges included). */
+export type AttemptListener = (peerId: string, modelId: string, outcome: AttemptOutcome, errorCode?: string) => void
 
 export interface DispatcherInit {
   /** every orchestrator the directory knows for the (pipeline, model), any price */
@@ -55,6 +61,10 @@ export interface DispatcherInit {
   options?: Partial<DispatcherOptions>
   logger: Logger
   metrics: GatewayMetrics | null
+  /** live slot counts from the orchestrators' connections, fresher than gossip; marked busy on busy answers */
+  liveLoad?: LiveLoad
+  /** told of every attempt's outcome (the directory marks orchestrators proven or unreachable) */
+  onAttempt?: AttemptListener
   /** injected for tests */
   now?: () => number
   random?: () => number
@@ -68,6 +78,15 @@ function classifyRunnerStatus (status: number): AttemptOutcome {
   return 'success'
 }
 
+function classifyJobError (code: string): AttemptOutcome {
+  switch (code) {
+    case 'JOB_ERROR_INSUFFICIENT_CAPACITY': return 'busy'
+    case 'JOB_ERROR_BAD_REQUEST': return 'rejected'
+    case 'JOB_ERROR_GATEWAY_LIMIT': return 'limit'
+    default: return 'failure'
+  }
+}
+
 async function discardBody (response: RunnerResponse): Promise<void> {
   try {
     const iterator = response.body[Symbol.asyncIterator]()
@@ -77,169 +96,513 @@ async function discardBody (response: RunnerResponse): Promise<void> {
   }
 }
 
-function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    if (signal.aborted) { resolve(); return }
-    const timer = setTimeout(done, ms)
-    function done (): void {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
-  })
+function clamp (value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value))
 }
 
+/** One attempt in flight. */
+interface Running {
+  candidate: Candidate
+  controller: AbortController
+  t0: number
+  /** the attempt's expected p95 time, when anything is measured */
+  expectedMs: number | undefined
+  /** set once the attempt is settled, timed out or cancelled: later answers are discarded */
+  finished: boolean
+  /** frees the in-flight count and the request listener; idempotent */
+  release: () => void
+  done: Promise<Settled>
+}
+
+interface Settled {
+  run: Running
+  response?: RunnerResponse
+  error?: unknown
+  deadlineMissed?: boolean
+}
+
+interface Waiter { wake: () => void }
+
+type WaitResult = 'woken' | 'timeout' | 'aborted' | 'full'
+
 /**
- * The retrying dispatcher. Each round re-reads the candidates, filters them by max
- * price, lets the strategy order them (it drops suspended ones), and tries them in
- * order, skipping orchestrators that failed in this dispatch or used up
- * `maxTriesPerOrchestrator`. Busy (insufficient capacity, runner 429) moves on without
- * penalty; when a round ends with only busy ones left it waits `busyRetryDelayMs`
- * (doubling) and goes round again. Failures are recorded (the strategy suspends) and
- * the next candidate is tried. A bad request stops at once. No new attempt starts
- * after `retryBudgetMs` or `maxTries`.
+ * The retrying dispatcher.
+ *
+ * Candidates are re-read each round, filtered by the absolute max price and by the
+ * price ceiling (a multiple of the median price of proven orchestrators), adjusted by
+ * live load and this gateway's own attempts in flight, and ordered by the strategy.
+ *
+ * Every attempt runs on its own signal (a child of the request's) with a first-byte
+ * deadline and a total deadline derived from the work units and the orchestrator's
+ * measured p95 seconds per unit (else the median of the others, else the pipeline's
+ * default), passed to `send` and enforced here for the first byte too. A missed
+ * deadline is a failure. On hedged pipelines a second attempt starts on another
+ * orchestrator once the first passes its expected p95; the first answer wins and the
+ * other is cancelled (outcome `cancelled`, not held against it).
+ *
+ * Busy answers move on without penalty and count against no try limit; when every
+ * candidate is busy the request waits in a bounded FIFO per (pipeline, model), woken
+ * when one of this gateway's attempts on the model ends or live load reports a free
+ * slot (or by a doubling timer), until `retryBudgetMs`; then, or at once when the
+ * queue is full, `NoOrchestratorError` with `retryAfterSeconds`. Failures are
+ * recorded (the strategy suspends) and never retried on the same orchestrator in the
+ * dispatch. A bad request or a gateway limit stops at once. A client that gives up
+ * after an attempt's expected time counts as that orchestrator's failure.
  */
 export function createDispatcher (init: DispatcherInit): Dispatcher {
-  const options: DispatcherOptions = { ...defaultDispatcherOptions, ...init.options }
-  const { strategy, send, logger, metrics } = init
+  const options: DispatcherOptions = {
+    ...defaultDispatcherOptions,
+    ...init.options,
+    // a map given for some pipelines keeps the defaults of the others
+    unmeasuredFirstByteMs: { ...defaultDispatcherOptions.unmeasuredFirstByteMs, ...init.options?.unmeasuredFirstByteMs }
+  }
+  const { strategy, send, logger, metrics, liveLoad, onAttempt } = init
   const now = init.now ?? Date.now
   const random = init.random ?? Math.random
+  const hedgePipelines = new Set<PipelineName>(options.hedgePipelines)
   /** attempts in flight from this gateway, per orchestrator and model: fresher than announcements */
   const inflight = new Map<string, number>()
-  const inflightKey = (peerId: string, modelId: string): string => `${peerId}\u0000${modelId}`
+  const peerModelKey = (peerId: string, modelId: string): string => `${peerId}\u0000${modelId}`
+  const modelKey = (pipeline: PipelineName, modelId: string): string => `${pipeline}\u0000${modelId}`
+  /** requests waiting for a free slot, per (pipeline, model), oldest first */
+  const queues = new Map<string, Waiter[]>()
+  /** hedges allowed now: each hedgeable request adds maxHedgeShare, each hedge takes 1 */
+  let hedgeTokens = 1
+  const HEDGE_BURST = 10
+  /** (orchestrator, model) pairs already logged as above the price ceiling */
+  const ceilingLogged = new Set<string>()
+
+  function wakeOne (pipeline: PipelineName, modelId: string): void {
+    const k = modelKey(pipeline, modelId)
+    const queue = queues.get(k)
+    const waiter = queue?.shift()
+    if (queue !== undefined && queue.length === 0) queues.delete(k)
+    waiter?.wake()
+  }
+  liveLoad?.onSlotFree((_peerId, pipeline, modelId) => { wakeOne(pipeline, modelId) })
+
+  function waitForSlot (pipeline: PipelineName, modelId: string, ms: number, signal: AbortSignal): Promise<WaitResult> {
+    const k = modelKey(pipeline, modelId)
+    let queue = queues.get(k)
+    if (queue === undefined) {
+      queue = []
+      queues.set(k, queue)
+    }
+    if (queue.length >= options.busyQueueLength) return Promise.resolve('full')
+    const own = queue
+    return new Promise(resolve => {
+      const waiter: Waiter = { wake: () => { done('woken') } }
+      const timer = setTimeout(() => { done('timeout') }, ms)
+      const onAbort = (): void => { done('aborted') }
+      function done (result: WaitResult): void {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+        const i = own.indexOf(waiter)
+        if (i >= 0) own.splice(i, 1)
+        if (own.length === 0 && queues.get(k) === own) queues.delete(k)
+        resolve(result)
+      }
+      if (signal.aborted) { done('aborted'); return }
+      signal.addEventListener('abort', onAbort, { once: true })
+      own.push(waiter)
+    })
+  }
+
+  const isProven = (c: Candidate): boolean => (strategy.latency?.(c.peerId, c.modelId)?.successes ?? 0) > 0
+
+  function ownP95 (c: Candidate): number | undefined {
+    const stats = strategy.latency?.(c.peerId, c.modelId)
+    return stats === undefined ? undefined : p95SecondsPerUnit(stats)
+  }
+
+  /** the median measured p95 seconds per unit among the candidates: the guess for an unmeasured one */
+  function referenceP95 (candidates: Candidate[]): number | undefined {
+    if (strategy.latency === undefined) return undefined
+    const values: number[] = []
+    for (const c of candidates) {
+      const v = ownP95(c)
+      if (v !== undefined && Number.isFinite(v)) values.push(v)
+    }
+    if (values.length === 0) return undefined
+    values.sort((a, b) => a - b)
+    return values[Math.floor((values.length - 1) / 2)]
+  }
+
+  function safeOnAttempt (peerId: string, modelId: string, outcome: AttemptOutcome, errorCode?: string): void {
+    if (onAttempt === undefined) return
+    try {
+      onAttempt(peerId, modelId, outcome, errorCode)
+    } catch (err) {
+      logger.warn({ err, peerId, modelId }, 'onAttempt listener threw')
+    }
+  }
 
   return {
     async dispatch (job: InferenceJob, dispatchOptions: DispatchOptions): Promise<DispatchResult> {
       const { signal, requestId } = dispatchOptions
       const workUnits = dispatchOptions.workUnits !== undefined && dispatchOptions.workUnits > 0 ? dispatchOptions.workUnits : 1
-      const pipeline = job.pipeline
+      const { pipeline, modelId } = job
       // the job's fields go on each line rather than into a child logger: a child costs
       // its serialised bindings on every job, and most jobs log nothing
-      const bindings = { requestId, pipeline, modelId: job.modelId }
+      const bindings = { requestId, pipeline, modelId }
       const started = now()
       const attempts: Attempt[] = []
       const triesPerPeer = new Map<string, number>()
       const failed = new Set<string>()
+      /** busy in this round: not asked again until the request has waited for a slot */
+      const busyRound = new Set<string>()
+      const running: Running[] = []
+      let round: Candidate[] = []
+      let roundFresh = false
+      let reference: number | undefined
       let lastErrorCode: string | undefined
       let sawCandidates = false
       let sawAffordable = false
+      let busyAttempts = 0
+      let hedged = false
+      let queueFull = false
+      /** the last attempt to end was a busy answer: giving up now means "come back later" */
+      let lastBusy = false
       let delay = options.busyRetryDelayMs
+      const hedging = hedgePipelines.has(pipeline)
+      if (hedging) hedgeTokens = Math.min(HEDGE_BURST, hedgeTokens + options.maxHedgeShare)
 
       const finish = (result: string): void => {
         metrics?.dispatchResults.inc({ pipeline, result })
         metrics?.dispatchDuration.observe({ pipeline, result }, (now() - started) / 1000)
         metrics?.dispatchTries.observe({ pipeline }, attempts.length)
       }
-      const abort = (cause?: unknown): never => {
+      const tries = (): number => attempts.length - busyAttempts + running.length
+      const overTime = (): boolean => now() - started > options.retryBudgetMs
+      /**
+       * a missed first-byte deadline earns one more attempt even past the budget (once
+       * per request): a deadline longer than the budget (nothing measured yet) must not
+       * turn one orchestrator that never answers into a failed request
+       */
+      let deadlineGrace = false
+      let deadlineGraceUsed = false
+      const outOfBudget = (): boolean => tries() >= options.maxTries || (overTime() && !deadlineGrace)
+
+      const expectedMs = (c: Candidate): number | undefined => {
+        const p95 = ownP95(c) ?? reference
+        return p95 === undefined ? undefined : p95 * workUnits * 1000
+      }
+
+      function deadlinesFor (c: Candidate, expected: number | undefined): { firstByteMs: number, totalMs: number } {
+        const base = expected === undefined
+          ? options.unmeasuredFirstByteMs[pipeline] ?? options.unmeasuredFirstByteDefaultMs
+          : expected * options.deadlineMultiple
+        const firstByteMs = Math.max(1, Math.round(clamp(base + (c.warm ? 0 : options.coldStartAllowanceMs), options.firstByteDeadlineFloorMs, options.firstByteDeadlineCapMs)))
+        const totalMs = Math.round(Math.max(firstByteMs, clamp(firstByteMs * options.totalDeadlineMultiple, options.totalDeadlineFloorMs, options.totalDeadlineCapMs)))
+        return { firstByteMs, totalMs }
+      }
+
+      function newRound (): void {
+        const all = init.candidates(pipeline, modelId)
+        if (all.length > 0) sawCandidates = true
+        const affordable = filterByMaxPrice(all, options.maxPrice)
+        const ceiling = filterByPriceCeiling(affordable, isProven, options.maxPriceMultiple)
+        if (ceiling.kept.length > 0) sawAffordable = true
+        if (ceiling.excluded.length > 0) {
+          metrics?.selectionExcluded.inc({ pipeline, reason: 'price_ceiling' }, ceiling.excluded.length)
+          for (const c of ceiling.excluded) {
+            const k = peerModelKey(c.peerId, c.modelId)
+            if (ceilingLogged.has(k)) continue
+            if (ceilingLogged.size >= 10_000) ceilingLogged.clear()
+            ceilingLogged.add(k)
+            logger.warn({
+              pipeline, modelId, peerId: c.peerId,
+              price: `${c.pricePerUnit}/${c.pixelsPerUnit}`,
+              median: ceiling.median === undefined ? undefined : `${ceiling.median.pricePerUnit}/${ceiling.median.pixelsPerUnit}`,
+              maxPriceMultiple: options.maxPriceMultiple
+            }, 'orchestrator priced above the ceiling (maxPriceMultiple x the median of proven orchestrators); not used')
+          }
+        }
+        const t = now()
+        const adjusted = ceiling.kept.map(c => {
+          const live = liveLoad === undefined ? c : liveLoad.apply(c, t)
+          const mine = inflight.get(peerModelKey(c.peerId, c.modelId)) ?? 0
+          return mine > live.inUse ? { ...live, inUse: mine } : live
+        })
+        reference = referenceP95(adjusted)
+        const ordered = strategy.order(adjusted, { pipeline, modelId, now: t, random, explorationShare: options.explorationShare })
+        metrics?.selectionCandidates.observe({ pipeline }, ordered.length)
+        if (all.length > affordable.length) metrics?.selectionExcluded.inc({ pipeline, reason: 'price' }, all.length - affordable.length)
+        if (adjusted.length > ordered.length) metrics?.selectionExcluded.inc({ pipeline, reason: 'suspended' }, adjusted.length - ordered.length)
+        round = ordered
+        roundFresh = true
+      }
+
+      const eligible = (c: Candidate): boolean =>
+        !failed.has(c.peerId) && !busyRound.has(c.peerId) && !running.some(r => r.candidate.peerId === c.peerId) &&
+        (triesPerPeer.get(c.peerId) ?? 0) < options.maxTriesPerOrchestrator
+
+      /** the next candidate of this round; a new round when it is used up (new candidates may have appeared) */
+      function next (): Candidate | undefined {
+        while (true) {
+          const c = round.shift()
+          if (c !== undefined) {
+            if (eligible(c)) { roundFresh = false; return c }
+            continue
+          }
+          if (roundFresh) return undefined
+          newRound()
+        }
+      }
+
+      function record (run: Running, outcome: AttemptOutcome, errorCode: string | undefined, error?: unknown): Attempt {
+        const { peerId } = run.candidate
+        const ms = now() - run.t0
+        const attempt: Attempt = { peerId, outcome, ms, ...(errorCode !== undefined ? { errorCode } : {}) }
+        attempts.push(attempt)
+        metrics?.attempts.inc({ pipeline, outcome, error_code: errorCode ?? 'none' })
+        logger.debug({ ...bindings, peerId, outcome, ms, errorCode, err: error }, 'dispatch attempt')
+        safeOnAttempt(peerId, run.candidate.modelId, outcome, errorCode)
+        // a slot this gateway held on the model is free again: the oldest waiter may go
+        if (outcome !== 'busy') wakeOne(pipeline, modelId)
+        return attempt
+      }
+
+      function start (c: Candidate): void {
+        const { peerId } = c
+        if (deadlineGrace && overTime()) {
+          deadlineGrace = false
+          deadlineGraceUsed = true
+        }
+        triesPerPeer.set(peerId, (triesPerPeer.get(peerId) ?? 0) + 1)
+        const k = peerModelKey(peerId, c.modelId)
+        inflight.set(k, (inflight.get(k) ?? 0) + 1)
+        const controller = new AbortController()
+        const onAbort = (): void => { controller.abort(signal.reason) }
+        signal.addEventListener('abort', onAbort, { once: true })
+        let released = false
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const expected = expectedMs(c)
+        const { firstByteMs, totalMs } = deadlinesFor(c, expected)
+        const run: Running = {
+          candidate: c,
+          controller,
+          t0: now(),
+          expectedMs: expected,
+          finished: false,
+          release () {
+            if (released) return
+            released = true
+            clearTimeout(timer)
+            signal.removeEventListener('abort', onAbort)
+            const left = (inflight.get(k) ?? 1) - 1
+            if (left <= 0) inflight.delete(k)
+            else inflight.set(k, left)
+          },
+          done: undefined as unknown as Promise<Settled>
+        }
+        run.done = new Promise<Settled>(resolve => {
+          // enforced here whatever `send` does with firstByteDeadlineMs
+          timer = setTimeout(() => {
+            if (run.finished) return
+            run.finished = true
+            controller.abort(new DeadlineExceededError(`no answer within the first-byte deadline of ${firstByteMs} ms`, { firstByteDeadlineMs: firstByteMs }))
+            resolve({ run, deadlineMissed: true })
+          }, firstByteMs)
+          let sent: Promise<RunnerResponse>
+          try {
+            sent = send(peerId, job, { signal: controller.signal, requestId, deadlineMs: totalMs, firstByteDeadlineMs: firstByteMs })
+          } catch (err) {
+            sent = Promise.reject(err)
+          }
+          sent.then(response => {
+            if (run.finished) { void discardBody(response); return }
+            run.finished = true
+            clearTimeout(timer)
+            resolve({ run, response })
+          }, (error: unknown) => {
+            if (run.finished) return
+            run.finished = true
+            clearTimeout(timer)
+            resolve({ run, error })
+          })
+        })
+        running.push(run)
+      }
+
+      function remove (run: Running): void {
+        const i = running.indexOf(run)
+        if (i >= 0) running.splice(i, 1)
+        run.release()
+      }
+
+      /** stop the other attempts: a hedged twin answered first; nothing is held against them */
+      function cancelOthers (): void {
+        for (const run of running.splice(0)) {
+          run.finished = true
+          run.controller.abort(new Error('another attempt answered first'))
+          run.release()
+          record(run, 'cancelled', undefined)
+        }
+      }
+
+      /** the client gave up: attempts past their expected time count as failures of their orchestrators */
+      function abort (cause?: unknown): never {
+        for (const run of running.splice(0)) {
+          run.finished = true
+          run.controller.abort(signal.reason)
+          run.release()
+          penaliseIfLate(run)
+          record(run, 'aborted', undefined)
+        }
         finish('aborted')
         throw new DispatchAbortedError(attempts, { cause })
       }
-      const outOfBudget = (): boolean =>
-        attempts.length >= options.maxTries || now() - started > options.retryBudgetMs
+
+      function penaliseIfLate (run: Running): void {
+        const elapsed = now() - run.t0
+        if (run.expectedMs !== undefined && elapsed > Math.max(run.expectedMs, options.hedgeMinDelayMs)) {
+          strategy.record(run.candidate.peerId, run.candidate.modelId, { kind: 'failure' }, now())
+          logger.info({ ...bindings, peerId: run.candidate.peerId, ms: elapsed, expectedMs: Math.round(run.expectedMs) }, 'client gave up after the attempt ran past its expected time; counted as a failure')
+        }
+      }
+
+      /** the first attempt to settle, 'hedge' when the hedge timer fires first, 'aborted' when the request is */
+      async function race (hedgeInMs: number | undefined): Promise<Settled | 'hedge' | 'aborted'> {
+        const cleanups: Array<() => void> = []
+        const contenders: Array<Promise<Settled | 'hedge' | 'aborted'>> = running.map(r => r.done)
+        if (hedgeInMs !== undefined) {
+          contenders.push(new Promise(resolve => {
+            const timer = setTimeout(() => { resolve('hedge') }, Math.max(0, hedgeInMs))
+            cleanups.push(() => { clearTimeout(timer) })
+          }))
+        }
+        contenders.push(new Promise(resolve => {
+          if (signal.aborted) { resolve('aborted'); return }
+          const onAbort = (): void => { resolve('aborted') }
+          signal.addEventListener('abort', onAbort, { once: true })
+          cleanups.push(() => { signal.removeEventListener('abort', onAbort) })
+        }))
+        try {
+          return await Promise.race(contenders)
+        } finally {
+          for (const cleanup of cleanups) cleanup()
+        }
+      }
+
+      const retryAfter = (): number => {
+        const typical = reference === undefined ? undefined : reference * workUnits
+        return Math.max(1, Math.min(60, Math.ceil(typical ?? 1)))
+      }
 
       while (true) {
         if (signal.aborted) abort(signal.reason)
-        const all = init.candidates(pipeline, job.modelId)
-        if (all.length > 0) sawCandidates = true
-        const affordable = filterByMaxPrice(all, options.maxPrice)
-        if (affordable.length > 0) sawAffordable = true
-        const ordered = strategy.order(affordable.map(c => {
-          const mine = inflight.get(inflightKey(c.peerId, c.modelId)) ?? 0
-          return mine > c.inUse ? { ...c, inUse: mine } : c
-        }), { pipeline, modelId: job.modelId, now: now(), random })
-        metrics?.selectionCandidates.observe({ pipeline }, ordered.length)
-        if (all.length > affordable.length) metrics?.selectionExcluded.inc({ pipeline, reason: 'price' }, all.length - affordable.length)
-        if (affordable.length > ordered.length) metrics?.selectionExcluded.inc({ pipeline, reason: 'suspended' }, affordable.length - ordered.length)
-
-        const eligible = ordered.filter(c => !failed.has(c.peerId) && (triesPerPeer.get(c.peerId) ?? 0) < options.maxTriesPerOrchestrator)
-        if (eligible.length === 0) break
-
-        let busyLeft = false
-        for (const candidate of eligible) {
-          if (signal.aborted) abort(signal.reason)
-          if (outOfBudget()) break
-          const { peerId } = candidate
-          triesPerPeer.set(peerId, (triesPerPeer.get(peerId) ?? 0) + 1)
-          const key = inflightKey(peerId, candidate.modelId)
-          inflight.set(key, (inflight.get(key) ?? 0) + 1)
-          const t0 = now()
-          let response: RunnerResponse | undefined
-          let error: unknown
-          try {
-            response = await send(peerId, job, { signal, requestId })
-          } catch (err) {
-            error = err
-          } finally {
-            const left = (inflight.get(key) ?? 1) - 1
-            if (left <= 0) inflight.delete(key)
-            else inflight.set(key, left)
+        if (running.length === 0) {
+          const c = outOfBudget() ? undefined : next()
+          if (c === undefined) {
+            if (busyRound.size === 0 || outOfBudget() || busyAttempts >= options.maxBusyAttempts) break
+            // every candidate left is busy: wait in line for a slot, within the budget
+            const remaining = options.retryBudgetMs - (now() - started)
+            if (remaining <= 0) break
+            const waited = await waitForSlot(pipeline, modelId, Math.min(delay, remaining), signal)
+            if (waited === 'full') { queueFull = true; break }
+            if (waited === 'aborted') abort(signal.reason)
+            if (waited === 'timeout') delay = Math.min(delay * 2, options.busyRetryMaxDelayMs)
+            busyRound.clear()
+            round = []
+            roundFresh = false
+            continue
           }
-          const ms = now() - t0
-
-          let outcome: AttemptOutcome
-          let errorCode: string | undefined
-          if (response !== undefined) {
-            outcome = classifyRunnerStatus(response.status)
-            if (outcome !== 'success') errorCode = `RUNNER_HTTP_${response.status}`
-            if (outcome === 'busy' || outcome === 'failure') await discardBody(response)
-          } else if (signal.aborted) {
-            outcome = 'aborted'
-          } else if (error instanceof JobError) {
-            errorCode = error.code
-            outcome = error.code === 'JOB_ERROR_INSUFFICIENT_CAPACITY'
-              ? 'busy'
-              : error.code === 'JOB_ERROR_BAD_REQUEST' ? 'rejected' : 'failure'
-          } else {
-            errorCode = 'UNKNOWN'
-            outcome = 'failure'
-          }
-
-          const attempt: Attempt = { peerId, outcome, ms, ...(errorCode !== undefined ? { errorCode } : {}) }
-          attempts.push(attempt)
-          metrics?.attempts.inc({ pipeline, outcome, error_code: errorCode ?? 'none' })
-          logger.debug({ ...bindings, peerId, outcome, ms, errorCode, err: error }, 'dispatch attempt')
-
-          switch (outcome) {
-            case 'aborted':
-              return abort(error)
-            case 'success':
-              strategy.record(peerId, candidate.modelId, { kind: 'success', seconds: ms / 1000, units: workUnits }, now())
-              finish('success')
-              return { response: response as RunnerResponse, orchestrator: peerId, attempts }
-            case 'rejected': {
-              // the client's fault, not the orchestrator's: nothing recorded, no retry
-              finish('rejected')
-              if (response !== undefined) return { response, orchestrator: peerId, attempts }
-              const message = error instanceof Error ? error.message : 'bad request'
-              throw new JobRejectedError(message, attempts, peerId, { cause: error })
-            }
-            case 'busy':
-              strategy.record(peerId, candidate.modelId, { kind: 'busy' }, now())
-              lastErrorCode = errorCode
-              if ((triesPerPeer.get(peerId) ?? 0) < options.maxTriesPerOrchestrator) busyLeft = true
-              break
-            case 'failure':
-              strategy.record(peerId, candidate.modelId, { kind: 'failure' }, now())
-              lastErrorCode = errorCode
-              failed.add(peerId)
-              logger.info({ ...bindings, peerId, errorCode, ms, reason: error instanceof Error ? error.message : undefined }, 'orchestrator failed the job; trying another')
-              break
-          }
+          start(c)
         }
 
-        if (outOfBudget()) break
-        // only failures: go round again at once (new candidates may have appeared;
-        // with none, the next round finds nobody eligible and gives up)
-        if (!busyLeft) continue
-        const remaining = options.retryBudgetMs - (now() - started)
-        await sleep(Math.max(0, Math.min(delay, remaining)), signal)
-        delay = Math.min(delay * 2, options.busyRetryMaxDelayMs)
+        let hedgeInMs: number | undefined
+        const first = running[0]
+        if (hedging && !hedged && hedgeTokens >= 1 && running.length === 1 && first !== undefined && first.expectedMs !== undefined) {
+          hedgeInMs = Math.max(options.hedgeMinDelayMs, first.expectedMs) - (now() - first.t0)
+        }
+        const settled = await race(hedgeInMs)
+        if (settled === 'aborted') abort(signal.reason)
+        if (settled === 'hedge') {
+          hedged = true
+          const c = outOfBudget() || hedgeTokens < 1 ? undefined : next()
+          if (c !== undefined) {
+            hedgeTokens -= 1
+            logger.debug({ ...bindings, peerId: c.peerId, first: first?.candidate.peerId }, 'first attempt past its expected p95; hedging')
+            start(c)
+          }
+          continue
+        }
+
+        const { run, response, error, deadlineMissed } = settled
+        remove(run)
+        const { peerId } = run.candidate
+        let outcome: AttemptOutcome
+        let errorCode: string | undefined
+        if (deadlineMissed === true) {
+          outcome = 'failure'
+          errorCode = 'JOB_ERROR_DEADLINE_EXCEEDED'
+          if (!deadlineGraceUsed) deadlineGrace = true
+        } else if (response !== undefined) {
+          outcome = classifyRunnerStatus(response.status)
+          if (outcome !== 'success') errorCode = `RUNNER_HTTP_${response.status}`
+          if (outcome === 'busy' || outcome === 'failure') await discardBody(response)
+        } else if (signal.aborted) {
+          penaliseIfLate(run)
+          record(run, 'aborted', undefined, error)
+          abort(error)
+        } else if (error instanceof JobError) {
+          errorCode = error.code
+          outcome = classifyJobError(error.code)
+        } else {
+          errorCode = 'UNKNOWN'
+          outcome = 'failure'
+        }
+
+        record(run, outcome, errorCode, error)
+        lastBusy = outcome === 'busy'
+
+        switch (outcome) {
+          case 'success':
+            strategy.record(peerId, run.candidate.modelId, { kind: 'success', seconds: (now() - run.t0) / 1000, units: workUnits }, now())
+            cancelOthers()
+            finish('success')
+            return { response: response as RunnerResponse, orchestrator: peerId, attempts }
+          case 'rejected': {
+            // the client's fault, not the orchestrator's: nothing recorded, no retry
+            cancelOthers()
+            finish('rejected')
+            if (response !== undefined) return { response, orchestrator: peerId, attempts }
+            const message = error instanceof Error ? error.message : 'bad request'
+            throw new JobRejectedError(message, attempts, peerId, { cause: error })
+          }
+          case 'limit': {
+            // the gateway's own limit: not the orchestrator's fault, and no other would do better
+            cancelOthers()
+            finish('gateway_limit')
+            const details = error instanceof JobError ? error.details : undefined
+            const limit = typeof details?.limit === 'string' ? details.limit : 'unknown'
+            throw new GatewayLimitDispatchError(error instanceof Error ? error.message : 'gateway limit reached', limit, attempts, peerId, { cause: error })
+          }
+          case 'busy':
+            // not a failure and no try used: wait for a slot once every candidate is busy
+            strategy.record(peerId, run.candidate.modelId, { kind: 'busy' }, now())
+            liveLoad?.busy(peerId, run.candidate.modelId, now())
+            triesPerPeer.set(peerId, (triesPerPeer.get(peerId) ?? 1) - 1)
+            busyAttempts++
+            busyRound.add(peerId)
+            lastErrorCode = errorCode
+            break
+          default:
+            strategy.record(peerId, run.candidate.modelId, { kind: 'failure' }, now())
+            lastErrorCode = errorCode
+            failed.add(peerId)
+            logger.info({ ...bindings, peerId, errorCode, ms: now() - run.t0, reason: deadlineMissed === true ? 'first-byte deadline' : error instanceof Error ? error.message : undefined }, 'orchestrator failed the job; trying another')
+            break
+        }
       }
 
       finish('no_orchestrator')
-      const reason = !sawCandidates ? 'none' : !sawAffordable ? 'price' : 'exhausted'
-      throw new NoOrchestratorError(reason, attempts, lastErrorCode)
+      let reason: NoOrchestratorReason = !sawCandidates ? 'none' : !sawAffordable ? 'price' : 'exhausted'
+      if (queueFull) reason = 'queue_full'
+      else if (reason === 'exhausted' && (lastBusy || busyRound.size > 0)) reason = 'busy'
+      const busy = reason === 'busy' || reason === 'queue_full'
+      throw new NoOrchestratorError(reason, attempts, lastErrorCode, busy ? retryAfter() : undefined)
     }
   }
 }

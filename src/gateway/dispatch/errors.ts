@@ -19,7 +19,10 @@ export const JOB_ERROR_CODES = [
   'JOB_ERROR_UNSUPPORTED',
   /** no connection, stream reset, malformed reply: retry elsewhere, penalise */
   'JOB_ERROR_UNREACHABLE',
-  /** the gateway's own limits refuse the job (ticket cap, max face value, max float): stop, no penalty */
+  /**
+   * the gateway itself refused to go on (its ticket cap, its max price, an image too
+   * large to pay for; `details.limit` names the limit): stop at once, penalise nobody
+   */
   'JOB_ERROR_GATEWAY_LIMIT'
 ] as const
 
@@ -76,10 +79,10 @@ export class UnreachableError extends JobError {
   }
 }
 
-/** The gateway's own limits refuse the job; `details.limit` names the limit. */
+/** The gateway's own limit stopped the job; `details.limit` names it (e.g. `max_ticket_value`, `max_price`). */
 export class GatewayLimitError extends JobError {
   static override readonly name = 'GatewayLimitError'
-  constructor (message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor (message = 'gateway limit reached', details?: Record<string, unknown>, options?: { cause?: unknown }) {
     super('JOB_ERROR_GATEWAY_LIMIT', message, details, options)
   }
 }
@@ -99,8 +102,12 @@ export function createJobError (code: JobErrorCode, message: string, details?: R
   return new JOB_ERROR_CLASSES[code](message, details, options)
 }
 
-/** How the dispatcher treats a failed attempt. */
-export type AttemptOutcome = 'success' | 'busy' | 'failure' | 'rejected' | 'aborted'
+/**
+ * How an attempt ended: `cancelled` is the slower of two hedged attempts, stopped when
+ * the other answered (not held against it); `limit` is the gateway's own limit
+ * (`JOB_ERROR_GATEWAY_LIMIT`), not held against the orchestrator either.
+ */
+export type AttemptOutcome = 'success' | 'busy' | 'failure' | 'rejected' | 'aborted' | 'cancelled' | 'limit'
 
 /** One try of a job on one orchestrator, reported to the client in headers. */
 export interface Attempt {
@@ -112,7 +119,7 @@ export interface Attempt {
   errorCode?: string
 }
 
-export type DispatchErrorCode = 'DISPATCH_ERROR_NO_ORCHESTRATOR' | 'DISPATCH_ERROR_BAD_REQUEST' | 'DISPATCH_ERROR_ABORTED'
+export type DispatchErrorCode = 'DISPATCH_ERROR_NO_ORCHESTRATOR' | 'DISPATCH_ERROR_BAD_REQUEST' | 'DISPATCH_ERROR_ABORTED' | 'DISPATCH_ERROR_GATEWAY_LIMIT'
 
 /** Base of what `dispatch` rejects with: it carries every attempt made. */
 export class DispatchError extends ShoalError<DispatchErrorCode> {
@@ -128,20 +135,45 @@ export class DispatchError extends ShoalError<DispatchErrorCode> {
   }
 }
 
-/** Why no orchestrator served the job: none known, all above the max price, or all tries spent. */
-export type NoOrchestratorReason = 'none' | 'price' | 'exhausted'
+/**
+ * Why no orchestrator served the job: none known, all above the max price (absolute
+ * or the ceiling relative to the mesh), all tries spent, every one busy until the
+ * budget ran out, or the queue of requests waiting for a slot full.
+ */
+export type NoOrchestratorReason = 'none' | 'price' | 'exhausted' | 'busy' | 'queue_full'
 
-/** No orchestrator could serve the job within the budget (HTTP 503). */
+/** No orchestrator could serve the job within the budget (HTTP 503, with `Retry-After` when busy). */
 export class NoOrchestratorError extends DispatchError {
   static override readonly name = 'NoOrchestratorError'
   readonly reason: NoOrchestratorReason
   /** the code of the last failed attempt, if any */
   readonly lastErrorCode?: string
+  /** when every orchestrator was busy: how long the client should wait before trying again */
+  readonly retryAfterSeconds?: number
 
-  constructor (reason: NoOrchestratorReason, attempts: Attempt[], lastErrorCode?: string) {
-    super('DISPATCH_ERROR_NO_ORCHESTRATOR', 'no orchestrators available', attempts, undefined, { reason, ...(lastErrorCode !== undefined ? { lastErrorCode } : {}) })
+  constructor (reason: NoOrchestratorReason, attempts: Attempt[], lastErrorCode?: string, retryAfterSeconds?: number) {
+    super('DISPATCH_ERROR_NO_ORCHESTRATOR', 'no orchestrators available', attempts, undefined, {
+      reason,
+      ...(lastErrorCode !== undefined ? { lastErrorCode } : {}),
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {})
+    })
     this.reason = reason
     if (lastErrorCode !== undefined) this.lastErrorCode = lastErrorCode
+    if (retryAfterSeconds !== undefined) this.retryAfterSeconds = retryAfterSeconds
+  }
+}
+
+/**
+ * The gateway's own limit stopped the job (`JOB_ERROR_GATEWAY_LIMIT`): not the
+ * orchestrator's fault and not worth trying elsewhere. `limit` names it (HTTP 402).
+ */
+export class GatewayLimitDispatchError extends DispatchError {
+  static override readonly name = 'GatewayLimitDispatchError'
+  readonly limit: string
+
+  constructor (message: string, limit: string, attempts: Attempt[], orchestrator: string, options?: { cause?: unknown }) {
+    super('DISPATCH_ERROR_GATEWAY_LIMIT', message, attempts, orchestrator, { limit }, options)
+    this.limit = limit
   }
 }
 

@@ -11,6 +11,7 @@ export type ApiErrorCode =
   | 'GATEWAY_ERROR_VALIDATION'
   | 'GATEWAY_ERROR_NO_ORCHESTRATOR'
   | 'GATEWAY_ERROR_JOB_REJECTED'
+  | 'GATEWAY_ERROR_GATEWAY_LIMIT'
   | 'GATEWAY_ERROR_TOO_MANY_JOBS'
   | 'GATEWAY_ERROR_STORE_FULL'
   | 'GATEWAY_ERROR_RESULT_TOO_LARGE'
@@ -145,11 +146,30 @@ export class JobRejectedApiError extends ApiError {
   }
 }
 
-/** 503: no orchestrator could serve the job. */
+/** 503: no orchestrator could serve the job; with `Retry-After` when every one was busy. */
 export class NoOrchestratorApiError extends ApiError {
   static override readonly name = 'NoOrchestratorApiError'
-  constructor (details?: Record<string, unknown>, options?: { cause?: unknown }) {
+  readonly retryAfterS?: number
+  constructor (details?: Record<string, unknown>, options?: { cause?: unknown, retryAfterSeconds?: number }) {
     super(503, 'GATEWAY_ERROR_NO_ORCHESTRATOR', 'no orchestrators available', details, options)
+    // the server answers it as Retry-After
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterS = Math.max(1, Math.ceil(options.retryAfterSeconds))
+  }
+}
+
+/**
+ * 402 Payment Required: the gateway's own limit stopped the job (its ticket cap, its
+ * max price, an image too large to pay for); `details.limit` names it. Not retried:
+ * no orchestrator would do better until the operator raises the limit.
+ */
+export class GatewayLimitApiError extends ApiError {
+  static override readonly name = 'GatewayLimitApiError'
+  constructor (message: string, limit: string, options?: { cause?: unknown }) {
+    super(402, 'GATEWAY_ERROR_GATEWAY_LIMIT', message, { limit }, options)
+  }
+
+  override toBody (): Record<string, unknown> {
+    return { detail: { msg: this.message }, error: { code: this.code, message: this.message, limit: this.details?.limit } }
   }
 }
 

@@ -1,6 +1,6 @@
-import { DispatchAbortedError, JobRejectedError, NoOrchestratorError } from '../dispatch/errors.js'
+import { DispatchAbortedError, GatewayLimitDispatchError, JobRejectedError, NoOrchestratorError } from '../dispatch/errors.js'
 import {
-  ApiError, BadRequestError, InternalApiError, JobRejectedApiError, NoOrchestratorApiError,
+  ApiError, BadRequestError, GatewayLimitApiError, InternalApiError, JobRejectedApiError, NoOrchestratorApiError,
   PayloadTooLargeError, RequestAbortedError, UnsupportedMediaTypeError
 } from './errors.js'
 
@@ -13,8 +13,12 @@ const TOO_LARGE = new Set(['FST_ERR_CTP_BODY_TOO_LARGE', 'FST_REQ_FILE_TOO_LARGE
 export function toApiError (err: unknown, bodyLimitBytes: number): ApiError {
   if (err instanceof ApiError) return err
   if (err instanceof NoOrchestratorError) {
-    return new NoOrchestratorApiError({ reason: err.reason, ...(err.lastErrorCode !== undefined ? { lastErrorCode: err.lastErrorCode } : {}) }, { cause: err })
+    return new NoOrchestratorApiError(
+      { reason: err.reason, ...(err.lastErrorCode !== undefined ? { lastErrorCode: err.lastErrorCode } : {}) },
+      { cause: err, ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}) }
+    )
   }
+  if (err instanceof GatewayLimitDispatchError) return new GatewayLimitApiError(err.message, err.limit, { cause: err })
   if (err instanceof JobRejectedError) return new JobRejectedApiError(err.message, { cause: err })
   if (err instanceof DispatchAbortedError) return new RequestAbortedError({ cause: err })
   const { code, statusCode } = (err ?? {}) as { code?: unknown, statusCode?: unknown }

@@ -32,6 +32,21 @@ export interface SelectionContext {
   now: number
   /** uniform in [0, 1); injected so orders are reproducible in tests */
   random: () => number
+  /**
+   * overrides the strategy's own `explorationShare`: the chance that an unproven
+   * orchestrator is put first when proven ones exist
+   */
+  explorationShare?: number
+}
+
+/** What a strategy measured about one (orchestrator, model); the dispatcher derives deadlines and hedging from it. */
+export interface LatencyStats {
+  /** moving average of seconds per unit of work; undefined until a success */
+  secondsPerUnit?: number
+  /** moving variance of seconds per unit (same weights as the average); 0 until a second success */
+  secondsPerUnitVariance: number
+  /** successes recorded, ever: an orchestrator with one is proven */
+  successes: number
 }
 
 /**
@@ -43,4 +58,15 @@ export interface SelectionStrategy {
   order: (candidates: Candidate[], ctx: SelectionContext) => Candidate[]
   /** learn from one attempt on `peerId` for `modelId` */
   record: (peerId: string, modelId: string, outcome: SelectionOutcome, now: number) => void
+  /** what is measured about one (orchestrator, model), if anything; without it deadlines use pipeline defaults and nobody is proven */
+  latency?: (peerId: string, modelId: string) => LatencyStats | undefined
+}
+
+/**
+ * The p95 of seconds per unit from a moving mean and variance: mean + 1.645 sd, as
+ * for a normal distribution (latencies are skewed; the deadline multiple covers that).
+ */
+export function p95SecondsPerUnit (stats: LatencyStats): number | undefined {
+  if (stats.secondsPerUnit === undefined) return undefined
+  return stats.secondsPerUnit + 1.645 * Math.sqrt(Math.max(0, stats.secondsPerUnitVariance))
 }

@@ -16,6 +16,11 @@ export interface AdaptiveStrategyOptions {
   maxEntries: number
   /** order suspended orchestrators after all others instead of leaving them out */
   lastResortSuspended: boolean
+  /**
+   * when proven orchestrators (a success recorded) exist, the chance that an unproven one
+   * is put first; the rest of the time unproven ones come after every proven one
+   */
+  explorationShare: number
 }
 
 export const defaultAdaptiveStrategyOptions: AdaptiveStrategyOptions = {
@@ -29,5 +34,8 @@ export const defaultAdaptiveStrategyOptions: AdaptiveStrategyOptions = {
   suspendBaseMs: 5_000,
   suspendMaxMs: 10 * 60_000,
   maxEntries: 10_000,
-  lastResortSuspended: true
+  lastResortSuspended: true,
+  // enough to measure a newcomer within tens of jobs; small enough that thousands of
+  // fake identities, all unproven, take at most a tenth of first attempts
+  explorationShare: 0.1
 }

@@ -51,3 +51,44 @@ export function filterByMaxPrice (candidates: Candidate[], config: MaxPriceConfi
     return priceAtMost(c, max)
   })
 }
+
+/** -1, 0 or 1 as a/b is below, equal to or above c/d (positive denominators) */
+export function comparePrices (a: Price, b: Price): number {
+  const left = a.pricePerUnit * b.pixelsPerUnit
+  const right = b.pricePerUnit * a.pixelsPerUnit
+  return left < right ? -1 : left > right ? 1 : 0
+}
+
+/** The lower median of valid prices (the lower of the two middle ones for an even count), or undefined for none. */
+export function medianPrice (prices: Price[]): Price | undefined {
+  const valid = prices.filter(isValidPrice).sort(comparePrices)
+  const middle = valid[Math.floor((valid.length - 1) / 2)]
+  return middle === undefined ? undefined : { pricePerUnit: middle.pricePerUnit, pixelsPerUnit: middle.pixelsPerUnit }
+}
+
+/** multiples are compared in thousandths, exactly */
+const MULTIPLE_SCALE = 1000n
+
+/**
+ * The price ceiling relative to the mesh: candidates priced above `multiple` x the
+ * median price of the *proven* candidates (orchestrators with a recorded success) are
+ * excluded. Only proven prices count, so identities that never served a job (Sybils at
+ * 1 wei) cannot drag the reference down and lock real orchestrators out. With no
+ * proven candidate, or `multiple` <= 0 (off), nothing is excluded here: the absolute
+ * limits (`filterByMaxPrice`) still apply.
+ */
+export function filterByPriceCeiling (candidates: Candidate[], isProven: (c: Candidate) => boolean, multiple: number): { kept: Candidate[], excluded: Candidate[], median?: Price } {
+  if (!(multiple > 0) || !Number.isFinite(multiple) || candidates.length === 0) return { kept: candidates, excluded: [] }
+  const median = medianPrice(candidates.filter(isProven))
+  if (median === undefined) return { kept: candidates, excluded: [] }
+  const scaled = BigInt(Math.round(multiple * Number(MULTIPLE_SCALE)))
+  const kept: Candidate[] = []
+  const excluded: Candidate[] = []
+  for (const c of candidates) {
+    // c <= multiple x median  <=>  c.ppu x median.ppx x SCALE <= scaled x median.ppu x c.ppx
+    const ok = c.pricePerUnit * median.pixelsPerUnit * MULTIPLE_SCALE <= scaled * median.pricePerUnit * c.pixelsPerUnit
+    if (ok) kept.push(c)
+    else excluded.push(c)
+  }
+  return { kept, excluded, median }
+}

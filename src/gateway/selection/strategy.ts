@@ -1,10 +1,8 @@
-import type { Candidate, SelectionContext, SelectionOutcome, SelectionStrategy } from './candidate.js'
+import type { Candidate, LatencyStats, SelectionContext, SelectionOutcome, SelectionStrategy } from './candidate.js'
 import { defaultAdaptiveStrategyOptions, type AdaptiveStrategyOptions } from './options.js'
 
 /** What the strategy knows about one (orchestrator, model). */
-export interface OrchestratorStats {
-  /** moving average of seconds per unit of work; undefined until a success */
-  secondsPerUnit?: number
+export interface OrchestratorStats extends LatencyStats {
   /** moving average of successes among successes and failures (busy not counted), starts at 1 */
   successRate: number
   consecutiveFailures: number
@@ -15,12 +13,18 @@ export interface OrchestratorStats {
 export interface AdaptiveStrategy extends SelectionStrategy {
   /** a copy of what is known about one (orchestrator, model), or undefined */
   stats: (peerId: string, modelId: string) => OrchestratorStats | undefined
+  latency: (peerId: string, modelId: string) => LatencyStats | undefined
 }
 
 /**
  * The default selection algorithm.
  *
- * `order` drops suspended orchestrators, then ranks four tiers: warm with a free slot,
+ * `order` drops suspended orchestrators and splits the rest into proven (a success
+ * recorded) and unproven. Proven ones come first; unproven ones follow, except that
+ * with probability `explorationShare` one unproven orchestrator is put first, so new
+ * orchestrators are measured on a bounded share of first attempts and a flood of fake
+ * identities cannot take more than that share. With no proven candidate, unproven ones
+ * are ordered like any other. Each group ranks four tiers: warm with a free slot,
  * warm and full, cold with a free slot, cold and full (a full one may have freed a slot
  * since it announced; a cold one costs a model load). Within a tier the order is a
  * weighted random draw without replacement (exponential clocks: -ln(u)/w ascending), so
@@ -28,11 +32,11 @@ export interface AdaptiveStrategy extends SelectionStrategy {
  *
  * weight = max(minWeight, latency x success x capacity), where
  * - latency = (fastest seconds-per-unit in the tier / own)^latencyExponent, 1 while unknown
- *   (unknown orchestrators are explored as if they were the fastest);
+ *   (only unproven orchestrators are unknown, and they are ranked apart);
  * - success = successRate^successExponent;
  * - capacity = free / (free + 1), free slots with diminishing returns (1 for the full tiers).
  *
- * `record`: a success updates the latency average and the success rate and ends any
+ * `record`: a success updates the latency average and variance and the success rate and ends any
  * suspension; busy changes nothing; a failure lowers the success rate and suspends for
  * suspendBaseMs x 2^(consecutive failures - 1), at most suspendMaxMs.
  */
@@ -48,7 +52,7 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
       entries.set(k, existing)
       return existing
     }
-    const created: OrchestratorStats = { successRate: 1, consecutiveFailures: 0, suspendedUntil: 0 }
+    const created: OrchestratorStats = { secondsPerUnitVariance: 0, successes: 0, successRate: 1, consecutiveFailures: 0, suspendedUntil: 0 }
     entries.set(k, created)
     while (entries.size > options.maxEntries) {
       const oldest = entries.keys().next().value
@@ -86,9 +90,22 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
     return keyed.map(e => e.c)
   }
 
+  function rank (tiers: Candidate[][], random: () => number): Candidate[] {
+    const ordered: Candidate[] = []
+    tiers.forEach((tier, index) => {
+      if (tier.length === 0) return
+      const full = index % 2 === 1
+      ordered.push(...draw(tier, weightsFor(tier, full), random))
+    })
+    return ordered
+  }
+
   return {
     order (candidates: Candidate[], ctx: SelectionContext): Candidate[] {
-      const tiers: Candidate[][] = [[], [], [], []]
+      const proven: Candidate[][] = [[], [], [], []]
+      const unproven: Candidate[][] = [[], [], [], []]
+      let provenCount = 0
+      let unprovenCount = 0
       const suspended: Array<{ c: Candidate, until: number }> = []
       const seen = new Set<string>()
       for (const c of candidates) {
@@ -101,14 +118,25 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
         }
         const full = c.capacity - c.inUse <= 0
         const index = (c.warm ? 0 : 2) + (full ? 1 : 0)
-        tiers[index]?.push(c)
+        if (s !== undefined && s.successes > 0) {
+          proven[index]?.push(c)
+          provenCount++
+        } else {
+          unproven[index]?.push(c)
+          unprovenCount++
+        }
       }
-      const ordered: Candidate[] = []
-      tiers.forEach((tier, index) => {
-        if (tier.length === 0) return
-        const full = index % 2 === 1
-        ordered.push(...draw(tier, weightsFor(tier, full), ctx.random))
-      })
+      let ordered: Candidate[]
+      if (provenCount === 0 || unprovenCount === 0) {
+        ordered = rank(proven.map((tier, i) => tier.concat(unproven[i] ?? [])), ctx.random)
+      } else {
+        const share = ctx.explorationShare ?? options.explorationShare
+        const first = rank(proven, ctx.random)
+        const rest = rank(unproven, ctx.random)
+        // one unproven orchestrator first on a bounded share of orders; otherwise proven
+        // ones first, unproven ones only once those are used up
+        ordered = ctx.random() < share ? [...rest.slice(0, 1), ...first, ...rest.slice(1)] : [...first, ...rest]
+      }
       // suspended orchestrators come last, soonest back first: one transient failure of the
       // only orchestrator serving a model must not turn every request into a 503
       if (options.lastResortSuspended) ordered.push(...suspended.sort((a, b) => a.until - b.until).map(e => e.c))
@@ -122,8 +150,17 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
       if (outcome.kind === 'success') {
         const sample = outcome.seconds / Math.max(outcome.units, 1e-12)
         if (Number.isFinite(sample) && sample >= 0) {
-          s.secondsPerUnit = s.secondsPerUnit === undefined ? sample : a * sample + (1 - a) * s.secondsPerUnit
+          if (s.secondsPerUnit === undefined) {
+            s.secondsPerUnit = sample
+          } else {
+            // exponentially weighted mean and variance (Finch 2009): enough for a p95
+            const diff = sample - s.secondsPerUnit
+            const increment = a * diff
+            s.secondsPerUnit += increment
+            s.secondsPerUnitVariance = (1 - a) * (s.secondsPerUnitVariance + diff * increment)
+          }
         }
+        s.successes += 1
         s.successRate = a + (1 - a) * s.successRate
         s.consecutiveFailures = 0
         s.suspendedUntil = 0
@@ -138,6 +175,11 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
     stats (peerId: string, modelId: string): OrchestratorStats | undefined {
       const s = entries.get(key(peerId, modelId))
       return s === undefined ? undefined : { ...s }
+    },
+
+    // no copy: the dispatcher reads it once per attempt
+    latency (peerId: string, modelId: string): LatencyStats | undefined {
+      return entries.get(key(peerId, modelId))
     }
   }
 }

@@ -171,24 +171,30 @@ describe('gateway dispatch: retrying dispatcher', () => {
     for (let i = 0; i < 10; i++) expect((await d.dispatch(job, { signal, requestId: 'x' })).orchestrator).to.equal('cheap')
   })
 
-  it('retries a busy orchestrator after a wait, up to maxTriesPerOrchestrator', async () => {
-    const s = scripted({ single: (n) => ({ ms: 1, result: n < 3 ? new InsufficientCapacityError() : ok() }) })
+  it('retries a busy orchestrator after a wait; busy answers use no try, and when the budget ends it says when to come back', async () => {
+    const s = scripted({ single: (n) => ({ ms: 1, result: n < 5 ? new InsufficientCapacityError() : ok() }) })
     const d = createDispatcher({
       candidates: s.candidates, strategy: createAdaptiveStrategy(), send: s.send, logger: silentLogger(), metrics: null,
       options: { busyRetryDelayMs: 1, maxTriesPerOrchestrator: 3 }
     })
     const r = await d.dispatch(job, { signal, requestId: 'x' })
-    expect(r.attempts.map(a => a.outcome)).to.deep.equal(['busy', 'busy', 'success'])
+    // four busy answers: more than maxTriesPerOrchestrator, which busy answers no longer use up
+    expect(r.attempts.map(a => a.outcome)).to.deep.equal(['busy', 'busy', 'busy', 'busy', 'success'])
 
     const s2 = scripted({ single: () => ({ ms: 1, result: new InsufficientCapacityError() }) })
     const d2 = createDispatcher({
       candidates: s2.candidates, strategy: createAdaptiveStrategy(), send: s2.send, logger: silentLogger(), metrics: null,
-      options: { busyRetryDelayMs: 1, maxTriesPerOrchestrator: 3 }
+      options: { busyRetryDelayMs: 1, busyRetryMaxDelayMs: 20, retryBudgetMs: 300 }
     })
+    const t0 = Date.now()
     const err = await d2.dispatch(job, { signal, requestId: 'x' }).catch(e => e)
     expect(err).to.be.instanceOf(NoOrchestratorError)
+    expect(err.reason).to.equal('busy')
+    expect(err.retryAfterSeconds).to.be.at.least(1)
     expect(err.lastErrorCode).to.equal('JOB_ERROR_INSUFFICIENT_CAPACITY')
-    expect(s2.calls).to.have.length(3)
+    // it waited for the budget rather than giving up after three busy answers
+    expect(Date.now() - t0).to.be.at.least(290)
+    expect(s2.calls.length).to.be.greaterThan(3)
   })
 
   it('stops at maxTries', async () => {

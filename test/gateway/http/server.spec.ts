@@ -6,7 +6,7 @@ import type { InferenceJob, RunnerResponse } from '../../../src/inference/job.js
 import { createGatewayHttpServer, type GatewayHttpServer } from '../../../src/gateway/http/server.js'
 import type { GatewayHttpOptions } from '../../../src/gateway/http/options.js'
 import type { DispatchOptions, DispatchResult } from '../../../src/gateway/dispatch/dispatcher.js'
-import { JobRejectedError, NoOrchestratorError, type Attempt } from '../../../src/gateway/dispatch/errors.js'
+import { GatewayLimitDispatchError, JobRejectedError, NoOrchestratorError, type Attempt } from '../../../src/gateway/dispatch/errors.js'
 import { createGatewayMetrics } from '../../../src/gateway/metrics.js'
 import { png, wav } from './media.js'
 
@@ -320,6 +320,18 @@ describe('gateway http: server', function () {
       expect(body.error).to.deep.equal({ code: 'GATEWAY_ERROR_NO_ORCHESTRATOR', message: 'no orchestrators available' })
       expect(res.headers.get('x-shoal-attempts')).to.equal('1')
       expect(res.headers.get('x-shoal-tried')).to.equal('p1;failure;3;JOB_ERROR_UNREACHABLE')
+    })
+
+    it('every orchestrator busy: 503 with Retry-After; a gateway limit: 402 naming the limit', async () => {
+      h.setHandler(async () => { throw new NoOrchestratorError('busy', [{ peerId: 'p1', outcome: 'busy', ms: 3, errorCode: 'JOB_ERROR_INSUFFICIENT_CAPACITY' }], 'JOB_ERROR_INSUFFICIENT_CAPACITY', 7) })
+      const busy = await post('/text-to-image', '{"prompt":"x"}', { 'content-type': 'application/json' })
+      expect(busy.status).to.equal(503)
+      expect(busy.headers.get('retry-after')).to.equal('7')
+      h.setHandler(async () => { throw new GatewayLimitDispatchError('ticket above the cap', 'max_ticket_value', [{ peerId: 'p2', outcome: 'limit', ms: 1, errorCode: 'JOB_ERROR_GATEWAY_LIMIT' }], 'p2') })
+      const limited = await post('/text-to-image', '{"prompt":"x"}', { 'content-type': 'application/json' })
+      expect(limited.status).to.equal(402)
+      expect(limited.headers.get('retry-after')).to.equal(null)
+      expect((await errorBody(limited)).error).to.deep.equal({ code: 'GATEWAY_ERROR_GATEWAY_LIMIT', message: 'ticket above the cap', limit: 'max_ticket_value' })
     })
 
     it('a bad request refused by the runner (JOB_ERROR_BAD_REQUEST): 400 with its message, naming the orchestrator', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { createAdaptiveStrategy } from '../../../src/gateway/selection/strategy.js'
-import type { Candidate } from '../../../src/gateway/selection/candidate.js'
+import { p95SecondsPerUnit, type Candidate } from '../../../src/gateway/selection/candidate.js'
 import { candidate, firstCounts, seededRandom } from '../helpers.js'
 
 const ctx = (now: number, random: () => number) => ({ pipeline: 'upscale' as const, modelId: 'esrgan-slim', now, random })
@@ -129,5 +129,42 @@ describe('gateway selection: adaptive strategy', () => {
   it('lists each orchestrator once even when announced twice', () => {
     const s = createAdaptiveStrategy()
     expect(s.order([candidate('a'), candidate('a'), candidate('b')], ctx(0, seededRandom(2)))).to.have.length(2)
+  })
+
+  it('gives unproven orchestrators only the exploration share of first places while proven ones exist', () => {
+    const s = createAdaptiveStrategy({ explorationShare: 0.1 })
+    for (const p of ['proven-a', 'proven-b']) s.record(p, 'esrgan-slim', { kind: 'success', seconds: 1, units: 1 }, 0)
+    // unproven ones advertise far more free slots: without the split they would rank first
+    const list = [candidate('proven-a', { capacity: 1 }), candidate('proven-b', { capacity: 1 }), ...Array.from({ length: 50 }, (_, i) => candidate(`new${i}`, { capacity: 1000 }))]
+    const random = seededRandom(13)
+    const counts = firstCounts(() => s.order(list, ctx(0, random)), 4000)
+    const provenFirst = (counts.get('proven-a') ?? 0) + (counts.get('proven-b') ?? 0)
+    const share = 1 - provenFirst / 4000
+    expect(share).to.be.within(0.07, 0.13)
+    // the context overrides the option
+    const none = firstCounts(() => s.order(list, { ...ctx(0, random), explorationShare: 0 }), 1000)
+    expect((none.get('proven-a') ?? 0) + (none.get('proven-b') ?? 0)).to.equal(1000)
+    // every candidate is still ordered, unproven ones after the proven
+    expect(s.order(list, { ...ctx(0, random), explorationShare: 0 }).slice(0, 2).map(c => c.peerId).sort()).to.deep.equal(['proven-a', 'proven-b'])
+  })
+
+  it('orders unproven orchestrators normally when none is proven', () => {
+    const s = createAdaptiveStrategy({ explorationShare: 0.1 })
+    const random = seededRandom(17)
+    const counts = firstCounts(() => s.order([candidate('a'), candidate('b')], ctx(0, random)), 2000)
+    expect(counts.get('a') ?? 0).to.be.within(800, 1200)
+  })
+
+  it('keeps a moving variance of seconds per unit for a p95', () => {
+    const s = createAdaptiveStrategy({ ewmaAlpha: 0.3 })
+    for (let i = 0; i < 50; i++) s.record('steady', 'm', { kind: 'success', seconds: 1, units: 1 }, 0)
+    for (let i = 0; i < 50; i++) s.record('jumpy', 'm', { kind: 'success', seconds: i % 2 === 0 ? 0.5 : 1.5, units: 1 }, 0)
+    const steady = s.latency('steady', 'm')
+    const jumpy = s.latency('jumpy', 'm')
+    expect(steady?.secondsPerUnitVariance).to.equal(0)
+    expect(steady?.successes).to.equal(50)
+    expect(p95SecondsPerUnit(steady!)).to.equal(1)
+    expect(jumpy?.secondsPerUnitVariance).to.be.greaterThan(0.1)
+    expect(p95SecondsPerUnit(jumpy!)).to.be.within(1.4, 2.2)
   })
 })
