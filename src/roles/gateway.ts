@@ -11,7 +11,9 @@ import { createGatewayHttpServer, type GatewayHttpOptions, type GatewayHttpServe
 import { createCandidateLookup, type CandidateLookupOptions } from '../gateway/lookup/index.js'
 import { createGatewayMetrics } from '../gateway/metrics.js'
 import { createAdaptiveStrategy, type Candidate } from '../gateway/selection/index.js'
+import { createLiveLoad } from '../gateway/selection/live-load.js'
 import type { PipelineName } from '../inference/pipelines.js'
+import type { ModelLoad } from '../protocols/ai/index.js'
 import type { Logger } from '../observability/logger.js'
 import type { Registry } from 'prom-client'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
@@ -108,10 +110,17 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
   const metrics = createGatewayMetrics(register)
   const payments = options.payments.enabled ? await startGatewayPayments(options.payments, keys, register, signal) : undefined
   const candidates = directoryCandidates(mesh.directory, mesh.lookup, log, options.dhtLookupTimeoutMs, options.lookup, register)
+  // free slots reported on /shoal/ai connections: fresher than any announcement
+  const liveLoad = createLiveLoad()
+  const onLoad = (peer: string, loads: ModelLoad[]): void => {
+    const now = Date.now()
+    for (const l of loads) liveLoad.observe(peer, l.pipeline, l.modelId, { capacity: l.capacity, inUse: l.inUse }, now)
+  }
   const dispatcher = createDispatcher({
     candidates: candidates.list,
     strategy: createAdaptiveStrategy(),
-    send: aiSend(mesh.node, { logger: log, payments, register }),
+    send: aiSend(mesh.node, { logger: log, payments, register, onLoad }),
+    liveLoad,
     options: options.dispatch,
     logger: log,
     metrics
