@@ -40,6 +40,11 @@ export interface GatewayRole {
   stop: () => Promise<void>
 }
 
+/**
+ * A directory offer as selection sees it. Gossip carries only a coarse load: 'saturated'
+ * reads as every slot taken, 'available' as none; live counts come from the /shoal/ai
+ * connection and the dispatcher's own jobs in flight.
+ */
 export function toCandidate (c: DirectoryCandidate): Candidate {
   return {
     peerId: c.peerId,
@@ -47,7 +52,7 @@ export function toCandidate (c: DirectoryCandidate): Candidate {
     modelId: c.offer.modelId,
     warm: c.offer.warm,
     capacity: c.offer.capacity,
-    inUse: c.offer.inUse,
+    inUse: c.offer.load === 'saturated' ? c.offer.capacity : 0,
     pricePerUnit: BigInt(c.offer.pricePerUnit),
     pixelsPerUnit: BigInt(c.offer.pixelsPerUnit)
   }

@@ -29,6 +29,7 @@ async function announcementFor (key: PrivateKey, overrides: Partial<Announcement
     expiresAt: now + 30_000,
     models: defaultOffers(),
     hardware: { cpus: 2, memoryBytes: 1, gpus: [] },
+    withdrawn: false,
     ...overrides
   }
 }
