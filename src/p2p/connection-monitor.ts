@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { ComponentLogger, Connection, Logger, PeerId, Startable } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
-import { DEFAULT_MONITOR } from './constants.js'
+import { DEFAULT_MONITOR, DHT_PROTOCOL, PROTOCOL_PREFIX } from './constants.js'
 
 /** The ping protocol libp2p's own monitor uses, so every libp2p peer answers it. */
 export const MONITOR_PING_PROTOCOL = '/ipfs/ping/1.0.0'
@@ -16,6 +16,16 @@ export interface ConnectionMonitorInit {
   maxMissedIdle?: number
   /** consecutive missed pings that close a connection with streams in flight (jobs) @default 4 */
   maxMissedBusy?: number
+  /**
+   * whether a connection carries work that a close would lose @default a Shoal
+   * application stream is open (gossip, DHT, identify and ping streams are always open
+   * and do not count)
+   */
+  isBusy?: (conn: Connection) => boolean
+}
+
+function hasShoalStreams (conn: Connection): boolean {
+  return conn.streams.some(s => s.protocol?.startsWith(`${PROTOCOL_PREFIX}/`) === true && s.protocol !== DHT_PROTOCOL && s.status === 'open')
 }
 
 export interface ConnectionMonitorComponents {
@@ -46,6 +56,7 @@ export class ShoalConnectionMonitor extends EventEmitter<ConnectionMonitorEvents
   private readonly timeoutMs: number
   private readonly maxMissedIdle: number
   private readonly maxMissedBusy: number
+  private readonly isBusy: (conn: Connection) => boolean
   private readonly missed = new WeakMap<Connection, number>()
   private readonly pending = new WeakSet<Connection>()
   private timer: NodeJS.Timeout | undefined
@@ -59,6 +70,7 @@ export class ShoalConnectionMonitor extends EventEmitter<ConnectionMonitorEvents
     this.timeoutMs = init.timeoutMs ?? DEFAULT_MONITOR.timeoutMs
     this.maxMissedIdle = Math.max(1, init.maxMissedIdle ?? DEFAULT_MONITOR.maxMissedIdle)
     this.maxMissedBusy = Math.max(this.maxMissedIdle, init.maxMissedBusy ?? DEFAULT_MONITOR.maxMissedBusy)
+    this.isBusy = init.isBusy ?? hasShoalStreams
   }
 
   readonly [Symbol.toStringTag] = '@shoal/connection-monitor'
@@ -115,7 +127,7 @@ export class ShoalConnectionMonitor extends EventEmitter<ConnectionMonitorEvents
   private miss (conn: Connection, err: Error): void {
     const count = (this.missed.get(conn) ?? 0) + 1
     this.missed.set(conn, count)
-    const busy = conn.streams.some(s => s.protocol !== MONITOR_PING_PROTOCOL && s.status === 'open')
+    const busy = this.isBusy(conn)
     const limit = busy ? this.maxMissedBusy : this.maxMissedIdle
     this.log('ping to %p missed (%d in a row, limit %d, busy %s): %s', conn.remotePeer, count, limit, busy, err.message)
     this.emit('missed', conn.remotePeer, count)
