@@ -63,8 +63,8 @@ async function startChild (name: string, config: NodeConfig): Promise<Child> {
 }
 
 /** Open-loop load: `rate` jobs/s for `seconds`, at most MAX_IN_FLIGHT at once. Returns completed and failed counts. */
-async function load (url: string, agent: Agent, rate: number, seconds: number): Promise<{ ok: number, failed: number, skipped: number }> {
-  const counts = { ok: 0, failed: 0, skipped: 0 }
+async function load (url: string, agent: Agent, rate: number, seconds: number): Promise<{ ok: number, failed: number, skipped: number, latencyMs: number }> {
+  const counts = { ok: 0, failed: 0, skipped: 0, latencyMs: 0 }
   if (rate === 0) { await new Promise(resolve => setTimeout(resolve, seconds * 1000)); return counts }
   let inFlight = 0
   const started = performance.now()
@@ -77,10 +77,11 @@ async function load (url: string, agent: Agent, rate: number, seconds: number): 
       if (inFlight >= MAX_IN_FLIGHT) { counts.skipped++; continue }
       inFlight++
       jobs.push((async () => {
+        const t = performance.now()
         try {
           const res = await request(`${url}/${PIPELINE}`, { method: 'POST', body: BODY, headers: { 'content-type': 'application/json' }, dispatcher: agent })
           await res.body.arrayBuffer()
-          if (res.statusCode === 200) counts.ok++; else counts.failed++
+          if (res.statusCode === 200) { counts.ok++; counts.latencyMs += performance.now() - t } else counts.failed++
         } catch {
           counts.failed++
         } finally {
@@ -91,6 +92,7 @@ async function load (url: string, agent: Agent, rate: number, seconds: number): 
     await new Promise(resolve => setTimeout(resolve, 5))
   }
   await Promise.all(jobs)
+  counts.latencyMs = counts.ok === 0 ? 0 : counts.latencyMs / counts.ok
   return counts
 }
 
@@ -124,7 +126,7 @@ async function run (orchestrators: number, runnerUrl: string, token: string): Pr
 
     const measuredNodes = [bootstrap, measured, gateway]
     console.log(`\n${orchestrators} orchestrators, one gateway, ${STEP_S} s per step`)
-    console.log('rate (jobs/s) | achieved | failed | announcements/s received: bootstrap, orchestrator, gateway | CPU % of a core: bootstrap, orchestrator, gateway | load avg')
+    console.log('rate (jobs/s) | achieved | failed | mean ms | announcements/s received: bootstrap, orchestrator, gateway | CPU % of a core: bootstrap, orchestrator, gateway | load avg')
     for (const rate of [0, ...RATES]) {
       const before = await Promise.all(measuredNodes.map(async c => await c.sample()))
       const t0 = performance.now()
@@ -134,7 +136,7 @@ async function run (orchestrators: number, runnerUrl: string, token: string): Pr
       const ann = after.map((a, i) => (a.announcements - before[i].announcements) / ((a.at - before[i].at) / 1000))
       const cpu = after.map((a, i) => 100 * (a.cpuMicros - before[i].cpuMicros) / 1000 / (a.at - before[i].at))
       const label = rate === 0 ? 'idle' : String(rate)
-      console.log(`${label.padStart(13)} | ${(counts.ok / seconds).toFixed(0).padStart(8)} | ${String(counts.failed + counts.skipped).padStart(6)} | ${ann.map(a => a.toFixed(2).padStart(6)).join(', ')} | ${cpu.map(c => c.toFixed(1).padStart(5)).join(', ')} | ${loadavg()[0].toFixed(2)}`)
+      console.log(`${label.padStart(13)} | ${(counts.ok / seconds).toFixed(0).padStart(8)} | ${String(counts.failed + counts.skipped).padStart(6)} | ${counts.latencyMs.toFixed(1).padStart(7)} | ${ann.map(a => a.toFixed(2).padStart(6)).join(', ')} | ${cpu.map(c => c.toFixed(1).padStart(5)).join(', ')} | ${loadavg()[0].toFixed(2)}`)
     }
     await agent.close()
   } finally {
