@@ -44,6 +44,8 @@ export const DEFAULT_MIN_LOAD_PUBLISH_INTERVAL_MS = 5_000
  * use and 'available' again only once at most this share of them is.
  */
 export const DEFAULT_LOAD_RELEASE_RATIO = 0.5
+/** A coarse load is published only once it has held this long: flapping around saturation publishes nothing. */
+export const DEFAULT_LOAD_SETTLE_MS = 2_000
 /** How long a graceful stop waits for its withdrawal to go out. */
 export const DEFAULT_WITHDRAW_TIMEOUT_MS = 2_000
 /** DHT provider records follow a changed announcement after this delay (gossip first). */

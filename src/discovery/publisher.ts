@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events'
 import type { ContentRouting, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '../observability/logger.js'
-import { ANNOUNCEMENT_VERSION, DEFAULT_ANNOUNCEMENT_TTL_MS, DEFAULT_LOAD_RELEASE_RATIO, DEFAULT_MIN_LOAD_PUBLISH_INTERVAL_MS, DEFAULT_MIN_PUBLISH_INTERVAL_MS, DEFAULT_PROVIDE_DELAY_MS, DEFAULT_REPUBLISH_INTERVAL_MS, DEFAULT_WITHDRAW_TIMEOUT_MS } from './constants.js'
+import { ANNOUNCEMENT_VERSION, DEFAULT_ANNOUNCEMENT_TTL_MS, DEFAULT_LOAD_RELEASE_RATIO, DEFAULT_LOAD_SETTLE_MS, DEFAULT_MIN_LOAD_PUBLISH_INTERVAL_MS, DEFAULT_MIN_PUBLISH_INTERVAL_MS, DEFAULT_PROVIDE_DELAY_MS, DEFAULT_REPUBLISH_INTERVAL_MS, DEFAULT_WITHDRAW_TIMEOUT_MS } from './constants.js'
 import { createEthBinding, signAnnouncement, type Announcement, type HardwareSummary, type ModelOffer, type OfferLoad, type SignedAnnouncement } from './announcement.js'
 import { capabilityKey, provideCapabilities } from './dht.js'
 import type { AnnouncementGossip } from './gossip.js'
@@ -13,6 +13,8 @@ export interface AnnouncementPublisherInit {
   minPublishIntervalMs?: number
   /** a change of coarse load alone is published at most this often */
   minLoadPublishIntervalMs?: number
+  /** ... and only once the loads have not flipped for this long, so flapping around saturation publishes nothing */
+  loadSettleMs?: number
   /** a saturated model is available again once at most this share of its slots is in use */
   loadReleaseRatio?: number
   /**
@@ -74,6 +76,7 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
     const minIntervalMs = init.minPublishIntervalMs ?? DEFAULT_MIN_PUBLISH_INTERVAL_MS
     const minLoadIntervalMs = init.minLoadPublishIntervalMs ?? DEFAULT_MIN_LOAD_PUBLISH_INTERVAL_MS
     const releaseRatio = init.loadReleaseRatio ?? DEFAULT_LOAD_RELEASE_RATIO
+    const settleMs = init.loadSettleMs ?? DEFAULT_LOAD_SETTLE_MS
     const provideDelayMs = init.provideDelayMs ?? DEFAULT_PROVIDE_DELAY_MS
     const { logger } = components
     const peerIdText = components.peerId.toString()
@@ -83,6 +86,8 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
     let seq = 0
     let lastPublishAt = 0
     let lastLoadPublishAt = 0
+    /** when any model's coarse load last flipped */
+    let lastFlipAt = 0
     /** coarse load per (pipeline, model), with hysteresis; updated on every `update()` */
     const loads = new Map<string, OfferLoad>()
     /** what the last announcement said: the slow part, and the loads */
@@ -110,6 +115,7 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
         const load: OfferLoad = o.capacity > 0 && o.inUse >= o.capacity
           ? 'saturated'
           : was === 'saturated' && o.inUse > Math.floor(o.capacity * releaseRatio) ? 'saturated' : 'available'
+        if (load !== was) lastFlipAt = now()
         loads.set(key, load)
         // explicit fields: the schema refuses unknown ones, and inUse must not travel
         return { pipeline: o.pipeline, modelId: o.modelId, warm: o.warm, capacity: o.capacity, load, pricePerUnit: o.pricePerUnit, pixelsPerUnit: o.pixelsPerUnit, unit: o.unit, runnerVersion: o.runnerVersion }
@@ -175,27 +181,43 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
       }, provideDelayMs)
     }
 
-    /** Publishes at `at` (ms since epoch), or sooner if already scheduled sooner. */
-    function publishAt (at: number): void {
+    /** Looks again at `at` (ms since epoch), or sooner if already due sooner. */
+    function evaluateAt (at: number): void {
       if (!running || withdrawn || at >= pendingAt) return
       clearTimeout(pending)
       pendingAt = at
       pending = setTimeout(() => {
         pending = undefined
         pendingAt = Infinity
-        inFlight = inFlight.then(publishNow)
+        evaluate(true)
       }, Math.max(0, at - now()))
     }
 
-    function schedule (): void {
+    /**
+     * Whether gossip has something to say: an offer change soon; a coarse load change
+     * once it has settled and the last load announcement is old enough; slot counts
+     * alone never (the /shoal/ai connection carries them).
+     */
+    function evaluate (fromTimer: boolean): void {
       if (!running || withdrawn || binding === undefined) return
       const offers = coarse(components.offers())
+      let due: number | undefined
       if (shapeOf(offers, addressesNow()) !== publishedShape) {
-        publishAt(lastPublishAt + minIntervalMs)
+        due = lastPublishAt + minIntervalMs
       } else if (loadsOf(offers) !== publishedLoads) {
-        publishAt(Math.max(lastPublishAt + minIntervalMs, lastLoadPublishAt + minLoadIntervalMs))
+        due = Math.max(lastPublishAt + minIntervalMs, lastLoadPublishAt + minLoadIntervalMs, lastFlipAt + settleMs)
       }
-      // slot counts alone: nothing to say on gossip (the /shoal/ai connection carries them)
+      if (due === undefined) return
+      if (fromTimer && due <= now()) {
+        inFlight = inFlight.then(publishNow)
+        return
+      }
+      evaluateAt(due)
+    }
+
+    function schedule (): void {
+      // a flip moves the due time later: the timer re-evaluates when it fires
+      evaluate(false)
     }
 
     return {

@@ -6,6 +6,7 @@ import type { DirectoryCandidate, OrchestratorDirectory } from '../discovery/dir
 import { createDispatcher, type DispatcherOptions } from '../gateway/dispatch/index.js'
 import type { PaymentCliOptions } from '../cli/options/payments.js'
 import { aiSend } from './ai-send.js'
+import { markingUnreachable } from '../discovery/reachability.js'
 import { startGatewayPayments, type GatewayPayments } from './payments.js'
 import { createGatewayHttpServer, type GatewayHttpOptions, type GatewayHttpServer } from '../gateway/http/index.js'
 import { createCandidateLookup, type CandidateLookupOptions } from '../gateway/lookup/index.js'
@@ -116,7 +117,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
   const dispatcher = createDispatcher({
     candidates: candidates.list,
     strategy: createAdaptiveStrategy(),
-    send: aiSend(mesh.node, { logger: log, payments, register }),
+    send: markingUnreachable(aiSend(mesh.node, { logger: log, payments, register }), mesh.directory),
     options: options.dispatch,
     logger: log,
     metrics

@@ -74,6 +74,25 @@ describe('discovery: the announcement publisher follows what changes slowly', fu
     publisher.stop()
   })
 
+  it('publishes nothing while the load flaps around saturation', async () => {
+    const live = { offers: defaultOffers().map(o => ({ ...o, capacity: 2, inUse: 0 })) }
+    const { publisher, sent } = await recordingPublisher({ minPublishIntervalMs: 20, minLoadPublishIntervalMs: 200, loadSettleMs: 500, republishIntervalMs: 60_000 }, live)
+    await publisher.start()
+    const until = Date.now() + 2_000
+    for (let i = 0; Date.now() < until; i++) {
+      live.offers[0].inUse = i % 2 === 0 ? 2 : 0
+      publisher.update()
+      await sleep(50)
+    }
+    expect(sent, 'announcements while flapping').to.have.length(1)
+    // once it holds, it is published
+    live.offers[0].inUse = 2
+    publisher.update()
+    await waitFor(() => sent.length === 2, 5_000, 'the settled load')
+    expect(sent[1].announcement.models[0].load).to.equal('saturated')
+    publisher.stop()
+  })
+
   it('publishes a change of offer soon, whatever the load interval', async () => {
     const live = { offers: defaultOffers().map(o => ({ ...o, inUse: 0 })) }
     const { publisher, sent } = await recordingPublisher({ minPublishIntervalMs: 20, minLoadPublishIntervalMs: 60_000, republishIntervalMs: 60_000 }, live)
