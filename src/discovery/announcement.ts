@@ -7,13 +7,23 @@ import { isPipelineName, type PipelineName, PIPELINE_UNIT } from '../inference/p
 import { ANNOUNCEMENT_LIMITS, ANNOUNCEMENT_SIGNING_DOMAIN, ANNOUNCEMENT_VERSION } from './constants.js'
 import { AnnouncementError } from './errors.js'
 
+/**
+ * A coarse load state, the only load that travels on gossip: it changes with hysteresis
+ * and at a bounded rate (see the publisher), never with every job. Live free slots
+ * travel on the /shoal/ai connection instead.
+ */
+export type OfferLoad = 'available' | 'saturated'
+
+export const OFFER_LOADS: readonly OfferLoad[] = ['available', 'saturated']
+
 /** What an orchestrator offers for one (pipeline, model). */
 export interface ModelOffer {
   pipeline: PipelineName
   modelId: string
   warm: boolean
+  /** total slots */
   capacity: number
-  inUse: number
+  load: OfferLoad
   /** wei per `pixelsPerUnit` units, as a decimal string (uint256 range) */
   pricePerUnit: string
   pixelsPerUnit: string
@@ -27,7 +37,7 @@ export interface HardwareSummary {
   gpus: Array<{ name: string, memoryBytes: number }>
 }
 
-/** The signed body of an orchestrator announcement, version 1. */
+/** The signed body of an orchestrator announcement (version `ANNOUNCEMENT_VERSION`). */
 export interface Announcement {
   version: typeof ANNOUNCEMENT_VERSION
   peerId: string
@@ -43,6 +53,8 @@ export interface Announcement {
   expiresAt: number
   models: ModelOffer[]
   hardware: HardwareSummary
+  /** a graceful stop: the peer serves nothing any more; directories drop it at once */
+  withdrawn: boolean
 }
 
 /** Body bytes plus the libp2p signature over them; what travels on gossip, /shoal/info and in tests. */
@@ -191,7 +203,8 @@ function parseOffer (value: unknown, index: number): ModelOffer {
   const pipeline = o.pipeline
   if (!isPipelineName(pipeline)) fail(f('pipeline'), 'must be a known pipeline')
   const capacity = int(o.capacity, f('capacity'), 0, ANNOUNCEMENT_LIMITS.maxCapacity)
-  const inUse = int(o.inUse, f('inUse'), 0, capacity)
+  const load = o.load
+  if (typeof load !== 'string' || !(OFFER_LOADS as readonly string[]).includes(load)) fail(f('load'), `must be one of ${OFFER_LOADS.join(', ')}`)
   const pixelsPerUnit = decimal(o.pixelsPerUnit, f('pixelsPerUnit'))
   if (pixelsPerUnit === '0') fail(f('pixelsPerUnit'), 'must be positive')
   const unit = str(o.unit, f('unit'), 32)
@@ -201,7 +214,7 @@ function parseOffer (value: unknown, index: number): ModelOffer {
     modelId: str(o.modelId, f('modelId'), ANNOUNCEMENT_LIMITS.maxModelIdLength),
     warm: bool(o.warm, f('warm')),
     capacity,
-    inUse,
+    load: load as OfferLoad,
     pricePerUnit: decimal(o.pricePerUnit, f('pricePerUnit')),
     pixelsPerUnit,
     unit,
@@ -212,8 +225,8 @@ function parseOffer (value: unknown, index: number): ModelOffer {
 /** Strict schema check of an untrusted body. Unknown fields are refused so signed bytes mean one thing. */
 export function parseAnnouncement (value: unknown): Announcement {
   const o = obj(value, 'body')
-  const allowed = new Set(['version', 'peerId', 'addresses', 'ethAddress', 'ethBinding', 'seq', 'timestamp', 'expiresAt', 'models', 'hardware'])
-  for (const key of Object.keys(o)) if (!allowed.has(key)) fail(key, 'is not part of version 1')
+  const allowed = new Set(['version', 'peerId', 'addresses', 'ethAddress', 'ethBinding', 'seq', 'timestamp', 'expiresAt', 'models', 'hardware', 'withdrawn'])
+  for (const key of Object.keys(o)) if (!allowed.has(key)) fail(key, `is not part of version ${ANNOUNCEMENT_VERSION}`)
   if (o.version !== ANNOUNCEMENT_VERSION) {
     throw new AnnouncementError('ANNOUNCEMENT_ERROR_VERSION', `unsupported announcement version ${String(o.version)}`)
   }
@@ -230,7 +243,9 @@ export function parseAnnouncement (value: unknown): Announcement {
   const ethBinding = str(o.ethBinding, 'ethBinding', 132)
   if (!/^0x[0-9a-fA-F]{130}$/.test(ethBinding)) fail('ethBinding', 'must be a 65-byte hex signature')
   const hardware = obj(o.hardware, 'hardware')
+  const withdrawn = bool(o.withdrawn, 'withdrawn')
   const models = arr(o.models, 'models', ANNOUNCEMENT_LIMITS.maxModels).map(parseOffer)
+  if (withdrawn && models.length > 0) fail('models', 'must be empty in a withdrawal')
   const seen = new Set<string>()
   for (const m of models) {
     const key = `${m.pipeline}\u0000${m.modelId}`
@@ -257,6 +272,7 @@ export function parseAnnouncement (value: unknown): Announcement {
         const gpu = obj(g, `hardware.gpus[${i}]`)
         return { name: str(gpu.name, `hardware.gpus[${i}].name`), memoryBytes: int(gpu.memoryBytes, `hardware.gpus[${i}].memoryBytes`, 0, Number.MAX_SAFE_INTEGER) }
       })
-    }
+    },
+    withdrawn
   }
 }

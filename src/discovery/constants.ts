@@ -1,13 +1,16 @@
 import { PROTOCOL_PREFIX } from '../p2p/constants.js'
 
 /** The gossipsub topic orchestrators announce on. The version is part of the name: a breaking change gets a new topic. */
-export const ANNOUNCEMENT_TOPIC = `${PROTOCOL_PREFIX}/announcements/1`
+export const ANNOUNCEMENT_TOPIC = `${PROTOCOL_PREFIX}/announcements/2`
 
-/** Version of the announcement body schema. */
-export const ANNOUNCEMENT_VERSION = 1
+/**
+ * Version of the announcement body schema. 2: `inUse` replaced by a coarse `load`, and
+ * `withdrawn` added. Topic, version and signing domain change together, here only.
+ */
+export const ANNOUNCEMENT_VERSION = 2
 
 /** Domain separation for the libp2p signature over the body, so it can never be replayed as another message. */
-export const ANNOUNCEMENT_SIGNING_DOMAIN = 'shoal-announcement-v1:'
+export const ANNOUNCEMENT_SIGNING_DOMAIN = `shoal-announcement-v${ANNOUNCEMENT_VERSION}:`
 
 /** Bounds every field a peer sends. */
 export const ANNOUNCEMENT_LIMITS = {
@@ -28,8 +31,23 @@ export const ANNOUNCEMENT_LIMITS = {
 /** How long an announcement is valid by default; republished well before it expires. */
 export const DEFAULT_ANNOUNCEMENT_TTL_MS = 30_000
 export const DEFAULT_REPUBLISH_INTERVAL_MS = 10_000
-/** Slot changes are coalesced so a busy orchestrator does not flood the topic. */
+/** Changes of what is offered (models, prices, warm, capacity, addresses) are coalesced within this window. */
 export const DEFAULT_MIN_PUBLISH_INTERVAL_MS = 250
+/**
+ * A change of coarse load alone is published at most this often: load follows jobs, and
+ * gossip must cost the same at 10 and at 1,000 jobs/s. Gateways learn live load on the
+ * /shoal/ai connection, so this only steers gateways that have no connection yet.
+ */
+export const DEFAULT_MIN_LOAD_PUBLISH_INTERVAL_MS = 5_000
+/**
+ * Hysteresis of the coarse load: a model becomes 'saturated' when all its slots are in
+ * use and 'available' again only once at most this share of them is.
+ */
+export const DEFAULT_LOAD_RELEASE_RATIO = 0.5
+/** A coarse load is published only once it has held this long: flapping around saturation publishes nothing. */
+export const DEFAULT_LOAD_SETTLE_MS = 2_000
+/** How long a graceful stop waits for its withdrawal to go out. */
+export const DEFAULT_WITHDRAW_TIMEOUT_MS = 2_000
 /** DHT provider records follow a changed announcement after this delay (gossip first). */
 export const DEFAULT_PROVIDE_DELAY_MS = 2_000
 /** Clocks drift: a timestamp up to this far in the future is tolerated. */
@@ -42,3 +60,26 @@ export const DEFAULT_ANNOUNCEMENT_RATE = { burst: 20, perSecond: 10 } as const
 
 /** How often the directory drops expired entries. */
 export const DEFAULT_DIRECTORY_SWEEP_MS = 1_000
+
+/**
+ * Directory bounds, against made-up identities: in total, per source host (the IP or
+ * DNS name of the announced addresses; a loopback or LAN mesh runs many orchestrators
+ * behind one) and, for peers whose entries are gone, the remembered sequence numbers.
+ */
+export const DEFAULT_DIRECTORY_LIMITS = {
+  maxEntries: 1_024,
+  maxPerHost: 64,
+  maxRememberedPeers: 20_000,
+  /** orchestrators seen serving successfully, remembered beyond their entries */
+  maxProvenPeers: 4_096
+} as const
+
+/** GET /network/orchestrators lists at most this many entries per page. */
+export const DEFAULT_DIRECTORY_PAGE_SIZE = 256
+
+/** Queries a gateway makes to peers as their connections open (see reachability.ts). */
+export const DEFAULT_REACHABILITY = {
+  maxConcurrentQueries: 8,
+  maxQueuedQueries: 256,
+  queryTimeoutMs: 5_000
+} as const

@@ -41,7 +41,8 @@ export function announcementGossip (init: AnnouncementGossipInit = {}) {
       now,
       lastSeq: (peerId) => components.directory.lastSeq(peerId),
       rateLimiter: new PerPeerRateLimiter(rate.burst, rate.perSecond),
-      verifiedBindings: new Set()
+      verifiedBindings: new Set(),
+      dialable: (addresses) => components.directory.isDialable(addresses)
     }
     const { pubsub, directory, logger, metrics } = components
 

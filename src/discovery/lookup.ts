@@ -36,7 +36,8 @@ export function capabilityLookup (components: CapabilityLookupComponents): Capab
     // the directory itself drops anything not newer than what it holds; an equal seq here is not an attack
     lastSeq: () => undefined,
     rateLimiter: new PerPeerRateLimiter(DEFAULT_ANNOUNCEMENT_RATE.burst, DEFAULT_ANNOUNCEMENT_RATE.perSecond),
-    verifiedBindings: new Set()
+    verifiedBindings: new Set(),
+    dialable: (addresses) => directory.isDialable(addresses)
   }
 
   async function queryPeer (peer: PeerId, source: DirectorySource, options: AbortOptions = {}): Promise<boolean> {
@@ -44,6 +45,8 @@ export function capabilityLookup (components: CapabilityLookupComponents): Capab
       const bytes = await queryInfo(node, peer, options)
       const signed = await validateAnnouncement(deps, { from: peer.toString(), data: bytes })
       directory.upsert(signed, source)
+      // it answered: whatever its seq, it is reachable now
+      directory.markReachable(peer.toString())
       metrics?.infoQueries.inc({ result: 'ok' })
       return true
     } catch (err) {

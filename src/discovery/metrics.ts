@@ -19,6 +19,23 @@ export function createDiscoveryMetrics (register: Registry) {
       help: 'Orchestrators currently in the directory',
       registers: [register]
     }),
+    directoryRemovals: new Counter({
+      name: 'shoal_discovery_directory_removals_total',
+      help: 'Orchestrators removed from the directory, by reason (expired, withdrawn, evicted)',
+      labelNames: ['reason'] as const,
+      registers: [register]
+    }),
+    directoryRefusals: new Counter({
+      name: 'shoal_discovery_directory_refusals_total',
+      help: 'Announcements the directory did not take, by reason (stale, undialable, cap_total, cap_host)',
+      labelNames: ['reason'] as const,
+      registers: [register]
+    }),
+    directoryUnreachable: new Counter({
+      name: 'shoal_discovery_unreachable_total',
+      help: 'Times an orchestrator left the candidates as unreachable (connection closed, ping missed, dial failed)',
+      registers: [register]
+    }),
     dhtLookups: new Counter({
       name: 'shoal_discovery_dht_lookups_total',
       help: 'DHT capability lookups, by result',

@@ -1,16 +1,22 @@
 import { setMaxListeners } from 'node:events'
 import type { ContentRouting, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '../observability/logger.js'
-import { ANNOUNCEMENT_VERSION, DEFAULT_ANNOUNCEMENT_TTL_MS, DEFAULT_MIN_PUBLISH_INTERVAL_MS, DEFAULT_PROVIDE_DELAY_MS, DEFAULT_REPUBLISH_INTERVAL_MS } from './constants.js'
-import { createEthBinding, signAnnouncement, type Announcement, type HardwareSummary, type ModelOffer, type SignedAnnouncement } from './announcement.js'
+import { ANNOUNCEMENT_VERSION, DEFAULT_ANNOUNCEMENT_TTL_MS, DEFAULT_LOAD_RELEASE_RATIO, DEFAULT_LOAD_SETTLE_MS, DEFAULT_MIN_LOAD_PUBLISH_INTERVAL_MS, DEFAULT_MIN_PUBLISH_INTERVAL_MS, DEFAULT_PROVIDE_DELAY_MS, DEFAULT_REPUBLISH_INTERVAL_MS, DEFAULT_WITHDRAW_TIMEOUT_MS } from './constants.js'
+import { createEthBinding, signAnnouncement, type Announcement, type HardwareSummary, type ModelOffer, type OfferLoad, type SignedAnnouncement } from './announcement.js'
 import { capabilityKey, provideCapabilities } from './dht.js'
 import type { AnnouncementGossip } from './gossip.js'
 
 export interface AnnouncementPublisherInit {
   ttlMs?: number
   republishIntervalMs?: number
-  /** changes within this window are coalesced into one announcement */
+  /** changes of what is offered within this window are coalesced into one announcement */
   minPublishIntervalMs?: number
+  /** a change of coarse load alone is published at most this often */
+  minLoadPublishIntervalMs?: number
+  /** ... and only once the loads have not flipped for this long, so flapping around saturation publishes nothing */
+  loadSettleMs?: number
+  /** a saturated model is available again once at most this share of its slots is in use */
+  loadReleaseRatio?: number
   /**
    * DHT provider records go out this long after an announcement that changed them: gossip
    * is the fast path, the DHT the fallback, and a provide query should not compete with
@@ -26,8 +32,8 @@ export interface AnnouncementPublisherComponents {
   ethPrivateKey: string
   /** the addresses peers should dial, read at every publish */
   addresses: () => string[]
-  /** what is served now, read at every publish */
-  offers: () => ModelOffer[]
+  /** what is served now with live slot use, read at every `update()` and publish */
+  offers: () => LiveOffer[]
   hardware: HardwareSummary
   gossip: AnnouncementGossip
   /** DHT provider records for each capability; omitted, no DHT fallback */
@@ -35,11 +41,20 @@ export interface AnnouncementPublisherComponents {
   logger: Logger
 }
 
+/** An offer as the orchestrator knows it: live slots in use instead of the announced coarse load. */
+export type LiveOffer = Omit<ModelOffer, 'load'> & { inUse: number }
+
 export interface AnnouncementPublisher {
   start: () => Promise<void>
   stop: () => void
-  /** something changed (slot taken or freed, model warmed): publish soon */
+  /**
+   * Something changed (slot taken or freed, model warmed, model added): publish if what
+   * gossip carries changed: soon for offers, rate-limited for the coarse load, not at all
+   * for slot counts alone.
+   */
   update: () => void
+  /** signs and publishes a withdrawal (no models, a newer seq), then stops; for a graceful stop */
+  withdraw: (options?: { signal?: AbortSignal }) => Promise<void>
   /** the latest signed announcement, as served by /shoal/info */
   current: () => SignedAnnouncement | undefined
   /** resolves after the next publish completes; for tests and graceful shutdown */
@@ -47,8 +62,10 @@ export interface AnnouncementPublisher {
 }
 
 /**
- * Signs and publishes this orchestrator's announcement: at start, on every change
- * (coalesced), and periodically before it expires. Keeps DHT provider records for every
+ * Signs and publishes this orchestrator's announcement: at start, when what it offers
+ * changes (coalesced), when a model's coarse load flips (rate-limited, with hysteresis),
+ * periodically before it expires, and a withdrawal at a graceful stop. Slot counts never
+ * trigger a publish: gossip costs every node of the mesh, so it must not follow jobs. Keeps DHT provider records for every
  * (pipeline) and (pipeline, model) it serves.
  */
 export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
@@ -57,6 +74,9 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
     const ttlMs = init.ttlMs ?? DEFAULT_ANNOUNCEMENT_TTL_MS
     const republishMs = init.republishIntervalMs ?? Math.min(DEFAULT_REPUBLISH_INTERVAL_MS, Math.floor(ttlMs / 3))
     const minIntervalMs = init.minPublishIntervalMs ?? DEFAULT_MIN_PUBLISH_INTERVAL_MS
+    const minLoadIntervalMs = init.minLoadPublishIntervalMs ?? DEFAULT_MIN_LOAD_PUBLISH_INTERVAL_MS
+    const releaseRatio = init.loadReleaseRatio ?? DEFAULT_LOAD_RELEASE_RATIO
+    const settleMs = init.loadSettleMs ?? DEFAULT_LOAD_SETTLE_MS
     const provideDelayMs = init.provideDelayMs ?? DEFAULT_PROVIDE_DELAY_MS
     const { logger } = components
     const peerIdText = components.peerId.toString()
@@ -65,7 +85,17 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
     let current: SignedAnnouncement | undefined
     let seq = 0
     let lastPublishAt = 0
+    let lastLoadPublishAt = 0
+    /** when any model's coarse load last flipped */
+    let lastFlipAt = 0
+    /** coarse load per (pipeline, model), with hysteresis; updated on every `update()` */
+    const loads = new Map<string, OfferLoad>()
+    /** what the last announcement said: the slow part, and the loads */
+    let publishedShape = ''
+    let publishedLoads = ''
+    let withdrawn = false
     let pending: NodeJS.Timeout | undefined
+    let pendingAt = Infinity
     let periodic: NodeJS.Timeout | undefined
     let running = false
     let inFlight: Promise<void> = Promise.resolve()
@@ -73,23 +103,55 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
     let provideTimer: NodeJS.Timeout | undefined
     const controller = new AbortController()
 
+    const keyOf = (o: { pipeline: string, modelId: string }): string => `${o.pipeline}\u0000${o.modelId}`
+
+    /** Coarse offers from live ones: saturated once every slot is taken, available again below the release ratio. */
+    function coarse (live: LiveOffer[]): ModelOffer[] {
+      const seen = new Set<string>()
+      const out = live.map((o): ModelOffer => {
+        const key = keyOf(o)
+        seen.add(key)
+        const was = loads.get(key) ?? 'available'
+        const load: OfferLoad = o.capacity > 0 && o.inUse >= o.capacity
+          ? 'saturated'
+          : was === 'saturated' && o.inUse > Math.floor(o.capacity * releaseRatio) ? 'saturated' : 'available'
+        if (load !== was) lastFlipAt = now()
+        loads.set(key, load)
+        // explicit fields: the schema refuses unknown ones, and inUse must not travel
+        return { pipeline: o.pipeline, modelId: o.modelId, warm: o.warm, capacity: o.capacity, load, pricePerUnit: o.pricePerUnit, pixelsPerUnit: o.pixelsPerUnit, unit: o.unit, runnerVersion: o.runnerVersion }
+      })
+      for (const key of loads.keys()) if (!seen.has(key)) loads.delete(key)
+      return out
+    }
+
+    const shapeOf = (offers: ModelOffer[], addresses: string[]): string =>
+      JSON.stringify([addresses, offers.map(o => [o.pipeline, o.modelId, o.warm, o.capacity, o.pricePerUnit, o.pixelsPerUnit, o.runnerVersion])])
+    const loadsOf = (offers: ModelOffer[]): string => offers.map(o => o.load).join(',')
+    const addressesNow = (): string[] => components.addresses().slice(0, 16)
+
     async function publishNow (): Promise<void> {
-      if (binding === undefined) return
+      if (binding === undefined || withdrawn) return
       const timestamp = now()
       // sequence numbers must grow across restarts too: derive them from the clock
       seq = Math.max(seq + 1, timestamp * 1000)
-      const offers = components.offers()
+      const offers = coarse(components.offers())
+      const addresses = addressesNow()
+      const loadsText = loadsOf(offers)
+      if (loadsText !== publishedLoads) lastLoadPublishAt = timestamp
+      publishedShape = shapeOf(offers, addresses)
+      publishedLoads = loadsText
       const announcement: Announcement = {
         version: ANNOUNCEMENT_VERSION,
         peerId: peerIdText,
-        addresses: components.addresses().slice(0, 16),
+        addresses,
         ethAddress: binding.ethAddress,
         ethBinding: binding.ethBinding,
         seq,
         timestamp,
         expiresAt: timestamp + ttlMs,
         models: offers,
-        hardware: components.hardware
+        hardware: components.hardware,
+        withdrawn: false
       }
       current = await signAnnouncement(announcement, components.privateKey)
       lastPublishAt = timestamp
@@ -119,13 +181,43 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
       }, provideDelayMs)
     }
 
-    function schedule (): void {
-      if (!running || pending !== undefined) return
-      const wait = Math.max(0, lastPublishAt + minIntervalMs - now())
+    /** Looks again at `at` (ms since epoch), or sooner if already due sooner. */
+    function evaluateAt (at: number): void {
+      if (!running || withdrawn || at >= pendingAt) return
+      clearTimeout(pending)
+      pendingAt = at
       pending = setTimeout(() => {
         pending = undefined
+        pendingAt = Infinity
+        evaluate(true)
+      }, Math.max(0, at - now()))
+    }
+
+    /**
+     * Whether gossip has something to say: an offer change soon; a coarse load change
+     * once it has settled and the last load announcement is old enough; slot counts
+     * alone never (the /shoal/ai connection carries them).
+     */
+    function evaluate (fromTimer: boolean): void {
+      if (!running || withdrawn || binding === undefined) return
+      const offers = coarse(components.offers())
+      let due: number | undefined
+      if (shapeOf(offers, addressesNow()) !== publishedShape) {
+        due = lastPublishAt + minIntervalMs
+      } else if (loadsOf(offers) !== publishedLoads) {
+        due = Math.max(lastPublishAt + minIntervalMs, lastLoadPublishAt + minLoadIntervalMs, lastFlipAt + settleMs)
+      }
+      if (due === undefined) return
+      if (fromTimer && due <= now()) {
         inFlight = inFlight.then(publishNow)
-      }, wait)
+        return
+      }
+      evaluateAt(due)
+    }
+
+    function schedule (): void {
+      // a flip moves the due time later: the timer re-evaluates when it fires
+      evaluate(false)
     }
 
     return {
@@ -140,10 +232,46 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
         running = false
         controller.abort()
         clearTimeout(pending)
+        pendingAt = Infinity
         clearTimeout(provideTimer)
         clearInterval(periodic)
       },
       update: schedule,
+      async withdraw (options = {}) {
+        if (binding === undefined || withdrawn) return
+        running = false
+        clearTimeout(pending)
+        clearInterval(periodic)
+        await inFlight.catch(() => {})
+        withdrawn = true
+        const timestamp = now()
+        seq = Math.max(seq + 1, timestamp * 1000)
+        const announcement: Announcement = {
+          version: ANNOUNCEMENT_VERSION,
+          peerId: peerIdText,
+          addresses: addressesNow(),
+          ethAddress: binding.ethAddress,
+          ethBinding: binding.ethBinding,
+          seq,
+          timestamp,
+          expiresAt: timestamp + ttlMs,
+          models: [],
+          hardware: components.hardware,
+          withdrawn: true
+        }
+        // /shoal/info answers with the withdrawal from now on too
+        current = await signAnnouncement(announcement, components.privateKey)
+        const signal = AbortSignal.any([controller.signal, options.signal ?? AbortSignal.timeout(DEFAULT_WITHDRAW_TIMEOUT_MS)])
+        try {
+          await Promise.race([
+            components.gossip.publish(current),
+            new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true }) })
+          ])
+          logger.info({ seq }, 'announcement withdrawn')
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'withdrawal publish failed')
+        }
+      },
       current: () => current,
       async flush () {
         await inFlight

@@ -1,4 +1,4 @@
-import type { ModelOffer } from '../discovery/announcement.js'
+import type { LiveOffer } from '../discovery/publisher.js'
 import type { ModelCapability } from '../inference/managers/types.js'
 import type { ModelEntry } from '../inference/models-config.js'
 import { PIPELINE_UNIT, type PipelineName } from '../inference/pipelines.js'
@@ -41,9 +41,12 @@ export function weiPriceOf (entry: Pick<ModelEntry, 'pricePerUnit' | 'pixelsPerU
   return { pricePerUnit: pn * ud, pixelsPerUnit: un * pd }
 }
 
-/** Announcement offers: what the runners serve now, with the configured prices. */
-export function offersFrom (capabilities: ModelCapability[], prices: Map<string, WeiPrice>): ModelOffer[] {
-  const offers: ModelOffer[] = []
+/**
+ * Offers for the publisher: what the runners serve now, with the configured prices and
+ * live slot use (the publisher turns that into the coarse load gossip carries).
+ */
+export function offersFrom (capabilities: ModelCapability[], prices: Map<string, WeiPrice>): LiveOffer[] {
+  const offers: LiveOffer[] = []
   for (const c of capabilities) {
     const price = prices.get(priceKey(c.pipeline, c.modelId))
     if (price === undefined) continue

@@ -12,3 +12,15 @@ export const DEFAULT_REDIAL_KNOWN_PEERS = 8
 
 /** Ping streams per connection each way: the connection monitor and the DHT both ping (the default of 1 makes them collide). */
 export const PING_MAX_STREAMS = 8
+
+/**
+ * Shoal's connection monitor (see connection-monitor.ts): pings every connection; a miss
+ * is reported at once, but a connection closes only after several in a row, more while
+ * streams are in flight, so CPU starvation does not kill running jobs.
+ */
+export const DEFAULT_MONITOR = {
+  intervalMs: 5_000,
+  timeoutMs: 5_000,
+  maxMissedIdle: 2,
+  maxMissedBusy: 4
+} as const

@@ -14,6 +14,8 @@ import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import type { Logger } from '../observability/logger.js'
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_REDIAL_KNOWN_PEERS, DHT_PROTOCOL, PING_MAX_STREAMS } from './constants.js'
+import { shoalConnectionMonitor, type ConnectionMonitorInit, type ShoalConnectionMonitor } from './connection-monitor.js'
+import type { TransportKind } from './addresses.js'
 
 export type NodeRole = 'bootstrap' | 'orchestrator' | 'gateway' | 'worker'
 
@@ -28,6 +30,7 @@ export interface ShoalServices {
   ping: Ping
   dht: KadDHT
   pubsub: ShoalPubSub
+  monitor: ShoalConnectionMonitor
   [key: string]: unknown
 }
 
@@ -54,11 +57,18 @@ export interface ShoalNodeOptions {
   maxConnections?: number
   /** gossipsub overrides, e.g. score params for announcement topics */
   gossip?: Partial<GossipsubOpts>
+  /** connection monitor overrides (tests) */
+  monitor?: ConnectionMonitorInit
   logger?: Logger
 }
 
 function isMemoryAddress (address: string): boolean {
   return address.startsWith('/memory/')
+}
+
+/** The transports a node built from these options dials with. */
+export function transportsFor (listen: readonly string[]): ReadonlySet<TransportKind> {
+  return new Set<TransportKind>([listen.some(isMemoryAddress) ? 'memory' : 'tcp'])
 }
 
 function peerInfoMapperFor (options: ShoalNodeOptions): (info: PeerInfo) => PeerInfo {
@@ -98,15 +108,14 @@ export async function createShoalNode (options: ShoalNodeOptions): Promise<Shoal
     connectionManager: {
       maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
     },
-    // the connection monitor aborts a connection whose ping fails; a ping that fails only
-    // because the DHT's own ping holds the protocol's stream slot must not kill every job
-    // stream on a busy connection, so ping gets room for both
-    connectionMonitor: {
-      pingTimeout: { minTimeout: 5_000 }
-    },
+    // libp2p's monitor aborts a connection, with every job stream on it, on one failed
+    // ping; Shoal's (the `monitor` service) tolerates misses and reports them instead
+    connectionMonitor: { enabled: false },
     services: {
       identify: identify(),
+      // the monitor and the DHT both ping: room for both
       ping: ping({ maxOutboundStreams: PING_MAX_STREAMS, maxInboundStreams: PING_MAX_STREAMS }),
+      monitor: shoalConnectionMonitor(options.monitor),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         clientMode: !dhtServer,

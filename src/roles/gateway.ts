@@ -6,6 +6,7 @@ import type { DirectoryCandidate, OrchestratorDirectory } from '../discovery/dir
 import { createDispatcher, type DispatcherOptions } from '../gateway/dispatch/index.js'
 import type { PaymentCliOptions } from '../cli/options/payments.js'
 import { aiSend } from './ai-send.js'
+import { markingUnreachable } from '../discovery/reachability.js'
 import { startGatewayPayments, type GatewayPayments } from './payments.js'
 import { createGatewayHttpServer, type GatewayHttpOptions, type GatewayHttpServer } from '../gateway/http/index.js'
 import { createCandidateLookup, type CandidateLookupOptions } from '../gateway/lookup/index.js'
@@ -42,6 +43,11 @@ export interface GatewayRole {
   stop: () => Promise<void>
 }
 
+/**
+ * A directory offer as selection sees it. Gossip carries only a coarse load: 'saturated'
+ * reads as every slot taken, 'available' as none; live counts come from the /shoal/ai
+ * connection and the dispatcher's own jobs in flight.
+ */
 export function toCandidate (c: DirectoryCandidate): Candidate {
   return {
     peerId: c.peerId,
@@ -49,7 +55,7 @@ export function toCandidate (c: DirectoryCandidate): Candidate {
     modelId: c.offer.modelId,
     warm: c.offer.warm,
     capacity: c.offer.capacity,
-    inUse: c.offer.inUse,
+    inUse: c.offer.load === 'saturated' ? c.offer.capacity : 0,
     pricePerUnit: BigInt(c.offer.pricePerUnit),
     pixelsPerUnit: BigInt(c.offer.pixelsPerUnit)
   }
@@ -119,8 +125,11 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
   const dispatcher = createDispatcher({
     candidates: candidates.list,
     strategy: createAdaptiveStrategy(),
-    send: aiSend(mesh.node, { logger: log, payments, register, onLoad }),
+    // a failed dial or a reset takes the orchestrator out of the candidates until it is heard from again
+    send: markingUnreachable(aiSend(mesh.node, { logger: log, payments, register, onLoad }), mesh.directory),
     liveLoad,
+    // orchestrators seen serving are kept first when the directory must evict (Sybil floods)
+    onAttempt: (peer, _modelId, outcome) => { if (outcome === 'success') mesh.directory.markProven(peer) },
     options: options.dispatch,
     logger: log,
     metrics

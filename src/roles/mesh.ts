@@ -3,13 +3,15 @@ import type { Registry } from 'prom-client'
 import type { NodeOptions } from '../cli/options/node.js'
 import type { PrivateKey } from '@libp2p/interface'
 import { announcementGossip, type AnnouncementGossip } from '../discovery/gossip.js'
-import { OrchestratorDirectory } from '../discovery/directory.js'
+import { OrchestratorDirectory, type DirectoryOptions } from '../discovery/directory.js'
+import { trackReachability } from '../discovery/reachability.js'
 import { capabilityLookup, type CapabilityLookup } from '../discovery/lookup.js'
 import { createDiscoveryMetrics, type DiscoveryMetrics } from '../discovery/metrics.js'
 import { announcementScoreParams } from '../discovery/score.js'
 import type { Logger } from '../observability/logger.js'
 import { startPeerMaintenance, type PeerMaintenanceOptions } from '../p2p/peer-maintenance.js'
-import { connectToMesh, createShoalNode, type AddressScope, type NodeRole, type ShoalLibp2p } from '../p2p/node.js'
+import type { ConnectionMonitorInit } from '../p2p/connection-monitor.js'
+import { connectToMesh, createShoalNode, transportsFor, type AddressScope, type NodeRole, type ShoalLibp2p } from '../p2p/node.js'
 
 export interface MeshOptions {
   role: NodeRole
@@ -23,6 +25,14 @@ export interface MeshOptions {
   peerMaintenance?: PeerMaintenanceOptions
   /** announcement rate limit per origin peer */
   announcementRate?: { burst: number, perSecond: number }
+  /** directory caps (entries, per host) */
+  directory?: Omit<DirectoryOptions, 'now' | 'transports'>
+  /**
+   * follow connections (closes, missed pings, new connections) to keep the directory's
+   * reachability current @default true for gateways
+   */
+  trackReachability?: boolean
+  monitor?: ConnectionMonitorInit
   now?: () => number
 }
 
@@ -64,10 +74,11 @@ export async function createMesh (options: MeshOptions, deps: { logger: Logger, 
     datastorePath: options.datastorePath,
     addressScope: options.addressScope,
     gossip: { scoreParams: announcementScoreParams() },
+    monitor: options.monitor,
     logger: deps.logger
   })
   const metrics = deps.register === null ? null : createDiscoveryMetrics(deps.register)
-  const directory = new OrchestratorDirectory({ now: options.now })
+  const directory = new OrchestratorDirectory({ ...options.directory, now: options.now, transports: transportsFor(options.listen) })
   const gossip = announcementGossip({ now: options.now, rate: options.announcementRate })({
     pubsub: node.services.pubsub,
     directory,
@@ -77,8 +88,15 @@ export async function createMesh (options: MeshOptions, deps: { logger: Logger, 
   const lookup = capabilityLookup({ node, directory, logger: deps.logger, metrics })
   if (metrics !== null) {
     const update = (): void => { metrics.directoryEntries.set(directory.size) }
-    directory.on('added', update).on('expired', update)
+    directory.on('added', update).on('removed', update)
+    directory.on('removed', (_peer, reason) => { metrics.directoryRemovals.inc({ reason }) })
+    directory.on('refused', (_peer, reason) => { metrics.directoryRefusals.inc({ reason }) })
+    directory.on('reachability', (_peer, reachable) => { if (!reachable) metrics.directoryUnreachable.inc() })
   }
+  directory.on('withdrawn', (peer) => { deps.logger.info({ peer }, 'orchestrator withdrew') })
+  const reachability = (options.trackReachability ?? options.role === 'gateway')
+    ? trackReachability({ node, directory, lookup, logger: deps.logger })
+    : undefined
 
   let maintenance: { stop: () => void } | undefined
   return {
@@ -91,11 +109,13 @@ export async function createMesh (options: MeshOptions, deps: { logger: Logger, 
       await node.start()
       gossip.start()
       directory.start()
+      reachability?.start()
       await connectToMesh(node, options.bootstrap, { signal: startOptions.signal, logger: deps.logger })
       maintenance = startPeerMaintenance(node, deps.logger, options.peerMaintenance)
     },
     async stop () {
       maintenance?.stop()
+      reachability?.stop()
       directory.stop()
       gossip.stop()
       await node.stop()

@@ -130,6 +130,8 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     metricsUrl: metricsServer?.url,
     async stop () {
       manager.off('change', onChange)
+      // gateways drop it at once, instead of routing to it until its announcement expires
+      await publisher.withdraw()
       publisher.stop()
       await metricsServer?.stop()
       await ai.stop()

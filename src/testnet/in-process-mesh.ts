@@ -40,7 +40,7 @@ export function defaultOffers (): ModelOffer[] {
     modelId: 'upscalerjs/esrgan-slim-x2',
     warm: true,
     capacity: 1,
-    inUse: 0,
+    load: 'available',
     pricePerUnit: '1',
     pixelsPerUnit: '1',
     unit: 'pixel',
@@ -78,7 +78,7 @@ export async function startInProcessMesh (options: InProcessMeshOptions): Promis
         peerId: mesh.node.peerId,
         ethPrivateKey: Wallet.createRandom().privateKey,
         addresses: () => mesh.node.getMultiaddrs().map(a => a.toString()),
-        offers: () => offers,
+        offers: () => offers.map(o => ({ ...o, inUse: 0 })),
         hardware: { cpus: cpus().length, memoryBytes: totalmem(), gpus: [] },
         gossip: mesh.gossip,
         routing: mesh.node.contentRouting,
@@ -92,6 +92,7 @@ export async function startInProcessMesh (options: InProcessMeshOptions): Promis
         publisher,
         offers,
         async stop () {
+          await publisher.withdraw()
           publisher.stop()
           await info.stop()
           await mesh.stop()

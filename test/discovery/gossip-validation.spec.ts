@@ -29,6 +29,7 @@ async function announcementFor (key: PrivateKey, overrides: Partial<Announcement
     expiresAt: now + 30_000,
     models: defaultOffers(),
     hardware: { cpus: 2, memoryBytes: 1, gpus: [] },
+    withdrawn: false,
     ...overrides
   }
 }
@@ -180,9 +181,9 @@ describe('discovery: gossip validation refuses bad announcements from a real pee
 
   it('rejects a flood beyond the per-peer rate', async () => {
     const base = await announcementFor(attackerKey)
-    for (let i = 0; i < 15; i++) {
-      await attacker.services.pubsub.publish(ANNOUNCEMENT_TOPIC, encodeSignedAnnouncement(await signAnnouncement({ ...base, seq: base.seq + i }, attackerKey)))
-    }
+    // signed first, then sent back to back: on a loaded machine signing between sends would refill the bucket
+    const flood = await Promise.all(Array.from({ length: 15 }, async (_, i) => encodeSignedAnnouncement(await signAnnouncement({ ...base, seq: base.seq + i }, attackerKey))))
+    await Promise.all(flood.map(async data => { await attacker.services.pubsub.publish(ANNOUNCEMENT_TOPIC, data) }))
     const deadline = Date.now() + 5_000
     while (await rejectedCount('ANNOUNCEMENT_INVALID_RATE_LIMITED') < 9 && Date.now() < deadline) await sleep(20)
     await sleep(200)

@@ -14,7 +14,8 @@ describe('discovery: a 20-node in-process mesh (memory transport)', function () 
   let mesh: InProcessMesh
 
   before(async () => {
-    mesh = await startInProcessMesh({ orchestrators: 10, gateways: 9, ttlMs: 3_000 })
+    // a long lifetime: leaving is by withdrawal, not expiry (expiry is covered in directory.spec)
+    mesh = await startInProcessMesh({ orchestrators: 10, gateways: 9, ttlMs: 60_000 })
   })
 
   after(async () => { await mesh?.stop() })
@@ -27,13 +28,18 @@ describe('discovery: a 20-node in-process mesh (memory transport)', function () 
     }
   })
 
-  it('entries of a stopped orchestrator expire from every gateway', async () => {
-    const stopped = mesh.orchestrators[0]
+  it('a stopped orchestrator withdraws: every gateway drops it long before its announcement expires', async () => {
+    const stopped = mesh.orchestrators.shift()!
     const stoppedId = stopped.mesh.node.peerId.toString()
+    const withdrawnAt = new Map<number, number>()
+    mesh.gateways.forEach((g, i) => g.directory.once('withdrawn', () => { withdrawnAt.set(i, Date.now()) }))
+    const started = Date.now()
     await stopped.stop()
-    await waitFor(() => mesh.gateways.every(g => !g.directory.has(stoppedId)), 10_000, 'the stopped orchestrator to expire')
+    await waitFor(() => mesh.gateways.every(g => !g.directory.has(stoppedId)), 10_000, 'the stopped orchestrator to leave')
+    // by its signed withdrawal, not by expiry (60 s) nor a closed connection
+    expect(withdrawnAt.size, 'gateways that got the withdrawal').to.equal(mesh.gateways.length)
+    expect(Math.max(...withdrawnAt.values()) - started).to.be.lessThan(10_000)
     // the others keep republishing and stay listed
-    for (const gateway of mesh.gateways) expect(gateway.directory.size).to.equal(mesh.orchestrators.length - 1)
-    mesh.orchestrators.shift()
+    for (const gateway of mesh.gateways) expect(gateway.directory.size).to.equal(mesh.orchestrators.length)
   })
 })

@@ -22,7 +22,7 @@ export async function decodeFirstImage (body: { images: Array<{ url: string }> }
   return { width: meta.width ?? 0, height: meta.height ?? 0 }
 }
 
-export interface DirectoryModel { pipeline: string, modelId: string, inUse: number, capacity: number }
+export interface DirectoryModel { pipeline: string, modelId: string, load: 'available' | 'saturated', capacity: number }
 export interface DirectoryRow { peerId: string, models: DirectoryModel[] }
 
 export async function directory (url: string): Promise<DirectoryRow[]> {

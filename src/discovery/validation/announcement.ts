@@ -11,12 +11,18 @@ export interface AnnouncementValidationDeps {
   rateLimiter: PerPeerRateLimiter
   /** remembers (peerId, ethAddress, binding) triples already verified: recovering secp256k1 is the costly step */
   verifiedBindings: Set<string>
+  /** whether any address can be dialled by this node; omitted, every address is taken */
+  dialable?: (addresses: readonly string[]) => boolean
 }
 
 /** A message as the validator sees it: `from` is the gossip signer (the origin), not the relaying peer. */
 export interface AnnouncementMessage {
   from: string | undefined
   data: Uint8Array
+}
+
+function ignore (code: AnnouncementValidationCode, message: string): never {
+  throw new GossipValidationError(GossipAction.IGNORE, code, message)
 }
 
 function reject (code: AnnouncementValidationCode, message: string): never {
@@ -53,6 +59,9 @@ export async function validateAnnouncement (deps: AnnouncementValidationDeps, me
   const a = signed.announcement
   // [REJECT] an announcement speaks only for the peer that signed the gossip message
   if (a.peerId !== message.from) reject('ANNOUNCEMENT_INVALID_SIGNER_MISMATCH', `announcement for ${a.peerId} signed by ${message.from}`)
+  // [IGNORE] an offer nobody can dial is not worth verifying, storing or relaying (a
+  // withdrawal needs no address); not penalised, a misconfigured node is not an attacker
+  if (!a.withdrawn && deps.dialable !== undefined && !deps.dialable(a.addresses)) ignore('ANNOUNCEMENT_IGNORED_UNDIALABLE', `announcement of ${a.peerId} has no dialable address`)
   // [REJECT] the body signature must verify under the announced peer id's key
   if (!await verifyAnnouncementSignature(signed)) reject('ANNOUNCEMENT_INVALID_BAD_SIGNATURE', `bad signature on announcement of ${a.peerId}`)
   const now = deps.now()
