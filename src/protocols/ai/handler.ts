@@ -1,5 +1,4 @@
 import type { PeerId, Stream } from '@libp2p/interface'
-import { Uint8ArrayList } from 'uint8arraylist'
 import type { InferenceJob, JobInput, JsonValue } from '../../inference/job.js'
 import { isPipelineName } from '../../inference/pipelines.js'
 import type { Logger } from '../../observability/logger.js'
