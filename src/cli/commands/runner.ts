@@ -5,6 +5,7 @@ import { createCpuRunnerServer, listCpuModels, UnsupportedRunnerModelError, Mode
 import { CliError } from '../errors.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
 import { watchParent, type ParentWatchdog } from '../parent-watchdog.js'
+import { closeInheritedDescriptors } from '../inherited-fds.js'
 
 /**
  * `shoal runner`: an ai-runner-compatible HTTP server for one model that really runs
@@ -86,6 +87,9 @@ export const runnerCommand: CommandModule = {
     const exitWithStdin = args['exit-with-stdin'] === true
     let watchdog: ParentWatchdog | undefined
     if (exitWithStdin) {
+      // spawned by an orchestrator: drop its descriptors we got by accident (its datastore files)
+      const closed = closeInheritedDescriptors()
+      if (closed.length > 0) logger.debug({ closed }, 'closed descriptors inherited from the parent')
       // the parent holds our stdin: when it goes away (even killed), we stop too
       let signalled = false
       const parentGone = (): void => {
