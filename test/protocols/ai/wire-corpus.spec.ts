@@ -167,6 +167,7 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
     await first.send(new Uint8Array([0x02, FrameType.INPUT_CHUNK, 0x00]))
     await first.inputEnd()
     await expectAnswer(first.answer(), ['final OK'])
+    first.reset()
   })
 
   it('an unfinished input: DEADLINE_EXCEEDED after the receive deadline, then a reset; the bytes are dropped at once', async () => {
@@ -199,6 +200,7 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
   })
 
   it('a stream flood: streams past the per-connection limit are refused, the ones open keep working', async () => {
+    const before = orchestrator.ai.openStreams
     const attempts = await Promise.allSettled(Array.from({ length: MAX_STREAMS * 4 }, async () => await open()))
     const opened = attempts.filter((a): a is PromiseFulfilledResult<RawAiStream> => a.status === 'fulfilled').map(a => a.value)
     counts.tried++
@@ -206,13 +208,13 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
     expect(attempts.length - opened.length).to.be.at.least(MAX_STREAMS * 3)
     counts.documented++
     for (const raw of opened) raw.reset()
-    await until(async () => orchestrator.ai.openStreams === 0, 10_000, 'the flood streams to close')
+    await until(async () => orchestrator.ai.openStreams <= before, 10_000, 'the flood streams to close')
     // a raw dial of the protocol works again
     const again = await hostile.dialProtocol(orchestrator.mesh.node.peerId, AI_PROTOCOL)
     again.abort(new Error('done'))
   })
 
-  it('a Cancel mid-input and an InputEnd after an early Final end the job cleanly', async () => {
+  it('a Cancel mid-input ends the job cleanly: Final CANCELLED', async () => {
     const raw = await open()
     await raw.header({ pipeline: 'upscale', modelId: 'shoal/noop', deadlineMs: 60_000, inputs: [{ field: 'image', filename: 'a', contentType: 'image/png', size: MiB }] })
     await raw.input(KiB)
