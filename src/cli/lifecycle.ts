@@ -46,7 +46,7 @@ export async function runUntilSignal (logger: Logger, start: (signal: AbortSigna
     process.stdin.on('end', onParentGone).on('error', onParentGone).resume()
     // and in case the end of stdin is missed or the main thread is stuck: a thread of its
     // own sees the parent die, asks for the graceful stop and kills us after the grace
-    watchdog = watchParent({ graceMs: PARENT_GONE_EXIT_MS + 5_000, onGone: onParentGone })
+    watchdog = watchParent({ graceMs: PARENT_GONE_EXIT_MS + 5_000, onGone: onParentGone, onError: (err) => { logger.error({ err }, 'parent watchdog failed') } })
   }
   try {
     running = await start(controller.signal)

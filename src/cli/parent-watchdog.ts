@@ -27,6 +27,8 @@ export interface ParentWatchdogOptions {
   intervalMs?: number
   /** runs on the main thread once the parent is gone (if the main thread still runs) */
   onGone: () => void
+  /** the watchdog thread failed (it then watches no more) */
+  onError?: (err: Error) => void
 }
 
 export interface ParentWatchdog {
@@ -39,12 +41,12 @@ export function watchParent (options: ParentWatchdogOptions): ParentWatchdog {
   const worker = new Worker(WATCHDOG_SOURCE, {
     eval: true,
     workerData: { parent: process.ppid, graceMs: options.graceMs, intervalMs: options.intervalMs ?? 250 },
-    // a thread that does almost nothing: keep its heap small
-    resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
     stdout: false,
     stderr: false
   })
   worker.on('message', () => { options.onGone() })
+  // a watchdog that could not start must not take the process down with it
+  worker.on('error', (err) => { options.onError?.(err) })
   // it never keeps the process alive by itself
   worker.unref()
   return {

@@ -103,7 +103,7 @@ export const runnerCommand: CommandModule = {
       process.stdin.on('error', parentGone)
       process.stdin.resume()
       // and whatever the main thread is doing: a thread of its own sees the parent die
-      watchdog = watchParent({ graceMs: PARENT_GONE_EXIT_MS, onGone: parentGone })
+      watchdog = watchParent({ graceMs: PARENT_GONE_EXIT_MS, onGone: parentGone, onError: (err) => { logger.error({ err }, 'parent watchdog failed') } })
     }
     try {
       await runUntilSignal(logger, async (signal) => {
