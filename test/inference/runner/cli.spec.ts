@@ -14,7 +14,8 @@ function startRunner (env: Record<string, string>, extra: string[] = []): { chil
 }
 
 describe('inference/runner: the `shoal runner` command', function () {
-  this.timeout(30_000)
+  // a runner started through tsx takes tens of seconds on a loaded 2-core machine
+  this.timeout(120_000)
 
   it('refuses a model it cannot run: exit code 1 and a one-line reason', async () => {
     const { exit, stderr } = startRunner({ PIPELINE: 'text-to-image', MODEL_ID: 'stabilityai/sd-turbo', PORT: '0' })
