@@ -1,13 +1,16 @@
 #!/bin/sh
 # Entry point of the shoal/node image (docker/Dockerfile.node): `shoal "$@"`, plus:
 # - no arguments: `shoal runner` when PIPELINE is set (the image then serves as an
-#   ai-runner-compatible CPU runner image), else `shoal --help`;
+#   ai-runner-compatible CPU runner image, on 0.0.0.0 unless HOST says otherwise,
+#   with the AUTH_TOKEN it is given or a generated one), else `shoal --help`;
 # - SHOAL_BOOTSTRAP_ADDR and SHOAL_BOOTSTRAP_PEER_FILE set (compose): waits up to 60 s
 #   for the file holding the bootstrap node's peer id, then adds
 #   `--bootstrap $SHOAL_BOOTSTRAP_ADDR/p2p/<peer id>`.
 set -eu
 if [ "$#" -eq 0 ]; then
-  if [ -n "${PIPELINE:-}" ]; then set -- runner; else set -- --help; fi
+  # a runner in a container serves the container's own interface (`shoal runner` alone
+  # binds 127.0.0.1); the port is published only where the operator or manager says
+  if [ -n "${PIPELINE:-}" ]; then set -- runner; export HOST="${HOST:-0.0.0.0}"; else set -- --help; fi
 fi
 if [ -n "${SHOAL_BOOTSTRAP_ADDR:-}" ] && [ -n "${SHOAL_BOOTSTRAP_PEER_FILE:-}" ]; then
   waited=0

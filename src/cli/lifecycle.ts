@@ -1,4 +1,5 @@
 import type { Logger } from '../observability/logger.js'
+import { watchParent, type ParentWatchdog } from './parent-watchdog.js'
 
 /** Environment flag: stop gracefully when standard input ends (the parent closed it or died). */
 export const STOP_ON_STDIN_END = 'SHOAL_STOP_ON_STDIN_END'
@@ -40,13 +41,12 @@ export async function runUntilSignal (logger: Logger, start: (signal: AbortSigna
     setTimeout(() => { process.exit(1) }, PARENT_GONE_EXIT_MS).unref()
     onSignal('SIGTERM')
   }
-  let parentWatch: NodeJS.Timeout | undefined
+  let watchdog: ParentWatchdog | undefined
   if (process.env[STOP_ON_STDIN_END] === '1') {
     process.stdin.on('end', onParentGone).on('error', onParentGone).resume()
-    // and in case the end of stdin is missed: a dead parent makes us someone else's child
-    const parent = process.ppid
-    parentWatch = setInterval(() => { if (process.ppid !== parent) onParentGone() }, 1_000)
-    parentWatch.unref()
+    // and in case the end of stdin is missed or the main thread is stuck: a thread of its
+    // own sees the parent die, asks for the graceful stop and kills us after the grace
+    watchdog = watchParent({ graceMs: PARENT_GONE_EXIT_MS + 5_000, onGone: onParentGone, onError: (err) => { logger.error({ err }, 'parent watchdog failed') } })
   }
   try {
     running = await start(controller.signal)
@@ -55,7 +55,7 @@ export async function runUntilSignal (logger: Logger, start: (signal: AbortSigna
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
-    clearInterval(parentWatch)
+    await watchdog?.stop()
     process.stdin.off('end', onParentGone).off('error', onParentGone)
     if (process.env[STOP_ON_STDIN_END] === '1') process.stdin.pause()
   }

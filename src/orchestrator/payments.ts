@@ -18,6 +18,33 @@ export interface PaidExecutorComponents {
   metrics: OrchestratorMetrics | null
 }
 
+/**
+ * Pricing a job from its header alone, before its input arrives (admit): image inputs
+ * are counted as at least one pixel per this many bytes (16-bit RGBA, the most an
+ * uncompressed pixel takes) beyond a free allowance (the head where an image states its
+ * size; small jobs are not held to a bound looser than their real price).
+ */
+const MAX_BYTES_PER_PIXEL = 8
+const FREE_INPUT_BYTES = 64 * 1024
+
+/** A lower bound of a job's billable units from its header: what the credit must cover before the input is accepted. */
+export function admissionUnits (header: Pick<AiJobAdmission, 'pipeline' | 'modelId' | 'params' | 'inputs'>): bigint {
+  const declared = header.inputs.reduce((sum, input) => sum + input.size, 0)
+  switch (header.pipeline) {
+    case 'image-to-image':
+    case 'upscale':
+    case 'segment-anything-2':
+    case 'image-to-text':
+      return BigInt(Math.max(1, Math.floor((declared - FREE_INPUT_BYTES) / MAX_BYTES_PER_PIXEL)))
+    case 'audio-to-text':
+      // as billableUnits: 128 kbit/s = 16 bytes per ms
+      return BigInt(Math.max(1, Math.ceil(declared / 16)))
+    default:
+      // priced from params alone (resolution, max_tokens, text)
+      return billableUnits({ pipeline: header.pipeline as InferenceJob['pipeline'], modelId: header.modelId, params: header.params, inputs: [] })
+  }
+}
+
 /** The most LLM output kept to count delivered tokens. */
 const MAX_METERED_BYTES = 8 * 1024 * 1024
 
@@ -30,7 +57,8 @@ export interface PaidExecutor extends AiExecutor {
  * Payments around the job executor, on the same stream as the job:
  * - admit (before any input is uploaded): the job header must carry the gateway's
  *   Ethereum address bound to its peer id; its tickets are validated and credited (and
- *   winners stored durably) here; a gateway with no credit is refused;
+ *   winners stored durably) here; the credit must cover the price of the declared
+ *   input (`admissionUnits`), so no peer has bytes held on credit that cannot pay them;
  * - execute: the balance must cover price x billable units of this job;
  * - complete: the balance is debited price x units really delivered (an LLM's tokens
  *   produced, not max_tokens); leftover credit stays for the next job. A failed job or a
@@ -130,7 +158,11 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
           throw err
         }
       }
-      if (recipient.balance(payment.sender) <= 0n) refuse('insufficient_balance', `no credit for ${payment.sender}: send tickets with the job`)
+      const balance = recipient.balance(payment.sender)
+      if (balance <= 0n) refuse('insufficient_balance', `no credit for ${payment.sender}: send tickets with the job`)
+      const units = admissionUnits(header)
+      const need = feeFor(units, priceOf(header))
+      if (balance < need) refuse('insufficient_balance', `balance ${balance.toString()} wei does not cover ${need.toString()} wei for the declared input (at least ${units.toString()} units)`)
     },
 
     async execute (job: InferenceJob, context: AiExecuteContext): Promise<AiExecutionResult> {

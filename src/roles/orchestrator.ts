@@ -8,7 +8,7 @@ import { createWorkerRunnerManager } from '../orchestrator/workers/index.js'
 import { createWorkerMetrics } from '../protocols/worker/index.js'
 import type { ModelEntry } from '../inference/models-config.js'
 import type { Logger } from '../observability/logger.js'
-import { createAiMetrics, createAiProtocol, type AiProtocol, type AiQuoteFn } from '../protocols/ai/index.js'
+import { createAiMetrics, createAiProtocol, type AiProtocol, type AiQuoteFn, type AiServerLimits } from '../protocols/ai/index.js'
 import type { PaymentCliOptions } from '../cli/options/payments.js'
 import { startMetricsServer } from '../observability/metrics-server.js'
 import { createOrchestratorMetrics } from '../orchestrator/metrics.js'
@@ -32,6 +32,8 @@ export interface OrchestratorRoleOptions {
   runners?: RunnersCliOptions
   /** prices of models that only remote workers serve */
   workerModels?: ModelEntry[]
+  /** memory budget and receive deadline of the /shoal/ai handler @default the handler's defaults */
+  aiLimits?: AiServerLimits
   /** passed to the process runner manager (tests) */
   process?: RunnerManagerOptions['process']
 }
@@ -87,7 +89,8 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     // live free slots for gateways connected to us (gossip carries only a coarse state)
     load: () => manager.capabilities().map(c => ({ pipeline: c.pipeline, modelId: c.modelId, capacity: c.capacity, inUse: c.inUse })),
     logger: log,
-    metrics: createAiMetrics(register)
+    metrics: createAiMetrics(register),
+    ...(options.aiLimits === undefined ? {} : { limits: options.aiLimits })
   })
   const publisher = announcementPublisher({ ttlMs: options.announcementTtlMs })({
     privateKey: keys.libp2p,

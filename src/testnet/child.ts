@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
+import { chmodSync, createWriteStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { STOP_ON_STDIN_END } from '../cli/lifecycle.js'
 import { shoalBin } from './package-root.js'
@@ -33,7 +33,9 @@ export function spawnShoal (name: string, args: string[], options: { logFile: st
     stdio: ['pipe', 'pipe', 'pipe']
   })
   if (child.pid === undefined) throw new Error(`cannot start ${name}`)
-  const log = createWriteStream(options.logFile, { flags: 'a' })
+  // logs name peers, jobs and payment addresses: readable by the operator alone
+  const log = createWriteStream(options.logFile, { flags: 'a', mode: 0o600 })
+  try { chmodSync(options.logFile, 0o600) } catch { /* created by the stream's open, with its mode */ }
   child.stderr?.pipe(log)
   const events: Array<Record<string, unknown>> = []
   const waiters: Array<() => void> = []

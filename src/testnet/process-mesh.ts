@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { formatEther, parseEther } from 'ethers'
 import { loadOrCreateNodeKeys } from '../p2p/keys.js'
@@ -90,9 +90,10 @@ export async function startProcessMesh (options: ProcessMeshOptions): Promise<Pr
   }
 
   try {
-    await mkdir(options.dataDir, { recursive: true })
+    await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+    await chmod(options.dataDir, 0o700)
     const bootstrapDir = join(options.dataDir, 'bootstrap')
-    await mkdir(bootstrapDir, { recursive: true })
+    await mkdir(bootstrapDir, { recursive: true, mode: 0o700 })
     const bootstrapChild = spawnShoal('bootstrap', ['bootstrap', '--data-dir', bootstrapDir, ...common, ...(options.extraArgs?.bootstrap ?? [])], { logFile: join(options.dataDir, 'bootstrap.log'), env: options.env })
     started.push(bootstrapChild)
     const bootstrapEvent = await bootstrapChild.waitForEvent('listening', { signal: options.signal })
@@ -102,14 +103,16 @@ export async function startProcessMesh (options: ProcessMeshOptions): Promise<Pr
 
     const startOrchestrator = async (index: number): Promise<ShoalChild & OrchestratorInfo> => {
       const dir = join(options.dataDir, `orchestrator-${index}`)
-      await mkdir(dir, { recursive: true })
+      await mkdir(dir, { recursive: true, mode: 0o700 })
       if (chain !== undefined) {
         // the orchestrator's account pays redemption gas
         const keys = await loadOrCreateNodeKeys(dir)
         await chain.sendEth(keys.ethereum.address, parseEther('100'))
       }
       const modelsPath = join(dir, 'aiModels.json')
-      await writeFile(modelsPath, JSON.stringify(options.models(index), null, 2))
+      // it may hold runner tokens: the operator's alone
+      await writeFile(modelsPath, JSON.stringify(options.models(index), null, 2), { mode: 0o600 })
+      await chmod(modelsPath, 0o600) // a file left by an earlier run keeps its mode otherwise
       const args = ['orchestrator', '--data-dir', dir, ...common, '--bootstrap', bootstrapAddress, '--ai-models', modelsPath,
         ...(options.announcementTtlMs === undefined ? [] : ['--announcement-ttl', String(options.announcementTtlMs)]),
         ...paymentArgs, ...(options.extraArgs?.orchestrator?.(index) ?? [])]
@@ -122,7 +125,7 @@ export async function startProcessMesh (options: ProcessMeshOptions): Promise<Pr
     const orchestrators = await Promise.all(Array.from({ length: options.orchestrators }, async (_, i) => await startOrchestrator(i)))
 
     const gatewayDir = join(options.dataDir, 'gateway')
-    await mkdir(gatewayDir, { recursive: true })
+    await mkdir(gatewayDir, { recursive: true, mode: 0o700 })
     if (options.payments !== undefined) {
       const keys = await loadOrCreateNodeKeys(gatewayDir)
       // the reserve is shared by up to this many orchestrators (the contract's reserve rule)

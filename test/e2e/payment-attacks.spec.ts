@@ -18,6 +18,7 @@ import { createAiClient, type AiClient } from '../../src/protocols/ai/index.js'
 import { startOrchestrator, type OrchestratorRole } from '../../src/roles/orchestrator.js'
 import { startTestnetChain, type TestnetChain } from '../../src/testnet/local-chain.js'
 import { pngOf } from './helpers.js'
+import { RawAiStream } from '../protocols/ai/hostile-peer.js'
 
 const MODEL = 'upscalerjs/esrgan-slim-x2'
 const PRICE_WEI_PER_PIXEL = 1_000_000_000n
@@ -154,6 +155,28 @@ describe('e2e: payment attacks are refused by the orchestrator', function () {
       // bound and funded on chain, but it sends no tickets: no credit, no work
       expect(await send(a, encodeJobPayment({ sender: a.wallet.address.toLowerCase(), binding: a.binding, tickets: null }))).to.equal('PAYMENT_REQUIRED')
       expect(await metricValue(orchestrator.register, 'shoal_orchestrator_payment_refusals_total', { reason: 'insufficient_balance' })).to.equal(before + 1)
+    } finally { await a.stop() }
+  })
+
+  it('refuses a ticket-less header whose declared input its credit cannot pay, before the input is uploaded', async () => {
+    const a = await attacker(await fundedWallet())
+    try {
+      // one valid job leaves credit (one ticket's worth), as in issue 10
+      expect(await send(a, paid(a, await validBatch(a, senderFor(a.wallet))))).to.equal('OK')
+      const before = await metricValue(orchestrator.register, 'shoal_orchestrator_payment_refusals_total', { reason: 'insufficient_balance' })
+      const raw = await RawAiStream.open(a.node, orchestrator.mesh.node.peerId)
+      await raw.header({
+        pipeline: 'upscale',
+        modelId: MODEL,
+        deadlineMs: 60_000,
+        payment: encodeJobPayment({ sender: a.wallet.address.toLowerCase(), binding: a.binding, tickets: null }),
+        inputs: [{ field: 'image', filename: 'big.png', contentType: 'image/png', size: 100_000_000 }]
+      })
+      const answer = await raw.answer()
+      expect(answer.kind === 'final' ? answer.final.code : answer.kind).to.equal('PAYMENT_REQUIRED')
+      expect(answer.kind === 'final' && answer.final.message).to.match(/for the declared input/)
+      expect(await metricValue(orchestrator.register, 'shoal_orchestrator_payment_refusals_total', { reason: 'insufficient_balance' })).to.equal(before + 1)
+      raw.reset()
     } finally { await a.stop() }
   })
 

@@ -4,25 +4,43 @@ import { loadModelsConfig, ModelsConfigError, type ModelEntry } from '../../infe
 import { CliError } from '../errors.js'
 import { parsePort, type NodeOptions } from './node.js'
 import { DEFAULT_ANNOUNCEMENT_TTL_MS } from '../../discovery/constants.js'
+import { DEFAULT_INPUT_IDLE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED_INPUT_BYTES, DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER } from '../../protocols/ai/constants.js'
+import type { AiServerLimits } from '../../protocols/ai/index.js'
 
 export interface OrchestratorCliOptions {
   aiModelsPath: string
   announcementTtlMs: number
   metricsPort?: number
+  /** memory budget and receive deadline of the /shoal/ai handler */
+  aiLimits: Pick<AiServerLimits, 'maxBufferedInputBytes' | 'maxBufferedInputBytesPerPeer' | 'inputIdleTimeoutMs'>
 }
 
 export function orchestratorFlags (): Record<string, Options> {
   return {
     'ai-models': { type: 'string', describe: 'aiModels.json: the models served, their capacity and price [default: <data-dir>/aiModels.json]', group: 'Orchestrator:' },
     'metrics-port': { type: 'number', describe: 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 picks a port) [default: off]', group: 'Orchestrator:' },
-    'announcement-ttl': { type: 'number', default: DEFAULT_ANNOUNCEMENT_TTL_MS, describe: 'how long an announcement stays valid, ms; republished at a third of it and on every change', group: 'Orchestrator:' }
+    'announcement-ttl': { type: 'number', default: DEFAULT_ANNOUNCEMENT_TTL_MS, describe: 'how long an announcement stays valid, ms; republished at a third of it and on every change', group: 'Orchestrator:' },
+    'max-buffered-input': { type: 'number', default: DEFAULT_MAX_BUFFERED_INPUT_BYTES, describe: 'bytes of job input held in memory at once, all gateways together; a job whose declared input does not fit is refused (INSUFFICIENT_CAPACITY) before it is uploaded', group: 'Orchestrator:' },
+    'max-buffered-input-per-peer': { type: 'number', default: DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER, describe: 'the same for one gateway; also the largest input one job may have', group: 'Orchestrator:' },
+    'input-idle-timeout': { type: 'number', default: DEFAULT_INPUT_IDLE_TIMEOUT_MS, describe: 'ms an upload may go without an input frame before it is ended and its memory freed', group: 'Orchestrator:' }
   }
 }
 
 export function parseOrchestratorArgs (node: NodeOptions, args: Record<string, unknown>): OrchestratorCliOptions {
   const ttl = Number(args.announcementTtl ?? DEFAULT_ANNOUNCEMENT_TTL_MS)
   if (!Number.isInteger(ttl) || ttl < 1_000 || ttl > 600_000) throw new CliError('CLI_ERROR_CONFIG', `--announcement-ttl: ${String(args.announcementTtl)} must be an integer number of ms in [1000, 600000]`)
+  const positive = (flag: string, value: unknown, min: number): number => {
+    const n = Number(value)
+    if (!Number.isSafeInteger(n) || n < min) throw new CliError('CLI_ERROR_CONFIG', `--${flag}: ${String(value)} must be an integer >= ${min}`)
+    return n
+  }
+  const aiLimits = {
+    maxBufferedInputBytes: positive('max-buffered-input', args.maxBufferedInput ?? DEFAULT_MAX_BUFFERED_INPUT_BYTES, 1024),
+    maxBufferedInputBytesPerPeer: positive('max-buffered-input-per-peer', args.maxBufferedInputPerPeer ?? DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER, 1024),
+    inputIdleTimeoutMs: positive('input-idle-timeout', args.inputIdleTimeout ?? DEFAULT_INPUT_IDLE_TIMEOUT_MS, 100)
+  }
   return {
+    aiLimits,
     aiModelsPath: typeof args.aiModels === 'string' ? args.aiModels : join(node.dataDir, 'aiModels.json'),
     announcementTtlMs: ttl,
     ...(args.metricsPort === undefined ? {} : { metricsPort: parsePort('metrics-port', args.metricsPort) })

@@ -105,10 +105,11 @@ export function createRunnerClient (options: RunnerClientOptions): RunnerClient 
    */
   async function exchange (method: 'GET' | 'POST', path: string, signal: AbortSignal, body: EncodedBody | null, what: string): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { accept: 'application/json, text/event-stream' }
+    // on every request: a runner may guard its hardware routes too
+    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`
     if (body !== null) {
       headers['content-type'] = body.contentType
       headers['content-length'] = String(body.length)
-      if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`
     }
     for (let attempt = 0; ; attempt++) {
       try {

@@ -107,14 +107,26 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
 
   app.get('/health', async () => ({ status }))
   app.get('/version', async () => ({ pipeline, model_id: model.modelId, version: CPU_RUNNER_VERSION }))
-  app.get('/hardware/info', async () => ({
+  /** With a token, pipeline and hardware routes require it; /health, /version and /metrics stay open (probes). */
+  const requireToken = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (tokenDigest === null) return
+    const header = request.headers.authorization ?? ''
+    const match = /^Bearer\s+(.+)$/i.exec(header)
+    const given = createHash('sha256').update(match?.[1] ?? '').digest()
+    if (match === null || !timingSafeEqual(given, tokenDigest)) {
+      if (request.method === 'POST') metrics.requests.inc({ pipeline, status: '401' })
+      await reply.code(401).send(jsonError('Invalid bearer token.'))
+    }
+  }
+
+  app.get('/hardware/info', { onRequest: requireToken }, async () => ({
     pipeline,
     model_id: model.modelId,
     // a CPU runner has no GPU; the CPU it runs on is reported beside the reference fields
     gpu_info: {},
     cpu_info: { name: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), memory_total: os.totalmem() }
   }))
-  app.get('/hardware/stats', async () => ({
+  app.get('/hardware/stats', { onRequest: requireToken }, async () => ({
     pipeline,
     model_id: model.modelId,
     gpu_stats: {},
@@ -131,18 +143,7 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
     return await registry.metrics()
   })
 
-  app.post(`/${pipeline}`, {
-    onRequest: async (request, reply) => {
-      if (tokenDigest === null) return
-      const header = request.headers.authorization ?? ''
-      const match = /^Bearer\s+(.+)$/i.exec(header)
-      const given = createHash('sha256').update(match?.[1] ?? '').digest()
-      if (match === null || !timingSafeEqual(given, tokenDigest)) {
-        metrics.requests.inc({ pipeline, status: '401' })
-        await reply.code(401).send(jsonError('Invalid bearer token.'))
-      }
-    }
-  }, handlePipeline)
+  app.post(`/${pipeline}`, { onRequest: requireToken }, handlePipeline)
 
   async function readRequest (request: FastifyRequest): Promise<RawRequest | ValidationIssue[]> {
     if (!request.isMultipart()) {

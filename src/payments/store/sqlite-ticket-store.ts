@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { bytesToHex, hexToBytes } from '../hex.js'
@@ -97,7 +97,12 @@ function orderOf (block: bigint): number {
  * winner again. Bigints are stored as decimal text, bytes as 0x-hex.
  */
 export function createSqliteTicketStore (path: string): TicketStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:') {
+    // winning tickets are money: the file (and the -wal/-shm files SQLite creates with its mode) is 0600
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    closeSync(openSync(path, 'a', 0o600))
+    chmodSync(path, 0o600)
+  }
   const db = new Database(path, { timeout: 5000 })
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')

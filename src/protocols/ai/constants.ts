@@ -47,6 +47,15 @@ export const FRAME_LIMITS = {
 
 /** Server defaults (override through `AiProtocolInit.limits`). */
 export const DEFAULT_MAX_INPUT_BYTES = 256 * 1024 * 1024
+/**
+ * Memory budget for inputs held by the server (declared sizes, reserved at JobHeader):
+ * all peers together, and one peer. A job larger than either can never be accepted, so
+ * Hello announces the smallest of these and `maxInputBytes` as the input limit.
+ */
+export const DEFAULT_MAX_BUFFERED_INPUT_BYTES = 512 * 1024 * 1024
+export const DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER = 128 * 1024 * 1024
+/** Receive deadline between input frames: an upload silent this long is ended and dropped. */
+export const DEFAULT_INPUT_IDLE_TIMEOUT_MS = 30_000
 /** Per connection: concurrent jobs a gateway can run against one orchestrator. */
 export const DEFAULT_MAX_INBOUND_STREAMS = 256
 export const DEFAULT_MAX_OUTBOUND_STREAMS = 1

@@ -1,5 +1,4 @@
 import type { PeerId, Stream } from '@libp2p/interface'
-import { Uint8ArrayList } from 'uint8arraylist'
 import type { InferenceJob, JobInput, JsonValue } from '../../inference/job.js'
 import { isPipelineName } from '../../inference/pipelines.js'
 import type { Logger } from '../../observability/logger.js'
@@ -24,6 +23,7 @@ import { FRAME_LIMITS, WIRE_VERSION, type FinalErrorCode } from './constants.js'
 import { AiProtocolError, finalCodeOf } from './errors.js'
 import { raceSignal } from '../../signals/race-signal.js'
 import { FrameStream, type Frame } from './frame-stream.js'
+import { isRefusal, type BudgetReservation, type InputBudget } from './budget.js'
 import type { AiExecutionResult, AiExecutor, AiQuoteFn } from './index.js'
 import { pipelineLabel, type AiMetrics } from './metrics.js'
 
@@ -34,6 +34,10 @@ export interface SessionDeps {
   metrics: AiMetrics | null
   maxInputBytes: number
   idleTimeoutMs: number
+  /** the node's memory budget for inputs, shared by all sessions */
+  budget: InputBudget
+  /** an upload with no InputChunk for this long is ended (Final DEADLINE_EXCEEDED, then a reset) */
+  inputIdleTimeoutMs: number
   quoteTimeoutMs: number
   /** live slots per (pipeline, model), sent in Hello, Quote and Final; absent: no `load` fields */
   load?: () => ModelLoad[]
@@ -64,37 +68,51 @@ class ServerJob {
   readonly deadline: number
   readonly total: number
   /**
-   * Each input as the frame payloads it arrived in, never copied into one buffer: the
-   * payloads are views of the decrypted socket reads, which nothing in the stack reuses.
+   * Each input copied into one buffer of its declared size, allocated when its first
+   * byte arrives. Keeping the frame payloads themselves would spread many 64 KiB
+   * allocations across the C heap, which the allocator cannot give back to the system
+   * after an abandoned upload; one large buffer per input is its own mapping, returned
+   * whole when collected. The copy costs little beside the transfer (see bench/bulk).
    */
-  readonly lists: Uint8ArrayList[]
+  buffers: Array<Buffer | undefined>
   received = 0
   finalSent = false
+  /** the declared input's share of the memory budget, held until the job ends */
+  reservation: BudgetReservation | undefined
   private inputIndex = 0
+  private inputOffset = 0
   private readonly timer: NodeJS.Timeout
 
   constructor (readonly header: JobHeaderMessage, onDeadline: () => void) {
     this.deadline = Date.now() + header.deadlineMs
     this.total = header.inputs.reduce((sum, input) => sum + input.size, 0)
-    this.lists = header.inputs.map(() => new Uint8ArrayList())
+    this.buffers = header.inputs.map(() => undefined)
     this.timer = setTimeout(onDeadline, header.deadlineMs)
     this.timer.unref()
   }
 
-  /** Adds a chunk's bytes to the inputs it spans (no copy); false if it goes past the declared sizes. */
+  /** Copies a chunk's bytes into the inputs it spans; false if it goes past the declared sizes. */
   append (chunk: Frame['payload']): boolean {
     if (this.received + chunk.byteLength > this.total) return false
     let offset = 0
     while (offset < chunk.byteLength) {
-      const list = this.lists[this.inputIndex]
-      const missing = this.header.inputs[this.inputIndex].size - list.byteLength
-      if (missing === 0) { this.inputIndex++; continue }
-      const n = Math.min(missing, chunk.byteLength - offset)
-      list.append(n === chunk.byteLength ? chunk : chunk.sublist(offset, offset + n))
+      const size = this.header.inputs[this.inputIndex].size
+      if (this.inputOffset === size) { this.inputIndex++; this.inputOffset = 0; continue }
+      const buffer = this.buffers[this.inputIndex] ??= Buffer.allocUnsafeSlow(size)
+      const n = Math.min(size - this.inputOffset, chunk.byteLength - offset)
+      for (const part of chunk.sublist(offset, offset + n)) {
+        buffer.set(part, this.inputOffset)
+        this.inputOffset += part.byteLength
+      }
       offset += n
     }
     this.received += chunk.byteLength
     return true
+  }
+
+  /** Bytes held now (after `releaseInputs`, none). */
+  get held (): number {
+    return this.buffers.length === 0 ? 0 : this.received
   }
 
   inputs (): JobInput[] {
@@ -102,8 +120,16 @@ class ServerJob {
       field: meta.field,
       filename: meta.filename,
       contentType: meta.contentType,
-      data: this.lists[i]
+      data: this.buffers[i] ?? new Uint8Array(0)
     }))
+  }
+
+  /** Drops the input bytes held and gives their budget back (the executor keeps what it already took). */
+  releaseInputs (): void {
+    const held = this.held
+    this.buffers = []
+    this.reservation?.release(held)
+    this.reservation = undefined
   }
 
   /** Ends the deadline timer and, with a reason, aborts the executor's signal. */
@@ -153,6 +179,8 @@ export class StreamSession {
   private state: State = 'idle'
   private job: ServerJob | undefined
   private idleTimer: NodeJS.Timeout | undefined
+  /** the receive deadline between input frames, armed while receiving */
+  private inputTimer: NodeJS.Timeout | undefined
 
   constructor (private readonly stream: Stream, private readonly peerId: PeerId, private readonly deps: SessionDeps) {
     this.log = deps.logger.child({ peer: peerId.toString(), stream: stream.id })
@@ -194,6 +222,9 @@ export class StreamSession {
       this.frames.abort(err as Error)
     } finally {
       clearTimeout(this.idleTimer)
+      clearTimeout(this.inputTimer)
+      // whatever ended the stream, its input is not held a moment longer
+      if (this.job !== undefined) this.releaseInputs(this.job)
       shutdown.removeEventListener('abort', onShutdown)
       metrics?.serverStreams.dec()
     }
@@ -294,8 +325,20 @@ export class StreamSession {
       this.finish({ code: 'UNSUPPORTED', message: `unknown pipeline ${header.pipeline}` })
       return
     }
+    // memory before anything else: no byte of this input is accepted beyond the budget
+    const reservation = this.deps.budget.reserve(this.peerId.toString(), job.total)
+    if (isRefusal(reservation)) {
+      this.deps.metrics?.serverBudgetRefusals.inc({ scope: reservation.scope })
+      this.finish({
+        code: 'INSUFFICIENT_CAPACITY',
+        message: `input memory budget: ${job.total} bytes do not fit (${reservation.scope === 'peer' ? 'this peer' : 'this orchestrator'} holds ${reservation.used} of ${reservation.limit} bytes); retry later or elsewhere`
+      })
+      return
+    }
+    job.reservation = reservation
+    this.deps.metrics?.serverBufferedInputBytes.set(this.deps.budget.usedBytes)
     const admit = this.deps.executor.admit
-    if (admit === undefined) return
+    if (admit === undefined) { this.armInputTimer(job); return }
     try {
       await raceSignal(Promise.resolve(admit({
         requestId: header.requestId,
@@ -309,7 +352,10 @@ export class StreamSession {
     } catch (err) {
       if (job.finalSent) return
       this.finish(this.errorFinal(err, job))
+      return
     }
+    // armed once admitted: a slow admit (tickets) is our delay, not the client's
+    if (!job.finalSent) this.armInputTimer(job)
   }
 
   private onInputChunk (frame: Frame): void {
@@ -318,6 +364,7 @@ export class StreamSession {
       this.violation('AI_PROTOCOL_ERROR_INPUT_MISMATCH', 'more input than the JobHeader declared')
     }
     this.deps.metrics?.serverInputBytes.inc(frame.payload.byteLength)
+    if (this.inputTimer !== undefined) this.inputTimer.refresh()
   }
 
   private onInputEnd (): void {
@@ -325,6 +372,7 @@ export class StreamSession {
     if (job.received !== job.total) {
       this.violation('AI_PROTOCOL_ERROR_INPUT_MISMATCH', `InputEnd after ${job.received} of ${job.total} declared input bytes`)
     }
+    this.clearInputTimer()
     this.state = 'executing'
     void this.execute(job)
   }
@@ -412,6 +460,29 @@ export class StreamSession {
     return { code, message: String((err as Error)?.message ?? code).slice(0, FRAME_LIMITS.maxMessageLength) }
   }
 
+  /**
+   * The receive deadline between input frames: a client that stops sending mid-input
+   * is answered DEADLINE_EXCEEDED and reset, and the input it sent is dropped at once.
+   */
+  private armInputTimer (job: ServerJob): void {
+    this.clearInputTimer()
+    if (this.state !== 'receiving' || this.job !== job) return
+    this.inputTimer = setTimeout(() => {
+      this.inputTimer = undefined
+      if (this.job !== job || this.state !== 'receiving') return
+      this.deps.metrics?.serverInputStalls.inc()
+      this.log.debug({ requestId: job.header.requestId, received: job.received, total: job.total }, 'upload stalled')
+      this.finish({ code: 'DEADLINE_EXCEEDED', message: `no input for ${this.deps.inputIdleTimeoutMs} ms (${job.received} of ${job.total} bytes received)` })
+      this.frames.abort(new AiProtocolError('AI_PROTOCOL_ERROR_UNEXPECTED_EOF', 'upload stalled'))
+    }, this.deps.inputIdleTimeoutMs)
+    this.inputTimer.unref()
+  }
+
+  private clearInputTimer (): void {
+    clearTimeout(this.inputTimer)
+    this.inputTimer = undefined
+  }
+
   private onDeadline (job: ServerJob): void {
     if (this.job !== job || job.finalSent) return
     this.finish({ code: 'DEADLINE_EXCEEDED', message: `deadline of ${job.header.deadlineMs} ms exceeded` })
@@ -436,6 +507,9 @@ export class StreamSession {
       this.log.debug({ requestId: job.header.requestId, code: final.code, message: final.message }, 'job failed')
     }
     if (this.state === 'receiving') {
+      // the rest of the input is dropped as it arrives: what was held goes now
+      this.releaseInputs(job)
+      this.clearInputTimer()
       this.state = 'discarding'
       this.armIdleTimer()
     } else {
@@ -444,9 +518,20 @@ export class StreamSession {
   }
 
   private endJob (): void {
-    if (this.job !== undefined) this.deps.metrics?.serverActiveJobs.dec()
+    const job = this.job
+    if (job !== undefined) {
+      this.deps.metrics?.serverActiveJobs.dec()
+      this.releaseInputs(job)
+    }
+    this.clearInputTimer()
     this.job = undefined
     this.enterIdle()
+  }
+
+  private releaseInputs (job: ServerJob): void {
+    if (job.reservation === undefined && job.buffers.length === 0) return
+    job.releaseInputs()
+    this.deps.metrics?.serverBufferedInputBytes.set(this.deps.budget.usedBytes)
   }
 
   private enterIdle (): void {

@@ -96,6 +96,15 @@ export type AiQuoteFn = (peerId: PeerId, options: { signal: AbortSignal, payment
 export interface AiServerLimits {
   /** the most input bytes (all inputs of a job together) @default 256 MiB */
   maxInputBytes?: number
+  /**
+   * input bytes held in memory at once for all peers together: a JobHeader whose declared
+   * input does not fit is answered INSUFFICIENT_CAPACITY before any byte is accepted @default 512 MiB
+   */
+  maxBufferedInputBytes?: number
+  /** the same for one peer (all its streams together) @default 128 MiB */
+  maxBufferedInputBytesPerPeer?: number
+  /** an upload with no input frame for this long is answered DEADLINE_EXCEEDED and reset @default 30_000 */
+  inputIdleTimeoutMs?: number
   /** inbound streams per connection, i.e. concurrent jobs per gateway @default 256 */
   maxInboundStreams?: number
   /** close a stream idle this long (must exceed the clients' pool idle timeout) @default 300_000 */

@@ -88,6 +88,22 @@ export function createAiMetrics (register: Registry) {
       help: 'Input bytes received in InputChunk frames',
       registers
     }),
+    serverBufferedInputBytes: new Gauge({
+      name: 'shoal_ai_server_buffered_input_bytes',
+      help: 'Input bytes reserved in the memory budget now (declared inputs of jobs in progress), all peers together',
+      registers
+    }),
+    serverBudgetRefusals: new Counter({
+      name: 'shoal_ai_server_budget_refusals_total',
+      help: 'JobHeaders refused because their declared input did not fit the memory budget, by scope (peer, node)',
+      labelNames: ['scope'] as const,
+      registers
+    }),
+    serverInputStalls: new Counter({
+      name: 'shoal_ai_server_input_stalls_total',
+      help: 'Uploads ended because no input frame arrived within the receive deadline',
+      registers
+    }),
     serverOutputBytes: new Counter({
       name: 'shoal_ai_server_output_bytes_total',
       help: 'Result bytes sent in ResultChunk frames',

@@ -3,6 +3,9 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { silentLogger } from '../../observability/logger.js'
 import {
   AI_PROTOCOL,
+  DEFAULT_INPUT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED_INPUT_BYTES,
+  DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER,
   DEFAULT_MAX_INBOUND_STREAMS,
   DEFAULT_MAX_INPUT_BYTES,
   DEFAULT_MAX_OUTBOUND_STREAMS,
@@ -11,6 +14,7 @@ import {
   DEFAULT_SERVER_MAX_DEADLINE_MS
 } from './constants.js'
 import { StreamSession, type SessionDeps } from './handler.js'
+import { InputBudget } from './budget.js'
 import type { AiProtocol, AiProtocolComponents, AiProtocolInit } from './index.js'
 
 /** The orchestrator side of `/shoal/ai`: one `StreamSession` per inbound stream. */
@@ -29,12 +33,19 @@ export class AiProtocolService implements AiProtocol {
     this.protocol = init.protocol ?? AI_PROTOCOL
     const limits = init.limits ?? {}
     this.maxInboundStreams = limits.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS
+    const budget = new InputBudget({
+      nodeBytes: limits.maxBufferedInputBytes ?? DEFAULT_MAX_BUFFERED_INPUT_BYTES,
+      peerBytes: limits.maxBufferedInputBytesPerPeer ?? DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER
+    })
     this.deps = {
       executor: init.executor,
       quote: init.quote ?? (() => ({ prices: [], payment: null })),
       logger: (init.logger ?? silentLogger()).child({ component: 'ai-protocol' }),
       metrics: init.metrics ?? null,
-      maxInputBytes: limits.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES,
+      // a job larger than a budget could never be held: it is refused as too large
+      maxInputBytes: Math.min(limits.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES, budget.limits.nodeBytes, budget.limits.peerBytes),
+      budget,
+      inputIdleTimeoutMs: limits.inputIdleTimeoutMs ?? DEFAULT_INPUT_IDLE_TIMEOUT_MS,
       idleTimeoutMs: limits.idleTimeoutMs ?? DEFAULT_SERVER_IDLE_TIMEOUT_MS,
       quoteTimeoutMs: limits.quoteTimeoutMs ?? DEFAULT_QUOTE_TIMEOUT_MS,
       maxDeadlineMs: limits.maxDeadlineMs ?? DEFAULT_SERVER_MAX_DEADLINE_MS,
@@ -77,6 +88,7 @@ export class AiProtocolService implements AiProtocol {
     await this.components.registrar.unhandle(this.protocol)
     this.controller.abort()
     this.sessions.clear()
+    this.deps.budget.close()
   }
 
   private handleStream (stream: Stream, connection: Connection): void {

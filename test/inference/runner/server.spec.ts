@@ -46,15 +46,17 @@ describe('inference/runner: the CPU runner (ai-runner HTTP API)', function () {
     })
     const auth = { authorization: 'Bearer secret-token' }
 
-    it('answers /health, /version, /hardware/info, /hardware/stats and /metrics with the reference shapes', async () => {
+    it('answers /health, /version, /hardware/info, /hardware/stats (with the token) and /metrics with the reference shapes', async () => {
       expect(await (await fetch(`${runner.url}/health`)).json()).to.deep.equal({ status: 'OK' })
       const version: any = await (await fetch(`${runner.url}/version`)).json()
       expect(version).to.include({ pipeline: 'upscale', model_id: 'shoal/noop' })
       expect(version.version).to.match(/^shoal-cpu-runner\/\d+\.\d+\.\d+/)
-      const info: any = await (await fetch(`${runner.url}/hardware/info`)).json()
+      // hardware routes need the token, like the pipeline route; probes (/health, /version, /metrics) do not
+      expect((await fetch(`${runner.url}/hardware/stats`)).status).to.equal(401)
+      const info: any = await (await fetch(`${runner.url}/hardware/info`, { headers: auth })).json()
       expect(info).to.include({ pipeline: 'upscale', model_id: 'shoal/noop' })
       expect(info.gpu_info).to.deep.equal({})
-      const stats: any = await (await fetch(`${runner.url}/hardware/stats`)).json()
+      const stats: any = await (await fetch(`${runner.url}/hardware/stats`, { headers: auth })).json()
       expect(stats.gpu_stats).to.deep.equal({})
       const metrics = await fetch(`${runner.url}/metrics`)
       expect(metrics.headers.get('content-type')).to.match(/^text\/plain/)

@@ -17,6 +17,19 @@ import type { CpuModel, ModelOutput } from './types.js'
 
 export const NOOP_MODEL_ID = 'shoal/noop'
 
+/**
+ * Tests only: each job first blocks the runner's main thread this long (a busy loop),
+ * as a model stuck in synchronous native code would (see the parent watchdog test).
+ */
+export const NOOP_BUSY_ENV = 'SHOAL_NOOP_BUSY_MS'
+
+function blockMainThread (): void {
+  const ms = Number(process.env[NOOP_BUSY_ENV] ?? 0)
+  if (!(ms > 0)) return
+  const end = Date.now() + ms
+  while (Date.now() < end) { /* deliberately blocking */ }
+}
+
 function echoImage (request: ValidatedRequest): ModelOutput {
   const image = request.files.image
   const seed = typeof request.params.seed === 'number' ? request.params.seed : 0
@@ -50,6 +63,7 @@ export function createNoopModel (pipeline: PipelineName): CpuModel {
     concurrency: 64,
     load: async () => {},
     run: async (request) => {
+      blockMainThread()
       if ((pipeline === 'upscale' || pipeline === 'image-to-image') && request.files.image !== undefined) return echoImage(request)
       if (pipeline === 'llm' && request.params.stream === true) return { kind: 'sse', events: echoLlmStream(request, NOOP_MODEL_ID) }
       const inputs = Object.entries(request.files).map(([field, f]) => ({ field, filename: f.filename, content_type: f.contentType, size: f.data.byteLength }))
