@@ -87,6 +87,8 @@ export async function createNetnsLab (options: NetnsLabOptions = {}): Promise<Ne
   const bridge = `${id}br`
   const hosts = new Map<string, NetnsHost>()
   const namespaces: string[] = []
+  const reserved = new Set<string>()
+  let lastIndex = 0
   let removed = false
 
   const ip = async (...args: string[]): Promise<string> => {
@@ -130,8 +132,10 @@ export async function createNetnsLab (options: NetnsLabOptions = {}): Promise<Ne
     hosts,
     async addHost (name) {
       if (removed) throw new NetnsError(`lab ${id} was removed`, [])
-      if (hosts.has(name)) throw new NetnsError(`host "${name}" exists in lab ${id}`, [])
-      const index = hosts.size + 1
+      if (hosts.has(name) || reserved.has(name)) throw new NetnsError(`host "${name}" exists in lab ${id}`, [])
+      // taken before the first await: concurrent addHost calls get distinct indexes
+      const index = ++lastIndex
+      reserved.add(name)
       if (index > 250) throw new NetnsError('a lab holds at most 250 hosts', [])
       const namespace = `${id}-${index}`
       const device = `${id}n${index}`
