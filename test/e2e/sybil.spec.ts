@@ -101,7 +101,7 @@ describe('e2e: 3,000 Sybil identities against a real mesh', function () {
     // what the gateway's validator made of the flood (accepted, ignored, rejected by code)
     const metrics = await (await fetch(`${url}/metrics`)).text()
     const validated = Object.fromEntries(metrics.split('\n').filter(l => l.startsWith('shoal_discovery_announcements_validated_total{'))
-      .map(l => { const m = /result="([^"]+)",code="([^"]+)"\} (\d+)/.exec(l); return m === null ? [l, 0] : [`${m[1]}:${m[2]}`, Number(m[3])] }))
+      .map(l => { const m = /\{(.*)\} (\d+)/.exec(l); return m === null ? [l, 0] : [m[1].replace(/"/g, ''), Number(m[2])] }))
     stopLoad = true
     await Promise.all(workers)
 
