@@ -10,6 +10,7 @@
 import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { Wallet } from 'ethers'
 import { createEthBinding, encodeSignedAnnouncement, signAnnouncement, type Announcement } from '../discovery/announcement.js'
 import { ANNOUNCEMENT_TOPIC, ANNOUNCEMENT_VERSION } from '../discovery/constants.js'
@@ -37,6 +38,11 @@ export interface SybilAttackerOptions {
   ttlMs?: number
   /** addresses each identity announces. @default [] (none: never reachable) */
   addresses?: string[]
+  /**
+   * more peers to connect to directly (multiaddrs with /p2p/), as an attacker that found
+   * them would: flood publishing then hands every message to them first-hand
+   */
+  dial?: string[]
 }
 
 export interface SybilAttacker {
@@ -66,11 +72,12 @@ export async function startSybilAttacker (options: SybilAttackerOptions): Promis
   })
   await node.start()
   await connectToMesh(node, options.bootstrap, { signal: AbortSignal.timeout(30_000) })
+  for (const address of options.dial ?? []) await node.dial(multiaddr(address), { signal: AbortSignal.timeout(30_000) })
   const pubsub = node.services.pubsub
   pubsub.subscribe(ANNOUNCEMENT_TOPIC)
-  // flood publishing reaches every peer it knows subscribes: wait until one does
+  // flood publishing reaches every peer it knows subscribes: wait until each peer dialled does
   const deadline = Date.now() + 30_000
-  while (pubsub.getSubscribers(ANNOUNCEMENT_TOPIC).length === 0) {
+  while (pubsub.getSubscribers(ANNOUNCEMENT_TOPIC).length < Math.max(1, (options.dial ?? []).length)) {
     if (Date.now() > deadline) {
       await node.stop()
       throw new Error('the Sybil attacker found no subscriber of the announcement topic in 30 s')

@@ -83,6 +83,8 @@ describe('e2e: 3,000 Sybil identities against a real mesh', function () {
 
     attacker = await startSybilAttacker({
       bootstrap: [mesh.bootstrap.address],
+      // straight to the gateway too: the whole flood reaches it first-hand
+      dial: (await mesh.gateway.waitForEvent('listening')).addresses as string[],
       offers: [{ pipeline: PIPELINE, modelId: MODEL, pricePerUnit: '1', capacity: 1000, warm: true }],
       ttlMs: 600_000
     })
