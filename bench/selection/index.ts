@@ -261,7 +261,8 @@ async function main (): Promise<void> {
       const validated = metrics.split('\n').filter(l => l.startsWith('shoal_discovery_announcements_validated_total{')).map(l => l.replace('shoal_discovery_announcements_validated_total', '')).join(' ')
       console.log(`\nSybils: ${announced.published} identities announced in ${f(announced.ms / 1000, 1)} s; the gateway lists ${(JSON.parse(dir) as unknown[]).length} orchestrators (${dir.length} bytes, ${f(dirMs, 0)} ms); its validator so far: ${validated}`)
       const attacked = await drive(url, MODEL, Number(flags['sybil-requests']), CONCURRENCY)
-      console.log(`(failures: ${failures(attacked)})`)
+      const dirAfter = await (await fetch(`${url}/network/orchestrators`)).text()
+      console.log(`(failures: ${failures(attacked)}; the gateway now lists ${(JSON.parse(dirAfter) as unknown[]).length} orchestrators, ${dirAfter.length} bytes)`)
       line('with Sybils', summarise(attacked), oracle, uniformPick(live, oracle.mean), 'goal: success >= 99 %')
     }
     console.log(`\nload average ${loadavg().map(x => x.toFixed(2)).join(' ')} on ${(await import('node:os')).cpus().length} cores`)
