@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { promisify } from 'node:util'
 import { expect } from 'chai'
 import { createNetnsLab, listLabNamespaces, netnsSupport, type NetnsLab } from '../../src/testnet/netns.js'
@@ -17,7 +17,7 @@ async function connectFrom (lab: NetnsLab, from: string, address: string, port: 
 describe('testnet/netns', function () {
   this.timeout(60_000)
   let lab: NetnsLab | undefined
-  let server: ReturnType<typeof import('node:child_process').spawn> | undefined
+  let server: ChildProcess | undefined
 
   before(async function () {
     const support = await netnsSupport()
@@ -45,7 +45,6 @@ describe('testnet/netns', function () {
     const { stdout: hostLinks } = await run('ip', ['-o', 'link'])
     expect(hostLinks).to.not.include(lab.id)
 
-    const { spawn } = await import('node:child_process')
     const [cmd, ...args] = a.exec([process.execPath, '-e', `require('net').createServer(s=>s.end()).listen(4100,'${a.address}',()=>console.log('listening'))`])
     const started = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
     server = started
@@ -84,8 +83,7 @@ describe('testnet/netns', function () {
       await other.addHost('x')
       await other.addHost('y')
       // 10.231.8.2 exists in both labs; from lab 2 it is lab 2's own host, never lab 1's
-      const { spawn } = await import('node:child_process')
-      const [cmd, ...args] = a.exec([process.execPath, '-e', `require('net').createServer(s=>s.end()).listen(4101,'${a.address}',()=>console.log('listening'))`])
+        const [cmd, ...args] = a.exec([process.execPath, '-e', `require('net').createServer(s=>s.end()).listen(4101,'${a.address}',()=>console.log('listening'))`])
       const started = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
       server = started
       await new Promise<void>((resolve) => { started.stdout?.on('data', () => { resolve() }) })
