@@ -25,7 +25,7 @@
 import '../../src/p2p/polyfill.js'
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { loadavg, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -265,7 +265,7 @@ async function main (): Promise<void> {
       console.log(`(failures: ${failures(attacked)}; the gateway now lists ${(JSON.parse(dirAfter) as unknown[]).length} orchestrators, ${dirAfter.length} bytes)`)
       line('with Sybils', summarise(attacked), oracle, uniformPick(live, oracle.mean), 'goal: success >= 99 %')
     }
-    console.log(`\nload average ${loadavg().map(x => x.toFixed(2)).join(' ')} on ${(await import('node:os')).cpus().length} cores`)
+    console.log(`\nload average ${loadavg().map(x => x.toFixed(2)).join(' ')} on ${cpus().length} cores`)
   } finally {
     await attacker?.stop().catch(() => {})
     await mesh?.stop()
