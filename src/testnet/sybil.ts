@@ -119,7 +119,7 @@ export async function startSybilAttacker (options: SybilAttackerOptions): Promis
               modelId: o.modelId,
               warm: o.warm ?? true,
               capacity: o.capacity ?? 1000,
-              inUse: 0,
+              load: 'available',
               pricePerUnit: o.pricePerUnit ?? '1',
               pixelsPerUnit: '1',
               unit: PIPELINE_UNIT[o.pipeline],
