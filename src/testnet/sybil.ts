@@ -125,7 +125,8 @@ export async function startSybilAttacker (options: SybilAttackerOptions): Promis
               unit: PIPELINE_UNIT[o.pipeline],
               runnerVersion: '0.0.0'
             })),
-            hardware: { cpus: 64, memoryBytes: 2 ** 38, gpus: [] }
+            hardware: { cpus: 64, memoryBytes: 2 ** 38, gpus: [] },
+            withdrawn: false
           }
           const signed = await signAnnouncement(announcement, key)
           // the gossip message must be signed by the identity itself: swap gossipsub's signing key for this one publish
