@@ -22,10 +22,12 @@ export interface ShoalChild {
  * Starts `shoal <args>` as a child process. Its stdout events are parsed, its stderr
  * (structured logs) goes to `logFile`. Stopped only by its own pid.
  */
-export function spawnShoal (name: string, args: string[], options: { logFile: string, env?: NodeJS.ProcessEnv }): ShoalChild {
+export function spawnShoal (name: string, args: string[], options: { logFile: string, env?: NodeJS.ProcessEnv, prefix?: string[] }): ShoalChild {
   // e.g. SHOAL_CHILD_EXEC_ARGV="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile every node of a testnet
   const execArgv = (process.env.SHOAL_CHILD_EXEC_ARGV ?? '').split(' ').filter(a => a.length > 0)
-  const child = spawn(process.execPath, [...execArgv, shoalBin(), ...args], {
+  // a prefix that execs its argument (e.g. `ip netns exec NS`) keeps the pid and process group
+  const argv = [...(options.prefix ?? []), process.execPath, ...execArgv, shoalBin(), ...args]
+  const child = spawn(argv[0], argv.slice(1), {
     // its own process group: a Ctrl-C in the terminal reaches only the parent, which stops children in order;
     // stdin stays open so the child stops by itself if the parent dies
     detached: true,
