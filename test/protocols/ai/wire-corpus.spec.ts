@@ -48,6 +48,8 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
   let dataDir: string
   let orchestrator: OrchestratorRole
   let hostile: ShoalLibp2p
+  /** an honest gateway: it keeps its connection, as a real one does */
+  let gateway: ShoalLibp2p
   const counts = { tried: 0, documented: 0 }
 
   async function freshPeer (): Promise<ShoalLibp2p> {
@@ -70,19 +72,19 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
     return got
   }
 
+  /**
+   * A job from the honest gateway, over the connection it keeps (a fresh node per job
+   * would be a new inbound connection each time: more than 5 a second from one host are
+   * reset at accept, see the last case).
+   */
   async function realJob (): Promise<number> {
-    const node = await freshPeer()
-    try {
-      const client = createAiClient({ dialProtocol: node.dialProtocol.bind(node) })
-      const res = await client.runJob(orchestrator.mesh.node.peerId, {
-        pipeline: 'upscale', modelId: 'shoal/noop', params: { prompt: 'x' }, inputs: [{ field: 'image', filename: 'a.png', contentType: 'image/png', data: new Uint8Array(1024).fill(7) }]
-      }, { deadlineMs: 30_000 })
-      for await (const _ of res.body) { /* drain */ }
-      await res.final
-      return res.status
-    } finally {
-      await node.stop()
-    }
+    const client = createAiClient({ dialProtocol: gateway.dialProtocol.bind(gateway) })
+    const res = await client.runJob(orchestrator.mesh.node.peerId, {
+      pipeline: 'upscale', modelId: 'shoal/noop', params: { prompt: 'x' }, inputs: [{ field: 'image', filename: 'a.png', contentType: 'image/png', data: new Uint8Array(1024).fill(7) }]
+    }, { deadlineMs: 30_000 })
+    for await (const _ of res.body) { /* drain */ }
+    await res.final
+    return res.status
   }
 
   const buffered = async (): Promise<number> => await gauge(orchestrator.register, 'shoal_ai_server_buffered_input_bytes')
@@ -96,6 +98,7 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
       aiLimits: { maxBufferedInputBytes: NODE_BUDGET, maxBufferedInputBytesPerPeer: PEER_BUDGET, inputIdleTimeoutMs: INPUT_IDLE_MS, maxInboundStreams: MAX_STREAMS }
     }, silentLogger())
     hostile = await freshPeer()
+    gateway = await freshPeer()
     expect(await realJob()).to.equal(200)
   })
 
@@ -107,6 +110,7 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
 
   after(async () => {
     await hostile?.stop()
+    await gateway?.stop()
     await orchestrator?.stop()
     await rm(dataDir, { recursive: true, force: true })
     // the numbers for the closing note of issue 10
@@ -221,5 +225,34 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
     await raw.send(encodeEmpty(FrameType.CANCEL))
     await expectAnswer(raw.answer(), ['final CANCELLED'])
     raw.reset()
+  })
+
+  it('a connection flood from one host: connections past 5 a second are reset at accept, the open ones keep working', async () => {
+    const FLOOD = 10
+    const nodes = await Promise.all(Array.from({ length: FLOOD }, async () => {
+      const node = await createShoalNode({ role: 'gateway', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+      await node.start()
+      return node
+    }))
+    try {
+      const target = orchestrator.mesh.node.getMultiaddrs()[0]
+      const dials = await Promise.allSettled(nodes.map(async (node) => await node.dial(target)))
+      const refused = dials.filter((d): d is PromiseRejectedResult => d.status === 'rejected')
+      counts.tried++
+      // all dialled within the same second (however slow this machine): at least one is over the threshold
+      expect(refused.length, 'dials refused').to.be.at.least(1)
+      expect(refused.length).to.be.at.most(FLOOD - 1)
+      counts.documented++
+      // the connection the hostile peer already had still carries streams
+      const raw = await open()
+      expect(raw.hello?.maxInputBytes).to.equal(PEER_BUDGET)
+      raw.reset()
+      // a second later the same host is let in again
+      const late = nodes[dials.findIndex(d => d.status === 'rejected')]
+      await new Promise(resolve => setTimeout(resolve, 1_100))
+      await late.dial(target)
+    } finally {
+      await Promise.all(nodes.map(async (node) => { await node.stop() }))
+    }
   })
 })
