@@ -226,5 +226,4 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
     await expectAnswer(raw.answer(), ['final CANCELLED'])
     raw.reset()
   })
-
 })
