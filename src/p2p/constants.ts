@@ -7,6 +7,15 @@ export const DHT_PROTOCOL = `${PROTOCOL_PREFIX}/kad/1.0.0`
 /** Gossipsub protocols are the standard ones; topics are namespaced instead (see discovery/constants). */
 export const DEFAULT_MAX_CONNECTIONS = 128
 
+/**
+ * New inbound connections accepted per second from one IP address (libp2p's
+ * `inboundConnectionThreshold`, stated here so it is a documented Shoal limit). Past it a
+ * connection is closed as soon as it is accepted: the dialer sees `ECONNRESET` on
+ * connect. A gateway keeps its connection to an orchestrator, so this only bounds
+ * reconnect floods; peers sharing one address (NAT, one host) share the allowance.
+ */
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 5
+
 /** How many known peers a restarted node redials from its persisted peer store. */
 export const DEFAULT_REDIAL_KNOWN_PEERS = 8
 

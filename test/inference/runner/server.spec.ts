@@ -72,6 +72,31 @@ describe('inference/runner: the CPU runner (ai-runner HTTP API)', function () {
       expect(dataUrlBytes(res.body.images[0].url).equals(png)).to.equal(true)
     })
 
+    it('serves the next job on the same client after requests aborted at every stage (half-sent, waiting, mid-answer)', async () => {
+      const client = createRunnerClient({ url: runner.url, token: 'secret-token', maxSockets: 2 })
+      const job = { pipeline: 'upscale' as const, modelId: 'shoal/noop', params: { prompt: 'p' }, inputs: [{ field: 'image', filename: 'a.png', contentType: 'image/png', data: png }] }
+      try {
+        // aborted before, while and after the request is written, then while its answer streams
+        for (const delayMs of [-1, 0, 0, 1, 2, 3, 5, 8, 13]) {
+          const controller = new AbortController()
+          if (delayMs < 0) queueMicrotask(() => { controller.abort() })
+          else setTimeout(() => { controller.abort() }, delayMs)
+          const aborted = await client.run(job, { signal: controller.signal }).then(async (res) => {
+            for await (const _ of res.body) { await new Promise((resolve) => setTimeout(resolve, 5)) }
+            return null
+          }, (e) => e).catch((e) => e)
+          if (aborted !== null) expect(aborted, `aborted after ${delayMs} ms`).to.have.property('code', 'RUNNER_ERROR_ABORTED')
+          const res = await client.run(job)
+          let bytes = 0
+          for await (const chunk of res.body) bytes += chunk.byteLength
+          expect(res.status, `the job after an abort at ${delayMs} ms`).to.equal(200)
+          expect(bytes).to.be.above(png.byteLength)
+        }
+      } finally {
+        client.close()
+      }
+    })
+
     it('answers 401 {detail:{msg}} to a missing or wrong bearer token', async () => {
       const body = (): FormData => form({ prompt: 'p' }, { image: { data: png, type: 'image/png' } })
       for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'secret-token' }] as Array<Record<string, string>>) {
