@@ -48,6 +48,12 @@ export const DEFAULT_LOAD_RELEASE_RATIO = 0.5
 export const DEFAULT_LOAD_SETTLE_MS = 2_000
 /** How long a graceful stop waits for its withdrawal to go out. */
 export const DEFAULT_WITHDRAW_TIMEOUT_MS = 2_000
+/**
+ * After a withdrawal is published the node lingers this long before its connections
+ * close: gossipsub's publish resolves once the message is queued for each peer, and a
+ * connection closed at once can drop it (seen in a loaded 20-node mesh).
+ */
+export const DEFAULT_WITHDRAW_LINGER_MS = 300
 /** DHT provider records follow a changed announcement after this delay (gossip first). */
 export const DEFAULT_PROVIDE_DELAY_MS = 2_000
 /** Clocks drift: a timestamp up to this far in the future is tolerated. */

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events'
 import type { ContentRouting, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '../observability/logger.js'
-import { ANNOUNCEMENT_VERSION, DEFAULT_ANNOUNCEMENT_TTL_MS, DEFAULT_LOAD_RELEASE_RATIO, DEFAULT_LOAD_SETTLE_MS, DEFAULT_MIN_LOAD_PUBLISH_INTERVAL_MS, DEFAULT_MIN_PUBLISH_INTERVAL_MS, DEFAULT_PROVIDE_DELAY_MS, DEFAULT_REPUBLISH_INTERVAL_MS, DEFAULT_WITHDRAW_TIMEOUT_MS } from './constants.js'
+import { ANNOUNCEMENT_VERSION, DEFAULT_ANNOUNCEMENT_TTL_MS, DEFAULT_LOAD_RELEASE_RATIO, DEFAULT_LOAD_SETTLE_MS, DEFAULT_MIN_LOAD_PUBLISH_INTERVAL_MS, DEFAULT_MIN_PUBLISH_INTERVAL_MS, DEFAULT_PROVIDE_DELAY_MS, DEFAULT_REPUBLISH_INTERVAL_MS, DEFAULT_WITHDRAW_LINGER_MS, DEFAULT_WITHDRAW_TIMEOUT_MS } from './constants.js'
 import { createEthBinding, signAnnouncement, type Announcement, type HardwareSummary, type ModelOffer, type OfferLoad, type SignedAnnouncement } from './announcement.js'
 import { capabilityKey, provideCapabilities } from './dht.js'
 import type { AnnouncementGossip } from './gossip.js'
@@ -268,6 +268,11 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
             new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true }) })
           ])
           logger.info({ seq }, 'announcement withdrawn')
+          await new Promise<void>(resolve => {
+            const timer = setTimeout(done, DEFAULT_WITHDRAW_LINGER_MS)
+            function done (): void { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
+            signal.addEventListener('abort', done, { once: true })
+          })
         } catch (err) {
           logger.warn({ err: (err as Error).message }, 'withdrawal publish failed')
         }
