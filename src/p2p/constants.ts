@@ -16,6 +16,14 @@ export const DEFAULT_MAX_CONNECTIONS = 128
  */
 export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 5
 
+/**
+ * Peers on this machine skip that threshold (and the connection cap): every node of a
+ * one-host testnet dials from 127.0.0.1, and at 5 a second a 32-orchestrator mesh could not
+ * form (the gateway listed 14 of 32 after 120 s; 28 with a threshold of 100). Only local
+ * processes can use this allowance.
+ */
+export const LOOPBACK_ALLOW_LIST = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+
 /** How many known peers a restarted node redials from its persisted peer store. */
 export const DEFAULT_REDIAL_KNOWN_PEERS = 8
 

@@ -13,7 +13,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import type { Logger } from '../observability/logger.js'
-import { DEFAULT_INBOUND_CONNECTION_THRESHOLD, DEFAULT_MAX_CONNECTIONS, DEFAULT_REDIAL_KNOWN_PEERS, DHT_PROTOCOL, PING_MAX_STREAMS } from './constants.js'
+import { DEFAULT_INBOUND_CONNECTION_THRESHOLD, LOOPBACK_ALLOW_LIST, DEFAULT_MAX_CONNECTIONS, DEFAULT_REDIAL_KNOWN_PEERS, DHT_PROTOCOL, PING_MAX_STREAMS } from './constants.js'
 import { shoalConnectionMonitor, type ConnectionMonitorInit, type ShoalConnectionMonitor } from './connection-monitor.js'
 import type { TransportKind } from './addresses.js'
 
@@ -57,6 +57,8 @@ export interface ShoalNodeOptions {
   maxConnections?: number
   /** new inbound connections per second from one IP; more are reset at accept @default 5 */
   inboundConnectionThreshold?: number
+  /** loopback peers skip the inbound threshold and the connection cap @default true */
+  allowLoopbackUnlimited?: boolean
   /** gossipsub overrides, e.g. score params for announcement topics */
   gossip?: Partial<GossipsubOpts>
   /** connection monitor overrides (tests) */
@@ -109,7 +111,8 @@ export async function createShoalNode (options: ShoalNodeOptions): Promise<Shoal
     peerDiscovery: bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList })] : [],
     connectionManager: {
       maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-      inboundConnectionThreshold: options.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD
+      inboundConnectionThreshold: options.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD,
+      allow: options.allowLoopbackUnlimited === false ? [] : LOOPBACK_ALLOW_LIST
     },
     // libp2p's monitor aborts a connection, with every job stream on it, on one failed
     // ping; Shoal's (the `monitor` service) tolerates misses and reports them instead
