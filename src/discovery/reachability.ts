@@ -88,18 +88,3 @@ export function trackReachability (components: ReachabilityComponents, init: Rea
     }
   }
 }
-
-/**
- * Wraps a gateway's `send` so that an orchestrator it cannot reach (a failed dial:
- * `JOB_ERROR_UNREACHABLE`) leaves the candidates at once, until it is heard from again.
- */
-export function markingUnreachable<S extends (peerId: string, ...rest: never[]) => Promise<unknown>> (send: S, directory: Pick<OrchestratorDirectory, 'markUnreachable'>): S {
-  return (async (peerId: string, ...rest: never[]) => {
-    try {
-      return await send(peerId, ...rest)
-    } catch (err) {
-      if ((err as { code?: unknown } | null)?.code === 'JOB_ERROR_UNREACHABLE') directory.markUnreachable(peerId)
-      throw err
-    }
-  }) as S
-}

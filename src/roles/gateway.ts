@@ -6,7 +6,6 @@ import type { DirectoryCandidate, OrchestratorDirectory } from '../discovery/dir
 import { createDispatcher, type DispatcherOptions } from '../gateway/dispatch/index.js'
 import type { PaymentCliOptions } from '../cli/options/payments.js'
 import { aiSend } from './ai-send.js'
-import { markingUnreachable } from '../discovery/reachability.js'
 import { startGatewayPayments, type GatewayPayments } from './payments.js'
 import { createGatewayHttpServer, type GatewayHttpOptions, type GatewayHttpServer } from '../gateway/http/index.js'
 import { createCandidateLookup, type CandidateLookupOptions } from '../gateway/lookup/index.js'
@@ -125,11 +124,14 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
   const dispatcher = createDispatcher({
     candidates: candidates.list,
     strategy: createAdaptiveStrategy(),
-    // a failed dial or a reset takes the orchestrator out of the candidates until it is heard from again
-    send: markingUnreachable(aiSend(mesh.node, { logger: log, payments, register, onLoad }), mesh.directory),
+    send: aiSend(mesh.node, { logger: log, payments, register, onLoad }),
     liveLoad,
-    // orchestrators seen serving are kept first when the directory must evict (Sybil floods)
-    onAttempt: (peer, _modelId, outcome) => { if (outcome === 'success') mesh.directory.markProven(peer) },
+    onAttempt: (peer, _modelId, outcome, errorCode) => {
+      // orchestrators seen serving are kept first when the directory must evict (Sybil floods)
+      if (outcome === 'success') mesh.directory.markProven(peer)
+      // a failed dial or a reset: out of the candidates until it is heard from again
+      else if (errorCode === 'JOB_ERROR_UNREACHABLE') mesh.directory.markUnreachable(peer)
+    },
     options: options.dispatch,
     logger: log,
     metrics
