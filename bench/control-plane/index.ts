@@ -12,7 +12,11 @@
  * Goals (issue 9): announcements per node per second do not grow with the job rate;
  * at 100 jobs/s the bootstrap uses under 2 % of a core.
  *
- *   npm run bench:control-plane [-- seconds-per-step [orchestrator counts, comma-separated]]
+ *   npm run bench:control-plane [-- seconds-per-step [orchestrator counts [job rates]]]   (lists comma-separated; 0 rates: idle only)
+ *
+ * While the gateway waits for every orchestrator to be listed it prints how the gossip graph
+ * looks from each process (connections, gossipsub peers, topic subscribers and mesh, closes,
+ * event-loop delay): a mesh that does not form shows there.
  */
 import '../../src/p2p/polyfill.js'
 import { fork, type ChildProcess } from 'node:child_process'
@@ -26,7 +30,9 @@ import type { NodeConfig } from './node.js'
 
 const STEP_S = Number(process.argv[2] ?? 15)
 const SIZES = (process.argv[3] ?? '8,32').split(',').map(Number)
-const RATES = [10, 100, 1000]
+const RATES = (process.argv[4] ?? '10,100,1000').split(',').map(Number).filter(r => r > 0)
+// SHOAL_BENCH_PROFILE_DIR=dir writes a V8 CPU profile of every child there (open in Chrome's DevTools)
+const PROFILE_DIR = process.env.SHOAL_BENCH_PROFILE_DIR
 const PIPELINE = 'text-to-image'
 const MODEL = 'shoal/noop'
 const BODY = JSON.stringify({ prompt: 'a benchmark', model_id: MODEL, width: 64, height: 64 })
@@ -34,16 +40,20 @@ const MAX_IN_FLIGHT = 256
 const NODE_SCRIPT = fileURLToPath(new URL('./node.ts', import.meta.url))
 
 interface Sample { announcements: number, cpuMicros: number, at: number }
-interface Child { name: string, process: ChildProcess, ready: Record<string, unknown>, sample: () => Promise<Sample>, stop: () => Promise<void> }
+interface MeshView { zombies: number, zombiesIdentified: number, connections: number, gossipPeers: number, subscribers: number, mesh: number, directory: number, connectionsClosed: number, closedByMonitor: number, lagP99Ms: number }
+interface Child { name: string, process: ChildProcess, ready: Record<string, unknown>, sample: () => Promise<Sample>, mesh: () => Promise<MeshView[]>, stop: () => Promise<void> }
 
 async function startChild (name: string, config: NodeConfig): Promise<Child> {
-  const child = fork(NODE_SCRIPT, [JSON.stringify(config)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const profile = PROFILE_DIR === undefined ? undefined : join(PROFILE_DIR, `${name.replace(/\W+/g, '-')}.cpuprofile`)
+  const child = fork(NODE_SCRIPT, [JSON.stringify({ ...config, profile })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
   const pending: Array<(s: Sample) => void> = []
+  const pendingMesh: Array<(m: MeshView[]) => void> = []
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     child.once('exit', (code) => { reject(new Error(`${name} exited with ${String(code)}`)) })
     child.on('message', (m: { type: string } & Record<string, unknown>) => {
       if (m.type === 'ready') resolve(m)
       if (m.type === 'sample') pending.shift()?.(m as unknown as Sample)
+      if (m.type === 'mesh') pendingMesh.shift()?.(m.nodes as MeshView[])
     })
   })
   return {
@@ -51,6 +61,7 @@ async function startChild (name: string, config: NodeConfig): Promise<Child> {
     process: child,
     ready,
     sample: async () => await new Promise<Sample>(resolve => { pending.push(resolve); child.send({ type: 'sample' }) }),
+    mesh: async () => await new Promise<MeshView[]>(resolve => { pendingMesh.push(resolve); child.send({ type: 'mesh' }) }),
     stop: async () => {
       if (child.exitCode !== null) return
       const exited = new Promise(resolve => child.once('exit', resolve))
@@ -116,7 +127,21 @@ async function run (orchestrators: number, runnerUrl: string, token: string): Pr
     for (;;) {
       const listed = await fetch(`${url}/network/orchestrators`).then(async r => await r.json() as unknown[]).catch(() => [])
       if (listed.length >= orchestrators) break
-      if (Date.now() > deadline) throw new Error(`the gateway lists ${listed.length} of ${orchestrators} orchestrators`)
+      if (Date.now() > deadline) {
+        // what the gateway refused, to tell a mesh that did not form from one whose gossip was refused
+        const metrics = await fetch(`${url}/metrics`).then(async r => await r.text()).catch(() => '')
+        console.error(metrics.split('\n').filter(l => /announcements_validated|directory_(entries|refusals|removals)/.test(l) && !l.startsWith('#')).join('\n'))
+        throw new Error(`the gateway lists ${listed.length} of ${orchestrators} orchestrators`)
+      }
+      if (Math.floor((deadline - Date.now()) / 500) % 20 === 0) {
+        const views = await Promise.all([bootstrap, measured, others, gateway].map(async c => await c.mesh()))
+        const show = (v: MeshView[]): string => {
+          const min = (k: keyof MeshView): number => Math.min(...v.map(x => x[k]))
+          const max = (k: keyof MeshView): number => Math.max(...v.map(x => x[k]))
+          return (['zombies', 'zombiesIdentified', 'connections', 'gossipPeers', 'subscribers', 'mesh', 'directory', 'connectionsClosed', 'closedByMonitor', 'lagP99Ms'] as const).map(k => `${k} ${min(k)}-${max(k)}`).join(' ')
+        }
+        console.error(`listed ${listed.length} of ${orchestrators}; bootstrap: ${show(views[0])}; orchestrators: ${show([...views[1], ...views[2]])}; gateway: ${show(views[3])}`)
+      }
       await new Promise(resolve => setTimeout(resolve, 500))
     }
     const agent = new Agent({ connections: MAX_IN_FLIGHT, pipelining: 1 })

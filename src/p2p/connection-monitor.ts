@@ -12,9 +12,9 @@ export interface ConnectionMonitorInit {
   intervalMs?: number
   /** a ping not answered within this is missed @default 5_000 */
   timeoutMs?: number
-  /** consecutive missed pings that close a connection with no other stream open @default 2 */
+  /** consecutive missed pings that close a connection with no other stream open @default 6 */
   maxMissedIdle?: number
-  /** consecutive missed pings that close a connection with streams in flight (jobs) @default 4 */
+  /** consecutive missed pings that close a connection with streams in flight (jobs) @default 8 */
   maxMissedBusy?: number
   /**
    * whether a connection carries work that a close would lose @default a Shoal
@@ -22,6 +22,31 @@ export interface ConnectionMonitorInit {
    * and do not count)
    */
   isBusy?: (conn: Connection) => boolean
+}
+
+/** A stream muxer that can ping its peer with a control frame (yamux can). */
+interface PingableMuxer { ping: () => Promise<number> }
+
+/**
+ * The connection's muxer when it pings with control frames. Such a ping opens no stream:
+ * no multistream-select, no ping handler, and none of the peer store write libp2p makes
+ * for every new stream, which at one ping per connection every 5 s each way was most of
+ * an idle bootstrap's CPU. libp2p 3 keeps the muxer on the connection without typing it
+ * as public, hence the lookup; without one, the monitor falls back to the ping protocol.
+ */
+function pingableMuxer (conn: Connection): PingableMuxer | undefined {
+  const muxer = (conn as unknown as { muxer?: Partial<PingableMuxer> }).muxer
+  return typeof muxer?.ping === 'function' ? muxer as PingableMuxer : undefined
+}
+
+/** Settles with `promise`, or rejects when `signal` aborts first (leaving `promise` to run). */
+async function untilAborted<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted()
+  return await new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+  })
 }
 
 function hasShoalStreams (conn: Connection): boolean {
@@ -44,7 +69,7 @@ export interface ConnectionMonitorEvents {
 /**
  * Replaces libp2p's connection monitor, which aborts a connection, with every job stream
  * on it, on the first failed ping: under CPU starvation that killed connections with
- * jobs in flight. Here a connection is closed only after several missed pings in a row,
+ * jobs in flight. Pings are muxer control frames where the muxer has them (yamux). Here a connection is closed only after several missed pings in a row,
  * more when other streams are open, and never while a ping to it is still pending. Each
  * miss is reported at once, so a gateway can stop choosing the peer within seconds
  * without cutting its jobs.
@@ -96,6 +121,19 @@ export class ShoalConnectionMonitor extends EventEmitter<ConnectionMonitorEvents
 
   private async ping (conn: Connection): Promise<void> {
     const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.timeoutMs)])
+    const muxer = pingableMuxer(conn)
+    if (muxer !== undefined) {
+      try {
+        // no signal for the muxer: an aborted yamux ping makes its late pong a protocol error
+        // that kills the connection; left pending, the next ping rides on it instead
+        conn.rtt = await untilAborted(muxer.ping(), signal)
+        this.answered(conn)
+      } catch (err) {
+        if (this.controller.signal.aborted || conn.status !== 'open') return
+        this.miss(conn, err as Error)
+      }
+      return
+    }
     let stream
     try {
       stream = await conn.newStream(MONITOR_PING_PROTOCOL, { signal, runOnLimitedConnection: true })

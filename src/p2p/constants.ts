@@ -32,12 +32,17 @@ export const PING_MAX_STREAMS = 8
 
 /**
  * Shoal's connection monitor (see connection-monitor.ts): pings every connection; a miss
- * is reported at once, but a connection closes only after several in a row, more while
- * streams are in flight, so CPU starvation does not kill running jobs.
+ * is reported at once (a gateway stops choosing the peer on the first), but a connection
+ * closes only after several in a row, more while streams are in flight, so CPU starvation
+ * does not kill running jobs. Closing is slow on purpose: it frees little (a dead peer's
+ * connection costs a socket), a connection kept through a short partition recovers on
+ * the next answered ping, and closing idle connections after 2 misses made a loaded
+ * one-host 32-orchestrator mesh churn (closes, reconnects, handshakes, more lag) so that
+ * the gateway never listed every orchestrator.
  */
 export const DEFAULT_MONITOR = {
   intervalMs: 5_000,
   timeoutMs: 5_000,
-  maxMissedIdle: 2,
-  maxMissedBusy: 4
+  maxMissedIdle: 6,
+  maxMissedBusy: 8
 } as const

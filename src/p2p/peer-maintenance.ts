@@ -19,6 +19,13 @@ export interface PeerMaintenanceOptions {
   firstCheckMs?: number
   /** budget of one DHT walk @default 5_000 */
   walkTimeoutMs?: number
+  /**
+   * How an isolated node (no connection left: every peer closed, a partition, a restart of
+   * the bootstrap) gets back into the mesh, usually by dialling its bootstrap list and
+   * remembered peers; returns how many it reached. Without it an isolated node stays
+   * isolated: a DHT walk needs at least one peer.
+   */
+  rejoin?: (signal: AbortSignal) => Promise<number>
 }
 
 /**
@@ -42,7 +49,8 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
   const check = async (): Promise<number> => {
     if (running || controller.signal.aborted) return -1
     const connected = new Set(node.getConnections().map(c => c.remotePeer.toString()))
-    if (connected.size >= minPeers || connected.size === 0) return -1
+    if (connected.size >= minPeers) return -1
+    if (connected.size === 0) return await rejoin()
     running = true
     try {
       const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(options.walkTimeoutMs ?? 5_000)])
@@ -67,6 +75,24 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
     }
   }
 
+  /** Dials the bootstrap list again when nothing is connected; -1 when there is no way to. */
+  const rejoin = async (): Promise<number> => {
+    if (options.rejoin === undefined || running) return -1
+    running = true
+    try {
+      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(options.walkTimeoutMs ?? 5_000)])
+      setMaxListeners(Infinity, signal)
+      const reached = await options.rejoin(signal)
+      logger.info({ reached }, 'no peer left: dialled the bootstrap list again')
+      return reached
+    } catch (err) {
+      if (!controller.signal.aborted) logger.debug({ err: (err as Error).message }, 'rejoining the mesh failed')
+      return 0
+    } finally {
+      running = false
+    }
+  }
+
   // while under target, look again soon, and less and less often while walks find nobody
   // new (every node of a small mesh walking every 2 s costs each of them ~2% of a core);
   // once there, check now and then
@@ -81,7 +107,8 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
           return
         }
         retryDelay = dialled > 0 ? retryMs : Math.min(retryDelay * 2, maxRetryMs)
-        // no walk (no connection yet): look again soon, the first connection may come any moment
+        // no walk (no connection and no way to rejoin): look again soon, the first connection
+        // may come any moment; a rejoin that reached nobody backs off like an empty walk
         schedule(dialled === -1 ? retryMs : retryDelay)
       })
     }, delay)

@@ -111,7 +111,10 @@ export async function createMesh (options: MeshOptions, deps: { logger: Logger, 
       directory.start()
       reachability?.start()
       await connectToMesh(node, options.bootstrap, { signal: startOptions.signal, logger: deps.logger })
-      maintenance = startPeerMaintenance(node, deps.logger, options.peerMaintenance)
+      maintenance = startPeerMaintenance(node, deps.logger, {
+        rejoin: async (signal) => await connectToMesh(node, options.bootstrap, { signal, logger: deps.logger }),
+        ...options.peerMaintenance
+      })
     },
     async stop () {
       maintenance?.stop()

@@ -60,4 +60,32 @@ describe('p2p/peer-maintenance: DHT walks toward minPeers connections', function
       await Promise.all(nodes.map(async n => { await n.stop() }))
     }
   })
+
+  it('an isolated node dials its bootstrap list again, and only while it has no connection', async () => {
+    const bootstrap = await node('bootstrap')
+    const isolated = await node('orchestrator')
+    const address = bootstrap.getMultiaddrs()[0].toString()
+    let rejoins = 0
+    const maintenance = startPeerMaintenance(isolated, silentLogger(), {
+      minPeers: 8,
+      firstCheckMs: 0,
+      retryMs: 50,
+      maxRetryMs: 200,
+      rejoin: async (signal) => { rejoins++; return await connectToMesh(isolated, [address], { signal }) }
+    })
+    try {
+      // it has no connection at all (started alone, or every peer gone): a check rejoins
+      const deadline = Date.now() + 10_000
+      while (isolated.getConnections(bootstrap.peerId).length === 0 && Date.now() < deadline) await sleep(25)
+      expect(isolated.getConnections(bootstrap.peerId), 'connected to the bootstrap').to.have.length.greaterThan(0)
+      expect(rejoins).to.be.greaterThan(0)
+      // connected, below target: DHT walks, not bootstrap dials
+      const after = rejoins
+      await sleep(600)
+      expect(rejoins).to.equal(after)
+    } finally {
+      maintenance.stop()
+      await Promise.all([bootstrap.stop(), isolated.stop()])
+    }
+  })
 })
