@@ -24,6 +24,9 @@ export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 5
  */
 export const LOOPBACK_ALLOW_LIST = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
 
+/** Identify's deadline on a new connection (libp2p's default is 5 s): gossip starts on a connection only once identify completes. */
+export const IDENTIFY_TIMEOUT_MS = 15_000
+
 /** How many known peers a restarted node redials from its persisted peer store. */
 export const DEFAULT_REDIAL_KNOWN_PEERS = 8
 

@@ -13,7 +13,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import type { Logger } from '../observability/logger.js'
-import { DEFAULT_INBOUND_CONNECTION_THRESHOLD, LOOPBACK_ALLOW_LIST, DEFAULT_MAX_CONNECTIONS, DEFAULT_REDIAL_KNOWN_PEERS, DHT_PROTOCOL, PING_MAX_STREAMS } from './constants.js'
+import { DEFAULT_INBOUND_CONNECTION_THRESHOLD, LOOPBACK_ALLOW_LIST, DEFAULT_MAX_CONNECTIONS, DEFAULT_REDIAL_KNOWN_PEERS, DHT_PROTOCOL, IDENTIFY_TIMEOUT_MS, PING_MAX_STREAMS } from './constants.js'
 import { shoalConnectionMonitor, type ConnectionMonitorInit, type ShoalConnectionMonitor } from './connection-monitor.js'
 import type { TransportKind } from './addresses.js'
 
@@ -118,7 +118,8 @@ export async function createShoalNode (options: ShoalNodeOptions): Promise<Shoal
     // ping; Shoal's (the `monitor` service) tolerates misses and reports them instead
     connectionMonitor: { enabled: false },
     services: {
-      identify: identify(),
+      // the default 5 s fails under event-loop lag, and a connection identify failed on never gossips (see identify-retry.ts)
+      identify: identify({ timeout: IDENTIFY_TIMEOUT_MS }),
       // the monitor and the DHT both ping: room for both
       ping: ping({ maxOutboundStreams: PING_MAX_STREAMS, maxInboundStreams: PING_MAX_STREAMS }),
       monitor: shoalConnectionMonitor(options.monitor),

@@ -10,6 +10,7 @@ import { createDiscoveryMetrics, type DiscoveryMetrics } from '../discovery/metr
 import { announcementScoreParams } from '../discovery/score.js'
 import type { Logger } from '../observability/logger.js'
 import { startPeerMaintenance, type PeerMaintenanceOptions } from '../p2p/peer-maintenance.js'
+import { startIdentifyRetry, type IdentifyRetryOptions } from '../p2p/identify-retry.js'
 import type { ConnectionMonitorInit } from '../p2p/connection-monitor.js'
 import { connectToMesh, createShoalNode, transportsFor, type AddressScope, type NodeRole, type ShoalLibp2p } from '../p2p/node.js'
 
@@ -23,6 +24,8 @@ export interface MeshOptions {
   addressScope?: AddressScope
   /** how many peers to keep connected through DHT walks */
   peerMaintenance?: PeerMaintenanceOptions
+  /** re-identify connections gossip never started on */
+  identifyRetry?: IdentifyRetryOptions
   /** announcement rate limit per origin peer */
   announcementRate?: { burst: number, perSecond: number }
   /** directory caps (entries, per host) */
@@ -99,6 +102,7 @@ export async function createMesh (options: MeshOptions, deps: { logger: Logger, 
     : undefined
 
   let maintenance: { stop: () => void } | undefined
+  let identifyRetry: { stop: () => void } | undefined
   return {
     node,
     directory,
@@ -115,9 +119,11 @@ export async function createMesh (options: MeshOptions, deps: { logger: Logger, 
         rejoin: async (signal) => await connectToMesh(node, options.bootstrap, { signal, logger: deps.logger }),
         ...options.peerMaintenance
       })
+      identifyRetry = startIdentifyRetry(node, deps.logger, options.identifyRetry)
     },
     async stop () {
       maintenance?.stop()
+      identifyRetry?.stop()
       reachability?.stop()
       directory.stop()
       gossip.stop()
