@@ -62,7 +62,6 @@ export default [
       '@stylistic/object-property-newline': 'off',
       // `void promise` marks a promise deliberately not awaited
       'no-void': ['error', { allowAsStatement: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
       // noble's hash names
       camelcase: ['error', { allow: ['^keccak_256$', '^sha256$'], properties: 'never' }],
       // validators reject control characters on purpose
@@ -71,8 +70,16 @@ export default [
       'prefer-promise-reject-errors': 'off',
       // naming only; `res`/`rej` and `done` read fine
       'promise/param-names': 'off',
+      // a timer declared before the callback that clears it, assigned after
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // loops on flags that callbacks flip (`while (!stopping)`) are the norm in tests
       'no-unmodified-loop-condition': 'off'
+    }
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }]
     }
   },
   {

@@ -52,7 +52,7 @@ export function parsePaymentArgs (args: Record<string, unknown>): PaymentCliOpti
       throw new CliError('CLI_ERROR_CONFIG', 'payments are on by default: give --rpc-url and --broker (or SHOAL_RPC_URL and SHOAL_BROKER), or --payments off for a private mesh')
     }
     if (!/^0x[0-9a-fA-F]{40}$/.test(brokerAddress)) throw new CliError('CLI_ERROR_CONFIG', `--broker: "${brokerAddress}" is not a contract address`)
-    try { new URL(rpcUrl) } catch { throw new CliError('CLI_ERROR_CONFIG', `--rpc-url: "${rpcUrl}" is not a URL`) }
+    if (!URL.canParse(rpcUrl)) throw new CliError('CLI_ERROR_CONFIG', `--rpc-url: "${rpcUrl}" is not a URL`)
   }
   return {
     enabled,
