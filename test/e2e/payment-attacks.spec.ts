@@ -116,7 +116,7 @@ describe('e2e: payment attacks are refused by the orchestrator', function () {
     chain = await startTestnetChain({ blockTimeSec: 1 })
     const dataDir = await mkdtemp(join(tmpdir(), 'shoal-pay-'))
     orchestrator = await startOrchestrator({
-      node: { role: 'orchestrator', dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], addressScope: 'private', logLevel: 'silent' },
+      node: { role: 'orchestrator', dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], addressScope: 'private' },
       models: [{ pipeline: 'upscale', modelId: MODEL, warm: true, capacity: 4, optimizationFlags: {}, pricePerUnit: PRICE_WEI_PER_PIXEL.toString(), pixelsPerUnit: '1', currency: 'WEI' }],
       payments: { enabled: true, rpcUrl: chain.rpcUrl, brokerAddress: chain.brokerAddress, ticketEV: 10n ** 13n, gasPrice: 10n ** 9n }
     }, silentLogger())

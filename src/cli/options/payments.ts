@@ -1,20 +1,9 @@
 import type { Options } from 'yargs'
+import type { PaymentConfig } from '../../roles/config.js'
 import { CliError } from '../errors.js'
 
 /** Payment settings shared by orchestrators and gateways. Payments are on unless turned off explicitly. */
-export interface PaymentCliOptions {
-  enabled: boolean
-  rpcUrl: string
-  brokerAddress: string
-  /** orchestrator: expected value asked per ticket (wei) */
-  ticketEV?: bigint
-  /** orchestrator: fixed gas price for face values (wei), instead of the chain's */
-  gasPrice?: bigint
-  /** gateway: the highest expected value accepted per ticket (wei) */
-  maxTicketEV?: bigint
-  /** gateway: the highest expected value sent for one job (wei) */
-  maxJobEV?: bigint
-}
+export type PaymentCliOptions = PaymentConfig
 
 export function paymentFlags (role: 'orchestrator' | 'gateway'): Record<string, Options> {
   const common: Record<string, Options> = {

@@ -92,7 +92,7 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'shoal-wire-corpus-'))
     orchestrator = await startOrchestrator({
-      node: { role: 'orchestrator', dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], addressScope: 'private', logLevel: 'silent' },
+      node: { role: 'orchestrator', dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], addressScope: 'private' },
       models: [{ pipeline: 'upscale', modelId: 'shoal/noop', warm: true, capacity: 4, optimizationFlags: {}, pricePerUnit: '0', pixelsPerUnit: '1', currency: 'WEI' }],
       payments: { enabled: false, rpcUrl: '', brokerAddress: '' },
       aiLimits: { maxBufferedInputBytes: NODE_BUDGET, maxBufferedInputBytesPerPeer: PEER_BUDGET, inputIdleTimeoutMs: INPUT_IDLE_MS, maxInboundStreams: MAX_STREAMS }
