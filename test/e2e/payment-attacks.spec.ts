@@ -19,17 +19,13 @@ import { startOrchestrator, type OrchestratorRole } from '../../src/roles/orches
 import { startTestnetChain, type TestnetChain } from '../../src/testnet/local-chain.js'
 import { pngOf } from './helpers.js'
 import { RawAiStream } from '../protocols/ai/hostile-peer.js'
+import { metricValue } from '../helpers/metrics.js'
 
 const MODEL = 'upscalerjs/esrgan-slim-x2'
 const PRICE_WEI_PER_PIXEL = 1_000_000_000n
 
 function randomWallet (): Wallet {
   return new Wallet(Wallet.createRandom().privateKey)
-}
-
-async function metricValue (register: Registry, name: string, labels: Record<string, string>): Promise<number> {
-  const metric = await register.getSingleMetric(name)?.get()
-  return metric?.values.find(v => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0
 }
 
 /** A gateway-like peer that speaks /shoal/ai itself, so it can send whatever payment it likes. */
