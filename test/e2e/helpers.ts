@@ -30,4 +30,3 @@ export async function directory (url: string): Promise<DirectoryRow[]> {
   const res = await fetch(`${url}/network/orchestrators`)
   return await res.json() as DirectoryRow[]
 }
-

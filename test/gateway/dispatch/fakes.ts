@@ -59,4 +59,3 @@ export function fakeSend (behaviours: Record<string, FakeBehaviour>, init: { ign
   }
   return { send, calls }
 }
-
