@@ -49,7 +49,8 @@ describe('patches: dependency patches are applied', () => {
     expect(patches).to.have.members(['@chainsafe+libp2p-yamux+8.0.1.patch', '@libp2p+tcp+11.0.28.patch'])
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[], scripts: Record<string, string> }
     expect(pkg.files, 'package.json files: patches must ship with the package').to.include('patches')
-    expect(pkg.scripts.postinstall).to.equal('patch-package')
+    expect(pkg.scripts.postinstall).to.equal('node scripts/postinstall.js')
+    expect(pkg.files).to.include('scripts/postinstall.js')
   })
 
   for (const name of readdirSync(patchesDir).filter(n => n.endsWith('.patch'))) {
