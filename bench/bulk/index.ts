@@ -240,7 +240,7 @@ async function measureSmall (b: Bench): Promise<void> {
   const line = (what: string, values: number[]): void => {
     console.log(`  ${what.padEnd(38)} ${fmt(percentile(values, 50), 3)} / ${fmt(percentile(values, 99), 3)}`)
   }
-  console.log(`small requests, sequential (p50 / p99 ms)`)
+  console.log('small requests, sequential (p50 / p99 ms)')
   line('raw libp2p, one persistent stream', persistent)
   line('raw libp2p, new stream per request', perStream)
   line('/shoal/ai tiny job over the pool', jobs)

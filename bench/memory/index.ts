@@ -86,7 +86,7 @@ async function main (): Promise<void> {
       const answered = raw.answer(600_000).then((a: ServerAnswer) => { answers.push(a.kind === 'final' ? `Final ${a.final.code}` : a.kind); return a })
       await raw.header({ pipeline: 'upscale', modelId: 'shoal/noop', deadlineMs: 24 * 3600_000, inputs: [{ field: 'image', filename: 'big.png', contentType: 'image/png', size: SIZE }] })
       // all but the last byte; the server may answer (and drop or reset) before the end
-      await Promise.race([raw.input(SIZE - 1).catch((err: Error) => { console.error("upload ended:", err.message) }), answered])
+      await Promise.race([raw.input(SIZE - 1).catch((err: Error) => { console.error('upload ended:', err.message) }), answered])
     }))
     // sending returns once the bytes are queued locally: wait until the orchestrator stops taking more
     let taken = await received()

@@ -1,5 +1,6 @@
 import yargs, { type Argv } from 'yargs'
 import { CliError } from './errors.js'
+import { RoleStartError } from '../roles/errors.js'
 import { COMMANDS } from './commands/index.js'
 
 /**
@@ -53,7 +54,8 @@ export async function main (argv: string[]): Promise<void> {
   try {
     await getShoalCli(argv).parseAsync()
   } catch (err) {
-    if (err instanceof CliError) {
+    // a role refusing its configuration is a CLI failure like any other: one line, exit 1
+    if (err instanceof CliError || err instanceof RoleStartError) {
       process.stderr.write(`shoal: ${err.message}\n`)
       process.exit(1)
     }

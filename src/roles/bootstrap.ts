@@ -1,4 +1,4 @@
-import type { NodeOptions } from '../cli/options/node.js'
+import type { NodeConfig } from './config.js'
 import type { Logger } from '../observability/logger.js'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
 import { prepareNode } from './node-context.js'
@@ -11,7 +11,7 @@ export interface BootstrapNode {
 }
 
 /** A bootstrap: a DHT server and gossip relay that validates announcements like everyone else. */
-export async function startBootstrap (options: NodeOptions, logger: Logger, signal?: AbortSignal): Promise<BootstrapNode> {
+export async function startBootstrap (options: NodeConfig, logger: Logger, signal?: AbortSignal): Promise<BootstrapNode> {
   const { keys, log, register } = await prepareNode(options.dataDir, logger)
   const mesh = await createMesh(meshOptionsFor(options, keys.libp2p), { logger: log, register })
   await mesh.start({ signal })

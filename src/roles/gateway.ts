@@ -1,10 +1,10 @@
 import { isIP } from 'node:net'
 import { join } from 'node:path'
-import { CliError } from '../cli/errors.js'
-import type { NodeOptions } from '../cli/options/node.js'
+import { RoleStartError } from './errors.js'
+import type { NodeConfig } from './config.js'
 import type { DirectoryCandidate, OrchestratorDirectory } from '../discovery/directory.js'
 import { createDispatcher, type DispatcherOptions } from '../gateway/dispatch/index.js'
-import type { PaymentCliOptions } from '../cli/options/payments.js'
+import type { PaymentConfig } from './config.js'
 import { aiSend } from './ai-send.js'
 import { startGatewayPayments, type GatewayPayments } from './payments.js'
 import { createGatewayHttpServer, type GatewayHttpOptions, type GatewayHttpServer } from '../gateway/http/index.js'
@@ -20,7 +20,7 @@ import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
 import { prepareNode } from './node-context.js'
 
 export interface GatewayRoleOptions {
-  node: NodeOptions
+  node: NodeConfig
   http: Partial<GatewayHttpOptions>
   dispatch: Partial<DispatcherOptions>
   /** how long a DHT lookup may take when the directory has no candidate */
@@ -29,7 +29,7 @@ export interface GatewayRoleOptions {
   lookup?: Partial<Omit<CandidateLookupOptions, 'timeoutMs'>>
   /** a paying gateway without API keys listens beyond loopback only when this says it is meant to be open */
   allowOpenGateway?: boolean
-  payments: PaymentCliOptions
+  payments: PaymentConfig
 }
 
 export interface GatewayRole {
@@ -97,7 +97,7 @@ export function isLoopbackHost (host: string): boolean {
 export function checkGatewayExposure (options: Pick<GatewayRoleOptions, 'http' | 'payments' | 'allowOpenGateway'>): void {
   const host = options.http.host ?? '127.0.0.1'
   if (!options.payments.enabled || isLoopbackHost(host) || (options.http.apiKeys ?? []).length > 0 || options.allowOpenGateway === true) return
-  throw new CliError('CLI_ERROR_CONFIG', `refusing to start: a gateway with payments on would listen on ${host} without API keys, ` +
+  throw new RoleStartError('ROLE_ERROR_CONFIG', `refusing to start: a gateway with payments on would listen on ${host} without API keys, ` +
     'so anyone who reaches it could spend its deposit; set --api-key, listen on 127.0.0.1, or pass --allow-open-gateway if it is meant to be open')
 }
 

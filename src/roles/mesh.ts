@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { Registry } from 'prom-client'
-import type { NodeOptions } from '../cli/options/node.js'
+import type { NodeConfig } from './config.js'
 import type { PrivateKey } from '@libp2p/interface'
 import { announcementGossip, type AnnouncementGossip } from '../discovery/gossip.js'
 import { OrchestratorDirectory, type DirectoryOptions } from '../discovery/directory.js'
@@ -40,7 +40,7 @@ export interface MeshOptions {
 }
 
 /** Mesh options of a node run from the CLI: its listen/announce/bootstrap flags and a persistent datastore in its data dir. */
-export function meshOptionsFor (node: NodeOptions, privateKey: PrivateKey): MeshOptions {
+export function meshOptionsFor (node: NodeConfig, privateKey: PrivateKey): MeshOptions {
   return {
     role: node.role,
     privateKey,

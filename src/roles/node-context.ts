@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { loadOrCreateNodeKeys, type NodeKeys } from '../p2p/keys.js'
 import { KeyFileError } from '../p2p/errors.js'
-import { CliError } from '../cli/errors.js'
+import { RoleStartError } from './errors.js'
 import type { Logger } from '../observability/logger.js'
 
 /** Loads the node's keys, creating missing ones on first start; a bad key file stops the node with a clear message. */
@@ -12,7 +12,7 @@ export async function nodeKeysFor (dataDir: string, logger: Logger): Promise<Nod
     if (keys.created.length > 0) logger.info({ created: keys.created }, 'created node keys')
     return keys
   } catch (err) {
-    if (err instanceof KeyFileError) throw new CliError('CLI_ERROR_KEYS', `refusing to start: ${err.message}`)
+    if (err instanceof KeyFileError) throw new RoleStartError('ROLE_ERROR_KEYS', `refusing to start: ${err.message}`)
     throw err
   }
 }

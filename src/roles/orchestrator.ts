@@ -1,15 +1,15 @@
 import { cpus, totalmem } from 'node:os'
 import type { Registry } from 'prom-client'
-import type { NodeOptions } from '../cli/options/node.js'
+import type { NodeConfig } from './config.js'
 import { announcementPublisher, type AnnouncementPublisher } from '../discovery/publisher.js'
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../inference/managers/index.js'
-import type { RunnersCliOptions } from '../cli/options/runners.js'
+import type { RunnersConfig } from './config.js'
 import { createWorkerRunnerManager } from '../orchestrator/workers/index.js'
 import { createWorkerMetrics } from '../protocols/worker/index.js'
 import type { ModelEntry } from '../inference/models-config.js'
 import type { Logger } from '../observability/logger.js'
 import { createAiMetrics, createAiProtocol, type AiProtocol, type AiQuoteFn, type AiServerLimits } from '../protocols/ai/index.js'
-import type { PaymentCliOptions } from '../cli/options/payments.js'
+import type { PaymentConfig } from './config.js'
 import { startMetricsServer } from '../observability/metrics-server.js'
 import { createOrchestratorMetrics } from '../orchestrator/metrics.js'
 import { createPaidExecutor } from '../orchestrator/payments.js'
@@ -22,14 +22,14 @@ import { prepareNode } from './node-context.js'
 import type { NodeKeys } from '../p2p/keys.js'
 
 export interface OrchestratorRoleOptions {
-  node: NodeOptions
+  node: NodeConfig
   models: ModelEntry[]
-  payments: PaymentCliOptions
+  payments: PaymentConfig
   announcementTtlMs?: number
   /** serve Prometheus metrics on this port (127.0.0.1); undefined: no endpoint */
   metricsPort?: number
   /** who runs the models (processes or Docker) and which remote workers may register */
-  runners?: RunnersCliOptions
+  runners?: RunnersConfig
   /** prices of models that only remote workers serve */
   workerModels?: ModelEntry[]
   /** memory budget and receive deadline of the /shoal/ai handler @default the handler's defaults */

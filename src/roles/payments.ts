@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client'
-import type { PaymentCliOptions } from '../cli/options/payments.js'
+import type { PaymentConfig } from './config.js'
 import { createEthBinding } from '../discovery/announcement.js'
 import type { Logger } from '../observability/logger.js'
 import type { NodeKeys } from '../p2p/keys.js'
@@ -20,7 +20,7 @@ export interface OrchestratorPayments {
  * pays redemption gas), the durable SQLite store of winners, and the redemption loop,
  * which resumes whatever a previous run left unredeemed.
  */
-export async function startOrchestratorPayments (options: PaymentCliOptions, keys: NodeKeys, dataDir: string, register: Registry, logger: Logger, signal?: AbortSignal): Promise<OrchestratorPayments> {
+export async function startOrchestratorPayments (options: PaymentConfig, keys: NodeKeys, dataDir: string, register: Registry, logger: Logger, signal?: AbortSignal): Promise<OrchestratorPayments> {
   const provider = await createProvider(options.rpcUrl, { signal })
   const broker = createEthersBroker({ provider, address: options.brokerAddress, privateKey: keys.ethereum.privateKey })
   const storePath = ticketStorePath(dataDir)
@@ -55,7 +55,7 @@ export interface GatewayPayments {
 }
 
 /** The gateway's payment side: a ticket sender over its funded Ethereum account, bound to its peer id. */
-export async function startGatewayPayments (options: PaymentCliOptions, keys: NodeKeys, register: Registry, signal?: AbortSignal): Promise<GatewayPayments> {
+export async function startGatewayPayments (options: PaymentConfig, keys: NodeKeys, register: Registry, signal?: AbortSignal): Promise<GatewayPayments> {
   const provider = await createProvider(options.rpcUrl, { signal })
   const broker = createEthersBroker({ provider, address: options.brokerAddress })
   const sender = createPaymentSender({

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client'
-import type { NodeOptions } from '../cli/options/node.js'
+import type { NodeConfig } from './config.js'
 import { createRunnerManager, type RunnerManager, type RunnerManagerOptions } from '../inference/managers/index.js'
 import type { ModelEntry } from '../inference/models-config.js'
 import type { Logger } from '../observability/logger.js'
@@ -22,7 +22,7 @@ import { prepareNode } from './node-context.js'
 export const DEFAULT_WORKER_DRAIN_TIMEOUT_MS = 30_000
 
 export interface WorkerRoleOptions {
-  node: Pick<NodeOptions, 'dataDir' | 'listen' | 'announce' | 'addressScope'>
+  node: Pick<NodeConfig, 'dataDir' | 'listen' | 'announce' | 'addressScope'>
   /** the orchestrator: a multiaddr ending in /p2p/<peer id> */
   orchestrator: string
   /** the worker's own runners (aiModels.json: CPU runner processes or external URLs) */

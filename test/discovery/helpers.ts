@@ -5,16 +5,9 @@ import { Wallet } from 'ethers'
 import { createEthBinding, signAnnouncement, type Announcement, type SignedAnnouncement } from '../../src/discovery/announcement.js'
 import { ANNOUNCEMENT_VERSION } from '../../src/discovery/constants.js'
 import { defaultOffers } from '../../src/testnet/in-process-mesh.js'
+export { waitFor } from '../helpers/wait-for.js'
 
 export const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
-export async function waitFor (condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!await condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 /** An announcement body for `key`, valid now, with `overrides`. */
 export async function announcementFor (key: PrivateKey, overrides: Partial<Announcement> = {}, ethKey = Wallet.createRandom().privateKey): Promise<Announcement> {

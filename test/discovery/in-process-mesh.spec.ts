@@ -1,13 +1,6 @@
 import { expect } from 'chai'
 import { startInProcessMesh, type InProcessMesh } from '../../src/testnet/in-process-mesh.js'
-
-async function waitFor (condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
+import { waitFor } from '../helpers/wait-for.js'
 
 describe('discovery: a 20-node in-process mesh (memory transport)', function () {
   this.timeout(120_000)

@@ -1,4 +1,5 @@
 import sharp from 'sharp'
+export { waitForValue as waitFor } from '../helpers/wait-for.js'
 
 export async function pngOf (width: number, height: number): Promise<Buffer> {
   // a gradient-ish noise image: ESRGAN does real work on it
@@ -28,14 +29,4 @@ export interface DirectoryRow { peerId: string, models: DirectoryModel[] }
 export async function directory (url: string): Promise<DirectoryRow[]> {
   const res = await fetch(`${url}/network/orchestrators`)
   return await res.json() as DirectoryRow[]
-}
-
-export async function waitFor<T> (probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
 }

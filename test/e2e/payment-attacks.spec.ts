@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { Wallet, parseEther } from 'ethers'
-import type { Registry } from 'prom-client'
 import { createEthBinding } from '../../src/discovery/announcement.js'
 import type { InferenceJob, JsonValue } from '../../src/inference/job.js'
 import { silentLogger } from '../../src/observability/logger.js'
@@ -19,17 +18,13 @@ import { startOrchestrator, type OrchestratorRole } from '../../src/roles/orches
 import { startTestnetChain, type TestnetChain } from '../../src/testnet/local-chain.js'
 import { pngOf } from './helpers.js'
 import { RawAiStream } from '../protocols/ai/hostile-peer.js'
+import { metricValue } from '../helpers/metrics.js'
 
 const MODEL = 'upscalerjs/esrgan-slim-x2'
 const PRICE_WEI_PER_PIXEL = 1_000_000_000n
 
 function randomWallet (): Wallet {
   return new Wallet(Wallet.createRandom().privateKey)
-}
-
-async function metricValue (register: Registry, name: string, labels: Record<string, string>): Promise<number> {
-  const metric = await register.getSingleMetric(name)?.get()
-  return metric?.values.find(v => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0
 }
 
 /** A gateway-like peer that speaks /shoal/ai itself, so it can send whatever payment it likes. */
@@ -116,7 +111,7 @@ describe('e2e: payment attacks are refused by the orchestrator', function () {
     chain = await startTestnetChain({ blockTimeSec: 1 })
     const dataDir = await mkdtemp(join(tmpdir(), 'shoal-pay-'))
     orchestrator = await startOrchestrator({
-      node: { role: 'orchestrator', dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], addressScope: 'private', logLevel: 'silent' },
+      node: { role: 'orchestrator', dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], addressScope: 'private' },
       models: [{ pipeline: 'upscale', modelId: MODEL, warm: true, capacity: 4, optimizationFlags: {}, pricePerUnit: PRICE_WEI_PER_PIXEL.toString(), pixelsPerUnit: '1', currency: 'WEI' }],
       payments: { enabled: true, rpcUrl: chain.rpcUrl, brokerAddress: chain.brokerAddress, ticketEV: 10n ** 13n, gasPrice: 10n ** 9n }
     }, silentLogger())

@@ -1,5 +1,6 @@
 import sharp from 'sharp'
 import type { ModelEntry } from '../../src/inference/models-config.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /** A PNG with some structure (gradient + shapes), so an upscaler has edges to work on. */
 export async function makePng (width: number, height: number): Promise<Buffer> {
@@ -40,10 +41,5 @@ export function entry (fields: Partial<ModelEntry> & Pick<ModelEntry, 'pipeline'
   return { warm: false, capacity: 1, optimizationFlags: {}, pricePerUnit: '0', pixelsPerUnit: '1', currency: 'WEI', ...fields }
 }
 
-export async function until (what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+/** `waitFor` with the subject first, as these tests read. */
+export async function until (what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> { await waitFor(check, ms, what) }

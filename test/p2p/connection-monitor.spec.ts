@@ -5,16 +5,9 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { MONITOR_PING_PROTOCOL } from '../../src/p2p/connection-monitor.js'
 import { createShoalNode, type ShoalLibp2p } from '../../src/p2p/node.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const HOLD = '/shoal/test-hold/1.0.0'
-
-async function waitFor (condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
 
 /**
  * A TCP relay between the two nodes that can stop moving bytes (both ways) and start

@@ -83,7 +83,7 @@ describe('testnet/netns', function () {
       await other.addHost('x')
       await other.addHost('y')
       // 10.231.8.2 exists in both labs; from lab 2 it is lab 2's own host, never lab 1's
-        const [cmd, ...args] = a.exec([process.execPath, '-e', `require('net').createServer(s=>s.end()).listen(4101,'${a.address}',()=>console.log('listening'))`])
+      const [cmd, ...args] = a.exec([process.execPath, '-e', `require('net').createServer(s=>s.end()).listen(4101,'${a.address}',()=>console.log('listening'))`])
       const started = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
       server = started
       await new Promise<void>((resolve) => { started.stdout?.on('data', () => { resolve() }) })

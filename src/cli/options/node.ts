@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Options } from 'yargs'
 import type { AddressScope, NodeRole } from '../../p2p/node.js'
+import type { NodeConfig } from '../../roles/config.js'
 import { CliError } from '../errors.js'
 
 /**
@@ -11,13 +12,7 @@ import { CliError } from '../errors.js'
  * `--config`, then these defaults; yargs applies that precedence, this module checks
  * the result and turns it into typed options.
  */
-export interface NodeOptions {
-  role: NodeRole
-  dataDir: string
-  listen: string[]
-  announce: string[]
-  bootstrap: string[]
-  addressScope: AddressScope
+export interface NodeOptions extends NodeConfig {
   logLevel: string
 }
 

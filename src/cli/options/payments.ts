@@ -1,20 +1,9 @@
 import type { Options } from 'yargs'
+import type { PaymentConfig } from '../../roles/config.js'
 import { CliError } from '../errors.js'
 
 /** Payment settings shared by orchestrators and gateways. Payments are on unless turned off explicitly. */
-export interface PaymentCliOptions {
-  enabled: boolean
-  rpcUrl: string
-  brokerAddress: string
-  /** orchestrator: expected value asked per ticket (wei) */
-  ticketEV?: bigint
-  /** orchestrator: fixed gas price for face values (wei), instead of the chain's */
-  gasPrice?: bigint
-  /** gateway: the highest expected value accepted per ticket (wei) */
-  maxTicketEV?: bigint
-  /** gateway: the highest expected value sent for one job (wei) */
-  maxJobEV?: bigint
-}
+export type PaymentCliOptions = PaymentConfig
 
 export function paymentFlags (role: 'orchestrator' | 'gateway'): Record<string, Options> {
   const common: Record<string, Options> = {
@@ -52,7 +41,7 @@ export function parsePaymentArgs (args: Record<string, unknown>): PaymentCliOpti
       throw new CliError('CLI_ERROR_CONFIG', 'payments are on by default: give --rpc-url and --broker (or SHOAL_RPC_URL and SHOAL_BROKER), or --payments off for a private mesh')
     }
     if (!/^0x[0-9a-fA-F]{40}$/.test(brokerAddress)) throw new CliError('CLI_ERROR_CONFIG', `--broker: "${brokerAddress}" is not a contract address`)
-    try { new URL(rpcUrl) } catch { throw new CliError('CLI_ERROR_CONFIG', `--rpc-url: "${rpcUrl}" is not a URL`) }
+    if (!URL.canParse(rpcUrl)) throw new CliError('CLI_ERROR_CONFIG', `--rpc-url: "${rpcUrl}" is not a URL`)
   }
   return {
     enabled,

@@ -1,19 +1,12 @@
 import type { Options } from 'yargs'
-import type { DockerRunnerManagerOptions } from '../../inference/managers/index.js'
 import { isPipelineName, type PipelineName } from '../../inference/pipelines.js'
 import { parseAllowList, WorkerConfigError } from '../../protocols/worker/index.js'
+import type { RunnersConfig } from '../../roles/config.js'
 import { CliError } from '../errors.js'
 import { listOption, parsePipelineMap } from './node.js'
 
 /** Who runs an orchestrator's models: processes or Docker containers, plus allowed remote workers. */
-export interface RunnersCliOptions {
-  managed: 'process' | 'docker'
-  docker: Omit<DockerRunnerManagerOptions, 'entries' | 'logger' | 'owner'>
-  /** peer ids of remote workers allowed to register */
-  workerAllow: string[]
-  /** aiModels.json-format file with the prices of models served by workers */
-  workerModelsPath?: string
-}
+export type RunnersCliOptions = RunnersConfig
 
 export function runnerFlags (): Record<string, Options> {
   const group = 'Runners:'

@@ -48,7 +48,7 @@ export function createJsonScan () {
         else if (b === OPEN_OBJECT || b === OPEN_ARRAY) {
           if (stack.length >= MAX_DEPTH) { ok = false; break }
           stack.push(b)
-        }        else if (b === CLOSE_OBJECT || b === CLOSE_ARRAY) {
+        } else if (b === CLOSE_OBJECT || b === CLOSE_ARRAY) {
           if (stack.pop() !== (b === CLOSE_OBJECT ? OPEN_OBJECT : OPEN_ARRAY)) { ok = false; break }
           if (stack.length === 0) closed = true
         }

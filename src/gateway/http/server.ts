@@ -499,4 +499,3 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     }
   }
 }
-

@@ -17,7 +17,8 @@
  *   `startupTimeoutMs`. Afterwards `/health` is polled every `healthIntervalMs`: ERROR,
  *   `failuresBeforeRestart` failures in a row, or the container dying (Docker `die`
  *   event) remove the container; warm entries are then recreated with backoff. LOADING
- *   takes the runner out of rotation until it answers OK again.
+ *   takes the runner out of rotation until it answers OK again. All of this is the
+ *   runner supervisor's (supervisor.ts), shared with the process manager.
  * - `capabilities()` is what can take a job now: running runners (warm), and cold
  *   entries only while a slot is free or can be freed; 'change' is emitted whenever it
  *   changes, and only then.
@@ -26,13 +27,12 @@ import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { mkdir } from 'node:fs/promises'
 import { isAbsolute } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import Dockerode from 'dockerode'
 import { silentLogger, type Logger } from '../../observability/logger.js'
 import { raceSignal } from '../../signals/race-signal.js'
 import type { ModelEntry } from '../models-config.js'
 import type { PipelineName } from '../pipelines.js'
-import { createRunnerClient, type RunnerClient, type RunnerClientOptions } from '../runner-client/index.js'
+import { createRunnerClient, type RunnerClientOptions } from '../runner-client/index.js'
 import {
   containerLogTail, engineStatus, freePort, imagePresent, isPortConflict, listOwnedContainers,
   pullImage, removeContainer, stopAndRemoveContainer
@@ -42,8 +42,8 @@ import {
   containerName, containerSpec, runnerImage
 } from './docker-spec.js'
 import { InsufficientCapacityError, RunnerStartError, RunnerUnavailableError, UnsupportedModelError } from './errors.js'
-import { checkRunner } from './external.js'
 import { capabilitiesOf, type RunnerSlots } from './slots.js'
+import { createRunnerSupervisor, type InstanceExit, type RemovalReason, type RunnerInstance, type RunnerSupervisor } from './supervisor.js'
 import type { ModelCapability, RunnerLease, RunnerManager, RunnerManagerEvents } from './types.js'
 
 export interface DockerRunnerManagerOptions {
@@ -115,13 +115,9 @@ export const defaultDockerRunnerManagerOptions = {
   restartDelayMs: 1_000
 }
 
-const MAX_RESTART_DELAY_MS = 30_000
 const PORT_TRIES = 3
 const EVENTS_RETRY_MS = 1_000
 const PING_TIMEOUT_MS = 10_000
-
-/** idle: no container; starting: created, not yet healthy; ready: in rotation; loading: up but reports LOADING */
-type RunnerState = 'idle' | 'starting' | 'ready' | 'loading'
 
 interface Slot {
   readonly index: number
@@ -131,27 +127,22 @@ interface Slot {
   freed: Promise<void>
 }
 
-interface Container {
+interface ContainerInstance extends RunnerInstance {
   readonly id: string
   readonly name: string
   readonly url: string
-  readonly client: RunnerClient
-  failures: number
+  readonly slot: Slot
 }
 
 interface DockerRunner {
   readonly entry: ModelEntry
   readonly image: string
-  state: RunnerState
+  readonly supervisor: RunnerSupervisor<ContainerInstance>
+  /** the slot held (reserved for a start, or the container's) */
   slot: Slot | null
-  container: Container | null
-  starting: Promise<RunnerClient> | null
   inUse: number
-  version: string | null
   lastUsed: number
   imageMissing: boolean
-  restartTimer: NodeJS.Timeout | null
-  restartDelay: number
 }
 
 export function createDockerRunnerManager (options: DockerRunnerManagerOptions): RunnerManager {
@@ -169,43 +160,57 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
   const slots: Slot[] = opts.gpus.length === 0
     ? Array.from({ length: opts.containersPerGpu }, (_, index) => ({ index, gpu: null, holder: null, freed: Promise.resolve() }))
     : opts.gpus.flatMap((gpu, g) => Array.from({ length: opts.containersPerGpu }, (_, k) => ({ index: g * opts.containersPerGpu + k, gpu, holder: null, freed: Promise.resolve() })))
-  const runners: DockerRunner[] = opts.entries.map((entry, index) => {
-    if (entry.url !== undefined) throw new TypeError(`entry ${index} (${entry.pipeline} ${entry.modelId}) has a url; it is an external runner`)
-    return {
-      entry,
-      image: runnerImage(entry.pipeline, images, opts.defaultImage),
-      state: 'idle',
-      slot: null,
-      container: null,
-      starting: null,
-      inUse: 0,
-      version: null,
-      lastUsed: 0,
-      imageMissing: false,
-      restartTimer: null,
-      restartDelay: opts.restartDelayMs
-    }
-  })
-  const warmCount = runners.filter((r) => r.entry.warm).length
-  if (warmCount > slots.length) {
-    throw new TypeError(`${warmCount} warm entries but only ${slots.length} container slots (${opts.gpus.length === 0 ? 'CPU' : `${opts.gpus.length} GPUs`} x ${opts.containersPerGpu})`)
-  }
 
   const emitter = new EventEmitter<RunnerManagerEvents>()
   const lifetime = new AbortController()
   let started = false
   let stopping: Promise<void> | null = null
-  let healthTimer: NodeJS.Timeout | null = null
   let events: NodeJS.ReadableStream | null = null
   let eventsTimer: NodeJS.Timeout | null = null
   let nameSeq = 0
   /** ids of containers created and not yet known removed */
   const created = new Set<string>()
   const removals = new Set<Promise<void>>()
+  /** resolves a container's `exited` when the engine reports it died */
+  const dieNotices = new Map<string, (exit: InstanceExit) => void>()
   let lastSnapshot = JSON.stringify([])
 
+  const runners: DockerRunner[] = opts.entries.map((entry, index) => {
+    if (entry.url !== undefined) throw new TypeError(`entry ${index} (${entry.pipeline} ${entry.modelId}) has a url; it is an external runner`)
+    const runner: DockerRunner = {
+      entry,
+      image: runnerImage(entry.pipeline, images, opts.defaultImage),
+      slot: null,
+      inUse: 0,
+      lastUsed: 0,
+      imageMissing: false,
+      supervisor: undefined as unknown as RunnerSupervisor<ContainerInstance>
+    }
+    ;(runner as { supervisor: RunnerSupervisor<ContainerInstance> }).supervisor = createRunnerSupervisor<ContainerInstance>({
+      launch: async (signal) => await launch(runner, signal),
+      dispose: async (instance, reason) => { await disposeContainer(runner, instance, reason) }
+    }, {
+      pipeline: entry.pipeline,
+      modelId: entry.modelId,
+      restart: entry.warm,
+      startupTimeoutMs: opts.startupTimeoutMs,
+      startupPollMs: opts.startupPollMs,
+      healthIntervalMs: opts.healthIntervalMs,
+      healthTimeoutMs: opts.healthTimeoutMs,
+      failuresBeforeRestart: opts.failuresBeforeRestart,
+      restartDelayMs: opts.restartDelayMs,
+      logger,
+      onChange: emitChange
+    })
+    return runner
+  })
+  const warmCount = runners.filter((r) => r.entry.warm).length
+  if (warmCount > slots.length) {
+    throw new TypeError(`${warmCount} warm entries but only ${slots.length} container slots (${opts.gpus.length === 0 ? 'CPU' : `${opts.gpus.length} GPUs`} x ${opts.containersPerGpu})`)
+  }
+
   const describe = (r: DockerRunner): Record<string, unknown> => ({
-    pipeline: r.entry.pipeline, modelId: r.entry.modelId, container: r.container?.name ?? null, slot: r.slot?.index ?? null, gpu: r.slot?.gpu ?? null
+    pipeline: r.entry.pipeline, modelId: r.entry.modelId, container: r.supervisor.instance?.name ?? null, slot: r.slot?.index ?? null, gpu: r.slot?.gpu ?? null
   })
 
   /** Emits 'change' when what `capabilities()` returns differs from the last emission. */
@@ -217,7 +222,7 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
   }
 
   function evictable (r: DockerRunner): boolean {
-    return r.state === 'ready' && r.inUse === 0 && !r.entry.warm && r.starting === null
+    return r.supervisor.state === 'ready' && r.inUse === 0 && !r.entry.warm && r.supervisor.starting === null
   }
 
   /** A slot for `r` could be had now: a free one, or one an idle cold container holds. */
@@ -226,10 +231,11 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
   }
 
   function view (r: DockerRunner): RunnerSlots {
-    const running = r.state === 'ready' || r.state === 'starting'
+    const state = r.supervisor.state
+    const running = state === 'ready' || state === 'starting'
     const available = started && stopping === null && !r.imageMissing &&
-      (running || (r.state === 'idle' && !r.entry.warm && r.inUse < r.entry.capacity && slotObtainable(r)))
-    return { pipeline: r.entry.pipeline, modelId: r.entry.modelId, capacity: r.entry.capacity, inUse: r.inUse, warm: r.state === 'ready', available, version: r.version }
+      (running || (state === 'idle' && !r.entry.warm && r.inUse < r.entry.capacity && slotObtainable(r)))
+    return { pipeline: r.entry.pipeline, modelId: r.entry.modelId, capacity: r.entry.capacity, inUse: r.inUse, warm: state === 'ready', available, version: r.supervisor.version }
   }
 
   function capabilities (): ModelCapability[] {
@@ -238,18 +244,27 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
 
   /** Takes a free slot for `r`, else evicts the least recently used idle cold container; null when neither. */
   function allocateSlot (r: DockerRunner): Slot | null {
+    if (r.slot !== null) return r.slot
     const free = slots.find((s) => s.holder === null)
     if (free !== undefined) {
       free.holder = r
+      r.slot = free
       return free
     }
     const victim = runners.filter((o) => o !== r && evictable(o)).sort((a, b) => a.lastUsed - b.lastUsed)[0]
     if (victim === undefined) return null
     const slot = victim.slot as Slot
     logger.info({ ...describe(victim), for: `${r.entry.pipeline} ${r.entry.modelId}` }, 'evicting idle cold runner container')
-    destroy(victim, 'evicted')
+    // frees the slot synchronously (disposeContainer), its removal becomes slot.freed
+    victim.supervisor.remove({ kind: 'evicted' })
     slot.holder = r
+    r.slot = slot
     return slot
+  }
+
+  function releaseSlot (r: DockerRunner, slot: Slot): void {
+    if (slot.holder === r) slot.holder = null
+    if (r.slot === slot) r.slot = null
   }
 
   function trackRemoval (id: string, removal: Promise<void>): Promise<void> {
@@ -261,69 +276,32 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
     return done
   }
 
-  /** Takes the runner's container out of service at once and removes it in the background. */
-  function destroy (r: DockerRunner, reason: string): void {
-    const container = r.container
-    const slot = r.slot
-    logger.warn({ ...describe(r), reason }, 'removing runner container')
-    r.state = 'idle'
-    r.container = null
-    r.slot = null
-    r.version = null
-    container?.client.close()
-    if (slot !== null) {
-      if (slot.holder === r) slot.holder = null
-      if (container !== null) slot.freed = trackRemoval(container.id, removeContainer(docker, container.id))
-    } else if (container !== null) {
-      void trackRemoval(container.id, removeContainer(docker, container.id))
-    }
-    emitChange()
-    if (r.entry.warm && started && stopping === null) scheduleRestart(r)
+  /** Frees the container's slot at once (before any await) and removes the container. */
+  async function disposeContainer (r: DockerRunner, instance: ContainerInstance, reason: RemovalReason): Promise<void> {
+    releaseSlot(r, instance.slot)
+    dieNotices.delete(instance.id)
+    instance.client.close()
+    const removal = reason.kind === 'stopped'
+      ? stopAndRemoveContainer(docker, instance.id, Math.max(0, Math.ceil(opts.stopTimeoutMs / 1000)))
+      : removeContainer(docker, instance.id)
+    const done = trackRemoval(instance.id, removal)
+    instance.slot.freed = done
+    await done
   }
 
-  /** Creates, starts and health-waits a container for `r` in `slot`; `r.starting` resolves to its client. */
-  function startRunner (r: DockerRunner, slot: Slot): Promise<RunnerClient> {
-    r.state = 'starting'
-    r.slot = slot
-    slot.holder = r
-    r.lastUsed = Date.now()
-    const began = Date.now()
-    const starting = launch(r, slot).then((client) => {
-      r.state = 'ready'
-      r.restartDelay = opts.restartDelayMs
-      logger.info({ ...describe(r), url: r.container?.url, ms: Date.now() - began }, 'runner container ready')
-      emitChange()
-      return client
-    }, (err: unknown) => {
-      const container = r.container
-      r.container = null
-      r.state = 'idle'
-      if (r.slot === slot) r.slot = null
-      if (slot.holder === r) slot.holder = null
-      container?.client.close()
-      emitChange()
-      throw err
-    }).finally(() => { r.starting = null })
-    // the caller may stop waiting (abort); the outcome is handled above either way
-    starting.catch(() => {})
-    r.starting = starting
-    emitChange()
-    return starting
-  }
-
-  async function launch (r: DockerRunner, slot: Slot): Promise<RunnerClient> {
+  /** Creates and starts a container for `r` in its slot (allocating one for a restart); resolves once it runs. */
+  async function launch (r: DockerRunner, signal: AbortSignal): Promise<ContainerInstance> {
     const { pipeline, modelId } = r.entry
-    const signal = AbortSignal.any([lifetime.signal, AbortSignal.timeout(opts.startupTimeoutMs)])
-    const fail = async (message: string, id: string | null, cause?: unknown): Promise<RunnerStartError> => {
-      const tail = id === null ? '' : (await containerLogTail(docker, id, 5)).split('\n').slice(-3).join('\n')
-      return new RunnerStartError(`runner container for ${pipeline} ${modelId} (${r.image}) ${message}${tail === '' ? '' : `: ${tail}`}`, describe(r), { cause })
-    }
-    await slot.freed
+    const fail = (message: string, cause?: unknown): RunnerStartError =>
+      new RunnerStartError(`runner container for ${pipeline} ${modelId} (${r.image}) ${message}`, describe(r), { cause })
+    const slot = allocateSlot(r)
+    if (slot === null) throw fail('has no container slot free')
+    r.lastUsed = Date.now()
     let id: string | null = null
     try {
-      if (lifetime.signal.aborted) throw await fail('start cancelled', null)
-      let container: Container | null = null
-      for (let attempt = 1; container === null; attempt++) {
+      await slot.freed
+      if (signal.aborted) throw fail(lifetime.signal.aborted ? 'start cancelled' : 'timed out waiting for its slot')
+      for (let attempt = 1; ; attempt++) {
         const hostPort = network === null ? await freePort(opts.hostIp) : null
         const name = containerName(opts.namePrefix, pipeline, modelId, hostPort ?? `${slot.index}-${++nameSeq}`)
         const token = randomBytes(24).toString('base64url')
@@ -332,119 +310,56 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
         try {
           handle = await docker.createContainer(spec)
         } catch (err) {
-          throw await fail(`could not be created (${(err as Error).message})`, null, err)
+          throw fail(`could not be created (${(err as Error).message})`, err)
         }
         id = handle.id
         created.add(id)
+        const exited = new Promise<InstanceExit>((resolve) => { dieNotices.set(handle.id, resolve) })
         try {
           await handle.start()
         } catch (err) {
+          dieNotices.delete(id)
           await trackRemoval(id, removeContainer(docker, id))
           id = null
           // the kernel's free port was taken before Docker bound it: another one
           if (attempt < PORT_TRIES && isPortConflict(err)) continue
-          throw await fail(`could not be started (${(err as Error).message})`, null, err)
+          throw fail(`could not be started (${(err as Error).message})`, err)
         }
         const host = opts.hostIp.includes(':') ? `[${opts.hostIp}]` : opts.hostIp
         const url = network === null ? `http://${host}:${hostPort}` : `http://${name}:${RUNNER_CONTAINER_PORT}`
-        container = { id, name, url, client: createRunnerClient({ ...opts.client, url, token }), failures: 0 }
-      }
-      r.container = container
-      logger.info({ ...describe(r), id, url: container.url, image: r.image }, 'runner container started')
-      const client = container.client
-      // LOADING is expected while the model loads; ERROR or a dead container is final
-      for (;;) {
-        const result = await checkRunner(client, pipeline, modelId, AbortSignal.any([signal, AbortSignal.timeout(opts.healthTimeoutMs)]))
-        if (result.healthy) {
-          r.version = result.version
-          return client
+        const containerId = id
+        logger.info({ ...describe(r), id, url, image: r.image }, 'runner container started')
+        return {
+          id: containerId,
+          name,
+          url,
+          slot,
+          client: createRunnerClient({ ...opts.client, url, token }),
+          exited,
+          probe: async () => {
+            const info = await docker.getContainer(containerId).inspect().catch((err: unknown) => engineStatus(err) === 404 ? null : undefined)
+            if (info === null) return { code: null, signal: null } // removed from outside
+            if (info === undefined || info.State.Running) return null
+            return { code: info.State.ExitCode, signal: null }
+          },
+          tail: async () => await containerLogTail(docker, containerId, 5),
+          describe: () => ({ container: name, slot: slot.index, gpu: slot.gpu })
         }
-        if (result.reason === 'health ERROR') throw await fail('reported ERROR while loading its model', id)
-        if (lifetime.signal.aborted) throw await fail('start cancelled', null)
-        if (signal.aborted) throw await fail(`was not healthy within ${opts.startupTimeoutMs} ms (${result.reason})`, id)
-        if (result.reason !== 'health LOADING') {
-          const info = await docker.getContainer(id as string).inspect().catch((err: unknown) => engineStatus(err) === 404 ? null : undefined)
-          if (info === null) throw await fail('was removed while starting', null)
-          if (info !== undefined && !info.State.Running) throw await fail(`exited (code ${info.State.ExitCode}${info.State.Error === '' ? '' : `, ${info.State.Error}`}) while starting`, id)
-        }
-        await sleep(opts.startupPollMs, undefined, { signal }).catch(() => {})
       }
     } catch (err) {
-      if (id !== null) await trackRemoval(id, removeContainer(docker, id))
-      throw err instanceof RunnerStartError ? err : await fail((err as Error).message, null, err)
+      if (id !== null) {
+        dieNotices.delete(id)
+        await trackRemoval(id, removeContainer(docker, id))
+      }
+      releaseSlot(r, slot)
+      throw err instanceof RunnerStartError ? err : fail((err as Error).message, err)
     }
-  }
-
-  function scheduleRestart (r: DockerRunner): void {
-    if (r.restartTimer !== null || stopping !== null) return
-    const delay = r.restartDelay
-    r.restartDelay = Math.min(delay * 2, MAX_RESTART_DELAY_MS)
-    r.restartTimer = setTimeout(() => {
-      r.restartTimer = null
-      if (stopping !== null || r.state !== 'idle') return
-      const slot = allocateSlot(r)
-      if (slot === null) {
-        logger.warn(describe(r), 'no container slot free to recreate a warm runner; retrying')
-        scheduleRestart(r)
-        return
-      }
-      logger.info({ ...describe(r), delay }, 'recreating warm runner container')
-      startRunner(r, slot).catch((err: unknown) => {
-        logger.error({ err, ...describe(r) }, 'warm runner container restart failed')
-        scheduleRestart(r)
-      })
-    }, delay)
-    r.restartTimer.unref()
-  }
-
-  async function checkHealth (): Promise<void> {
-    await Promise.all(runners.map(async (r) => {
-      if (r.state !== 'ready' && r.state !== 'loading') return
-      const container = r.container as Container
-      const result = await checkRunner(container.client, r.entry.pipeline, r.entry.modelId, AbortSignal.any([lifetime.signal, AbortSignal.timeout(opts.healthTimeoutMs)]))
-      if (lifetime.signal.aborted || r.container !== container) return
-      if (result.healthy) {
-        container.failures = 0
-        r.version = result.version
-        if (r.state === 'loading') {
-          logger.info(describe(r), 'runner container back in rotation')
-          r.state = 'ready'
-          emitChange()
-        }
-        return
-      }
-      if (result.reason === 'health LOADING') {
-        container.failures = 0
-        if (r.state === 'ready') {
-          logger.warn(describe(r), 'runner container LOADING: out of rotation')
-          r.state = 'loading'
-          emitChange()
-        }
-        return
-      }
-      if (result.reason === 'health ERROR') {
-        destroy(r, 'reported ERROR')
-        return
-      }
-      container.failures++
-      logger.warn({ ...describe(r), reason: result.reason, failures: container.failures }, 'runner container health check failed')
-      if (container.failures >= opts.failuresBeforeRestart) destroy(r, `${container.failures} failed health checks (${result.reason})`)
-    }))
-  }
-
-  function scheduleHealth (): void {
-    healthTimer = setTimeout(() => {
-      void checkHealth().catch((err: unknown) => { logger.error({ err }, 'runner container health check crashed') })
-        .finally(() => { if (!lifetime.signal.aborted) scheduleHealth() })
-    }, opts.healthIntervalMs)
-    healthTimer.unref()
   }
 
   /** A container of ours died (killed, crashed, OOM): out of service at once, not after two failed checks. */
   function onDie (id: string, exitCode: string | undefined): void {
-    const r = runners.find((x) => x.container?.id === id)
-    if (r === undefined || (r.state !== 'ready' && r.state !== 'loading')) return // a start in progress sees it itself
-    destroy(r, `container exited (code ${exitCode ?? '?'})`)
+    const code = exitCode === undefined ? null : Number(exitCode)
+    dieNotices.get(id)?.({ code: Number.isInteger(code) ? code : null, signal: null })
   }
 
   async function watchEvents (): Promise<void> {
@@ -525,32 +440,19 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
     await ensureImages(both)
     await watchEvents().catch((err: unknown) => { logger.warn({ err }, 'Docker event stream unavailable; relying on health checks') })
     const warm = runners.filter((r) => r.entry.warm)
-    const starts = warm.map(async (r) => await startRunner(r, allocateSlot(r) as Slot))
+    for (const r of warm) allocateSlot(r)
+    const starts = warm.map(async (r) => await r.supervisor.ensureStarted())
     emitChange()
-    scheduleHealth()
     await raceSignal(Promise.all(starts), signal)
   }
 
   async function stop (): Promise<void> {
     stopping ??= (async () => {
       lifetime.abort()
-      if (healthTimer !== null) clearTimeout(healthTimer)
       if (eventsTimer !== null) clearTimeout(eventsTimer)
       if (events !== null) (events as unknown as { destroy: () => void }).destroy()
       events = null
-      for (const r of runners) if (r.restartTimer !== null) clearTimeout(r.restartTimer)
-      await Promise.all(runners.map(async (r) => { await r.starting?.catch(() => {}) }))
-      const stopS = Math.max(0, Math.ceil(opts.stopTimeoutMs / 1000))
-      await Promise.all(runners.map(async (r) => {
-        const container = r.container
-        r.container = null
-        r.state = 'idle'
-        if (r.slot !== null) r.slot.holder = null
-        r.slot = null
-        if (container === null) return
-        container.client.close()
-        await trackRemoval(container.id, stopAndRemoveContainer(docker, container.id, stopS))
-      }))
+      await Promise.all(runners.map(async (r) => { await r.supervisor.stop() }))
       await Promise.all([...removals])
       // anything else of ours (a create whose answer was lost, say)
       try {
@@ -569,15 +471,15 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
     signal?.throwIfAborted()
     const r = runners.find((x) => x.entry.pipeline === pipeline && x.entry.modelId === modelId)
     if (r === undefined) throw new UnsupportedModelError(pipeline, modelId)
-    if (!started || stopping !== null || r.imageMissing || r.state === 'loading') throw new RunnerUnavailableError(pipeline, modelId)
+    const state = r.supervisor.state
+    if (!started || stopping !== null || r.imageMissing || state === 'loading') throw new RunnerUnavailableError(pipeline, modelId)
     if (r.inUse >= r.entry.capacity) throw new InsufficientCapacityError(pipeline, modelId, r.entry.capacity)
-    if (r.state === 'idle') {
+    if (state === 'idle') {
       // a warm runner without a container is being recreated
       if (r.entry.warm) throw new RunnerUnavailableError(pipeline, modelId)
-      const slot = allocateSlot(r)
-      if (slot === null) throw new InsufficientCapacityError(pipeline, modelId, r.entry.capacity)
-      startRunner(r, slot).catch(() => {})
+      if (allocateSlot(r) === null) throw new InsufficientCapacityError(pipeline, modelId, r.entry.capacity)
     }
+    const ready = r.supervisor.ensureStarted()
     r.inUse++
     r.lastUsed = Date.now()
     emitChange()
@@ -590,7 +492,7 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
       emitChange()
     }
     try {
-      const client = r.state === 'ready' ? (r.container as Container).client : await raceSignal(r.starting as Promise<RunnerClient>, signal)
+      const client = await raceSignal(ready, signal)
       return { client, release }
     } catch (err) {
       release()

@@ -10,6 +10,7 @@ import type { ModelEntry } from '../models-config.js'
 import { createRunnerClient, type RunnerClient, type RunnerClientOptions } from '../runner-client/index.js'
 import type { PipelineName } from '../pipelines.js'
 import { capabilitiesOf, pickRunner, takeSlot, type RunnerSlots } from './slots.js'
+import { checkRunner, describeHealth } from './supervisor.js'
 import type { ModelCapability, RunnerLease, RunnerManager, RunnerManagerEvents } from './types.js'
 
 export interface ExternalRunnerManagerOptions {
@@ -36,21 +37,6 @@ interface ExternalRunner extends RunnerSlots {
   readonly url: string
   readonly client: RunnerClient
   failures: number
-}
-
-/** Checks one runner: OK/IDLE and the right model is healthy; LOADING, ERROR, unreachable or a wrong model is not. */
-export async function checkRunner (client: RunnerClient, pipeline: PipelineName, modelId: string, signal: AbortSignal): Promise<{ healthy: boolean, version: string | null, reason: string }> {
-  try {
-    const { status } = await client.health({ signal })
-    if (status !== 'OK' && status !== 'IDLE') return { healthy: false, version: null, reason: `health ${status}` }
-    const version = await client.version({ signal })
-    if (version.pipeline !== pipeline || version.model_id !== modelId) {
-      return { healthy: false, version: null, reason: `serves ${version.pipeline} ${version.model_id}, not ${pipeline} ${modelId}` }
-    }
-    return { healthy: true, version: version.version, reason: 'ok' }
-  } catch (err) {
-    return { healthy: false, version: null, reason: (err as Error).message }
-  }
 }
 
 export function createExternalRunnerManager (options: ExternalRunnerManagerOptions): RunnerManager {
@@ -80,7 +66,7 @@ export function createExternalRunnerManager (options: ExternalRunnerManagerOptio
     const result = await checkRunner(runner.client, runner.pipeline, runner.modelId, AbortSignal.any([signal, AbortSignal.timeout(opts.healthTimeoutMs)]))
     if (signal.aborted) return
     const before = runner.available
-    if (result.healthy) {
+    if (result.kind === 'ready') {
       runner.failures = 0
       runner.available = runner.warm = true
       runner.version = result.version
@@ -89,7 +75,7 @@ export function createExternalRunnerManager (options: ExternalRunnerManagerOptio
       if (!runner.available || runner.failures >= opts.failuresBeforeUnhealthy) runner.available = runner.warm = false
     }
     if (before !== runner.available) {
-      logger.info({ url: runner.url, pipeline: runner.pipeline, modelId: runner.modelId, healthy: runner.available, reason: result.reason }, 'external runner health changed')
+      logger.info({ url: runner.url, pipeline: runner.pipeline, modelId: runner.modelId, healthy: runner.available, reason: describeHealth(result) }, 'external runner health changed')
       emitChange()
     }
   }

@@ -11,7 +11,7 @@ import { capabilitiesOf, pickRunner, takeSlot, type RunnerSlots } from '../../in
 import type { ModelCapability, RunnerLease, RunnerManager, RunnerManagerEvents } from '../../inference/managers/types.js'
 import type { PipelineName } from '../../inference/pipelines.js'
 import type { RunnerClient } from '../../inference/runner-client/index.js'
-import { silentLogger, type Logger } from '../../observability/logger.js'
+import { silentLogger } from '../../observability/logger.js'
 import type { AiMetrics } from '../../protocols/ai/index.js'
 import {
   createWorkerJobClient,

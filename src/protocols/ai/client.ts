@@ -209,11 +209,9 @@ export class AiClient implements AiClientApi {
     }
     if (fresh && payment === undefined) return (pooled.quote as { value: AiQuote }).value
     pooled.frames.write(encodeQuoteRequest(payment === undefined ? {} : { payment }))
-    while (true) {
-      const frame = await read()
-      if (frame.type === FrameType.QUOTE) return this.onQuote(pooled, frame)
-      throw new AiProtocolError('AI_PROTOCOL_ERROR_UNEXPECTED_FRAME', `expected Quote, got ${frameTypeName(frame.type) ?? frame.type}`)
-    }
+    const frame = await read()
+    if (frame.type === FrameType.QUOTE) return this.onQuote(pooled, frame)
+    throw new AiProtocolError('AI_PROTOCOL_ERROR_UNEXPECTED_FRAME', `expected Quote, got ${frameTypeName(frame.type) ?? frame.type}`)
   }
 
   onHello (pooled: PooledStream, frame: Frame): void {

@@ -272,4 +272,3 @@ export function aiClient (init: AiClientInit = {}): (components: AiClientCompone
 export function createAiClient (init: AiClientInit & { dialProtocol: AiDialProtocol }): AiClient {
   return new AiClientImpl(init.dialProtocol, init)
 }
-

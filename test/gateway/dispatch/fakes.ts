@@ -1,5 +1,6 @@
 import type { InferenceJob, RunnerResponse } from '../../../src/inference/job.js'
 import type { SendJob, SendOptions } from '../../../src/gateway/dispatch/dispatcher.js'
+export { waitFor } from '../../helpers/wait-for.js'
 
 export const upscaleJob: InferenceJob = { pipeline: 'upscale', modelId: 'esrgan-slim', params: { prompt: 'x' }, inputs: [] }
 
@@ -57,13 +58,4 @@ export function fakeSend (behaviours: Record<string, FakeBehaviour>, init: { ign
     })
   }
   return { send, calls }
-}
-
-/** waits until `condition` holds, polling; generous for a loaded machine */
-export async function waitFor (condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const t0 = Date.now()
-  while (!condition()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time')
-    await new Promise(resolve => setTimeout(resolve, 5))
-  }
 }

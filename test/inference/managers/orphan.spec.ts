@@ -9,6 +9,7 @@ import { NOOP_BUSY_ENV } from '../../../src/inference/runner/models/noop.js'
 import { createShoalNode, type ShoalLibp2p } from '../../../src/p2p/node.js'
 import { createAiClient } from '../../../src/protocols/ai/index.js'
 import { spawnShoal, type ShoalChild } from '../../../src/testnet/child.js'
+import { waitForValue } from '../../helpers/wait-for.js'
 
 function alive (pid: number): boolean {
   try {
@@ -50,16 +51,6 @@ async function fdsOf (pid: number): Promise<Map<number, string>> {
   return fds
 }
 
-async function until<T> (probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
-
 /**
  * A real orchestrator process (built dist/) with a real `shoal runner` child, whose
  * main thread the test model blocks mid-job; then the orchestrator is SIGKILLed alone.
@@ -90,7 +81,7 @@ describe('inference/managers: a runner dies with its orchestrator', function () 
     ], { logFile: join(dir, 'orchestrator.log'), env: { [NOOP_BUSY_ENV]: '600000' } })
     const listening = await orchestrator.waitForEvent('listening', { timeoutMs: 120_000 })
     const orchestratorPid = orchestrator.pid
-    runnerPid = await until(async () => (await childrenOf(orchestratorPid))[0], 30_000, 'the runner process')
+    runnerPid = await waitForValue(async () => (await childrenOf(orchestratorPid))[0], 30_000, 'the runner process')
 
     // no descriptor of the orchestrator (its LevelDB files, sockets) leaked into the runner
     const runnerFds = await fdsOf(runnerPid)
@@ -111,12 +102,12 @@ describe('inference/managers: a runner dies with its orchestrator', function () 
     job.catch(() => {})
     // the runner's CPU time grows by a second's worth: its main thread is spinning
     const before = (await stateOf(runnerPid))?.cpuTicks ?? 0
-    await until(async () => ((await stateOf(runnerPid as number))?.cpuTicks ?? 0) - before >= 100 ? true : undefined, 60_000, 'the runner to block')
+    await waitForValue(async () => ((await stateOf(runnerPid as number))?.cpuTicks ?? 0) - before >= 100 ? true : undefined, 60_000, 'the runner to block')
 
     process.kill(orchestratorPid, 'SIGKILL')
     await orchestrator.exited
     const killed = Date.now()
-    await until(async () => alive(runnerPid as number) && (await stateOf(runnerPid as number))?.state !== 'Z' ? undefined : true, 15_000, 'the runner to exit')
+    await waitForValue(async () => alive(runnerPid as number) && (await stateOf(runnerPid as number))?.state !== 'Z' ? undefined : true, 15_000, 'the runner to exit')
     expect(Date.now() - killed).to.be.below(10_000)
   })
 })

@@ -6,12 +6,7 @@ import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/infere
 import { createRunnerClient, encodeJob, type RunnerClient } from '../../../src/inference/runner-client/index.js'
 import type { InferenceJob } from '../../../src/inference/job.js'
 import { dataUrlBytes, makePng } from '../fixtures.js'
-
-async function readAll (body: AsyncIterable<Uint8Array>): Promise<string> {
-  const parts: Buffer[] = []
-  for await (const chunk of body) parts.push(Buffer.from(chunk))
-  return Buffer.concat(parts).toString('utf8')
-}
+import { readAll } from '../../helpers/streams.js'
 
 /** A plain HTTP server on loopback, to script what a runner does. */
 async function scriptedServer (handler: http.RequestListener): Promise<{ url: string, server: http.Server, close: () => Promise<void> }> {
@@ -59,7 +54,7 @@ describe('inference/runner-client: the ai-runner HTTP client', function () {
     const res = await client.run(job)
     expect(res.status).to.equal(200)
     expect(res.contentType).to.match(/^application\/json/)
-    const body = JSON.parse(await readAll(res.body))
+    const body = JSON.parse(String(await readAll(res.body)))
     expect(body.images[0].seed).to.equal(7)
     expect(dataUrlBytes(body.images[0].url).equals(png)).to.equal(true)
   })
@@ -72,14 +67,14 @@ describe('inference/runner-client: the ai-runner HTTP client', function () {
     anonymous.close()
     const invalid = await client.run({ pipeline: 'upscale', modelId: 'shoal/noop', params: { prompt: 'a' }, inputs: [] })
     expect(invalid.status).to.equal(422)
-    expect(JSON.parse(await readAll(invalid.body)).detail[0].loc).to.deep.equal(['body', 'image'])
+    expect(JSON.parse(String(await readAll(invalid.body))).detail[0].loc).to.deep.equal(['body', 'image'])
   })
 
   it('sends a JSON job with the job model as model_id', async () => {
     const json = createRunnerClient({ url: t2i.url })
     const res = await json.run({ pipeline: 'text-to-image', modelId: 'shoal/noop', params: { prompt: 'cat', width: 256, loras: '' }, inputs: [] })
     expect(res.status).to.equal(200)
-    expect(JSON.parse(await readAll(res.body))).to.deep.include({ prompt: 'cat', width: 256, model_id: 'shoal/noop' })
+    expect(JSON.parse(String(await readAll(res.body)))).to.deep.include({ prompt: 'cat', width: 256, model_id: 'shoal/noop' })
     const wrong = await json.run({ pipeline: 'text-to-image', modelId: 'someone/else', params: { prompt: 'cat' }, inputs: [] })
     expect(wrong.status).to.equal(400)
     await readAll(wrong.body)

@@ -116,7 +116,7 @@ describe('protocols/ai with payments: first job paid, cancelled jobs not charged
     runner = await startRunner()
     dataDir = await mkdtemp(join(tmpdir(), 'shoal-ai-paid-'))
     orchestrator = await startOrchestrator({
-      node: { role: 'orchestrator', dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], addressScope: 'private', logLevel: 'silent' },
+      node: { role: 'orchestrator', dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], addressScope: 'private' },
       models: [{ pipeline: 'llm', modelId: MODEL, warm: true, capacity: 4, url: runner.url, optimizationFlags: {}, pricePerUnit: PRICE_WEI_PER_TOKEN.toString(), pixelsPerUnit: '1', currency: 'WEI' }],
       payments: { enabled: true, rpcUrl: chain.rpcUrl, brokerAddress: chain.brokerAddress, ticketEV: TICKET_EV, gasPrice: 10n ** 9n }
     }, silentLogger())

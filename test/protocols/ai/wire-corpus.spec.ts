@@ -11,6 +11,7 @@ import { AI_PROTOCOL } from '../../../src/protocols/ai/constants.js'
 import { createAiClient } from '../../../src/protocols/ai/index.js'
 import { startOrchestrator, type OrchestratorRole } from '../../../src/roles/orchestrator.js'
 import { RawAiStream, type ServerAnswer } from './hostile-peer.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -23,14 +24,6 @@ const MAX_STREAMS = 8
 async function gauge (register: Registry, name: string): Promise<number> {
   const metric = await register.getSingleMetric(name)?.get()
   return metric?.values.reduce((sum, v) => sum + v.value, 0) ?? 0
-}
-
-async function until (probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
 }
 
 function summary (answer: ServerAnswer): string {
@@ -92,7 +85,7 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'shoal-wire-corpus-'))
     orchestrator = await startOrchestrator({
-      node: { role: 'orchestrator', dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], addressScope: 'private', logLevel: 'silent' },
+      node: { role: 'orchestrator', dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], bootstrap: [], addressScope: 'private' },
       models: [{ pipeline: 'upscale', modelId: 'shoal/noop', warm: true, capacity: 4, optimizationFlags: {}, pricePerUnit: '0', pixelsPerUnit: '1', currency: 'WEI' }],
       payments: { enabled: false, rpcUrl: '', brokerAddress: '' },
       aiLimits: { maxBufferedInputBytes: NODE_BUDGET, maxBufferedInputBytesPerPeer: PEER_BUDGET, inputIdleTimeoutMs: INPUT_IDLE_MS, maxInboundStreams: MAX_STREAMS }
@@ -104,7 +97,7 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
 
   afterEach(async () => {
     // after every case: nothing held, and a real job still runs
-    await until(async () => await buffered() === 0, 10_000, 'the input budget to be empty')
+    await waitFor(async () => await buffered() === 0, 10_000, 'the input budget to be empty')
     expect(await realJob()).to.equal(200)
   })
 
@@ -151,7 +144,7 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
     const first = await open()
     await first.header({ pipeline: 'upscale', modelId: 'shoal/noop', deadlineMs: 60_000, inputs: [{ field: 'image', filename: 'a', contentType: 'image/png', size }] })
     await first.input(size - 1)
-    await until(async () => await buffered() === size, 10_000, 'the first input to be reserved')
+    await waitFor(async () => await buffered() === size, 10_000, 'the first input to be reserved')
     // the same peer again: over its share
     const second = await open()
     await second.header({ pipeline: 'upscale', modelId: 'shoal/noop', deadlineMs: 60_000, inputs: [{ field: 'image', filename: 'b', contentType: 'image/png', size }] })
@@ -194,10 +187,10 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
       await raw.header({ pipeline: 'upscale', modelId: 'shoal/noop', deadlineMs: 60_000, inputs: [{ field: 'image', filename: 'a', contentType: 'image/png', size: 2 * MiB }] })
       await raw.input(MiB)
     }
-    await until(async () => await buffered() === 4 * MiB, 10_000, 'both inputs to be reserved')
+    await waitFor(async () => await buffered() === 4 * MiB, 10_000, 'both inputs to be reserved')
     const left = Date.now()
     await other.stop()
-    await until(async () => await buffered() === 0, 5_000, 'the inputs to be released')
+    await waitFor(async () => await buffered() === 0, 5_000, 'the inputs to be released')
     counts.tried++
     counts.documented++
     expect(Date.now() - left).to.be.below(5_000)
@@ -212,7 +205,7 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
     expect(attempts.length - opened.length).to.be.at.least(MAX_STREAMS * 3)
     counts.documented++
     for (const raw of opened) raw.reset()
-    await until(async () => orchestrator.ai.openStreams <= before, 10_000, 'the flood streams to close')
+    await waitFor(async () => orchestrator.ai.openStreams <= before, 10_000, 'the flood streams to close')
     // a raw dial of the protocol works again
     const again = await hostile.dialProtocol(orchestrator.mesh.node.peerId, AI_PROTOCOL)
     again.abort(new Error('done'))

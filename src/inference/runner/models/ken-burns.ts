@@ -40,7 +40,6 @@ export interface CameraMove {
   to: [number, number]
 }
 
-
 /**
  * The move for a seed and a motion amount (`motion_bucket_id`, 0-255; the reference's
  * default 127 zooms by about 20% and pans a little).

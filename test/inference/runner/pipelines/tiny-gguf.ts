@@ -45,9 +45,9 @@ class Writer {
       case 'i32[]': this.u32(ValueType.ARRAY); this.u32(ValueType.INT32); this.u64(v.value.length); for (const n of v.value) this.i32(n); break
     }
   }
+
   concat (): Buffer { return Buffer.concat(this.chunks) }
 }
-
 
 export interface TinyGgufOptions {
   /** @default 64 */

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { signAnnouncement } from '../../src/discovery/announcement.js'
 import { OrchestratorDirectory, type DirectoryRefusal, type DirectoryRemoval } from '../../src/discovery/directory.js'
-import { announcementFor, freshSigned } from './helpers.js'
+import { freshSigned } from './helpers.js'
 
 function recorder (directory: OrchestratorDirectory): { removed: Array<[string, DirectoryRemoval]>, refused: Array<[string, DirectoryRefusal]> } {
   const out = { removed: [] as Array<[string, DirectoryRemoval]>, refused: [] as Array<[string, DirectoryRefusal]> }

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CliError } from '../../../src/cli/errors.js'
+import { RoleStartError } from '../../../src/roles/errors.js'
 import { checkGatewayExposure, isLoopbackHost, startGateway } from '../../../src/roles/gateway.js'
 import { silentLogger } from '../../../src/observability/logger.js'
 
@@ -16,8 +16,8 @@ describe('gateway: a paying gateway is not left open by accident', () => {
   })
 
   it('refuses payments on, beyond loopback, without API keys, unless --allow-open-gateway', () => {
-    expect(() => { checkGatewayExposure({ http: { host: '0.0.0.0' }, payments: paying }) }).to.throw(CliError, /--allow-open-gateway/)
-    expect(() => { checkGatewayExposure({ http: { host: '10.1.2.3', apiKeys: [] }, payments: paying }) }).to.throw(CliError, /without API keys/)
+    expect(() => { checkGatewayExposure({ http: { host: '0.0.0.0' }, payments: paying }) }).to.throw(RoleStartError, /--allow-open-gateway/)
+    expect(() => { checkGatewayExposure({ http: { host: '10.1.2.3', apiKeys: [] }, payments: paying }) }).to.throw(RoleStartError, /without API keys/)
     // each of these is fine
     checkGatewayExposure({ http: { host: '0.0.0.0' }, payments: paying, allowOpenGateway: true })
     checkGatewayExposure({ http: { host: '0.0.0.0', apiKeys: ['k'] }, payments: paying })
@@ -39,8 +39,8 @@ describe('gateway: a paying gateway is not left open by accident', () => {
           payments: paying
         }, silentLogger())
       } catch (err) { error = err }
-      expect(error).to.be.instanceOf(CliError)
-      expect((error as CliError).code).to.equal('CLI_ERROR_CONFIG')
+      expect(error).to.be.instanceOf(RoleStartError)
+      expect((error as RoleStartError).code).to.equal('ROLE_ERROR_CONFIG')
       expect((error as Error).message).to.match(/refusing to start: a gateway with payments on would listen on 0\.0\.0\.0 without API keys/)
       // nothing was created: not even the data directory
       expect(await readdir(dataDir)).to.deep.equal([])

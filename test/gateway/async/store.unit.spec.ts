@@ -7,15 +7,10 @@ import { createAsyncJobStore, type AsyncJobStoreOptions, type StoredResult } fro
 import { createJsonScan } from '../../../src/gateway/async/json-scan.js'
 import { StoreFullError, TooManyJobsError, ResultTooLargeError } from '../../../src/gateway/http/errors.js'
 import { silentLogger } from '../../../src/observability/logger.js'
+import { readAll } from '../../helpers/streams.js'
 
 async function * chunksOf (data: Buffer, size = 64 * 1024): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < data.byteLength; i += size) yield data.subarray(i, i + size)
-}
-
-async function readAll (it: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = []
-  for await (const c of it) parts.push(c)
-  return Buffer.concat(parts)
 }
 
 describe('gateway async: result store with a byte budget', function () {

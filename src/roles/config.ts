@@ -1,0 +1,46 @@
+/**
+ * The plain configuration roles start from. The CLI maps flags, `SHOAL_*` variables and
+ * the config file into these (src/cli/options); tests, benches and the testnet build
+ * them directly. Nothing here knows about flags.
+ */
+import type { DockerRunnerManagerOptions } from '../inference/managers/index.js'
+import type { AddressScope, NodeRole } from '../p2p/node.js'
+
+/** What every node role shares. */
+export interface NodeConfig {
+  role: NodeRole
+  /** keys, peers and state */
+  dataDir: string
+  /** multiaddrs to listen on */
+  listen: string[]
+  /** multiaddrs to announce instead of the listen addresses (NAT, containers) */
+  announce: string[]
+  /** multiaddrs (with /p2p/) of nodes to join through */
+  bootstrap: string[]
+  addressScope: AddressScope
+}
+
+/** Payment settings of orchestrators and gateways. */
+export interface PaymentConfig {
+  enabled: boolean
+  rpcUrl: string
+  brokerAddress: string
+  /** orchestrator: expected value asked per ticket (wei) */
+  ticketEV?: bigint
+  /** orchestrator: fixed gas price for face values (wei), instead of the chain's */
+  gasPrice?: bigint
+  /** gateway: the highest expected value accepted per ticket (wei) */
+  maxTicketEV?: bigint
+  /** gateway: the highest expected value sent for one job (wei) */
+  maxJobEV?: bigint
+}
+
+/** Who runs an orchestrator's models: processes or Docker containers, plus allowed remote workers. */
+export interface RunnersConfig {
+  managed: 'process' | 'docker'
+  docker: Omit<DockerRunnerManagerOptions, 'entries' | 'logger' | 'owner'>
+  /** peer ids of remote workers allowed to register */
+  workerAllow: string[]
+  /** aiModels.json-format file with the prices of models served by workers */
+  workerModelsPath?: string
+}
