@@ -2,6 +2,8 @@ import { expect } from 'chai'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createShoalNode } from '../../src/p2p/node.js'
 
 /**
  * patches/ changes compiled code of dependencies (patches/README.md says why). Nothing
@@ -46,7 +48,7 @@ describe('patches: dependency patches are applied', () => {
   const patches = readdirSync(patchesDir).filter(name => name.endsWith('.patch'))
 
   it('ships the patches it documents', () => {
-    expect(patches).to.have.members(['@chainsafe+libp2p-yamux+8.0.1.patch', '@libp2p+tcp+11.0.28.patch'])
+    expect(patches).to.have.members(['@chainsafe+libp2p-yamux+8.0.1.patch', '@libp2p+tcp+11.0.28.patch', 'libp2p+3.3.11.patch'])
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[], scripts: Record<string, string> }
     expect(pkg.files, 'package.json files: patches must ship with the package').to.include('patches')
     expect(pkg.scripts.postinstall).to.equal('node scripts/postinstall.js')
@@ -80,5 +82,32 @@ describe('patches: dependency patches are applied', () => {
     expect(sendData.indexOf('this.socket.cork()')).to.be.greaterThan(-1)
     expect(sendData.indexOf('this.socket.cork()')).to.be.lessThan(sendData.indexOf('for (const buf of data)'))
     expect(sendData.indexOf('this.socket.uncork()')).to.be.greaterThan(sendData.indexOf('for (const buf of data)'))
+  })
+
+  it('the libp2p patch records a stream protocol in the peer store once per connection, not per stream', async () => {
+    const local = await createShoalNode({ role: 'gateway', privateKey: await generateKeyPair('Ed25519'), listen: [`/memory/patch-${process.pid}-l`] })
+    const remote = await createShoalNode({ role: 'orchestrator', privateKey: await generateKeyPair('Ed25519'), listen: [`/memory/patch-${process.pid}-r`] })
+    try {
+      await Promise.all([local.start(), remote.start()])
+      const protocol = '/shoal/test-record/1.0.0'
+      await remote.handle(protocol, (stream) => { void stream.close() })
+      const conn = await local.dial(remote.getMultiaddrs()[0])
+      const recorded: string[] = []
+      for (const node of [local, remote]) {
+        const merge = node.peerStore.merge.bind(node.peerStore)
+        node.peerStore.merge = async (peer, data, options) => {
+          for (const p of data.protocols ?? []) if (p === protocol) recorded.push(node === local ? 'outbound' : 'inbound')
+          return await merge(peer, data, options)
+        }
+      }
+      for (let i = 0; i < 5; i++) {
+        const stream = await conn.newStream(protocol)
+        await stream.close()
+      }
+      // once on each side for the first stream; nothing for the next four
+      expect(recorded.sort()).to.deep.equal(['inbound', 'outbound'])
+    } finally {
+      await Promise.all([local.stop(), remote.stop()])
+    }
   })
 })
