@@ -8,7 +8,7 @@ import multipart from '@fastify/multipart'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../../observability/logger.js'
 import type { RunnerResponse } from '../../inference/job.js'
-import { createAsyncJobStore, type AsyncJob, type AsyncJobOutcome, type AsyncJobStore, type StoredResult } from '../async/store.js'
+import { createAsyncJobStore, outcomeFailed, type AsyncJob, type AsyncJobOutcome, type AsyncJobStore, type StoredResult } from '../async/store.js'
 import { DispatchAbortedError, DispatchError } from '../dispatch/errors.js'
 import type { Dispatcher } from '../dispatch/dispatcher.js'
 import { statusClass, type GatewayMetrics } from '../metrics.js'
@@ -344,7 +344,9 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     } catch (err) {
       const apiError = toApiError(err, options.bodyLimitBytes)
       if (apiError instanceof InternalApiError) logger.error({ err, requestId: job.requestId }, 'asynchronous job failed unexpectedly')
+      const retryAfter = (apiError as { retryAfterS?: unknown }).retryAfterS
       outcome = {
+        ...(typeof retryAfter === 'number' ? { retryAfterS: retryAfter } : {}),
         status: apiError.statusCode,
         contentType: 'application/json',
         result: errorResult(apiError),
@@ -353,6 +355,12 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       }
     }
     store.complete(job.requestId, outcome)
+  }
+
+  /** The headers a finished job's answer carries on every route: what the synchronous answer had. */
+  function outcomeHeaders (reply: FastifyReply, outcome: AsyncJobOutcome): void {
+    void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
+    if (outcome.retryAfterS !== undefined) void reply.header('retry-after', String(outcome.retryAfterS))
   }
 
   /** Sends a finished job's result inside a JSON document, streamed from the store. */
@@ -423,9 +431,9 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         if (job.state !== 'complete' || outcome === undefined) {
           return await reply.code(202).send({ status: 'processing' })
         }
-        void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
+        outcomeHeaders(reply, outcome)
         // a failed job answers with its own status, as the synchronous request would have
-        if (outcome.status >= 400) {
+        if (outcomeFailed(outcome)) {
           return await sendJobJson(reply, outcome.status, { status: 'failed', http_status: outcome.status }, outcome)
         }
         return await sendJobJson(reply, 200, { status: 'complete' }, outcome)
@@ -442,10 +450,12 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     if (job.state !== 'complete' || outcome === undefined) {
       return await reply.code(202).send({ ...base, status: 'processing', ...(job.state === 'queued' ? { queued: true } : {}) })
     }
-    void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
-    return await sendJobJson(reply, 200, {
+    outcomeHeaders(reply, outcome)
+    // a failed job answers with its own status here too, never 200
+    const failed = outcomeFailed(outcome)
+    return await sendJobJson(reply, failed ? outcome.status : 200, {
       ...base,
-      status: outcome.status < 400 ? 'complete' : 'failed',
+      status: failed ? 'failed' : 'complete',
       completed_at: new Date(job.completedAt ?? Date.now()).toISOString(),
       http_status: outcome.status,
       ...(outcome.orchestrator !== undefined ? { orchestrator: outcome.orchestrator } : {}),
@@ -459,7 +469,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     if (job === undefined) throw new NotFoundError(`no job ${JSON.stringify(requestId)} (unknown, or its result expired)`)
     const outcome = job.outcome
     if (job.state !== 'complete' || outcome === undefined) return await reply.code(202).send({ request_id: job.requestId, status: 'processing' })
-    void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
+    outcomeHeaders(reply, outcome)
     void reply.code(outcome.status).header('content-type', outcome.contentType).header('content-length', String(outcome.result.size))
     // HEAD: the headers say it all; the file is not read (an empty stream keeps fastify from writing content-length: 0)
     if (request.method === 'HEAD') return await reply.send(Readable.from([]))
