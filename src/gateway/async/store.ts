@@ -25,6 +25,8 @@ export interface AsyncJobOutcome {
   result: StoredResult
   orchestrator?: string
   attempts: Attempt[]
+  /** the model the job was dispatched for (after alias resolution) */
+  model?: string
   /** a failure's Retry-After (seconds), as the synchronous answer would have carried it */
   retryAfterS?: number
 }

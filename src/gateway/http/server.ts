@@ -9,7 +9,9 @@ import type { Registry } from 'prom-client'
 import type { Logger } from '../../observability/logger.js'
 import type { RunnerResponse } from '../../inference/job.js'
 import { createAsyncJobStore, outcomeFailed, type AsyncJob, type AsyncJobOutcome, type AsyncJobStore, type StoredResult } from '../async/store.js'
-import { DispatchAbortedError, DispatchError } from '../dispatch/errors.js'
+import { DispatchAbortedError, DispatchError, NoOrchestratorError } from '../dispatch/errors.js'
+import { resolveModelAlias } from '../aliases.js'
+import { ModelNotServedApiError } from './not-served.js'
 import type { Dispatcher } from '../dispatch/dispatcher.js'
 import { statusClass, type GatewayMetrics } from '../metrics.js'
 import { createApiKeyCheck } from './auth.js'
@@ -28,6 +30,8 @@ import { toApiError } from './to-api-error.js'
 /** What the server needs of the directory: a JSON-serialisable list (bigints become strings). */
 export interface DirectoryView {
   list: () => unknown[]
+  /** the model ids orchestrators announce for a pipeline, named in 503s */
+  servedModels?: (pipeline: string) => string[]
 }
 
 export interface GatewayHttpServerInit {
@@ -58,6 +62,9 @@ interface RouteInfo {
 }
 
 const encoder = new TextEncoder()
+
+/** A parsed job after alias resolution: `alias` is the model id the client asked for, when replaced. */
+type ServedJob = ParsedJob & { alias?: string }
 
 /** `Prefer: respond-async` (RFC 7240), among other preferences */
 function prefersAsync (header: string | string[] | undefined): boolean {
@@ -324,7 +331,13 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     return await reply.send(Readable.from(chunks(), { objectMode: false }))
   }
 
-  async function runAsync (job: AsyncJob, parsed: ParsedJob): Promise<void> {
+  /** A NoOrchestratorError as a 503 that names the pipeline, the model and what the mesh serves instead. */
+  function explain (err: unknown, parsed: ServedJob): unknown {
+    if (!(err instanceof NoOrchestratorError)) return err
+    return new ModelNotServedApiError(err, { ...parsed.job, ...(parsed.alias !== undefined ? { alias: parsed.alias } : {}) }, directory.servedModels?.(parsed.job.pipeline) ?? [])
+  }
+
+  async function runAsync (job: AsyncJob, parsed: ServedJob): Promise<void> {
     let outcome: AsyncJobOutcome
     try {
       const result = await dispatcher.dispatch(parsed.job, {
@@ -339,14 +352,16 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         contentType: result.response.contentType,
         result: stored,
         orchestrator: result.orchestrator,
-        attempts: result.attempts
+        attempts: result.attempts,
+        model: parsed.job.modelId
       }
     } catch (err) {
-      const apiError = toApiError(err, options.bodyLimitBytes)
+      const apiError = toApiError(explain(err, parsed), options.bodyLimitBytes)
       if (apiError instanceof InternalApiError) logger.error({ err, requestId: job.requestId }, 'asynchronous job failed unexpectedly')
       const retryAfter = (apiError as { retryAfterS?: unknown }).retryAfterS
       outcome = {
         ...(typeof retryAfter === 'number' ? { retryAfterS: retryAfter } : {}),
+        model: parsed.job.modelId,
         status: apiError.statusCode,
         contentType: 'application/json',
         result: errorResult(apiError),
@@ -361,6 +376,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   function outcomeHeaders (reply: FastifyReply, outcome: AsyncJobOutcome): void {
     void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
     if (outcome.retryAfterS !== undefined) void reply.header('retry-after', String(outcome.retryAfterS))
+    if (outcome.model !== undefined) void reply.header(SHOAL_HEADERS.model, outcome.model)
   }
 
   /** Sends a finished job's result inside a JSON document, streamed from the store. */
@@ -371,7 +387,9 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   }
 
   async function servePipeline (pipeline: GatewayPipeline, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-    const parsed = await readJobRequest(request, pipeline, parseContext, limits)
+    const parsed = withAlias(await readJobRequest(request, pipeline, parseContext, limits))
+    void reply.header(SHOAL_HEADERS.model, parsed.job.modelId)
+    if (parsed.alias !== undefined) void reply.header(SHOAL_HEADERS.requestedModel, parsed.alias)
     if (prefersAsync(request.headers.prefer)) {
       if (stopping) throw new ServiceStoppingError()
       // queued when `maxAsyncDispatches` run already; refused (503, Retry-After) when the store is full
@@ -390,13 +408,26 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       active.delete(controller)
       if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'))
     })
-    const result = await dispatcher.dispatch(parsed.job, {
-      signal: controller.signal,
-      requestId: request.id,
-      workUnits: parsed.workUnits
-    })
+    let result
+    try {
+      result = await dispatcher.dispatch(parsed.job, {
+        signal: controller.signal,
+        requestId: request.id,
+        workUnits: parsed.workUnits
+      })
+    } catch (err) {
+      if (err instanceof NoOrchestratorError) void reply.headers(dispatchHeaders(err.attempts, err.orchestrator))
+      throw explain(err, parsed)
+    }
     void reply.headers(dispatchHeaders(result.attempts, result.orchestrator))
     return await relay(result.response, request, reply)
+  }
+
+  /** The job for the model that serves the one asked for (`modelAliases`). */
+  function withAlias (parsed: ParsedJob): ServedJob {
+    const resolved = resolveModelAlias(options.modelAliases, parsed.job.pipeline, parsed.job.modelId)
+    if (resolved.alias === undefined) return parsed
+    return { ...parsed, job: { ...parsed.job, modelId: resolved.modelId }, alias: resolved.alias }
   }
 
   function jobOf (requestId: unknown, pipeline?: GatewayPipeline): AsyncJob | undefined {

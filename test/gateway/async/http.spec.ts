@@ -116,7 +116,7 @@ describe('gateway async over HTTP: spilled results, streaming, failures, queuein
   })
 
   it('a failed job is reported as failed, with the synchronous status and Retry-After, on every route', async () => {
-    const handler = { current: async (): Promise<DispatchResult> => { throw new NoOrchestratorError('all-busy', [{ peerId: 'p1', outcome: 'busy', ms: 3 }], undefined, 7) } }
+    const handler = { current: async (): Promise<DispatchResult> => { throw new NoOrchestratorError('busy', [{ peerId: 'p1', outcome: 'busy', ms: 3 }], undefined, 7) } }
     const { server, url } = await start(handler, {})
     try {
       // what the synchronous call answers: the reference for every asynchronous route
