@@ -42,7 +42,7 @@ describe('inference/runner/pipelines: the programs the extras package ships (no 
     const model = createCpuModel('text-to-speech', 'espeak-ng/en-us', { env, logger: silentLogger(), workers: 1 })
     await model.load()
     const out = await model.run({ params: { text: 'Hello from the shoal, spoken by the WASM build.' }, files: {} } as unknown as ValidatedRequest, { signal: AbortSignal.timeout(60_000) })
-    const url = (out as { body: { audio: { url: string } } }).body.audio.url
+    const url = (out as unknown as { body: { audio: { url: string } } }).body.audio.url
     expect(url).to.match(/^data:audio\/wav;base64,/)
     const wav = Buffer.from(url.slice(url.indexOf(',') + 1), 'base64')
     expect(wav.toString('ascii', 0, 4)).to.equal('RIFF')
@@ -61,7 +61,7 @@ describe('inference/runner/pipelines: the programs the extras package ships (no 
     await model.load()
     const still = await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: 200, g: 80, b: 20 } } }).png().toBuffer()
     const out = await model.run({ params: { width: 64, height: 48, fps: 6, seed: 3 }, files: { image: { data: still, filename: 'a.png', contentType: 'image/png' } } } as unknown as ValidatedRequest, { signal: AbortSignal.timeout(60_000) })
-    const url = (out as { body: { images: Array<{ url: string }> } }).body.images[0]?.url ?? ''
+    const url = (out as unknown as { body: { images: Array<{ url: string }> } }).body.images[0]?.url ?? ''
     const mp4 = Buffer.from(url.slice(url.indexOf(',') + 1), 'base64')
     expect(url).to.match(/^data:video\/mp4;base64,/)
     expect(mp4.toString('ascii', 4, 8)).to.equal('ftyp')

@@ -6,7 +6,7 @@ import { createCpuRunnerServer, type CpuRunnerServer } from '../../../../src/inf
 import { assertCpuModelSupported, listCpuModels } from '../../../../src/inference/runner/models/index.js'
 import { chatRequest } from '../../../../src/inference/runner/models/llm.js'
 import { skipWithoutExtras, sseData } from './helpers.js'
-import { writeTinyLlamaGguf } from './tiny-gguf.js'
+import { writeTinyLlamaGguf } from '../../../../src/testnet/tiny-gguf.js'
 
 interface LlmResponse {
   id: string
