@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { defaultGatewayHttpOptions } from '../gateway/http/options.js'
 import { listCpuModels, type CpuModelInfo } from '../inference/runner/models/index.js'
-import { PIPELINES, type PipelineName } from '../inference/pipelines.js'
+import type { PipelineName } from '../inference/pipelines.js'
 import { writeTinyLlamaGguf } from './tiny-gguf.js'
 
 export interface ServedPipeline {
@@ -59,7 +59,9 @@ export async function planTestnetPipelines (options: { dataDir: string, upscaleM
   const defaults = defaultGatewayHttpOptions.defaultModels as Record<string, string>
   const served: ServedPipeline[] = []
   const notServed: TestnetPipelinePlan['notServed'] = []
-  for (const pipeline of PIPELINES) {
+  // the gateway's routes (live video is not one), upscale first: it is the demo
+  const pipelines = Object.keys(defaults).sort((a, b) => Number(b === 'upscale') - Number(a === 'upscale')) as PipelineName[]
+  for (const pipeline of pipelines) {
     const clientDefault = defaults[pipeline] ?? ''
     if (pipeline === 'upscale') {
       served.push({ pipeline, modelId: options.upscaleModel, clientDefault, description: 'ESRGAN on tfjs WASM' })

@@ -165,8 +165,10 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
         },
         onProgress: (message) => { say(`  ${message}`) }
       })
-      say('pipelines on CPU (a request with no model_id, or the Livepeer default, gets this model):')
-      for (const s of plan.served) say(`  ${s.pipeline.padEnd(19)} ${s.modelId}  (${s.description}; alias of ${s.clientDefault})`)
+      say('pipelines on CPU (what a request with no model_id, or with the Livepeer default, runs):')
+      for (const s of plan.served) say(`  ${s.pipeline.padEnd(19)} ${s.modelId.padEnd(37)} for ${s.clientDefault}`)
+      const llm = plan.served.find(s => s.pipeline === 'llm')
+      if (llm !== undefined) say(`  (llm: ${llm.description})`)
       if (plan.notServed.length > 0) {
         say('not served here:')
         for (const n of plan.notServed) say(`  ${n.pipeline.padEnd(19)} ${n.reason}`)
