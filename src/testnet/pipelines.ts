@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { defaultGatewayHttpOptions } from '../gateway/http/options.js'
 import { listCpuModels, type CpuModelInfo } from '../inference/runner/models/index.js'
+import { INSTALL_EXTRAS_HINT, missingExtras } from '../inference/runner/models/extras.js'
 import type { PipelineName } from '../inference/pipelines.js'
 import { writeTinyLlamaGguf } from './tiny-gguf.js'
 
@@ -48,9 +49,8 @@ export async function planTestnetPipelines (options: { dataDir: string, upscaleM
   let llmNote = 'llama.cpp on CPU'
   if (llmPath !== undefined && !existsSync(llmPath)) throw new Error(`--llm-model: ${llmPath} does not exist`)
   const probeEnv = { ...(options.env ?? process.env) }
-  // whether the LLM runtime is installed decides whether a file is worth writing
-  const runtimeMissing = listCpuModels({ ...probeEnv, SHOAL_LLM_MODEL_PATH: '/dev/null/x.gguf' }).find(m => m.pipeline === 'llm')?.unavailableReason
-  if (llmPath === undefined && (runtimeMissing === undefined || !/not installed/.test(runtimeMissing))) {
+  // a model file is worth writing only where the LLM runtime is installed
+  if (llmPath === undefined && missingExtras(['node-llama-cpp'], probeEnv).length === 0) {
     llmPath = await writeTinyLlamaGguf(join(options.dataDir, 'tiny-random-llama.gguf'))
     llmNote = 'a tiny llama with random weights (gibberish; --llm-model FILE.gguf serves a real one) on llama.cpp'
   }
@@ -72,6 +72,9 @@ export async function planTestnetPipelines (options: { dataDir: string, upscaleM
     if (available !== undefined) {
       const isLlm = pipeline === 'llm'
       served.push({ pipeline, modelId: isLlm ? ggufModelId(llmPath as string) : available.modelId, clientDefault, description: isLlm ? llmNote : available.description })
+    } else if (pipeline === 'llm' && family.length === 0) {
+      // nothing listed: no model file, because the runtime is missing
+      notServed.push({ pipeline, reason: `node-llama-cpp is not installed: ${INSTALL_EXTRAS_HINT}` })
     } else if (family.length === 0) {
       notServed.push({ pipeline, reason: GPU_ONLY_REASON })
     } else {
