@@ -22,6 +22,10 @@ if (process.env.SHOAL_SKIP_EXTRAS === '1') {
   say('skipped (SHOAL_SKIP_EXTRAS=1): only upscale runs on CPU; `npm run install:extras` adds the others')
   process.exit(0)
 }
+if (!existsSync(join(extras, 'package-lock.json'))) {
+  say('no extras/package-lock.json here: nothing to install (only upscale runs on CPU)')
+  process.exit(0)
+}
 const lock = readFileSync(join(extras, 'package-lock.json'))
 const hash = createHash('sha256').update(lock).digest('hex')
 if (!process.argv.includes('--force') && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash) {
