@@ -8,7 +8,9 @@ export function describeStartupError (err: unknown): string {
   const message = typeof e.message === 'string' ? e.message : String(err)
   if (e.code === 'EADDRINUSE' || /EADDRINUSE/.test(message)) {
     const where = typeof e.port === 'number' ? `${typeof e.address === 'string' ? e.address : ''}:${e.port}` : (/(\d+\.\d+\.\d+\.\d+:\d+|:::\d+)/.exec(message)?.[1] ?? 'a port')
-    return `${where} is already in use (another shoal node or testnet?): stop it or choose another port (${message})`
+    // libp2p wraps the listen error of a --listen address in a message of its own
+    const flag = /failed to be listened on/.test(message) ? ' in --listen' : ''
+    return `${where} is already in use (another shoal node or testnet?): stop it or choose another port${flag}`
   }
   if (e.code === 'EACCES' && e.syscall === 'listen') return `no permission to listen on ${String(e.address ?? '')}:${String(e.port ?? '')}: choose a port above 1023`
   if ((e.code === 'ENOENT' || e.code === 'EACCES') && typeof e.path === 'string') return `cannot read ${e.path}: ${message}`

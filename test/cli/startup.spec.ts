@@ -59,12 +59,16 @@ describe('cli: start-up failures are one "shoal: ..." line naming the cause (rea
     expect(nonLogLines(ok.stderr)).to.deep.equal(['shoal: --orchestrators must be an integer in [1, 50]'])
   })
 
-  it('a port in use: the gateway and the testnet name it, the testnet before starting anything', async () => {
+  it('a port in use: the gateway, a --listen address and the testnet name it, the testnet before starting anything', async () => {
     const gateway = await shoal(['gateway', '--payments', 'off', '--data-dir', join(dir, 'gw'), '--listen', '/ip4/127.0.0.1/tcp/0', '--http-port', String(takenPort)])
     expect(gateway.code).to.equal(1)
     expect(shoalLines(gateway.stderr)).to.have.length(1)
     expect(shoalLines(gateway.stderr)[0]).to.match(new RegExp(`^shoal: 127\\.0\\.0\\.1:${takenPort} is already in use`))
     expect(gateway.stderr).to.not.match(/\n\s+at /)
+    // libp2p's own listen error, for a --listen address
+    const bootstrap = await shoal(['bootstrap', '--data-dir', join(dir, 'bs'), '--listen', `/ip4/127.0.0.1/tcp/${takenPort}`])
+    expect(bootstrap.code).to.equal(1)
+    expect(nonLogLines(bootstrap.stderr)).to.deep.equal([`shoal: 127.0.0.1:${takenPort} is already in use (another shoal node or testnet?): stop it or choose another port in --listen`])
 
     const testnet = await shoal(['testnet', '--data-dir', join(dir, 'tn'), '--gateway-port', String(takenPort)])
     expect(testnet.code).to.equal(1)
