@@ -145,7 +145,10 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
         return await dispatcher.dispatch(job, dispatchOptions)
       }
     },
-    directory: { list: () => mesh.directory.toJSON() as unknown[] },
+    directory: {
+      list: () => mesh.directory.toJSON() as unknown[],
+      servedModels: (pipeline) => [...new Set(mesh.directory.list().flatMap(e => e.announcement.models.filter(m => m.pipeline === pipeline).map(m => m.modelId)))].sort()
+    },
     // async results too large for memory go to the data directory
     options: { asyncSpillDir: join(options.node.dataDir, 'async-results'), ...options.http },
     logger: log,

@@ -8,6 +8,7 @@ import { createPaymentMetrics, createPaymentRecipient, createPaymentSender, crea
 import { createSqliteTicketStore, ticketStorePath } from '../payments/store/sqlite-ticket-store.js'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { checkRedemptionGas, warnIfCannotRedeem } from '../payments/gas-check.js'
 
 export interface OrchestratorPayments {
   recipient: PaymentRecipient
@@ -37,6 +38,12 @@ export async function startOrchestratorPayments (options: PaymentConfig, keys: N
   })
   const redeemer = createRedeemer({ broker: recipient.broker, store, clock: systemClock, metrics, logger: logger.child({ component: 'redeemer' }) })
   redeemer.start()
+  // a wallet without gas money earns winning tickets it can never redeem: say so at start
+  try {
+    warnIfCannotRedeem(await checkRedemptionGas({ provider, address: keys.ethereum.address, ...(options.gasPrice !== undefined ? { gasPriceWei: options.gasPrice } : {}) }), logger)
+  } catch (err) {
+    logger.warn({ err }, 'could not check whether the wallet can pay redemption gas')
+  }
   return {
     recipient,
     redeemer,

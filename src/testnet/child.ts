@@ -19,6 +19,26 @@ export interface ShoalChild {
 }
 
 /**
+ * Why a node exited, from the last lines of its stderr: its one-line `shoal: ...` CLI
+ * error, else the last error logged (pino JSON, level 50 or more), else undefined.
+ */
+export function exitCause (lines: readonly string[]): string | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] ?? ''
+    if (line.startsWith('shoal: ')) return line.slice('shoal: '.length)
+  }
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      const entry = JSON.parse(lines[i] ?? '') as { level?: number, msg?: string, err?: { message?: string } }
+      if (typeof entry.level === 'number' && entry.level >= 50) {
+        return [entry.msg, entry.err?.message].filter(m => typeof m === 'string' && m !== '').join(': ') || undefined
+      }
+    } catch { /* not a log line */ }
+  }
+  return undefined
+}
+
+/**
  * Starts `shoal <args>` as a child process. Its stdout events are parsed, its stderr
  * (structured logs) goes to `logFile`. Stopped only by its own pid.
  */
@@ -39,6 +59,12 @@ export function spawnShoal (name: string, args: string[], options: { logFile: st
   const log = createWriteStream(options.logFile, { flags: 'a', mode: 0o600 })
   try { chmodSync(options.logFile, 0o600) } catch { /* created by the stream's open, with its mode */ }
   child.stderr?.pipe(log)
+  // the last lines of its stderr, to name the cause when it exits before it is ready
+  const tail: string[] = []
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    tail.push(line)
+    if (tail.length > 50) tail.shift()
+  })
   const events: Array<Record<string, unknown>> = []
   const waiters: Array<() => void> = []
   const lines = createInterface({ input: child.stdout! })
@@ -84,7 +110,12 @@ export function spawnShoal (name: string, args: string[], options: { logFile: st
       for (;;) {
         const found = events.find(e => e.event === event)
         if (found !== undefined) return found
-        if (exitCode !== undefined) throw new Error(`${name} exited with code ${String(exitCode)} before "${event}"; see ${options.logFile}`)
+        if (exitCode !== undefined) {
+          // its stderr may still hold the last lines: let them arrive
+          await new Promise(resolve => setTimeout(resolve, 50))
+          const cause = exitCause(tail)
+          throw new Error(`${name} exited with code ${String(exitCode)} before "${event}"${cause === undefined ? '' : `: ${cause}`} (log: ${options.logFile})`)
+        }
         if (Date.now() > deadline) throw new Error(`${name} did not report "${event}" in time; see ${options.logFile}`)
         if (waitOptions.signal?.aborted === true) throw new Error('aborted')
         await new Promise<void>(resolve => {

@@ -17,8 +17,8 @@ export interface TestnetChain {
  * A local chain for a testnet: anvil (from npm) mining a block every `blockTimeSec` so
  * ticket params expire and winners get redeemed, with Shoal's TicketBroker deployed.
  */
-export async function startTestnetChain (options: { blockTimeSec?: number, signal?: AbortSignal } = {}): Promise<TestnetChain> {
-  const chain = await startAnvil({ blockTimeSec: options.blockTimeSec ?? 1, signal: options.signal })
+export async function startTestnetChain (options: { blockTimeSec?: number, signal?: AbortSignal, logFile?: string, detached?: boolean } = {}): Promise<TestnetChain> {
+  const chain = await startAnvil({ blockTimeSec: options.blockTimeSec ?? 1, signal: options.signal, logFile: options.logFile, detached: options.detached })
   try {
     const provider = await createProvider(chain.rpcUrl, { chainId: chain.chainId, signal: options.signal })
     const deployment = await deployTicketBroker({ provider, privateKey: chain.accounts[0], signal: options.signal })

@@ -56,6 +56,19 @@ describe('cli/options: flags, SHOAL_* environment and config file map to options
     expect(() => parseGatewayArgs({ bodyLimit: 4096, explorationShare: 2 })).to.throw(/--exploration-share/)
   })
 
+  it('--model-alias from the flag, SHOAL_MODEL_ALIAS or the config file; a malformed one is a config error naming the flag', async () => {
+    const alias = 'upscale:stabilityai/stable-diffusion-x4-upscaler=upscalerjs/esrgan-slim-x2'
+    const expected = { upscale: { 'stabilityai/stable-diffusion-x4-upscaler': 'upscalerjs/esrgan-slim-x2' } }
+    expect(parseGatewayArgs(await gatewayArgs(['probe-gateway', '--payments', 'off', '--model-alias', alias])).http.modelAliases).to.deep.equal(expected)
+    process.env.SHOAL_MODEL_ALIAS = alias
+    expect(parseGatewayArgs(await gatewayArgs(['probe-gateway', '--payments', 'off'])).http.modelAliases).to.deep.equal(expected)
+    Reflect.deleteProperty(process.env, 'SHOAL_MODEL_ALIAS')
+    const dir = await mkdtemp(join(tmpdir(), 'shoal-alias-'))
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ modelAlias: [alias] }))
+    expect(parseGatewayArgs(await gatewayArgs(['probe-gateway', '--payments', 'off', '--config', join(dir, 'config.json')])).http.modelAliases).to.deep.equal(expected)
+    expect(() => parseGatewayArgs({ bodyLimit: 4096, modelAlias: ['upscale=x'] })).to.throw(/--model-alias: "upscale=x" must be PIPELINE:ALIAS=MODEL_ID/)
+  })
+
   it('takes SHOAL_* environment variables, and flags win over them', async () => {
     process.env.SHOAL_HTTP_PORT = '9100'
     process.env.SHOAL_LISTEN = '/ip4/127.0.0.1/tcp/6001,/ip4/127.0.0.1/tcp/6002'

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { listCpuModels } from '../../src/inference/runner/models/index.js'
 import { startProcessMesh, type ProcessMesh, type TestnetModelEntry } from '../../src/testnet/process-mesh.js'
 import { fromDataUrl, portraitPhoto, probeVideo, textImage } from '../inference/runner/pipelines/helpers.js'
-import { writeTinyLlamaGguf } from '../inference/runner/pipelines/tiny-gguf.js'
+import { writeTinyLlamaGguf } from '../../src/testnet/tiny-gguf.js'
 import { directory } from './helpers.js'
 
 const MODELS = {

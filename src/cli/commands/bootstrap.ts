@@ -3,10 +3,10 @@ import { createLogger } from '../../observability/logger.js'
 import { startBootstrap } from '../../roles/bootstrap.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
 import { nodeFlags, parseNodeArgs } from '../options/node.js'
+import { commandSummary } from './index.js'
 
 export const bootstrapCommand: CommandModule = {
-  command: 'bootstrap',
-  describe: 'run a bootstrap node: a DHT server and gossip relay others join through',
+  ...commandSummary('bootstrap'),
   builder: (y) => y.options(nodeFlags('bootstrap')),
   handler: async (args) => {
     const options = parseNodeArgs('bootstrap', args)

@@ -11,6 +11,7 @@ import { isAddress } from '../../payments/hex.js'
 import { createSqliteTicketStore, ticketStorePath } from '../../payments/store/sqlite-ticket-store.js'
 import { CliError } from '../errors.js'
 import { defaultDataDir } from '../options/node.js'
+import { commandSummary } from './index.js'
 
 type Role = 'orchestrator' | 'gateway'
 type Unit = 'eth' | 'gwei' | 'wei'
@@ -137,18 +138,18 @@ async function run (args: ChainArgs, withStore: boolean, fn: (ctx: Context) => P
 /** yargs' inferred argument types do not follow nested commands: one cast, here */
 const A = (args: unknown): ChainArgs => args as ChainArgs
 
+/** `<amount>` and its `--unit`: only the commands that move an amount take them. */
 const amountArg = (y: Argv): Argv => y.positional('amount', { type: 'string', demandOption: true, describe: 'how much (in --unit)' })
+  .option('unit', { choices: ['eth', 'gwei', 'wei'] as const, default: 'eth' as Unit, describe: 'unit of <amount>', group: 'Chain:' })
 
 export const chainCommand: CommandModule<object, ChainArgs> = {
-  command: 'chain <command>',
-  describe: 'TicketBroker account operations: deposit, reserve, unlock, withdraw, status',
+  ...commandSummary('chain'),
   builder: (y) => y
     .option('rpc-url', { type: 'string', describe: 'Ethereum JSON-RPC URL [env SHOAL_RPC_URL]', group: 'Chain:' })
     .option('broker', { type: 'string', describe: 'TicketBroker contract address [env SHOAL_BROKER_ADDRESS]', group: 'Chain:' })
     .option('data-dir', { type: 'string', describe: 'node data directory: its Ethereum key and ticket store [env SHOAL_DATA_DIR, default ~/.shoal/<role>]', group: 'Chain:' })
     .option('eth-key', { type: 'string', describe: 'act with this 0x private key instead of the data dir\'s [env SHOAL_ETH_KEY]', group: 'Chain:' })
     .option('role', { choices: ['orchestrator', 'gateway'] as const, default: 'gateway' as Role, describe: 'picks the default data directory', group: 'Chain:' })
-    .option('unit', { choices: ['eth', 'gwei', 'wei'] as const, default: 'eth' as Unit, describe: 'unit of <amount>', group: 'Chain:' })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON (amounts in wei, as strings)' })
     .command('deposit <amount>', 'add to the deposit that pays winning tickets', amountArg, async (args) => {
       await run(A(args), false, async ({ ops }) => {

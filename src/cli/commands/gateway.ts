@@ -5,10 +5,10 @@ import { parsePaymentArgs, paymentFlags } from '../options/payments.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
 import { gatewayFlags, parseGatewayArgs } from '../options/gateway.js'
 import { nodeFlags, parseNodeArgs } from '../options/node.js'
+import { commandSummary } from './index.js'
 
 export const gatewayCommand: CommandModule = {
-  command: 'gateway',
-  describe: 'run a gateway: a Livepeer-compatible HTTP API that routes jobs to orchestrators on the mesh',
+  ...commandSummary('gateway'),
   builder: (y) => y.options({ ...nodeFlags('gateway'), ...gatewayFlags(), ...paymentFlags('gateway') }),
   handler: async (args) => {
     const node = parseNodeArgs('gateway', args)

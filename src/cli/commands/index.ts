@@ -1,22 +1,32 @@
 import type { CommandModule } from 'yargs'
-import { bootstrapCommand } from './bootstrap.js'
-import { chainCommand } from './chain.js'
-import { gatewayCommand } from './gateway.js'
-import { keysCommand } from './keys.js'
-import { orchestratorCommand } from './orchestrator.js'
-import { runnerCommand } from './runner.js'
-import { testnetCommand } from './testnet.js'
-import { workerCommand } from './worker.js'
 
-// Each command lives in its own file; register it here (one line each).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: Array<CommandModule<any, any>> = [
-  keysCommand,
-  bootstrapCommand,
-  orchestratorCommand,
-  gatewayCommand,
-  testnetCommand,
-  runnerCommand,
-  chainCommand,
-  workerCommand
+/**
+ * Every command: its usage line and description here, its options and handler in its own
+ * file, loaded only when that command runs (`shoal --help` loads none of them). Register a
+ * new command with one entry.
+ */
+export interface CommandEntry {
+  name: string
+  command: string
+  describe: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  load: () => Promise<CommandModule<any, any>>
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'keys', command: 'keys <action>', describe: 'create (init) or print (show) the node\'s libp2p and Ethereum keys', load: async () => (await import('./keys.js')).keysCommand },
+  { name: 'bootstrap', command: 'bootstrap', describe: 'run a bootstrap node: a DHT server and gossip relay others join through', load: async () => (await import('./bootstrap.js')).bootstrapCommand },
+  { name: 'orchestrator', command: 'orchestrator', describe: 'run an orchestrator: serve the models of aiModels.json on the mesh and get paid for jobs', load: async () => (await import('./orchestrator.js')).orchestratorCommand },
+  { name: 'gateway', command: 'gateway', describe: 'run a gateway: a Livepeer-compatible HTTP API that routes jobs to orchestrators on the mesh', load: async () => (await import('./gateway.js')).gatewayCommand },
+  { name: 'testnet', command: 'testnet', describe: 'start a local mesh with real inference and real payments: a local chain, a bootstrap, N orchestrators with CPU runners and a gateway, each its own process; Ctrl-C stops it', load: async () => (await import('./testnet.js')).testnetCommand },
+  { name: 'runner', command: 'runner', describe: 'run an ai-runner-compatible CPU runner for one model (env PIPELINE, MODEL_ID, HOST, PORT, AUTH_TOKEN)', load: async () => (await import('./runner.js')).runnerCommand },
+  { name: 'chain', command: 'chain <command>', describe: 'TicketBroker account operations: deposit, reserve, unlock, withdraw, status', load: async () => (await import('./chain.js')).chainCommand },
+  { name: 'worker', command: 'worker', describe: 'run a remote worker: serve this machine\'s runners to one orchestrator (which must allow its peer id)', load: async () => (await import('./worker.js')).workerCommand }
 ]
+
+/** The usage line and description of a command, for its own module (one source for both). */
+export function commandSummary (name: string): { command: string, describe: string } {
+  const entry = COMMANDS.find(c => c.name === name)
+  if (entry === undefined) throw new Error(`unregistered command ${name}`)
+  return { command: entry.command, describe: entry.describe }
+}

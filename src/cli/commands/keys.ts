@@ -5,12 +5,12 @@ import { keyPaths, loadNodeKeys, loadOrCreateNodeKeys } from '../../p2p/keys.js'
 import { CliError } from '../errors.js'
 import { defaultDataDir } from '../options/node.js'
 import type { NodeRole } from '../../p2p/node.js'
+import { commandSummary } from './index.js'
 
 interface KeysArgs { action: 'init' | 'show', dataDir?: string, role: NodeRole, json: boolean }
 
 export const keysCommand: CommandModule<object, KeysArgs> = {
-  command: 'keys <action>',
-  describe: 'create (init) or print (show) the node\'s libp2p and Ethereum keys',
+  ...commandSummary('keys'),
   builder: (y) => y
     .positional('action', { choices: ['init', 'show'] as const, demandOption: true })
     .option('data-dir', { type: 'string', describe: 'data directory [default: ~/.shoal/<role>]' })

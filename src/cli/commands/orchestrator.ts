@@ -6,10 +6,10 @@ import { nodeFlags, parseNodeArgs } from '../options/node.js'
 import { orchestratorFlags, parseOrchestratorArgs, readModels } from '../options/orchestrator.js'
 import { parsePaymentArgs, paymentFlags } from '../options/payments.js'
 import { parseRunnerArgs, runnerFlags } from '../options/runners.js'
+import { commandSummary } from './index.js'
 
 export const orchestratorCommand: CommandModule = {
-  command: 'orchestrator',
-  describe: 'run an orchestrator: serve the models of aiModels.json on the mesh and get paid for jobs',
+  ...commandSummary('orchestrator'),
   builder: (y) => y.options({ ...nodeFlags('orchestrator'), ...orchestratorFlags(), ...runnerFlags(), ...paymentFlags('orchestrator') }),
   handler: async (args) => {
     const node = parseNodeArgs('orchestrator', args)

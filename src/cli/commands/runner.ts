@@ -6,6 +6,7 @@ import { CliError } from '../errors.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
 import { watchParent, type ParentWatchdog } from '../parent-watchdog.js'
 import { closeInheritedDescriptors } from '../inherited-fds.js'
+import { commandSummary } from './index.js'
 
 /**
  * `shoal runner`: an ai-runner-compatible HTTP server for one model that really runs
@@ -24,8 +25,7 @@ import { closeInheritedDescriptors } from '../inherited-fds.js'
 const PARENT_GONE_EXIT_MS = 3_000
 
 export const runnerCommand: CommandModule = {
-  command: 'runner',
-  describe: 'run an ai-runner-compatible CPU runner for one model (env PIPELINE, MODEL_ID, HOST, PORT, AUTH_TOKEN)',
+  ...commandSummary('runner'),
   builder: (y) => y.options({
     pipeline: { type: 'string', describe: 'pipeline to serve, e.g. upscale [env PIPELINE]' },
     'model-id': { type: 'string', describe: 'model to run, e.g. upscalerjs/esrgan-slim-x2 [env MODEL_ID]' },

@@ -1,21 +1,26 @@
 import type { CommandModule } from 'yargs'
-import { resolve } from 'node:path'
+import { createServer } from 'node:net'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { formatEther, parseEther } from 'ethers'
-import { runUpscaleDemo } from '../../testnet/demo.js'
+import { pipelineRequests, runPipelineDemos, runUpscaleDemo, writeDemoInputs } from '../../testnet/demo.js'
 import { startTestnetChain, type TestnetChain } from '../../testnet/local-chain.js'
 import { startProcessMesh, type ProcessMesh, type TestnetModelEntry } from '../../testnet/process-mesh.js'
+import { planTestnetPipelines, type ServedPipeline } from '../../testnet/pipelines.js'
 import { createChainOperations } from '../../payments/chain/index.js'
 import { loadNodeKeys } from '../../p2p/keys.js'
+import { extraPackageDir } from '../../inference/runner/models/extras.js'
 import { CliError } from '../errors.js'
 import { parsePort } from '../options/node.js'
-import { availableCpuModels } from '../../inference/runner/index.js'
 import type { PipelineName } from '../../inference/pipelines.js'
+import { commandSummary } from './index.js'
 
 interface TestnetArgs {
   orchestrators: number
   gatewayPort: number
   dataDir: string
   model: string
+  llmModel?: string
   capacity: number
   payments: 'on' | 'off'
   demo: boolean
@@ -43,56 +48,108 @@ const TESTNET_PRICES: Partial<Record<PipelineName, string>> = {
 }
 
 /**
- * What each testnet orchestrator serves: the chosen ESRGAN upscaler, warm, plus one model
- * of every other CPU pipeline whose packages and binaries are installed here (see
- * `npm run install:extras`), started on first use.
+ * What each testnet orchestrator serves: the chosen ESRGAN upscaler, warm, plus the CPU
+ * model of every other pipeline that runs here, started on first use.
  */
-export function testnetModels (model: string, capacity: number): TestnetModelEntry[] {
-  const entries: TestnetModelEntry[] = [{ pipeline: 'upscale', model_id: model, warm: true, capacity, price_per_unit: TESTNET_PRICE_WEI_PER_PIXEL, pixels_per_unit: '1' }]
-  for (const m of availableCpuModels()) {
-    if (m.pipeline === 'upscale' || m.pipeline === '*') continue
-    const price = TESTNET_PRICES[m.pipeline]
-    if (price === undefined) continue
-    entries.push({ pipeline: m.pipeline, model_id: m.modelId, warm: false, capacity, price_per_unit: price, pixels_per_unit: '1' })
+export function testnetModels (served: ServedPipeline[], capacity: number): TestnetModelEntry[] {
+  return served.map(s => ({
+    pipeline: s.pipeline,
+    model_id: s.modelId,
+    warm: s.pipeline === 'upscale',
+    capacity,
+    price_per_unit: TESTNET_PRICES[s.pipeline] ?? TESTNET_PRICE_WEI_PER_PIXEL,
+    pixels_per_unit: '1'
+  }))
+}
+
+/** The gateway's aliases: the model id a Livepeer client sends by default, served by the testnet's model. */
+export function testnetAliases (served: ServedPipeline[]): string[] {
+  return served.filter(s => s.clientDefault !== '' && s.clientDefault !== s.modelId).map(s => `${s.pipeline}:${s.clientDefault}=${s.modelId}`)
+}
+
+/** Refuses a taken gateway port now, before anything starts (the gateway would fail last). */
+async function checkPortFree (port: number): Promise<void> {
+  if (port === 0) return
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer()
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE'
+        ? new CliError('CLI_ERROR_CONFIG', `port ${port} is already in use (another gateway or testnet?): stop it or choose another with --gateway-port`)
+        : err)
+    })
+    server.listen(port, '127.0.0.1', () => { server.close(() => { resolve() }) })
+  })
+}
+
+/**
+ * One testnet per data directory: a second one would share its keys, chain files and
+ * logs. The lock holds the running testnet's pid; a stale one (its process gone) is taken over.
+ */
+async function lockDataDir (dataDir: string): Promise<() => Promise<void>> {
+  const lock = join(dataDir, 'testnet.pid')
+  const held = Number((await readFile(lock, 'utf8').catch(() => '')).trim())
+  if (Number.isInteger(held) && held > 0 && held !== process.pid) {
+    let alive = true
+    try { process.kill(held, 0) } catch (err) { alive = (err as NodeJS.ErrnoException).code === 'EPERM' }
+    if (alive) throw new CliError('CLI_ERROR_CONFIG', `a testnet is already running in ${dataDir} (pid ${held}): stop it with Ctrl-C, or give another --data-dir`)
   }
-  return entries
+  await writeFile(lock, `${process.pid}\n`, { mode: 0o600 })
+  return async () => { await rm(lock, { force: true }) }
 }
 
 export const testnetCommand: CommandModule<object, TestnetArgs> = {
-  command: 'testnet',
-  describe: 'start a local mesh with real inference and real payments: a local chain, a bootstrap, N orchestrators with CPU runners and a gateway, each its own process; Ctrl-C stops it',
+  ...commandSummary('testnet'),
   builder: (y) => y
     .option('orchestrators', { type: 'number', default: 2, describe: 'how many orchestrators' })
     .option('gateway-port', { type: 'number', default: 8935, describe: 'the gateway\'s HTTP port (0 picks one)' })
-    .option('data-dir', { type: 'string', default: '.shoal/testnet', describe: 'base data directory; each node gets a folder and a log file in it' })
+    .option('data-dir', { type: 'string', default: '.shoal/testnet', describe: 'base data directory; each node gets a folder and a log file in it, the chain chain.log' })
     .option('model', { type: 'string', default: 'upscalerjs/esrgan-slim-x2', describe: 'the upscale model every orchestrator serves' })
-    .option('capacity', { type: 'number', default: 1, describe: 'concurrent jobs per orchestrator' })
+    .option('llm-model', { type: 'string', describe: 'a GGUF file for the llm pipeline (default: a tiny llama with random weights, written to the data directory)' })
+    .option('capacity', { type: 'number', default: 1, describe: 'concurrent jobs per orchestrator and model' })
     .option('payments', { choices: ['on', 'off'] as const, default: 'on' as const, describe: 'run a local chain (anvil) with the TicketBroker and pay for every job' })
-    .option('demo', { type: 'boolean', default: true, describe: 'once ready, send a real upscale through the gateway and write the result to a file' })
+    .option('demo', { type: 'boolean', default: true, describe: 'once ready, send a real request to every pipeline served (writing the upscaled image to a file)' })
     .option('exit-after-demo', { type: 'boolean', default: false, describe: 'stop the mesh after the demo (for scripts and CI)' })
     .option('log-level', { type: 'string', default: 'info', describe: 'log level of the nodes (their logs go to files in the data directory)' }) as never,
   handler: async (args) => {
     if (!Number.isInteger(args.orchestrators) || args.orchestrators < 1 || args.orchestrators > 50) throw new CliError('CLI_ERROR_CONFIG', '--orchestrators must be an integer in [1, 50]')
+    if (!Number.isInteger(args.capacity) || args.capacity < 1) throw new CliError('CLI_ERROR_CONFIG', '--capacity must be a positive integer')
     const gatewayPort = parsePort('gateway-port', args.gatewayPort)
     const dataDir = resolve(args.dataDir)
-    const controller = new AbortController()
     const say = (line: string): void => { process.stdout.write(`${line}\n`) }
-    const onSignal = (): void => { controller.abort() }
+    await mkdir(dataDir, { recursive: true, mode: 0o700 })
+    await checkPortFree(gatewayPort)
+    const unlock = await lockDataDir(dataDir)
+
+    const controller = new AbortController()
+    let signals = 0
+    const onSignal = (): void => {
+      // the nodes and the chain run in process groups of their own: the terminal's Ctrl-C
+      // reaches only this process, which stops them in order; a second one exits now
+      if (++signals > 1) {
+        say('stopping now (the nodes stop by themselves when this process is gone)')
+        process.exit(130)
+      }
+      controller.abort()
+    }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     say(`starting a local Shoal mesh in ${dataDir} (logs: ${dataDir}/*.log)`)
     let chain: TestnetChain | undefined
     let mesh: ProcessMesh | undefined
+    // the gateway first, then the orchestrators and the bootstrap, the chain last: nobody
+    // loses what it depends on while it is still stopping
     const stopAll = async (): Promise<void> => {
       await mesh?.stop()
       await chain?.stop()
     }
     try {
+      const plan = await planTestnetPipelines({ dataDir, upscaleModel: args.model, ...(args.llmModel !== undefined ? { llmModelPath: args.llmModel } : {}) })
       if (args.payments === 'on') {
-        chain = await startTestnetChain({ signal: controller.signal })
-        say(`  local chain ${chain.rpcUrl} (anvil, chain id ${chain.chain.chainId.toString()}), TicketBroker at ${chain.brokerAddress}`)
+        chain = await startTestnetChain({ logFile: join(dataDir, 'chain.log'), detached: true })
+        say(`  local chain ${chain.rpcUrl} (anvil, chain id ${chain.chain.chainId.toString()}, log chain.log), TicketBroker at ${chain.brokerAddress}`)
       }
-      const models = testnetModels(args.model, args.capacity)
+      controller.signal.throwIfAborted()
+      const models = testnetModels(plan.served, args.capacity)
       mesh = await startProcessMesh({
         dataDir,
         orchestrators: args.orchestrators,
@@ -100,20 +157,39 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
         gatewayPort,
         logLevel: args.logLevel,
         signal: controller.signal,
+        env: plan.env,
         ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('10'), reserveWei: parseEther('10') } }),
         extraArgs: {
-          gateway: models.flatMap(m => ['--default-model', `${m.pipeline}=${m.model_id}`]),
+          gateway: testnetAliases(plan.served).flatMap(a => ['--model-alias', a]),
           orchestrator: () => chain === undefined ? [] : ['--ticket-ev', TESTNET_TICKET_EV_WEI, '--gas-price', TESTNET_GAS_PRICE_WEI]
         },
         onProgress: (message) => { say(`  ${message}`) }
       })
-      say(`  serving ${models.map(m => `${m.pipeline} (${m.model_id})`).join(', ')}`)
+      say('pipelines on CPU (what a request with no model_id, or with the Livepeer default, runs):')
+      for (const s of plan.served) say(`  ${s.pipeline.padEnd(19)} ${s.modelId.padEnd(37)} for ${s.clientDefault}`)
+      const llm = plan.served.find(s => s.pipeline === 'llm')
+      if (llm !== undefined) say(`  (llm: ${llm.description})`)
+      if (plan.notServed.length > 0) {
+        say('not served here:')
+        for (const n of plan.notServed) say(`  ${n.pipeline.padEnd(19)} ${n.reason}`)
+      }
       say(`ready: gateway ${mesh.gateway.url} lists ${mesh.orchestrators.length} orchestrators${chain === undefined ? ' (payments off)' : ', payments on'}`)
+
+      const portrait = extraPackageDir('@vladmandic/human')
+      const inputs = await writeDemoInputs(dataDir, portrait === null ? null : join(portrait, 'assets', 'screenshot-facedetect.jpg'))
+      const requests = pipelineRequests(mesh.gateway.url, inputs)
       if (args.demo) {
         const demo = await runUpscaleDemo(mesh.gateway.url, dataDir, { signal: controller.signal })
         say(`demo: upscaled ${demo.input.width}x${demo.input.height} -> ${demo.output.width}x${demo.output.height} in ${demo.ms.toFixed(0)} ms on ${demo.orchestrator}`)
         say(`  input:  ${demo.inputPath}`)
         say(`  result: ${demo.outputPath}`)
+        const others = plan.served.filter(s => s.pipeline !== 'upscale').flatMap(s => requests[s.pipeline] ?? [])
+        if (others.length > 0) {
+          say(`demo: one request to each other pipeline (the first starts its runner)...`)
+          for (const r of await runPipelineDemos(mesh.gateway.url, others, { signal: controller.signal })) {
+            say(`  ${r.pipeline.padEnd(19)} ${r.status === 0 ? 'failed' : String(r.status)} in ${r.ms.toFixed(0)} ms${r.model === null ? '' : ` on ${r.model}`}: ${r.summary}`)
+          }
+        }
         if (chain !== undefined) {
           const gatewayKeys = await loadNodeKeys(`${dataDir}/gateway`)
           const status = await createChainOperations({ provider: chain.provider, broker: chain.brokerAddress, privateKey: gatewayKeys.ethereum.privateKey }).status()
@@ -122,18 +198,26 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
       }
       say('try it:')
       say(`  curl ${mesh.gateway.url}/network/orchestrators`)
-      say(`  curl -F prompt=upscale -F image=@${dataDir}/demo-input.png ${mesh.gateway.url}/upscale -o result.json`)
+      for (const s of plan.served) {
+        const request = requests[s.pipeline]
+        if (request !== undefined) say(`  ${request.curl}`)
+      }
       say(`  curl ${mesh.gateway.url}/metrics`)
       if (args.exitAfterDemo) controller.abort()
       else say('Ctrl-C stops the mesh.')
       if (!controller.signal.aborted) await new Promise(resolve => controller.signal.addEventListener('abort', resolve, { once: true }))
-      say('stopping the mesh...')
+      say('stopping the mesh (gateway, orchestrators, bootstrap, then the chain)...')
       await stopAll()
       say('stopped.')
     } catch (err) {
+      const interrupted = controller.signal.aborted
+      if (interrupted) say('stopping the mesh...')
       await stopAll()
+      if (interrupted) { say('stopped.'); return }
+      if (err instanceof CliError) throw err
       throw new CliError('CLI_ERROR_RUNTIME', `testnet failed: ${(err as Error).message}`)
     } finally {
+      await unlock()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }

@@ -7,6 +7,7 @@ import { DEFAULT_WORKER_DRAIN_TIMEOUT_MS, startWorker } from '../../roles/worker
 import { CliError } from '../errors.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
 import { nodeFlags, parseNodeArgs } from '../options/node.js'
+import { commandSummary } from './index.js'
 
 async function readWorkerModels (path: string): Promise<ModelEntry[]> {
   try {
@@ -38,8 +39,7 @@ function workerFlags (): ReturnType<typeof nodeFlags> {
  * those happen; it reconnects with backoff until SIGINT/SIGTERM.
  */
 export const workerCommand: CommandModule = {
-  command: 'worker',
-  describe: 'run a remote worker: serve this machine\'s runners to one orchestrator (which must allow its peer id)',
+  ...commandSummary('worker'),
   builder: (y) => y.options(workerFlags()),
   handler: async (args) => {
     const node = parseNodeArgs('worker', args)

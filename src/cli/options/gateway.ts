@@ -5,6 +5,7 @@ import { defaultCandidateLookupOptions as lookupDefaults, type CandidateLookupOp
 import { isPipelineName, type PipelineName } from '../../inference/pipelines.js'
 import { CliError } from '../errors.js'
 import { listOption, parsePipelineMap, parsePort } from './node.js'
+import { ModelAliasSyntaxError, parseModelAliases, type ModelAliasMap } from '../../gateway/aliases.js'
 
 export interface GatewayCliOptions {
   http: Partial<GatewayHttpOptions>
@@ -39,6 +40,7 @@ export function gatewayFlags (): Record<string, Options> {
     'api-key': { type: 'array', string: true, describe: 'accepted Bearer API keys; none: no authentication', group: 'Gateway:' },
     'body-limit': { type: 'number', default: 50 * 1024 * 1024, describe: 'largest request body in bytes (413 above)', group: 'Gateway:' },
     'default-model': { type: 'array', string: true, describe: 'model used when a request names none, as PIPELINE=MODEL_ID (e.g. upscale=upscalerjs/esrgan-slim-x2)', group: 'Gateway:' },
+    'model-alias': { type: 'array', string: true, describe: 'serve a model id clients ask for with another model, as PIPELINE:ALIAS=MODEL_ID (e.g. upscale:stabilityai/stable-diffusion-x4-upscaler=upscalerjs/esrgan-slim-x2); answers name the model that ran in X-Shoal-Model', group: 'Gateway:' },
     'max-price': { type: 'string', describe: 'the most to pay, as "WEI/UNITS" (e.g. 10/1 = 10 wei per pixel); orchestrators above it are not used', group: 'Gateway:' },
     'retry-budget': { type: 'number', default: 30_000, describe: 'no new attempt starts, and no request waits for a slot, later than this after a request arrives, ms', group: 'Gateway:' },
     'dht-lookup-timeout': { type: 'number', default: 3_000, describe: 'how long to look orchestrators up in the DHT when gossip has none, ms', group: 'Gateway:' },
@@ -56,6 +58,15 @@ export function gatewayFlags (): Record<string, Options> {
     'unmeasured-first-byte': { type: 'array', string: true, describe: 'first-byte deadline when nothing is measured for the model, as PIPELINE=MS (defaults: 30 s to 300 s by pipeline)', group: 'Gateway:' },
     'total-deadline-floor': { type: 'number', describe: 'shortest total deadline of an attempt, ms (default 600000)', group: 'Gateway:' },
     'total-deadline-cap': { type: 'number', describe: 'longest total deadline of an attempt, ms (default 1800000)', group: 'Gateway:' }
+  }
+}
+
+function parseAliases (value: unknown): ModelAliasMap {
+  try {
+    return parseModelAliases(listOption(value))
+  } catch (err) {
+    if (err instanceof ModelAliasSyntaxError) throw new CliError('CLI_ERROR_CONFIG', `--model-alias: ${err.message}`)
+    throw err
   }
 }
 
@@ -125,6 +136,7 @@ export function parseGatewayArgs (args: Record<string, unknown>): GatewayCliOpti
       apiKeys: listOption(args.apiKey),
       bodyLimitBytes: bodyLimit,
       defaultModels: parsePipelineMap('default-model', listOption(args.defaultModel), isGatewayPipeline, 'MODEL_ID'),
+      modelAliases: parseAliases(args.modelAlias),
       ...Object.fromEntries(Object.entries(HTTP_LIMIT_FLAGS).flatMap(([key, [flag, option]]) => args[key] === undefined ? [] : [[option, positiveInt(flag, args[key])]]))
     },
     dispatch: {

@@ -25,6 +25,15 @@ export interface AsyncJobOutcome {
   result: StoredResult
   orchestrator?: string
   attempts: Attempt[]
+  /** the model the job was dispatched for (after alias resolution) */
+  model?: string
+  /** a failure's Retry-After (seconds), as the synchronous answer would have carried it */
+  retryAfterS?: number
+}
+
+/** Whether the job failed: every route reports it as failed, with this status. */
+export function outcomeFailed (outcome: AsyncJobOutcome): boolean {
+  return outcome.status >= 400
 }
 
 export interface AsyncJob {

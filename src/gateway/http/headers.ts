@@ -14,7 +14,11 @@ export const SHOAL_HEADERS = {
   /** how many attempts were made (0 when the request failed before dispatch) */
   attempts: 'x-shoal-attempts',
   /** each attempt as `<peerId>;<outcome>;<ms>[;<errorCode>]`, comma separated, in order */
-  tried: 'x-shoal-tried'
+  tried: 'x-shoal-tried',
+  /** the model the job ran on (the target of a model alias) */
+  model: 'x-shoal-model',
+  /** the model id the request named, when a model alias replaced it */
+  requestedModel: 'x-shoal-requested-model'
 } as const
 
 /** the attempts as the `x-shoal-tried` value */

@@ -1,4 +1,5 @@
 import { REFERENCE_DEFAULT_MODELS, type GatewayPipeline } from './schemas/pipelines.js'
+import type { ModelAliasMap } from '../aliases.js'
 
 export interface GatewayHttpOptions {
   /** interface to listen on */
@@ -13,6 +14,8 @@ export interface GatewayHttpOptions {
   apiKeys: string[]
   /** per-pipeline model used when a request names none; merged over the reference's defaults */
   defaultModels: Partial<Record<GatewayPipeline, string>>
+  /** a model id clients ask for, served by another (`src/gateway/aliases.ts`), per pipeline */
+  modelAliases: ModelAliasMap
   /** images declaring more pixels than this are refused with 422 */
   maxImagePixels: number
   /** how long an asynchronous job's result is kept after it completes */
@@ -59,6 +62,7 @@ export const defaultGatewayHttpOptions: GatewayHttpOptions = {
   maxFieldBytes: 1024 * 1024,
   apiKeys: [],
   defaultModels: REFERENCE_DEFAULT_MODELS,
+  modelAliases: {},
   // sharp's own default limit (0x3FFF x 0x3FFF)
   maxImagePixels: 268_402_689,
   asyncResultTtlMs: 60 * 60_000,

@@ -8,8 +8,10 @@ import multipart from '@fastify/multipart'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../../observability/logger.js'
 import type { RunnerResponse } from '../../inference/job.js'
-import { createAsyncJobStore, type AsyncJob, type AsyncJobOutcome, type AsyncJobStore, type StoredResult } from '../async/store.js'
-import { DispatchAbortedError, DispatchError } from '../dispatch/errors.js'
+import { createAsyncJobStore, outcomeFailed, type AsyncJob, type AsyncJobOutcome, type AsyncJobStore, type StoredResult } from '../async/store.js'
+import { DispatchAbortedError, DispatchError, NoOrchestratorError } from '../dispatch/errors.js'
+import { resolveModelAlias } from '../aliases.js'
+import { ModelNotServedApiError } from './not-served.js'
 import type { Dispatcher } from '../dispatch/dispatcher.js'
 import { statusClass, type GatewayMetrics } from '../metrics.js'
 import { createApiKeyCheck } from './auth.js'
@@ -28,6 +30,8 @@ import { toApiError } from './to-api-error.js'
 /** What the server needs of the directory: a JSON-serialisable list (bigints become strings). */
 export interface DirectoryView {
   list: () => unknown[]
+  /** the model ids orchestrators announce for a pipeline, named in 503s */
+  servedModels?: (pipeline: string) => string[]
 }
 
 export interface GatewayHttpServerInit {
@@ -58,6 +62,9 @@ interface RouteInfo {
 }
 
 const encoder = new TextEncoder()
+
+/** A parsed job after alias resolution: `alias` is the model id the client asked for, when replaced. */
+type ServedJob = ParsedJob & { alias?: string }
 
 /** `Prefer: respond-async` (RFC 7240), among other preferences */
 function prefersAsync (header: string | string[] | undefined): boolean {
@@ -324,7 +331,13 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     return await reply.send(Readable.from(chunks(), { objectMode: false }))
   }
 
-  async function runAsync (job: AsyncJob, parsed: ParsedJob): Promise<void> {
+  /** A NoOrchestratorError as a 503 that names the pipeline, the model and what the mesh serves instead. */
+  function explain (err: unknown, parsed: ServedJob): unknown {
+    if (!(err instanceof NoOrchestratorError)) return err
+    return new ModelNotServedApiError(err, { ...parsed.job, ...(parsed.alias !== undefined ? { alias: parsed.alias } : {}) }, directory.servedModels?.(parsed.job.pipeline) ?? [])
+  }
+
+  async function runAsync (job: AsyncJob, parsed: ServedJob): Promise<void> {
     let outcome: AsyncJobOutcome
     try {
       const result = await dispatcher.dispatch(parsed.job, {
@@ -339,12 +352,16 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         contentType: result.response.contentType,
         result: stored,
         orchestrator: result.orchestrator,
-        attempts: result.attempts
+        attempts: result.attempts,
+        model: parsed.job.modelId
       }
     } catch (err) {
-      const apiError = toApiError(err, options.bodyLimitBytes)
+      const apiError = toApiError(explain(err, parsed), options.bodyLimitBytes)
       if (apiError instanceof InternalApiError) logger.error({ err, requestId: job.requestId }, 'asynchronous job failed unexpectedly')
+      const retryAfter = (apiError as { retryAfterS?: unknown }).retryAfterS
       outcome = {
+        ...(typeof retryAfter === 'number' ? { retryAfterS: retryAfter } : {}),
+        model: parsed.job.modelId,
         status: apiError.statusCode,
         contentType: 'application/json',
         result: errorResult(apiError),
@@ -355,6 +372,13 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     store.complete(job.requestId, outcome)
   }
 
+  /** The headers a finished job's answer carries on every route: what the synchronous answer had. */
+  function outcomeHeaders (reply: FastifyReply, outcome: AsyncJobOutcome): void {
+    void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
+    if (outcome.retryAfterS !== undefined) void reply.header('retry-after', String(outcome.retryAfterS))
+    if (outcome.model !== undefined) void reply.header(SHOAL_HEADERS.model, outcome.model)
+  }
+
   /** Sends a finished job's result inside a JSON document, streamed from the store. */
   async function sendJobJson (reply: FastifyReply, status: number, head: Record<string, unknown>, outcome: AsyncJobOutcome): Promise<FastifyReply> {
     const bytes = await store.read(outcome.result)
@@ -363,7 +387,9 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   }
 
   async function servePipeline (pipeline: GatewayPipeline, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-    const parsed = await readJobRequest(request, pipeline, parseContext, limits)
+    const parsed = withAlias(await readJobRequest(request, pipeline, parseContext, limits))
+    void reply.header(SHOAL_HEADERS.model, parsed.job.modelId)
+    if (parsed.alias !== undefined) void reply.header(SHOAL_HEADERS.requestedModel, parsed.alias)
     if (prefersAsync(request.headers.prefer)) {
       if (stopping) throw new ServiceStoppingError()
       // queued when `maxAsyncDispatches` run already; refused (503, Retry-After) when the store is full
@@ -382,13 +408,26 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       active.delete(controller)
       if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'))
     })
-    const result = await dispatcher.dispatch(parsed.job, {
-      signal: controller.signal,
-      requestId: request.id,
-      workUnits: parsed.workUnits
-    })
+    let result
+    try {
+      result = await dispatcher.dispatch(parsed.job, {
+        signal: controller.signal,
+        requestId: request.id,
+        workUnits: parsed.workUnits
+      })
+    } catch (err) {
+      if (err instanceof NoOrchestratorError) void reply.headers(dispatchHeaders(err.attempts, err.orchestrator))
+      throw explain(err, parsed)
+    }
     void reply.headers(dispatchHeaders(result.attempts, result.orchestrator))
     return await relay(result.response, request, reply)
+  }
+
+  /** The job for the model that serves the one asked for (`modelAliases`). */
+  function withAlias (parsed: ParsedJob): ServedJob {
+    const resolved = resolveModelAlias(options.modelAliases, parsed.job.pipeline, parsed.job.modelId)
+    if (resolved.alias === undefined) return parsed
+    return { ...parsed, job: { ...parsed.job, modelId: resolved.modelId }, alias: resolved.alias }
   }
 
   function jobOf (requestId: unknown, pipeline?: GatewayPipeline): AsyncJob | undefined {
@@ -423,9 +462,9 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         if (job.state !== 'complete' || outcome === undefined) {
           return await reply.code(202).send({ status: 'processing' })
         }
-        void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
+        outcomeHeaders(reply, outcome)
         // a failed job answers with its own status, as the synchronous request would have
-        if (outcome.status >= 400) {
+        if (outcomeFailed(outcome)) {
           return await sendJobJson(reply, outcome.status, { status: 'failed', http_status: outcome.status }, outcome)
         }
         return await sendJobJson(reply, 200, { status: 'complete' }, outcome)
@@ -442,10 +481,12 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     if (job.state !== 'complete' || outcome === undefined) {
       return await reply.code(202).send({ ...base, status: 'processing', ...(job.state === 'queued' ? { queued: true } : {}) })
     }
-    void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
-    return await sendJobJson(reply, 200, {
+    outcomeHeaders(reply, outcome)
+    // a failed job answers with its own status here too, never 200
+    const failed = outcomeFailed(outcome)
+    return await sendJobJson(reply, failed ? outcome.status : 200, {
       ...base,
-      status: outcome.status < 400 ? 'complete' : 'failed',
+      status: failed ? 'failed' : 'complete',
       completed_at: new Date(job.completedAt ?? Date.now()).toISOString(),
       http_status: outcome.status,
       ...(outcome.orchestrator !== undefined ? { orchestrator: outcome.orchestrator } : {}),
@@ -459,7 +500,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     if (job === undefined) throw new NotFoundError(`no job ${JSON.stringify(requestId)} (unknown, or its result expired)`)
     const outcome = job.outcome
     if (job.state !== 'complete' || outcome === undefined) return await reply.code(202).send({ request_id: job.requestId, status: 'processing' })
-    void reply.headers(dispatchHeaders(outcome.attempts, outcome.orchestrator))
+    outcomeHeaders(reply, outcome)
     void reply.code(outcome.status).header('content-type', outcome.contentType).header('content-length', String(outcome.result.size))
     // HEAD: the headers say it all; the file is not read (an empty stream keeps fastify from writing content-length: 0)
     if (request.method === 'HEAD') return await reply.send(Readable.from([]))

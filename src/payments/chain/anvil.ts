@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -35,6 +36,13 @@ export interface AnvilOptions {
   signal?: AbortSignal
   /** how long to wait for the RPC to answer; default 15 s */
   startTimeoutMs?: number
+  /** anvil's output is appended here (mode 0600); default: read and dropped */
+  logFile?: string
+  /**
+   * its own process group, so a Ctrl-C in the terminal reaches only the parent, which stops
+   * the chain after the nodes that use it; default false
+   */
+  detached?: boolean
 }
 
 /** The anvil binary shipped by `@foundry-rs/anvil` for this platform. */
@@ -68,7 +76,13 @@ export async function startAnvil (options: AnvilOptions = {}): Promise<LocalChai
   ]
   if (options.blockTimeSec !== undefined) args.push('--block-time', String(options.blockTimeSec))
 
-  const child = spawn(options.binary ?? anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(options.binary ?? anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true })
+  if (options.logFile !== undefined) {
+    const log = createWriteStream(options.logFile, { flags: 'a', mode: 0o600 })
+    child.stdout?.pipe(log, { end: false })
+    child.stderr?.pipe(log, { end: false })
+    child.once('exit', () => { log.end() })
+  }
   // a parent that exits without stopping the chain (an uncaught error) must not leave anvil behind
   const onExit = (): void => { child.kill('SIGKILL') }
   process.once('exit', onExit)

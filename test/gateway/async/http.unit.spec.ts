@@ -115,19 +115,51 @@ describe('gateway async over HTTP: spilled results, streaming, failures, queuein
     }
   })
 
-  it('a failed job is reported as failed with its status on the reference poll endpoint (not 200 complete)', async () => {
-    const handler = { current: async (): Promise<DispatchResult> => { throw new NoOrchestratorError('none', []) } }
+  it('a failed job is reported as failed, with the synchronous status and Retry-After, on every route', async () => {
+    const handler = { current: async (): Promise<DispatchResult> => { throw new NoOrchestratorError('busy', [{ peerId: 'p1', outcome: 'busy', ms: 3 }], undefined, 7) } }
+    const { server, url } = await start(handler, {})
+    try {
+      // what the synchronous call answers: the reference for every asynchronous route
+      const sync = await fetch(`${url}/text-to-image`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"x"}' })
+      const syncBody = await sync.json() as Record<string, unknown>
+      expect(sync.status).to.equal(503)
+      expect(sync.headers.get('retry-after')).to.equal('7')
+
+      for (const prefix of ['', '/api/generate']) {
+        const { request_id: id } = await (await submit(url, `${prefix}/text-to-image`)).json() as { request_id: string }
+        const job = await waitDone(url, id)
+        expect(job.status).to.equal(503)
+        expect(job.headers.get('retry-after')).to.equal('7')
+        expect(job.headers.get('x-shoal-attempts')).to.equal('1')
+        expect(await job.json()).to.deep.include({ request_id: id, status: 'failed', http_status: 503, result: syncBody })
+
+        const polled = await fetch(`${url}${prefix}/text-to-image/result`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: id }) })
+        expect(polled.status).to.equal(503)
+        expect(polled.headers.get('retry-after')).to.equal('7')
+        expect(await polled.json()).to.deep.equal({ status: 'failed', http_status: 503, result: syncBody })
+
+        const raw = await fetch(`${url}/jobs/${id}/result`)
+        expect(raw.status).to.equal(503)
+        expect(raw.headers.get('retry-after')).to.equal('7')
+        expect(await raw.json()).to.deep.equal(syncBody)
+      }
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('a runner answer with an error status is a failed job too, with that status', async () => {
+    const detail = Buffer.from('{"detail":{"msg":"CUDA out of memory"}}')
+    const handler = { current: async (): Promise<DispatchResult> => ({ ...bytesResult(detail, 'application/json'), response: { ...bytesResult(detail, 'application/json').response, status: 500 } }) }
     const { server, url } = await start(handler, {})
     try {
       const { request_id: id } = await (await submit(url)).json() as { request_id: string }
-      await (await waitDone(url, id)).arrayBuffer()
+      const job = await waitDone(url, id)
+      expect(job.status).to.equal(500)
+      expect(await job.json()).to.deep.include({ status: 'failed', http_status: 500, result: { detail: { msg: 'CUDA out of memory' } } })
       const polled = await fetch(`${url}/text-to-image/result`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: id }) })
-      expect(polled.status).to.equal(503)
-      expect(await polled.json()).to.deep.equal({
-        status: 'failed',
-        http_status: 503,
-        result: { detail: { msg: 'no orchestrators available' }, error: { code: 'GATEWAY_ERROR_NO_ORCHESTRATOR', message: 'no orchestrators available' } }
-      })
+      expect(polled.status).to.equal(500)
+      expect(await polled.json()).to.deep.equal({ status: 'failed', http_status: 500, result: { detail: { msg: 'CUDA out of memory' } } })
     } finally {
       await server.stop()
     }

@@ -316,8 +316,10 @@ describe('gateway http: server', function () {
       const res = await post('/text-to-image', '{"prompt":"x"}', { 'content-type': 'application/json' })
       expect(res.status).to.equal(503)
       const body = await errorBody(res)
-      expect(body.detail).to.deep.equal({ msg: 'no orchestrators available' })
-      expect(body.error).to.deep.equal({ code: 'GATEWAY_ERROR_NO_ORCHESTRATOR', message: 'no orchestrators available' })
+      // it names the pipeline and model it looked for (sdxl-turbo: the reference default) and what the mesh serves instead
+      const msg = 'no orchestrators available for text-to-image model "stabilityai/sdxl-turbo": every orchestrator serving it failed or ran out of time; the mesh serves no model for text-to-image'
+      expect(body.detail).to.deep.equal({ msg })
+      expect(body.error).to.deep.equal({ code: 'GATEWAY_ERROR_NO_ORCHESTRATOR', message: msg, pipeline: 'text-to-image', model: 'stabilityai/sdxl-turbo', served: [] })
       expect(res.headers.get('x-shoal-attempts')).to.equal('1')
       expect(res.headers.get('x-shoal-tried')).to.equal('p1;failure;3;JOB_ERROR_UNREACHABLE')
     })
@@ -590,11 +592,12 @@ describe('gateway http: server', function () {
       for (let i = 0; i < 100; i++) {
         const r = await fetch(`${h.url}/jobs/${id}`)
         body = await r.json() as Record<string, unknown>
-        if (r.status === 200) break
+        // a failed job answers with the status the synchronous call had
+        if (r.status !== 202) { expect(r.status).to.equal(503); break }
         await new Promise(resolve => setTimeout(resolve, 10))
       }
       expect(body).to.deep.include({ status: 'failed', http_status: 503 })
-      expect(body.result).to.deep.equal({ detail: { msg: 'no orchestrators available' }, error: { code: 'GATEWAY_ERROR_NO_ORCHESTRATOR', message: 'no orchestrators available' } })
+      expect((body.result as { error: Record<string, unknown> }).error).to.deep.include({ code: 'GATEWAY_ERROR_NO_ORCHESTRATOR', pipeline: 'text-to-image', model: 'stabilityai/sdxl-turbo' })
     })
 
     it('still validates before accepting: a bad request is answered at once', async () => {

@@ -64,7 +64,7 @@ describe('gateway http: server wired to the real dispatcher', () => {
       order = []
       const none = await fetch(`${server.address?.url}/upscale`, { method: 'POST', body: await form() })
       expect(none.status).to.equal(503)
-      expect(((await none.json()) as { detail: { msg: string } }).detail.msg).to.equal('no orchestrators available')
+      expect(((await none.json()) as { detail: { msg: string } }).detail.msg).to.match(/^no orchestrators available for upscale model "[^"]+": /)
       expect(none.headers.get('x-shoal-attempts')).to.equal('0')
     } finally {
       await server.stop()

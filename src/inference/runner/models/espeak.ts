@@ -10,7 +10,7 @@
  * "high"/"low"/"deep" pitch the pitch. Everything else in it is ignored.
  */
 import { ModelFailureError, ModelInputError } from '../errors.js'
-import { aptInstallHint, findBinary } from './extras.js'
+import { findProgram, programMissingHint } from './extras.js'
 import type { CpuModelFamily, FamilyModelOptions } from './family.js'
 import { BinaryFailedError, runBinary } from './subprocess.js'
 import type { CpuModel } from './types.js'
@@ -78,8 +78,8 @@ function createEspeakModel (modelId: string, options: FamilyModelOptions): CpuMo
     modelId,
     concurrency: Math.max(1, options.workers),
     load: async ({ signal } = {}) => {
-      const found = findBinary(BINARY, options.env)
-      if (found === null) throw new ModelFailureError(`${BINARY} is not installed: ${aptInstallHint('espeak-ng')}`)
+      const found = findProgram(BINARY, options.env)
+      if (found === null) throw new ModelFailureError(programMissingHint(BINARY, 'espeak-ng'))
       binary = found
       // an unknown voice makes espeak-ng fail: find out now, not on the first request
       try {
@@ -118,7 +118,7 @@ export const espeakFamily: CpuModelFamily = {
   matches: (modelId) => modelId.startsWith(ESPEAK_MODEL_PREFIX),
   unavailable: (modelId, env) => {
     if (espeakVoice(modelId) === null) return `"${modelId}" is not an eSpeak voice id (espeak-ng/<voice>, e.g. espeak-ng/en-us)`
-    return findBinary(BINARY, env) === null ? `${BINARY} is not installed: ${aptInstallHint('espeak-ng')}` : null
+    return findProgram(BINARY, env) === null ? programMissingHint(BINARY, 'espeak-ng') : null
   },
   create: createEspeakModel
 }

@@ -9,8 +9,8 @@ import { createRequire } from 'node:module'
 import { delimiter, dirname, isAbsolute, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
-/** The command that installs the optional npm packages. */
-export const INSTALL_EXTRAS_HINT = 'run `npm run install:extras` (npm ci --prefix extras) in the shoal package'
+/** The command that installs the optional npm packages (the root `npm ci` runs it too). */
+export const INSTALL_EXTRAS_HINT = 'run `npm run install:extras` in the shoal package (the root `npm ci` does, unless SHOAL_SKIP_EXTRAS=1)'
 
 /** The Debian command that installs a system binary. */
 export function aptInstallHint (pkg: string): string {
@@ -82,4 +82,32 @@ export function findBinary (name: string, env: NodeJS.ProcessEnv = process.env):
     if (executable(candidate)) return candidate
   }
   return null
+}
+
+/**
+ * Programs the extras package ships, for machines without the Debian package: a static
+ * ffmpeg (`@ffmpeg-installer/linux-x64`, with libx264) and eSpeak NG's WASM build behind
+ * `extras/bin/espeak-ng.mjs`, which takes the same arguments as the binary.
+ */
+const BUNDLED_PROGRAMS: Record<string, { pkg: string, path: (pkgDir: string, env: NodeJS.ProcessEnv) => string }> = {
+  ffmpeg: { pkg: '@ffmpeg-installer/linux-x64', path: (pkgDir) => join(pkgDir, 'ffmpeg') },
+  'espeak-ng': { pkg: 'espeak-ng', path: (_pkgDir, env) => join(extrasDir(env), 'bin', 'espeak-ng.mjs') }
+}
+
+/**
+ * A program the runner spawns: the system's (Debian's package, on PATH) first, else the
+ * one the extras package ships. Null when neither is installed.
+ */
+export function findProgram (name: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  const system = findBinary(name, env)
+  if (system !== null) return system
+  const bundled = BUNDLED_PROGRAMS[name]
+  if (bundled === undefined) return null
+  const pkgDir = extraPackageDir(bundled.pkg, env)
+  return pkgDir === null ? null : findBinary(bundled.path(pkgDir, env), env)
+}
+
+/** What to do when `findProgram(name)` finds nothing: either install works. */
+export function programMissingHint (name: string, debianPackage: string): string {
+  return `${name} is not installed: ${INSTALL_EXTRAS_HINT} (it ships one), or ${aptInstallHint(debianPackage)}`
 }

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { ModelFailureError, ModelInputError } from '../errors.js'
-import { aptInstallHint, findBinary } from './extras.js'
+import { aptInstallHint, findProgram, programMissingHint } from './extras.js'
 import type { CpuModelFamily, FamilyModelOptions } from './family.js'
 import { runBinary } from './subprocess.js'
 import type { CpuModel } from './types.js'
@@ -81,8 +81,8 @@ function createKenBurnsModel (modelId: string, options: FamilyModelOptions): Cpu
     modelId,
     concurrency: Math.max(1, options.workers),
     load: async ({ signal } = {}) => {
-      const found = findBinary(BINARY, options.env)
-      if (found === null) throw new ModelFailureError(`${BINARY} is not installed: ${aptInstallHint('ffmpeg')}`)
+      const found = findProgram(BINARY, options.env)
+      if (found === null) throw new ModelFailureError(programMissingHint(BINARY, 'ffmpeg'))
       const { stdout } = await runBinary(found, ['-hide_banner', '-encoders'], { signal: signal ?? AbortSignal.timeout(10_000), timeoutMs: 10_000 })
       if (!/\blibx264\b/.test(stdout.toString('utf8'))) throw new ModelFailureError(`${found} has no libx264 encoder: ${aptInstallHint('ffmpeg')} (Debian's build has it)`)
       binary = found
@@ -137,6 +137,6 @@ export const kenBurnsFamily: CpuModelFamily = {
   pipeline: 'image-to-video',
   models: () => [{ modelId: KEN_BURNS_MODEL_ID, description: 'Ken Burns zoom/pan of the still rendered by ffmpeg + libx264 (not neural: the camera moves, the scene does not)' }],
   matches: (modelId) => modelId === KEN_BURNS_MODEL_ID,
-  unavailable: (_modelId, env) => findBinary(BINARY, env) === null ? `${BINARY} is not installed: ${aptInstallHint('ffmpeg')}` : null,
+  unavailable: (_modelId, env) => findProgram(BINARY, env) === null ? programMissingHint(BINARY, 'ffmpeg') : null,
   create: createKenBurnsModel
 }

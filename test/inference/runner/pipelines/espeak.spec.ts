@@ -50,9 +50,9 @@ describe('inference/runner/pipelines: text-to-speech with espeak-ng', function (
     expect(() => fixStreamedWavHeader(Buffer.from('not a wav file at all, not at all, no no no no'))).to.throw(/WAV/)
   })
 
-  it('refuses the model when espeak-ng is not on PATH, saying how to install it', () => {
+  it('refuses the model when espeak-ng is not on PATH and the extras are not installed, saying how to install it', () => {
     let err: any
-    try { assertCpuModelSupported('text-to-speech', 'espeak-ng/en-us', { PATH: '/nonexistent' }) } catch (e) { err = e }
+    try { assertCpuModelSupported('text-to-speech', 'espeak-ng/en-us', { PATH: '/nonexistent', SHOAL_EXTRAS_DIR: '/nonexistent' }) } catch (e) { err = e }
     expect(err).to.have.property('name', 'UnsupportedRunnerModelError')
     expect(err.message).to.contain('apt-get install -y espeak-ng')
     expect(() => { assertCpuModelSupported('text-to-speech', 'espeak-ng/not a voice!') }).to.throw(/not an eSpeak voice/)

@@ -36,9 +36,9 @@ describe('inference/runner/pipelines: image-to-video with ffmpeg (Ken Burns)', f
     expect(zoompanFilter(cameraMove(1, 127), 25, 64, 32, 6)).to.match(/^zoompan=z='.*':x='.*':y='.*':d=1:s=64x32:fps=6,format=yuv420p$/)
   })
 
-  it('refuses the model when ffmpeg is not on PATH, saying how to install it', () => {
+  it('refuses the model when ffmpeg is not on PATH and the extras are not installed, saying how to install it', () => {
     let err: any
-    try { assertCpuModelSupported('image-to-video', 'ffmpeg/ken-burns', { PATH: '/nonexistent' }) } catch (e) { err = e }
+    try { assertCpuModelSupported('image-to-video', 'ffmpeg/ken-burns', { PATH: '/nonexistent', SHOAL_EXTRAS_DIR: '/nonexistent' }) } catch (e) { err = e }
     expect(err).to.have.property('name', 'UnsupportedRunnerModelError')
     expect(err.message).to.contain('apt-get install -y ffmpeg')
   })
