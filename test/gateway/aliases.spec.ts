@@ -26,7 +26,7 @@ describe('gateway model aliases', function () {
     })
 
     it('refuses malformed entries, unknown pipelines, bad ids, self and chained aliases', () => {
-      for (const bad of ['upscale', `${SDK_UPSCALE}=${ESRGAN}`, `upscaling:a=b`, 'upscale:=b', 'upscale:a=', 'upscale:a b=c', 'upscale:a=a', 'upscale:a=b,upscale:b=c'.split(',').join('|')]) {
+      for (const bad of ['upscale', `${SDK_UPSCALE}=${ESRGAN}`, 'upscaling:a=b', 'upscale:=b', 'upscale:a=', 'upscale:a b=c', 'upscale:a=a', 'upscale:a=b,upscale:b=c'.split(',').join('|')]) {
         expect(() => parseModelAliases(bad.split('|')), bad).to.throw(ModelAliasSyntaxError)
       }
     })

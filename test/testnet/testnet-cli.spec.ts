@@ -71,7 +71,7 @@ describe('testnet: every CPU pipeline through `shoal testnet`, and its shutdown 
     const inputs: DemoInputs = { card: join(dir, 'demo-input.png'), portrait: existsSync(join(dir, 'demo-portrait.png')) ? join(dir, 'demo-portrait.png') : join(dir, 'demo-input.png') }
     expect((await stat(inputs.card)).size).to.be.greaterThan(0)
     const requests = pipelineRequests(url, inputs)
-    const results = await Promise.all([...models].map(async ([pipeline, modelId]) => {
+    const results = await Promise.all([...models].map(async ([pipeline]) => {
       const request = requests[pipeline]
       if (request === undefined) return `${pipeline}: no demo request`
       const res = await fetch(`${url}/${pipeline}`, { ...(await request.init()), signal: AbortSignal.timeout(300_000) })

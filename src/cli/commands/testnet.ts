@@ -185,7 +185,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
         say(`  result: ${demo.outputPath}`)
         const others = plan.served.filter(s => s.pipeline !== 'upscale').flatMap(s => requests[s.pipeline] ?? [])
         if (others.length > 0) {
-          say(`demo: one request to each other pipeline (the first starts its runner)...`)
+          say('demo: one request to each other pipeline (the first starts its runner)...')
           for (const r of await runPipelineDemos(mesh.gateway.url, others, { signal: controller.signal })) {
             say(`  ${r.pipeline.padEnd(19)} ${r.status === 0 ? 'failed' : String(r.status)} in ${r.ms.toFixed(0)} ms${r.model === null ? '' : ` on ${r.model}`}: ${r.summary}`)
           }

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { createCpuRunnerServer, type CpuRunnerServer } from '../../../../src/inference/runner/index.js'
 import { assertCpuModelSupported, listCpuModels } from '../../../../src/inference/runner/models/index.js'
 import { chatRequest } from '../../../../src/inference/runner/models/llm.js'
-import { skipWithoutExtras, sseData } from './helpers.js'
+import { skipWithoutExtras } from './helpers.js'
 import { writeTinyLlamaGguf } from '../../../../src/testnet/tiny-gguf.js'
 
 interface LlmResponse {
