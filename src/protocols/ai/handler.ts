@@ -1,8 +1,9 @@
 import type { PeerId, Stream } from '@libp2p/interface'
-import type { InferenceJob, JobInput, JsonValue } from '../../inference/job.js'
+import type { InferenceJob, JobInput } from '../../inference/job.js'
 import { isPipelineName } from '../../inference/pipelines.js'
 import type { Logger } from '../../observability/logger.js'
 import {
+  checkedQuote,
   decodeJobHeader,
   decodeQuote,
   decodeQuoteRequest,
@@ -17,7 +18,8 @@ import {
   type AiQuote,
   type FinalMessage,
   type JobHeaderMessage,
-  type ModelLoad
+  type ModelLoad,
+  type PaymentBytes
 } from './codec.js'
 import { FRAME_LIMITS, WIRE_VERSION, type FinalErrorCode } from './constants.js'
 import { AiProtocolError, finalCodeOf } from './errors.js'
@@ -239,10 +241,10 @@ export class StreamSession {
    * The quote hook's answer, checked as the client will check it (a bad one would get
    * every stream reset by clients); on failure, no prices and no payment parameters.
    */
-  private async currentQuote (payment?: JsonValue): Promise<AiQuote> {
+  private async currentQuote (payment?: PaymentBytes): Promise<AiQuote> {
     try {
       const quote = await this.deps.quote(this.peerId, { signal: AbortSignal.any([AbortSignal.timeout(this.deps.quoteTimeoutMs), this.deps.shutdown]), ...(payment !== undefined ? { payment } : {}) })
-      return decodeQuote(encoder.encode(JSON.stringify({ prices: quote.prices, payment: quote.payment })))
+      return checkedQuote(quote)
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'quote failed; answering without prices')
       return EMPTY_QUOTE
