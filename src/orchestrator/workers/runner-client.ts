@@ -92,7 +92,7 @@ export function createWorkerRunnerClient (init: WorkerRunnerClientInit): RunnerC
   }
 
   const notRelayed = (what: string): RunnerClientError =>
-    new RunnerClientError('RUNNER_ERROR_BAD_RESPONSE', `${what} of worker runners is not relayed by /shoal/worker/1.0.0`, { url, worker })
+    new RunnerClientError('RUNNER_ERROR_BAD_RESPONSE', `${what} of worker runners is not relayed by /shoal/worker/2.0.0`, { url, worker })
 
   return {
     url,
