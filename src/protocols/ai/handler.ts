@@ -5,7 +5,6 @@ import type { Logger } from '../../observability/logger.js'
 import {
   checkedQuote,
   decodeJobHeader,
-  decodeQuote,
   decodeQuoteRequest,
   encodeFinal,
   encodeHello,
@@ -61,7 +60,6 @@ const FLUSH_BYTES = 256 * 1024
 /** Closing a stream we idled out: give the client this long to close its side. */
 const CLOSE_GRACE_MS = 5_000
 const EMPTY_QUOTE: AiQuote = { prices: [], payment: null }
-const encoder = new TextEncoder()
 
 /** One job on a stream, from its JobHeader to its Final. */
 class ServerJob {
