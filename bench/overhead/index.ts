@@ -8,6 +8,12 @@
  * Every node is its own process on loopback. Prints latency p50/p99 per path, the
  * added latency, jobs/s through one gateway, and the ratios.
  *
+ * Beside phase A, a raw libp2p round trip between two processes built like Shoal nodes
+ * (raw-peer.ts: the same node factory, one persistent stream, a 256-byte echo), sampled
+ * in the same rounds: the added latency is printed as a multiple of it (goal: at most
+ * 2x). Where the rest goes is broken down from the gateway's own histograms (means over
+ * phase A): its HTTP layer, dispatch (selection), the /shoal/ai round trip to ResultHead.
+ *
  * Two phases, the chain up for both:
  *   A. the unpaid mesh alone beside the runner: the added latency and jobs/s (a second
  *      mesh's timers and collections would add to this one's tail);
@@ -20,13 +26,19 @@
  * optimise the hot code of every process). Throughput is the median of alternating
  * bursts.
  *
- *   npm run bench:overhead [-- requests concurrency]
+ *   npm run bench:overhead [-- requests concurrency warmup]
  */
 import '../../src/p2p/polyfill.js'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { lpStream } from '@libp2p/utils'
+import { createShoalNode } from '../../src/p2p/node.js'
 import { spawnShoal } from '../../src/testnet/child.js'
 import { startTestnetChain, type TestnetChain } from '../../src/testnet/local-chain.js'
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
@@ -38,7 +50,7 @@ const PIPELINE = 'text-to-image'
 const MODEL = 'shoal/noop'
 const BODY = JSON.stringify({ prompt: 'a benchmark', model_id: MODEL, width: 64, height: 64 })
 /** calls per path before sampling: enough for every process's hot code to be optimised */
-const WARMUP = 1000
+const WARMUP = Number(process.argv[4] ?? 1000)
 const ROUNDS = 5
 const agent = new Agent({ connections: CONCURRENCY * 2, pipelining: 1 })
 
@@ -51,8 +63,8 @@ async function once (url: string, headers: Record<string, string>): Promise<numb
 }
 
 /** Sequential requests to each URL in turn, `rounds` rounds of `perRound`; the samples of each URL. */
-async function latencySamples (paths: Path[], rounds: number, perRound: number): Promise<number[][]> {
-  for (const { url, headers } of paths) for (let i = 0; i < WARMUP; i++) await once(url, headers)
+async function latencySamples (paths: Path[], rounds: number, perRound: number, warmup = WARMUP): Promise<number[][]> {
+  for (const { url, headers } of paths) for (let i = 0; i < warmup; i++) await once(url, headers)
   const samples: number[][] = paths.map(() => [])
   for (let round = 0; round < rounds; round++) {
     for (const [i, { url, headers }] of paths.entries()) {
@@ -88,6 +100,54 @@ async function burstRates (paths: Path[], rounds: number): Promise<number[][]> {
 
 const median = (values: number[]): number => percentile(values, 50)
 
+const RAW_ECHO_PROTOCOL = '/shoal/bench/echo/1.0.0'
+
+/** A raw-peer process and a persistent echo stream to it from this process. */
+async function rawPeer (): Promise<{ roundTrip: () => Promise<number>, stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./raw-peer.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  const { addr } = JSON.parse((await lines.next()).value as string) as { addr: string }
+  const node = await createShoalNode({ role: 'gateway', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+  await node.start()
+  const lp = lpStream(await node.dialProtocol(multiaddr(addr), RAW_ECHO_PROTOCOL))
+  const message = new Uint8Array(256).fill(7)
+  return {
+    async roundTrip () {
+      const started = performance.now()
+      await lp.write(message)
+      await lp.read()
+      return performance.now() - started
+    },
+    async stop () {
+      await node.stop()
+      child.kill('SIGTERM')
+    }
+  }
+}
+
+/** sum and count of a histogram in a Prometheus text page (all label sets together) */
+function histogram (page: string, name: string): { sum: number, count: number } {
+  let sum = 0
+  let count = 0
+  for (const line of page.split('\n')) {
+    if (line.startsWith(`${name}_sum`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+    if (line.startsWith(`${name}_count`)) count += Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return { sum, count }
+}
+
+async function scrape (url: string): Promise<string> {
+  const res = await request(`${url}/metrics`, { dispatcher: agent })
+  return await res.body.text()
+}
+
+/** Mean ms of a histogram between two scrapes. */
+function meanMs (before: string, after: string, name: string): number {
+  const a = histogram(before, name)
+  const b = histogram(after, name)
+  return b.count > a.count ? (b.sum - a.sum) / (b.count - a.count) * 1000 : NaN
+}
+
 async function meshWith (runnerUrl: string, token: string, chain: TestnetChain | undefined): Promise<ProcessMesh> {
   return await startProcessMesh({
     dataDir: await mkdtemp(join(tmpdir(), 'shoal-bench-overhead-')),
@@ -107,19 +167,41 @@ const listening = await runner.waitForEvent('ready').then(async () => await runn
 const runnerUrl = String(listening.url)
 const auth = { authorization: `Bearer ${token}` }
 let chain: TestnetChain | undefined
+let raw: Awaited<ReturnType<typeof rawPeer>> | undefined
 const meshes: ProcessMesh[] = []
 try {
   chain = await startTestnetChain({ blockTimeSec: 1 })
   const direct: Path = { url: runnerUrl, headers: auth }
   const perRound = Math.ceil(REQUESTS / ROUNDS)
 
-  // A: the unpaid mesh alone
+  // A: the unpaid mesh alone, beside a raw libp2p round trip between two processes
   const alone = await meshWith(runnerUrl, token, undefined)
   meshes.push(alone)
+  raw = await rawPeer()
+  const rawSamples: number[] = []
+  for (let i = 0; i < WARMUP; i++) await raw.roundTrip()
   const phaseA = [direct, { url: alone.gateway.url, headers: {} }]
-  const [directA, meshA] = (await latencySamples(phaseA, ROUNDS, perRound)).map(summary)
+  const before = await scrape(alone.gateway.url)
+  const samplesA: number[][] = [[], []]
+  for (let round = 0; round < ROUNDS; round++) {
+    // one round of each path at a time, the raw round trip taking its turn too
+    const [d, m] = await latencySamples(phaseA, 1, perRound, round === 0 ? WARMUP : 0)
+    samplesA[0].push(...d)
+    samplesA[1].push(...m)
+    for (let n = 0; n < perRound; n++) rawSamples.push(await raw.roundTrip())
+  }
+  const after = await scrape(alone.gateway.url)
+  const [directA, meshA] = samplesA.map(summary)
+  const rawA = summary(rawSamples)
+  const breakdown = {
+    'gateway HTTP request, mean ms': meanMs(before, after, 'shoal_gateway_request_duration_seconds'),
+    'of it /shoal/ai to ResultHead, mean ms': meanMs(before, after, 'shoal_ai_client_time_to_head_seconds'),
+    'of it /shoal/ai whole job, mean ms': meanMs(before, after, 'shoal_ai_client_job_duration_seconds')
+  }
   const [directRate, meshRate] = (await burstRates(phaseA, ROUNDS)).map(median)
   await alone.stop()
+  await raw.stop()
+  raw = undefined
 
   // B: unpaid and paid side by side
   const free = await meshWith(runnerUrl, token, undefined)
@@ -135,6 +217,7 @@ try {
   const addedPaid = { p50: paidB.p50 - directB.p50, p99: paidB.p99 - directB.p99 }
   const row = (r: { p50: number, p99: number }, rate: number): Record<string, number> => ({ 'p50 ms': +r.p50.toFixed(3), 'p99 ms': +r.p99.toFixed(3), 'jobs/s': Math.round(rate) })
   const rows = {
+    'A: raw libp2p round trip (two processes)': row(rawA, NaN),
     'A: runner direct (baseline)': row(directA, directRate),
     'A: gateway + orchestrator': row(meshA, meshRate),
     'B: runner direct': row(directB, NaN),
@@ -144,10 +227,19 @@ try {
   console.table(rows)
   console.log(JSON.stringify({ requests: REQUESTS, warmup: WARMUP, rounds: ROUNDS, concurrency: CONCURRENCY, added, meshRate, addedFreeB, addedPaid, freeRateB, paidRateB }))
   console.log(`added latency through the mesh: p50 ${added.p50.toFixed(3)} ms (goal < 1), p99 ${added.p99.toFixed(3)} ms (goal < 5)`)
+  console.log(`added p50 as a multiple of a raw libp2p round trip (p50 ${rawA.p50.toFixed(3)} ms): ${(added.p50 / rawA.p50).toFixed(2)}x (goal <= 2x)`)
+  const runnerMean = directA.p50
+  console.table({
+    ...breakdown,
+    'runner direct p50 ms (inside the ResultHead time)': runnerMean,
+    'raw libp2p round trip p50 ms (inside it too)': rawA.p50
+  })
+  console.log(JSON.stringify({ raw: rawA, ratio: added.p50 / rawA.p50, breakdown }))
   console.log(`throughput through one gateway: ${Math.round(meshRate)} jobs/s (goal >= 1000), ${(meshRate / directRate).toFixed(2)}x the runner alone`)
   console.log(`payments on (B): added p50 ${addedPaid.p50.toFixed(3)} ms, ${(addedPaid.p50 / addedFreeB.p50).toFixed(2)}x the unpaid overhead beside it; throughput ${(paidRateB / freeRateB).toFixed(2)}x unpaid (goal: payments add at most 10%)`)
 } finally {
   for (const m of meshes) await m.stop()
+  await raw?.stop()
   await chain?.stop()
   await runner.stop()
   await agent.close()

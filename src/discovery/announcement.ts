@@ -6,6 +6,8 @@ import { createSignatureVerifier, createTicketSigner } from '../payments/signer.
 import { isPipelineName, type PipelineName, PIPELINE_UNIT } from '../inference/pipelines.js'
 import { ANNOUNCEMENT_LIMITS, ANNOUNCEMENT_SIGNING_DOMAIN, ANNOUNCEMENT_VERSION } from './constants.js'
 import { AnnouncementError } from './errors.js'
+import { isModelId } from '../kernel/identifiers.js'
+import * as pb from './pb/announcement.js'
 
 /**
  * A coarse load state, the only load that travels on gossip: it changes with hysteresis
@@ -60,13 +62,12 @@ export interface Announcement {
 /** Body bytes plus the libp2p signature over them; what travels on gossip, /shoal/info and in tests. */
 export interface SignedAnnouncement {
   announcement: Announcement
-  /** the exact bytes signed (canonical JSON of the body) */
+  /** the exact bytes signed (the protobuf Announcement, pb/announcement.proto) */
   body: Uint8Array
   signature: Uint8Array
 }
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** The message the Ethereum key signs, binding it to the libp2p peer id (and back, through the body signature). */
 export function bindingMessage (peerId: string, ethAddress: string): string {
@@ -104,21 +105,14 @@ function signingInput (body: Uint8Array): Uint8Array {
 }
 
 export async function signAnnouncement (announcement: Announcement, key: PrivateKey): Promise<SignedAnnouncement> {
-  const body = encoder.encode(JSON.stringify(announcement))
+  const body = pb.Announcement.encode(announcementMessage(announcement))
   const signature = await key.sign(signingInput(body))
   return { announcement, body, signature }
 }
 
-/**
- * Wire envelope: 2-byte big-endian signature length, signature, body. Small, and the
- * body stays the exact bytes that were signed.
- */
+/** Wire envelope (pb/announcement.proto SignedAnnouncement): the body stays the exact bytes that were signed. */
 export function encodeSignedAnnouncement (signed: SignedAnnouncement): Uint8Array {
-  const out = new Uint8Array(2 + signed.signature.length + signed.body.length)
-  new DataView(out.buffer).setUint16(0, signed.signature.length)
-  out.set(signed.signature, 2)
-  out.set(signed.body, 2 + signed.signature.length)
-  return out
+  return pb.SignedAnnouncement.encode({ body: new Uint8Array(signed.body), signature: new Uint8Array(signed.signature) })
 }
 
 /** Parses and schema-checks an envelope; does NOT verify the signature (see `verifyAnnouncementSignature`). */
@@ -126,20 +120,23 @@ export function decodeSignedAnnouncement (bytes: Uint8Array): SignedAnnouncement
   if (bytes.length > ANNOUNCEMENT_LIMITS.maxBytes) {
     throw new AnnouncementError('ANNOUNCEMENT_ERROR_OVERSIZED', `announcement of ${bytes.length} bytes exceeds ${ANNOUNCEMENT_LIMITS.maxBytes}`)
   }
-  if (bytes.length < 2) throw new AnnouncementError('ANNOUNCEMENT_ERROR_MALFORMED', 'announcement envelope truncated')
-  const sigLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint16(0)
-  if (sigLength === 0 || sigLength > 128 || 2 + sigLength >= bytes.length) {
+  let envelope: pb.SignedAnnouncement
+  try {
+    envelope = pb.SignedAnnouncement.decode(bytes)
+  } catch {
+    throw new AnnouncementError('ANNOUNCEMENT_ERROR_MALFORMED', 'announcement envelope is not a valid protobuf message')
+  }
+  const { body, signature } = envelope
+  if (signature.length === 0 || signature.length > 128 || body.length === 0) {
     throw new AnnouncementError('ANNOUNCEMENT_ERROR_MISSING_SIGNATURE', 'announcement has no valid signature section')
   }
-  const signature = bytes.slice(2, 2 + sigLength)
-  const body = bytes.slice(2 + sigLength)
-  let parsed: unknown
+  let message: pb.Announcement
   try {
-    parsed = JSON.parse(decoder.decode(body))
-  } catch {
-    throw new AnnouncementError('ANNOUNCEMENT_ERROR_MALFORMED', 'announcement body is not UTF-8 JSON')
+    message = pb.Announcement.decode(body)
+  } catch (err) {
+    throw new AnnouncementError('ANNOUNCEMENT_ERROR_MALFORMED', `announcement body is not a valid protobuf message: ${(err as Error).message}`)
   }
-  return { announcement: parseAnnouncement(parsed), body, signature }
+  return { announcement: checkAnnouncement(message), body, signature }
 }
 
 export async function verifyAnnouncementSignature (signed: SignedAnnouncement): Promise<boolean> {
@@ -163,58 +160,54 @@ function fail (field: string, why: string): never {
   throw new AnnouncementError('ANNOUNCEMENT_ERROR_MALFORMED', `announcement field ${field} ${why}`)
 }
 
-function str (value: unknown, field: string, max: number = ANNOUNCEMENT_LIMITS.maxStringLength): string {
-  if (typeof value !== 'string') fail(field, 'must be a string')
+function str (value: string, field: string, max: number = ANNOUNCEMENT_LIMITS.maxStringLength): string {
   if (value.length === 0 || value.length > max) fail(field, `must be 1..${max} characters`)
   return value
 }
 
-function int (value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) fail(field, `must be an integer in [${min}, ${max}]`)
+function int (value: number, field: string, min: number, max: number): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) fail(field, `must be an integer in [${min}, ${max}]`)
   return value
 }
 
-function bool (value: unknown, field: string): boolean {
-  if (typeof value !== 'boolean') fail(field, 'must be a boolean')
-  return value
-}
-
-function decimal (value: unknown, field: string): string {
+function decimal (value: string, field: string): string {
   const s = str(value, field, ANNOUNCEMENT_LIMITS.maxPriceDigits)
   if (!/^(0|[1-9][0-9]*)$/.test(s)) fail(field, 'must be a non-negative decimal integer string')
   if (BigInt(s) >= 2n ** 256n) fail(field, 'must fit in uint256')
   return s
 }
 
-function obj (value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field, 'must be an object')
-  return value as Record<string, unknown>
+const LOAD_TO_WIRE: Record<OfferLoad, pb.OfferLoad> = { available: pb.OfferLoad.AVAILABLE, saturated: pb.OfferLoad.SATURATED }
+const LOAD_FROM_WIRE = new Map<string, OfferLoad>([[pb.OfferLoad.AVAILABLE, 'available'], [pb.OfferLoad.SATURATED, 'saturated']])
+
+/** The protobuf form of a body (ethAddress 20 bytes, ethBinding 65 bytes). */
+export function announcementMessage (a: Announcement): pb.Announcement {
+  return {
+    ...a,
+    ethAddress: getBytes(a.ethAddress) as Uint8Array<ArrayBuffer>,
+    ethBinding: getBytes(a.ethBinding) as Uint8Array<ArrayBuffer>,
+    models: a.models.map(m => ({ ...m, load: LOAD_TO_WIRE[m.load] }))
+  }
 }
 
-function arr (value: unknown, field: string, max: number): unknown[] {
-  if (!Array.isArray(value)) fail(field, 'must be an array')
-  if (value.length > max) fail(field, `must have at most ${max} entries`)
-  return value
-}
-
-function parseOffer (value: unknown, index: number): ModelOffer {
-  const o = obj(value, `models[${index}]`)
+function checkOffer (o: pb.ModelOffer, index: number): ModelOffer {
   const f = (name: string): string => `models[${index}].${name}`
   const pipeline = o.pipeline
   if (!isPipelineName(pipeline)) fail(f('pipeline'), 'must be a known pipeline')
   const capacity = int(o.capacity, f('capacity'), 0, ANNOUNCEMENT_LIMITS.maxCapacity)
-  const load = o.load
-  if (typeof load !== 'string' || !(OFFER_LOADS as readonly string[]).includes(load)) fail(f('load'), `must be one of ${OFFER_LOADS.join(', ')}`)
+  const load = LOAD_FROM_WIRE.get(o.load)
+  if (load === undefined) fail(f('load'), `must be one of ${OFFER_LOADS.join(', ')}`)
   const pixelsPerUnit = decimal(o.pixelsPerUnit, f('pixelsPerUnit'))
   if (pixelsPerUnit === '0') fail(f('pixelsPerUnit'), 'must be positive')
   const unit = str(o.unit, f('unit'), 32)
   if (unit !== PIPELINE_UNIT[pipeline]) fail(f('unit'), `must be ${PIPELINE_UNIT[pipeline]} for ${pipeline}`)
+  if (!isModelId(o.modelId)) fail(f('modelId'), 'must be a model id (1..128 printable ASCII characters, no spaces)')
   return {
     pipeline,
-    modelId: str(o.modelId, f('modelId'), ANNOUNCEMENT_LIMITS.maxModelIdLength),
-    warm: bool(o.warm, f('warm')),
+    modelId: o.modelId,
+    warm: o.warm,
     capacity,
-    load: load as OfferLoad,
+    load,
     pricePerUnit: decimal(o.pricePerUnit, f('pricePerUnit')),
     pixelsPerUnit,
     unit,
@@ -222,30 +215,24 @@ function parseOffer (value: unknown, index: number): ModelOffer {
   }
 }
 
-/** Strict schema check of an untrusted body. Unknown fields are refused so signed bytes mean one thing. */
-export function parseAnnouncement (value: unknown): Announcement {
-  const o = obj(value, 'body')
-  const allowed = new Set(['version', 'peerId', 'addresses', 'ethAddress', 'ethBinding', 'seq', 'timestamp', 'expiresAt', 'models', 'hardware', 'withdrawn'])
-  for (const key of Object.keys(o)) if (!allowed.has(key)) fail(key, `is not part of version ${ANNOUNCEMENT_VERSION}`)
+/** Strict check of an untrusted body, after protons decoded it (repeated fields already bounded). */
+export function checkAnnouncement (o: pb.Announcement): Announcement {
   if (o.version !== ANNOUNCEMENT_VERSION) {
     throw new AnnouncementError('ANNOUNCEMENT_ERROR_VERSION', `unsupported announcement version ${String(o.version)}`)
   }
   const peerId = str(o.peerId, 'peerId')
   try { peerIdFromString(peerId) } catch { fail('peerId', 'is not a peer id') }
-  const addresses = arr(o.addresses, 'addresses', ANNOUNCEMENT_LIMITS.maxAddresses)
-    .map((a, i) => {
-      const s = str(a, `addresses[${i}]`, ANNOUNCEMENT_LIMITS.maxAddressLength)
-      if (!s.startsWith('/')) fail(`addresses[${i}]`, 'must be a multiaddr')
-      return s
-    })
-  const ethAddress = str(o.ethAddress, 'ethAddress', 42)
-  if (!/^0x[0-9a-fA-F]{40}$/.test(ethAddress)) fail('ethAddress', 'must be a 0x-prefixed 20-byte hex address')
-  const ethBinding = str(o.ethBinding, 'ethBinding', 132)
-  if (!/^0x[0-9a-fA-F]{130}$/.test(ethBinding)) fail('ethBinding', 'must be a 65-byte hex signature')
-  const hardware = obj(o.hardware, 'hardware')
-  const withdrawn = bool(o.withdrawn, 'withdrawn')
-  const models = arr(o.models, 'models', ANNOUNCEMENT_LIMITS.maxModels).map(parseOffer)
-  if (withdrawn && models.length > 0) fail('models', 'must be empty in a withdrawal')
+  const addresses = o.addresses.map((a, i) => {
+    const s = str(a, `addresses[${i}]`, ANNOUNCEMENT_LIMITS.maxAddressLength)
+    if (!s.startsWith('/')) fail(`addresses[${i}]`, 'must be a multiaddr')
+    return s
+  })
+  if (o.ethAddress.length !== 20) fail('ethAddress', 'must be 20 bytes')
+  if (o.ethBinding.length !== 65) fail('ethBinding', 'must be a 65-byte signature')
+  if (o.hardware === undefined) fail('hardware', 'is required')
+  const hardware = o.hardware
+  const models = o.models.map(checkOffer)
+  if (o.withdrawn && models.length > 0) fail('models', 'must be empty in a withdrawal')
   const seen = new Set<string>()
   for (const m of models) {
     const key = `${m.pipeline}\u0000${m.modelId}`
@@ -259,8 +246,8 @@ export function parseAnnouncement (value: unknown): Announcement {
     version: ANNOUNCEMENT_VERSION,
     peerId,
     addresses,
-    ethAddress,
-    ethBinding,
+    ethAddress: getAddress(hexlify(o.ethAddress)),
+    ethBinding: hexlify(o.ethBinding),
     seq: int(o.seq, 'seq', 0, Number.MAX_SAFE_INTEGER),
     timestamp,
     expiresAt,
@@ -268,11 +255,8 @@ export function parseAnnouncement (value: unknown): Announcement {
     hardware: {
       cpus: int(hardware.cpus, 'hardware.cpus', 0, 100_000),
       memoryBytes: int(hardware.memoryBytes, 'hardware.memoryBytes', 0, Number.MAX_SAFE_INTEGER),
-      gpus: arr(hardware.gpus, 'hardware.gpus', ANNOUNCEMENT_LIMITS.maxGpus).map((g, i) => {
-        const gpu = obj(g, `hardware.gpus[${i}]`)
-        return { name: str(gpu.name, `hardware.gpus[${i}].name`), memoryBytes: int(gpu.memoryBytes, `hardware.gpus[${i}].memoryBytes`, 0, Number.MAX_SAFE_INTEGER) }
-      })
+      gpus: hardware.gpus.map((g, i) => ({ name: str(g.name, `hardware.gpus[${i}].name`), memoryBytes: int(g.memoryBytes, `hardware.gpus[${i}].memoryBytes`, 0, Number.MAX_SAFE_INTEGER) }))
     },
-    withdrawn
+    withdrawn: o.withdrawn
   }
 }

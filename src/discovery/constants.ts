@@ -1,13 +1,15 @@
 import { PROTOCOL_PREFIX } from '../p2p/constants.js'
+import { MODEL_ID_MAX_LENGTH } from '../kernel/identifiers.js'
 
 /** The gossipsub topic orchestrators announce on. The version is part of the name: a breaking change gets a new topic. */
-export const ANNOUNCEMENT_TOPIC = `${PROTOCOL_PREFIX}/announcements/2`
+export const ANNOUNCEMENT_VERSION = 3
+export const ANNOUNCEMENT_TOPIC = `${PROTOCOL_PREFIX}/announcements/${ANNOUNCEMENT_VERSION}`
 
-/**
+/*
  * Version of the announcement body schema. 2: `inUse` replaced by a coarse `load`, and
- * `withdrawn` added. Topic, version and signing domain change together, here only.
+ * `withdrawn` added. 3: protobuf (pb/announcement.proto), the Ethereum address and
+ * binding as bytes. Topic, version and signing domain change together, here only.
  */
-export const ANNOUNCEMENT_VERSION = 2
 
 /** Domain separation for the libp2p signature over the body, so it can never be replayed as another message. */
 export const ANNOUNCEMENT_SIGNING_DOMAIN = `shoal-announcement-v${ANNOUNCEMENT_VERSION}:`
@@ -18,7 +20,8 @@ export const ANNOUNCEMENT_LIMITS = {
   maxAddresses: 16,
   maxAddressLength: 256,
   maxModels: 64,
-  maxModelIdLength: 128,
+  /** the shared model id rule (src/kernel/identifiers.ts) */
+  maxModelIdLength: MODEL_ID_MAX_LENGTH,
   maxRunnerVersionLength: 64,
   maxGpus: 16,
   maxStringLength: 128,

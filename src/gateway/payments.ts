@@ -1,11 +1,11 @@
 import type { PeerId } from '@libp2p/interface'
 import { billableUnits, feeFor } from '../inference/billing.js'
-import type { InferenceJob, JsonValue } from '../inference/job.js'
+import type { InferenceJob } from '../inference/job.js'
 import type { Logger } from '../observability/logger.js'
-import { decodeQuotePayment, encodeJobPayment } from '../payments/job-payment.js'
+import { decodeQuotePayment, decodeReceipt, encodeJobPayment } from '../payments/job-payment.js'
 import { PaymentError, PaymentWireError, type Payment, type PaymentSender } from '../payments/index.js'
-import { PaymentRequiredError, type AiClient, type AiJobResult, type AiQuote, type AiRunJobOptions, type FinalMessage } from '../protocols/ai/index.js'
-import { createJobError } from './dispatch/errors.js'
+import type { AiClient, AiJobResult, AiQuote, AiRunJobOptions, FinalMessage, PaymentBytes } from '../protocols/ai/index.js'
+import { createJobError, JobError, PaymentRequiredError } from './dispatch/errors.js'
 
 export interface JobPayerComponents {
   client: AiClient
@@ -23,6 +23,30 @@ function gatewayLimitOf (err: PaymentError): string | undefined {
     case 'PAYMENT_ERROR_FACE_VALUE_OVER_MAX_FLOAT': return err.details?.maxFloat !== undefined ? 'maxFloat' : 'maxFaceValue'
     default: return undefined
   }
+}
+
+/**
+ * What a payment this gateway could not make is, in the one error model: its own limit
+ * (GATEWAY_LIMIT, naming the limit), its own chain RPC or signer failing (GATEWAY_FAILURE:
+ * no orchestrator is at fault, none is penalised), or ticket params the orchestrator sent
+ * that cannot be used (PAYMENT_REQUIRED, the orchestrator's fault).
+ */
+function paymentFailure (err: unknown, signal: AbortSignal): unknown {
+  // an aborted attempt (client gone, hedge lost) is the dispatcher's to report
+  if (err instanceof JobError || signal.aborted) return err
+  if (err instanceof PaymentError) {
+    const limit = gatewayLimitOf(err)
+    if (limit !== undefined) {
+      // the job costs more than this gateway will risk
+      return createJobError('GATEWAY_LIMIT', `this gateway's ${limit} limit refuses the payment: ${err.message}`, { limit, paymentCode: err.code, ...err.details }, { cause: err })
+    }
+    if (err.code === 'PAYMENT_ERROR_BROKER_UNAVAILABLE') {
+      return createJobError('GATEWAY_FAILURE', `this gateway cannot read the chain: ${err.message}`, { dependency: 'chain', paymentCode: err.code }, { cause: err })
+    }
+    return new PaymentRequiredError(`unusable ticket params from the orchestrator: ${err.code}: ${err.message}`, { paymentCode: err.code }, { cause: err })
+  }
+  // anything else is this gateway's own (its signer, its store)
+  return createJobError('GATEWAY_FAILURE', `this gateway could not pay: ${(err as Error)?.message ?? String(err)}`, { dependency: 'signer' }, { cause: err })
 }
 
 /** The options of one paid attempt that the payer passes on to the client. */
@@ -51,7 +75,7 @@ export function createJobPayer (components: JobPayerComponents) {
   const withoutTickets = encodeJobPayment({ sender: identity.address, binding: identity.binding, tickets: null })
 
   /** Our address and binding, asked for when the stream's quote holds no params for us. */
-  const payer = (quote: AiQuote): JsonValue | undefined => {
+  const payer = (quote: AiQuote): PaymentBytes | undefined => {
     try {
       return paramsOf(quote) === null ? withoutTickets : undefined
     } catch {
@@ -62,17 +86,17 @@ export function createJobPayer (components: JobPayerComponents) {
   async function attempt (peerId: PeerId, job: InferenceJob, options: PaidJobOptions): Promise<{ result: AiJobResult, payment: Payment | undefined }> {
     let payment: Payment | undefined
     let cancelAnswer: Promise<FinalMessage | undefined> | undefined
-    const build = async (quote: AiQuote): Promise<JsonValue> => {
+    const build = async (quote: AiQuote): Promise<PaymentBytes> => {
       let params
       try {
         params = paramsOf(quote)
       } catch (err) {
-        if (err instanceof PaymentWireError) throw new PaymentRequiredError(`orchestrator sent malformed ticket params: ${err.message}`, { finalCode: 'PAYMENT_REQUIRED' })
+        if (err instanceof PaymentWireError) throw new PaymentRequiredError(`orchestrator sent malformed ticket params: ${err.message}`)
         throw err
       }
       if (params === null) return withoutTickets
       const price = quote.prices.find(p => p.pipeline === job.pipeline && p.modelId === job.modelId)
-      if (price === undefined) throw createJobError('JOB_ERROR_UNSUPPORTED', `orchestrator quotes no price for ${job.pipeline} ${job.modelId}`)
+      if (price === undefined) throw createJobError('UNSUPPORTED', `orchestrator quotes no price for ${job.pipeline} ${job.modelId}`)
       const feeWei = feeFor(billableUnits(job), { pricePerUnit: BigInt(price.pricePerUnit), pixelsPerUnit: BigInt(price.pixelsPerUnit) })
       try {
         payment = await sender.paymentFor({ recipient: params.recipient, params, feeWei }, { signal: options.signal })
@@ -81,16 +105,7 @@ export function createJobPayer (components: JobPayerComponents) {
           // send no tickets: the orchestrator asks again and the retry fetches fresh params
           return withoutTickets
         }
-        const limit = err instanceof PaymentError ? gatewayLimitOf(err) : undefined
-        if (limit !== undefined) {
-          // the job costs more than this gateway will risk: no orchestrator is at fault
-          throw createJobError('JOB_ERROR_GATEWAY_LIMIT', `this gateway's ${limit} limit refuses the payment: ${(err as Error).message}`, { limit, paymentCode: (err as PaymentError).code, ...(err as PaymentError).details })
-        }
-        if (err instanceof PaymentError) {
-          // unusable params, or the chain cannot be read
-          throw createJobError('JOB_ERROR_RUNNER_FAILURE', `payment refused by this gateway: ${err.code}: ${err.message}`, { finalCode: 'PAYMENT_REQUIRED', paymentCode: err.code })
-        }
-        throw err
+        throw paymentFailure(err, options.signal)
       }
       return payment.batch === null ? withoutTickets : encodeJobPayment({ sender: identity.address, binding: identity.binding, tickets: payment.batch })
     }
@@ -128,14 +143,17 @@ export function createJobPayer (components: JobPayerComponents) {
    * is charged for the tokens it produced, not max_tokens), then adopt the reported
    * balance if it is lower still. Without a receipt nothing was charged.
    */
-  function settleReceipt (payment: Payment, receipt: JsonValue | undefined): void {
-    const { charged, balance } = (receipt ?? {}) as { charged?: unknown, balance?: unknown }
-    const wei = (v: unknown): bigint | undefined => typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : undefined
-    const chargedWei = wei(charged)
-    const balanceWei = wei(balance)
-    if (chargedWei === undefined && balanceWei === undefined) { sender.refund(payment.recipient, payment.feeWei); return }
-    if (chargedWei !== undefined && chargedWei >= 0n && chargedWei < payment.feeWei) sender.refund(payment.recipient, payment.feeWei - chargedWei)
-    if (balanceWei !== undefined) sender.setCredit(payment.recipient, balanceWei)
+  function settleReceipt (payment: Payment, receipt: PaymentBytes | undefined): void {
+    let decodedReceipt
+    try {
+      decodedReceipt = receipt === undefined ? undefined : decodeReceipt(receipt)
+    } catch (err) {
+      logger.info({ peer: payment.recipient, err: (err as Error).message }, 'malformed receipt: counted as nothing charged')
+    }
+    if (decodedReceipt === undefined) { sender.refund(payment.recipient, payment.feeWei); return }
+    const { charged, balance } = decodedReceipt
+    if (charged < payment.feeWei) sender.refund(payment.recipient, payment.feeWei - charged)
+    sender.setCredit(payment.recipient, balance)
   }
 
   return {

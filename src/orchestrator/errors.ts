@@ -7,4 +7,9 @@ import type { FinalErrorCode } from '../protocols/ai/index.js'
  */
 export class OrchestratorJobError extends ShoalError<FinalErrorCode> {
   static override readonly name = 'OrchestratorJobError'
+
+  /** the outcome the `/shoal/ai` handler answers with (src/kernel/job-outcome.ts) */
+  get outcome (): FinalErrorCode {
+    return this.code
+  }
 }

@@ -1,11 +1,11 @@
 import type { PeerId } from '@libp2p/interface'
 import { verifyEthBinding } from '../discovery/announcement.js'
 import { billableUnits, deliveredUnits, feeFor } from '../inference/billing.js'
-import type { InferenceJob, JsonValue } from '../inference/job.js'
+import type { InferenceJob } from '../inference/job.js'
 import type { Logger } from '../observability/logger.js'
-import { decodeJobPayment, encodeQuotePayment, type JobPayment } from '../payments/job-payment.js'
+import { decodeJobPayment, encodeQuotePayment, encodeReceipt, type JobPayment } from '../payments/job-payment.js'
 import { PaymentError, PaymentWireError, TicketError, type PaymentRecipient } from '../payments/index.js'
-import type { AiExecuteContext, AiExecutionResult, AiExecutor, AiJobAdmission, AiJobCompletion, AiQuoteFn } from '../protocols/ai/index.js'
+import type { AiExecuteContext, AiExecutionResult, AiExecutor, AiJobAdmission, AiJobCompletion, AiQuoteFn, PaymentBytes } from '../protocols/ai/index.js'
 import { OrchestratorJobError } from './errors.js'
 import type { OrchestratorMetrics, PaymentRefusal } from './metrics.js'
 import { priceKey, quotePrices, type WeiPrice } from './offers.js'
@@ -79,8 +79,8 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
   // admit and execute see the same header object: validate its payment once
   const checked = new WeakMap<object, JobPayment>()
 
-  function paymentOf (peerId: PeerId, value: JsonValue | null): JobPayment {
-    const cached = typeof value === 'object' && value !== null ? checked.get(value) : undefined
+  function paymentOf (peerId: PeerId, value: PaymentBytes | null): JobPayment {
+    const cached = value !== null ? checked.get(value) : undefined
     if (cached !== undefined && bindings.get(peerId.toString()) === cached.sender) return cached
     let payment: JobPayment | null
     try {
@@ -96,7 +96,7 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
       bindings.set(peer, payment.sender)
       if (bindings.size > 100_000) bindings.delete(bindings.keys().next().value as string)
     }
-    if (typeof value === 'object' && value !== null) checked.set(value, payment)
+    if (value !== null) checked.set(value, payment)
     return payment
   }
 
@@ -111,7 +111,7 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
    * in a job header) so that its first job can already carry tickets. A payer that does
    * not verify is ignored: the quote then has no params, as before.
    */
-  function learnPayer (peerId: PeerId, value: JsonValue): void {
+  function learnPayer (peerId: PeerId, value: PaymentBytes): void {
     const peer = peerId.toString()
     try {
       const payer = decodeJobPayment(value, { maxTickets: 0 })
@@ -192,14 +192,14 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
         complete: async (): Promise<AiJobCompletion> => {
           const inner = await result.complete?.()
           if (result.status < 200 || result.status >= 300) {
-            return { ...inner, receipt: { charged: '0', balance: recipient.balance(payment.sender).toString() } }
+            return { ...inner, receipt: encodeReceipt({ charged: 0n, balance: recipient.balance(payment.sender) }) }
           }
           const delivered = meter ? deliveredUnits(job, result.contentType, Buffer.concat(metered)) : undefined
           const actual = delivered ?? units
           const charged = feeFor(actual, price)
           const balance = recipient.debit(payment.sender, charged)
           metrics?.jobsCharged.inc()
-          return { units: Number(actual), receipt: { charged: charged.toString(), balance: balance.toString(), units: actual.toString() } }
+          return { units: Number(actual), receipt: encodeReceipt({ charged, balance, units: Number(actual) }) }
         }
       }
     }

@@ -1,121 +1,118 @@
 import { PaymentWireError } from './errors.js'
-import { bytesToHex, hexToBytes, UINT256_MAX } from './hex.js'
+import { bytesToBigint, bytesToHex } from './hex.js'
+import * as pb from './pb/payment.js'
 import type { SignedTicket, TicketBatch, TicketParams } from './ticket.js'
 
 /**
- * The JSON form of ticket params and ticket batches carried inside `/shoal/ai/1.0.0`
- * (orchestrator -> gateway: params; gateway -> orchestrator: a batch in the job header).
- * Integers are decimal strings (no sign, no leading zeros, at most 2^256 - 1), bytes are
- * 0x-hex of an exact length; addresses and hashes are lower-cased on decode. Decoders
- * accept only that: anything else from a peer throws PaymentWireError with `details.path`.
- * Unknown keys are ignored, so fields can be added without a new protocol version.
+ * The protobuf form (pb/payment.proto) of ticket params and ticket batches carried inside
+ * `/shoal/ai/2.0.0` (orchestrator -> gateway: params; gateway -> orchestrator: a batch
+ * in the job header). Integers are big-endian bytes without leading zeros (0 is empty),
+ * at most 32 bytes; addresses are 20 bytes, hashes 32, signatures 65. Decoders accept
+ * only that: anything else from a peer throws PaymentWireError with `details.path`.
+ * Unknown fields are skipped, as protobuf does.
  */
-export interface TicketParamsWire {
-  recipient: string
-  faceValue: string
-  winProb: string
-  recipientRandHash: string
-  seed: string
-  expirationBlock: string
-  chainId: string
-  broker: string
-}
-
-export interface SignedTicketWire {
-  senderNonce: string
-  signature: string
-}
-
-export interface TicketBatchWire {
-  params: TicketParamsWire
-  sender: string
-  tickets: SignedTicketWire[]
-}
 
 /** Most tickets a decoded batch may hold (a recipient may set a lower limit). */
 export const MAX_WIRE_TICKETS = 1000
-
-const DECIMAL_RE = /^(?:0|[1-9][0-9]{0,77})$/
-const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/
-const BYTES32_RE = /^0x[0-9a-fA-F]{64}$/
-const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/
 
 function fail (path: string, message: string): never {
   throw new PaymentWireError('PAYMENT_WIRE_ERROR_INVALID', `${path}: ${message}`, { path })
 }
 
-function record (value: unknown, path: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(path, 'expected an object')
-  return value as Record<string, unknown>
-}
-
-function uint256 (obj: Record<string, unknown>, key: string, path: string): bigint {
-  const v = obj[key]
-  if (typeof v !== 'string' || !DECIMAL_RE.test(v)) fail(`${path}.${key}`, 'expected a decimal string')
-  const n = BigInt(v)
-  if (n > UINT256_MAX) fail(`${path}.${key}`, 'larger than 2^256 - 1')
-  return n
-}
-
-function matching (obj: Record<string, unknown>, key: string, path: string, re: RegExp, what: string): string {
-  const v = obj[key]
-  if (typeof v !== 'string' || !re.test(v)) fail(`${path}.${key}`, `expected ${what}`)
-  return v.toLowerCase()
-}
-
-export function encodeTicketParams (params: TicketParams): TicketParamsWire {
-  return {
-    recipient: params.recipient,
-    faceValue: params.faceValue.toString(),
-    winProb: params.winProb.toString(),
-    recipientRandHash: params.recipientRandHash,
-    seed: params.seed,
-    expirationBlock: params.expirationBlock.toString(),
-    chainId: params.chainId.toString(),
-    broker: params.broker
+/** protons decoding: truncated or mistyped bytes, or more tickets than the proto's limit. */
+export function parseMessage<T> (path: string, codec: { decode: (buf: Uint8Array) => T }, bytes: Uint8Array): T {
+  try {
+    return codec.decode(bytes)
+  } catch (err) {
+    fail(path, `not a valid protobuf message: ${(err as Error).message}`)
   }
+}
+
+/** A uint256 as minimal big-endian bytes (0 is empty). */
+export function uint256Bytes (value: bigint): Uint8Array<ArrayBuffer> {
+  if (value === 0n) return new Uint8Array(0)
+  const hex = value.toString(16)
+  return new Uint8Array(Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex'))
+}
+
+export function uint256Of (bytes: Uint8Array, path: string): bigint {
+  if (bytes.byteLength > 32) fail(path, 'larger than 2^256 - 1')
+  if (bytes.byteLength > 0 && bytes[0] === 0) fail(path, 'has leading zero bytes')
+  return bytesToBigint(bytes)
+}
+
+/** Fixed-length bytes (address 20, hash 32, signature 65) from 0x-hex, lower-cased on decode. */
+export function fixedBytes (hex: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Buffer.from(hex.slice(2), 'hex'))
+}
+
+export function fixedHex (bytes: Uint8Array, length: number, path: string, what: string): string {
+  if (bytes.byteLength !== length) fail(path, `expected ${what} (${length} bytes)`)
+  return bytesToHex(bytes)
+}
+
+export function ticketParamsMessage (params: TicketParams): pb.TicketParams {
+  return {
+    recipient: fixedBytes(params.recipient),
+    faceValue: uint256Bytes(params.faceValue),
+    winProb: uint256Bytes(params.winProb),
+    recipientRandHash: fixedBytes(params.recipientRandHash),
+    seed: fixedBytes(params.seed),
+    expirationBlock: uint256Bytes(params.expirationBlock),
+    chainId: uint256Bytes(params.chainId),
+    broker: fixedBytes(params.broker)
+  }
+}
+
+export function ticketParamsOf (m: pb.TicketParams, path = 'params'): TicketParams {
+  return {
+    recipient: fixedHex(m.recipient, 20, `${path}.recipient`, 'an address'),
+    faceValue: uint256Of(m.faceValue, `${path}.faceValue`),
+    winProb: uint256Of(m.winProb, `${path}.winProb`),
+    recipientRandHash: fixedHex(m.recipientRandHash, 32, `${path}.recipientRandHash`, 'a hash'),
+    seed: fixedHex(m.seed, 32, `${path}.seed`, 'a seed'),
+    expirationBlock: uint256Of(m.expirationBlock, `${path}.expirationBlock`),
+    chainId: uint256Of(m.chainId, `${path}.chainId`),
+    broker: fixedHex(m.broker, 20, `${path}.broker`, 'an address')
+  }
+}
+
+export function ticketBatchMessage (batch: TicketBatch): pb.TicketBatch {
+  return {
+    params: ticketParamsMessage(batch.params),
+    sender: fixedBytes(batch.sender),
+    tickets: batch.tickets.map(t => ({ senderNonce: uint256Bytes(t.senderNonce), signature: new Uint8Array(t.signature) }))
+  }
+}
+
+export function ticketBatchOf (m: pb.TicketBatch, options: { maxTickets?: number } = {}): TicketBatch {
+  const maxTickets = options.maxTickets ?? MAX_WIRE_TICKETS
+  if (m.params === undefined) fail('batch.params', 'missing')
+  const params = ticketParamsOf(m.params, 'batch.params')
+  const sender = fixedHex(m.sender, 20, 'batch.sender', 'an address')
+  if (m.tickets.length === 0) fail('batch.tickets', 'expected at least one ticket')
+  if (m.tickets.length > maxTickets) fail('batch.tickets', `at most ${maxTickets} tickets`)
+  const tickets: SignedTicket[] = m.tickets.map((t, i) => {
+    if (t.signature.byteLength !== 65) fail(`batch.tickets[${i}].signature`, 'expected a signature (65 bytes)')
+    return { senderNonce: uint256Of(t.senderNonce, `batch.tickets[${i}].senderNonce`), signature: t.signature }
+  })
+  return { params, sender, tickets }
+}
+
+export function encodeTicketParams (params: TicketParams): Uint8Array<ArrayBuffer> {
+  return pb.TicketParams.encode(ticketParamsMessage(params))
 }
 
 /** Strictly decodes ticket params from a peer; throws PaymentWireError. */
-export function decodeTicketParams (value: unknown, path = 'params'): TicketParams {
-  const o = record(value, path)
-  return {
-    recipient: matching(o, 'recipient', path, ADDRESS_RE, 'a 20-byte 0x address'),
-    faceValue: uint256(o, 'faceValue', path),
-    winProb: uint256(o, 'winProb', path),
-    recipientRandHash: matching(o, 'recipientRandHash', path, BYTES32_RE, '32 bytes of 0x-hex'),
-    seed: matching(o, 'seed', path, BYTES32_RE, '32 bytes of 0x-hex'),
-    expirationBlock: uint256(o, 'expirationBlock', path),
-    chainId: uint256(o, 'chainId', path),
-    broker: matching(o, 'broker', path, ADDRESS_RE, 'a 20-byte 0x address')
-  }
+export function decodeTicketParams (bytes: Uint8Array, path = 'params'): TicketParams {
+  return ticketParamsOf(parseMessage(path, pb.TicketParams, bytes), path)
 }
 
-export function encodeTicketBatch (batch: TicketBatch): TicketBatchWire {
-  return {
-    params: encodeTicketParams(batch.params),
-    sender: batch.sender,
-    tickets: batch.tickets.map(t => ({ senderNonce: t.senderNonce.toString(), signature: bytesToHex(t.signature) }))
-  }
+export function encodeTicketBatch (batch: TicketBatch): Uint8Array<ArrayBuffer> {
+  return pb.TicketBatch.encode(ticketBatchMessage(batch))
 }
 
 /** Strictly decodes a ticket batch from a peer; throws PaymentWireError. */
-export function decodeTicketBatch (value: unknown, options: { maxTickets?: number } = {}): TicketBatch {
-  const maxTickets = options.maxTickets ?? MAX_WIRE_TICKETS
-  const o = record(value, 'batch')
-  const params = decodeTicketParams(o.params, 'batch.params')
-  const sender = matching(o, 'sender', 'batch', ADDRESS_RE, 'a 20-byte 0x address')
-  const list = o.tickets
-  if (!Array.isArray(list)) fail('batch.tickets', 'expected an array')
-  if (list.length === 0) fail('batch.tickets', 'expected at least one ticket')
-  if (list.length > maxTickets) fail('batch.tickets', `at most ${maxTickets} tickets`)
-  const tickets: SignedTicket[] = list.map((item, i) => {
-    const path = `batch.tickets[${i}]`
-    const t = record(item, path)
-    return {
-      senderNonce: uint256(t, 'senderNonce', path),
-      signature: hexToBytes(matching(t, 'signature', path, SIGNATURE_RE, '65 bytes of 0x-hex'))
-    }
-  })
-  return { params, sender, tickets }
+export function decodeTicketBatch (bytes: Uint8Array, options: { maxTickets?: number } = {}): TicketBatch {
+  return ticketBatchOf(parseMessage('batch', pb.TicketBatch, bytes), options)
 }

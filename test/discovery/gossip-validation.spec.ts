@@ -1,9 +1,10 @@
 import { expect } from 'chai'
+import * as pbAnnouncement from '../../src/discovery/pb/announcement.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { Wallet } from 'ethers'
-import { createEthBinding, encodeSignedAnnouncement, signAnnouncement, type Announcement } from '../../src/discovery/announcement.js'
+import { announcementMessage, createEthBinding, encodeSignedAnnouncement, signAnnouncement, type Announcement } from '../../src/discovery/announcement.js'
 import { ANNOUNCEMENT_TOPIC, ANNOUNCEMENT_VERSION } from '../../src/discovery/constants.js'
 import { announcementScoreParams } from '../../src/discovery/score.js'
 import { silentLogger } from '../../src/observability/logger.js'
@@ -125,10 +126,8 @@ describe('discovery: gossip validation refuses bad announcements from a real pee
   })
 
   it('rejects an announcement with no signature section', async () => {
-    const body = new TextEncoder().encode(JSON.stringify(await announcementFor(attackerKey)))
-    const data = new Uint8Array(2 + body.length)
-    data.set(body, 2)
-    await expectRefused(data, 'ANNOUNCEMENT_INVALID_MISSING_SIGNATURE')
+    const body = pbAnnouncement.Announcement.encode(announcementMessage(await announcementFor(attackerKey)))
+    await expectRefused(pbAnnouncement.SignedAnnouncement.encode({ body, signature: new Uint8Array(0) }), 'ANNOUNCEMENT_INVALID_MISSING_SIGNATURE')
   })
 
   it('rejects a bad signature', async () => {

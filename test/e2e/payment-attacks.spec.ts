@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { Wallet, parseEther } from 'ethers'
 import { createEthBinding } from '../../src/discovery/announcement.js'
-import type { InferenceJob, JsonValue } from '../../src/inference/job.js'
+import type { InferenceJob } from '../../src/inference/job.js'
+import { JobError } from '../../src/kernel/job-outcome.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { createShoalNode, type ShoalLibp2p } from '../../src/p2p/node.js'
 import { createEthersBroker, createChainOperations } from '../../src/payments/chain/index.js'
@@ -63,14 +64,14 @@ describe('e2e: payment attacks are refused by the orchestrator', function () {
   }
 
   /** Runs the job with this payment; returns the error code the orchestrator answered with, or 'OK'. */
-  async function send (a: Attacker, payment: JsonValue | null): Promise<string> {
+  async function send (a: Attacker, payment: Uint8Array<ArrayBuffer> | null): Promise<string> {
     try {
       const res = await a.client.runJob(orchestrator.mesh.node.peerId, job, { payment: () => payment, deadlineMs: 30_000 })
       for await (const _ of res.body) { /* drain */ }
       await res.final
       return 'OK'
     } catch (err) {
-      return String((err as { details?: { finalCode?: string } }).details?.finalCode ?? (err as Error).name)
+      return err instanceof JobError ? err.outcome : (err as Error).name
     }
   }
 
@@ -94,7 +95,7 @@ describe('e2e: payment attacks are refused by the orchestrator', function () {
     return payment.batch!
   }
 
-  function paid (a: Attacker, batch: TicketBatch): JsonValue {
+  function paid (a: Attacker, batch: TicketBatch): Uint8Array<ArrayBuffer> {
     return encodeJobPayment({ sender: batch.sender.toLowerCase(), binding: a.binding, tickets: batch })
   }
 

@@ -6,13 +6,13 @@ import { Wallet } from 'ethers'
 import { createEthBinding } from '../../src/discovery/announcement.js'
 import { createJobPayer } from '../../src/gateway/payments.js'
 import { billableUnits } from '../../src/inference/billing.js'
-import type { InferenceJob, JsonValue } from '../../src/inference/job.js'
+import type { InferenceJob } from '../../src/inference/job.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { OrchestratorJobError } from '../../src/orchestrator/errors.js'
 import { priceKey } from '../../src/orchestrator/offers.js'
 import { createPaidExecutor, type PaidExecutor } from '../../src/orchestrator/payments.js'
 import { manualClock } from '../../src/payments/clock.js'
-import { decodeJobPayment } from '../../src/payments/job-payment.js'
+import { decodeJobPayment, decodeReceipt, encodeReceipt } from '../../src/payments/job-payment.js'
 import { createPaymentRecipient, type PaymentRecipient } from '../../src/payments/payment-recipient.js'
 import { createPaymentSender, type PaymentSender } from '../../src/payments/payment-sender.js'
 import { createTicketSigner } from '../../src/payments/signer.js'
@@ -42,7 +42,7 @@ describe('gateway/payments: paying for a job (no chain, no network)', () => {
   let sender: PaymentSender
   let paid: PaidExecutor
   /** what each attempt sent: the job payment, and the quote's age limit */
-  let sent: Array<{ payment: JsonValue | null, quoteMaxAgeMs?: number }>
+  let sent: Array<{ payment: Uint8Array<ArrayBuffer> | null, quoteMaxAgeMs?: number }>
   /** a charge the orchestrator reports below the fee (an LLM stopping early) */
   let chargeOverride: bigint | null
 
@@ -86,10 +86,13 @@ describe('gateway/payments: paying for a job (no chain, no network)', () => {
         const result = await paid.execute(j, { signal, requestId: 'r', peerId: gwPeer, payment, deadline: Date.now() + 60_000, onProgress: () => {} })
         const body = await readAll(result.body)
         const completion = await result.complete?.()
-        const receipt = chargeOverride === null ? completion?.receipt : { charged: chargeOverride.toString() }
+        // an orchestrator reporting a lower charge reports the credit that leaves too
+        const receipt = chargeOverride === null || completion?.receipt === undefined
+          ? completion?.receipt
+          : encodeReceipt({ charged: chargeOverride, balance: decodeReceipt(completion.receipt).balance + fee - chargeOverride })
         return { requestId: 'r', peerId: orchPeer.toString(), status: result.status, contentType: result.contentType, body: (async function * () { yield body })(), final: Promise.resolve({ receipt }) }
       } catch (err) {
-        if (err instanceof OrchestratorJobError && err.code === 'PAYMENT_REQUIRED') throw new PaymentRequiredError(err.message, { finalCode: 'PAYMENT_REQUIRED' })
+        if (err instanceof OrchestratorJobError && err.code === 'PAYMENT_REQUIRED') throw new PaymentRequiredError(err.message)
         throw err
       }
     }

@@ -6,13 +6,13 @@ import { Wallet } from 'ethers'
 import { Registry } from 'prom-client'
 import { createEthBinding } from '../../src/discovery/announcement.js'
 import { billableUnits } from '../../src/inference/billing.js'
-import type { InferenceJob, JsonValue } from '../../src/inference/job.js'
+import type { InferenceJob } from '../../src/inference/job.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { createOrchestratorMetrics } from '../../src/orchestrator/metrics.js'
 import { priceKey, type WeiPrice } from '../../src/orchestrator/offers.js'
 import { createPaidExecutor, type PaidExecutor } from '../../src/orchestrator/payments.js'
 import { manualClock } from '../../src/payments/clock.js'
-import { decodeQuotePayment, encodeJobPayment } from '../../src/payments/job-payment.js'
+import { decodeQuotePayment, decodeReceipt, encodeJobPayment } from '../../src/payments/job-payment.js'
 import { createPaymentMetrics } from '../../src/payments/metrics.js'
 import { createPaymentRecipient, type PaymentRecipient } from '../../src/payments/payment-recipient.js'
 import { createPaymentSender, type PaymentSender } from '../../src/payments/payment-sender.js'
@@ -85,14 +85,14 @@ describe('orchestrator/payments: accepting a job\'s payment (no chain, no networ
   })
 
   const admit = async (h: AiJobAdmission, options: { peerId: PeerId, signal: AbortSignal }): Promise<void> => { await paid.admit?.(h, options) }
-  const withoutTickets = (): JsonValue => encodeJobPayment({ sender: gwAddress, binding, tickets: null })
-  const header = (payment: JsonValue | null, over: Partial<AiJobAdmission> = {}): AiJobAdmission =>
+  const withoutTickets = (): Uint8Array<ArrayBuffer> => encodeJobPayment({ sender: gwAddress, binding, tickets: null })
+  const header = (payment: Uint8Array<ArrayBuffer> | null, over: Partial<AiJobAdmission> = {}): AiJobAdmission =>
     ({ requestId: 'job-1', pipeline: job.pipeline, modelId: job.modelId, params: job.params, inputs: [], payment, deadline: Date.now() + 60_000, ...over })
   const refusal = async (promise: Promise<unknown>): Promise<{ code?: string, details?: { reason?: string } } | null> =>
     await promise.then(() => null, (err: { code?: string, details?: { reason?: string } }) => err)
 
   /** Tickets worth `feeWei` from the params the orchestrator quotes to this gateway. */
-  async function ticketsFor (feeWei: bigint): Promise<JsonValue> {
+  async function ticketsFor (feeWei: bigint): Promise<Uint8Array<ArrayBuffer>> {
     const quote = await paid.quote(gwPeer, { signal, payment: withoutTickets() })
     const params = decodeQuotePayment(quote.payment)
     if (params === null) throw new Error('no ticket params quoted')
@@ -102,7 +102,7 @@ describe('orchestrator/payments: accepting a job\'s payment (no chain, no networ
 
   it('refuses, before any input, a job with no payment, a malformed one, or an address not bound to the peer', async () => {
     expect(await refusal(admit(header(null), { peerId: gwPeer, signal }))).to.deep.include({ code: 'PAYMENT_REQUIRED' })
-    expect(await refusal(admit(header({ sender: 'nobody' }), { peerId: gwPeer, signal }))).to.have.nested.property('details.reason', 'malformed')
+    expect(await refusal(admit(header(new Uint8Array([0x0a, 0x03, 0x01, 0x02, 0x03])), { peerId: gwPeer, signal }))).to.have.nested.property('details.reason', 'malformed')
     // the binding names gwPeer: another peer cannot spend that address's credit
     expect(await refusal(admit(header(withoutTickets()), { peerId: otherPeer, signal }))).to.have.nested.property('details.reason', 'bad_binding')
     expect(await metricValue(register, 'shoal_orchestrator_payment_refusals_total', { reason: 'no_payment' })).to.equal(1)
@@ -141,7 +141,7 @@ describe('orchestrator/payments: accepting a job\'s payment (no chain, no networ
     const result = await paid.execute(job, { signal, requestId: 'job-1', peerId: gwPeer, payment, deadline: Date.now() + 60_000, onProgress: () => {} })
     expect(String(await readAll(result.body))).to.equal('{"images":[]}')
     const completion = await result.complete?.()
-    expect(completion?.receipt).to.deep.equal({ charged: fee.toString(), balance: (credited - fee).toString(), units: billableUnits(job).toString() })
+    expect(decodeReceipt(completion!.receipt!)).to.deep.equal({ charged: fee, balance: credited - fee, units: Number(billableUnits(job)) })
     expect(recipient.balance(gwAddress)).to.equal(credited - fee)
   })
 
@@ -152,7 +152,7 @@ describe('orchestrator/payments: accepting a job\'s payment (no chain, no networ
     status = 500
     const result = await paid.execute(job, { signal, requestId: 'job-1', peerId: gwPeer, payment, deadline: Date.now() + 60_000, onProgress: () => {} })
     await readAll(result.body)
-    expect((await result.complete?.())?.receipt).to.deep.equal({ charged: '0', balance: credited.toString() })
+    expect(decodeReceipt((await result.complete?.())!.receipt!)).to.deep.equal({ charged: 0n, balance: credited })
     expect(recipient.balance(gwAddress)).to.equal(credited)
   })
 

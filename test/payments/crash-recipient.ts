@@ -22,10 +22,11 @@ const recipient = createPaymentRecipient({
   redeemGas: 100_000n,
   options: { paramsExpirationBlocks: 3n }
 })
-process.stdout.write(`${JSON.stringify({ params: encodeTicketParams(await recipient.ticketParams(sender)) })}\n`)
+// the wire form (protobuf) as hex, one line each way
+process.stdout.write(`${JSON.stringify({ params: Buffer.from(encodeTicketParams(await recipient.ticketParams(sender))).toString('hex') })}\n`)
 const lines = createInterface({ input: process.stdin })
 for await (const line of lines) {
-  const result = await recipient.receive(decodeTicketBatch(JSON.parse(line)))
+  const result = await recipient.receive(decodeTicketBatch(Buffer.from(line, 'hex')))
   // acknowledged only now: the winner is already on disk
   process.stdout.write(`${JSON.stringify({ accepted: result.accepted, winners: result.winners })}\n`)
 }

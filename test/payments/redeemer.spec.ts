@@ -65,7 +65,7 @@ describe('payments: redemption loop (anvil)', function () {
     const sender = createPaymentSender({ privateKey: gatewayKey, broker: createEthersBroker({ provider: fx.provider, address: fx.deployment.address }), caps: { maxTicketEV: ETH }, clock })
     const params = await recipient.ticketParams(sender.address)
     const pay = await sender.paymentFor({ recipient: orch, params, feeWei: 10n ** 16n })
-    const r = await recipient.receive(decodeTicketBatch(JSON.parse(JSON.stringify(encodeTicketBatch(pay.batch!)))))
+    const r = await recipient.receive(decodeTicketBatch(encodeTicketBatch(pay.batch!)))
     expect(r.winners).to.equal(1)
     const register = new Registry()
     const redeemer = redeemerWith(broker, register)
@@ -150,9 +150,9 @@ describe('payments: redemption loop (anvil)', function () {
     const exited = new Promise<NodeJS.Signals | null>(resolve => child.once('exit', (_code, signal) => { resolve(signal) }))
     try {
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
-      const params = decodeTicketParams(JSON.parse((await lines.next()).value as string).params)
+      const params = decodeTicketParams(Buffer.from(JSON.parse((await lines.next()).value as string).params as string, 'hex'))
       const pay = await sender.paymentFor({ recipient: orch, params, feeWei: 10n ** 16n })
-      child.stdin.write(`${JSON.stringify(encodeTicketBatch(pay.batch!))}\n`)
+      child.stdin.write(`${Buffer.from(encodeTicketBatch(pay.batch!)).toString('hex')}\n`)
       const ack = JSON.parse((await lines.next()).value as string)
       expect(ack).to.deep.equal({ accepted: 1, winners: 1 })
     } finally {

@@ -64,7 +64,7 @@ describe('payments: settlement of paid jobs on anvil', function () {
       clock
     })
     const fetchParams = async (): Promise<TicketParams> =>
-      decodeTicketParams(JSON.parse(JSON.stringify(encodeTicketParams(await recipient.ticketParams(sender.address)))))
+      decodeTicketParams(encodeTicketParams(await recipient.ticketParams(sender.address)))
 
     // the orchestrator redeems as it goes: pending winners shrink the max float it can offer
     const redeemer = createRedeemer({ broker: orchBroker, store, clock, metrics, logger: silentLogger(), options: { batchSize: 500 } })
@@ -87,7 +87,7 @@ describe('payments: settlement of paid jobs on anvil', function () {
         payment = await sender.paymentFor({ recipient: recipient.address, params, feeWei: EV })
       }
       expect(payment.batch?.tickets).to.have.length(1)
-      const wire = JSON.parse(JSON.stringify(encodeTicketBatch(payment.batch!)))
+      const wire = encodeTicketBatch(payment.batch!)
       await recipient.receive(decodeTicketBatch(wire))
       recipient.requireBalance(sender.address, EV)
       recipient.debit(sender.address, EV)

@@ -5,8 +5,9 @@ import { p95SecondsPerUnit, type Candidate, type SelectionStrategy } from '../se
 import type { LiveLoad } from '../selection/live-load.js'
 import { filterByMaxPrice, filterByPriceCeiling } from '../selection/price.js'
 import type { GatewayMetrics } from '../metrics.js'
+import { blameOf } from '../../kernel/job-outcome.js'
 import {
-  DeadlineExceededError, DispatchAbortedError, GatewayLimitDispatchError, JobError, JobRejectedError, NoOrchestratorError,
+  DeadlineExceededError, DispatchAbortedError, GatewayFailureDispatchError, GatewayLimitDispatchError, JobError, JobRejectedError, NoOrchestratorError,
   type Attempt, type AttemptOutcome, type NoOrchestratorReason
 } from './errors.js'
 import { defaultDispatcherOptions, type DispatcherOptions } from './options.js'
@@ -78,11 +79,12 @@ function classifyRunnerStatus (status: number): AttemptOutcome {
   return 'success'
 }
 
-function classifyJobError (code: string): AttemptOutcome {
-  switch (code) {
-    case 'JOB_ERROR_INSUFFICIENT_CAPACITY': return 'busy'
-    case 'JOB_ERROR_BAD_REQUEST': return 'rejected'
-    case 'JOB_ERROR_GATEWAY_LIMIT': return 'limit'
+/** An attempt's outcome from who is to blame for its error (the one table, src/kernel/job-outcome.ts). */
+function classifyJobError (error: JobError): AttemptOutcome {
+  switch (blameOf(error.outcome)) {
+    case 'busy': return 'busy'
+    case 'client': return 'rejected'
+    case 'gateway': return error.outcome === 'GATEWAY_LIMIT' ? 'limit' : 'local'
     default: return 'failure'
   }
 }
@@ -548,7 +550,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
           abort(error)
         } else if (error instanceof JobError) {
           errorCode = error.code
-          outcome = classifyJobError(error.code)
+          outcome = classifyJobError(error)
         } else {
           errorCode = 'UNKNOWN'
           outcome = 'failure'
@@ -579,6 +581,12 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
             const limit = typeof details?.limit === 'string' ? details.limit : 'unknown'
             throw new GatewayLimitDispatchError(error instanceof Error ? error.message : 'gateway limit reached', limit, attempts, peerId, { cause: error })
           }
+          case 'local':
+            // the gateway's own dependency failed (chain RPC, signer): every orchestrator
+            // would meet the same, and none of them is to blame
+            cancelOthers()
+            finish('gateway_failure')
+            throw new GatewayFailureDispatchError(error instanceof Error ? error.message : 'gateway failure', attempts, peerId, { cause: error })
           case 'busy':
             // not a failure and no try used: wait for a slot once every candidate is busy
             strategy.record(peerId, run.candidate.modelId, { kind: 'busy' }, now())

@@ -1,113 +1,22 @@
 import { ShoalError } from '../../observability/errors.js'
 
 /**
- * Why an orchestrator did not run a job, as the `/shoal/ai` protocol client reports it.
- * The protocol client maps each wire status to one of these classes (`createJobError`),
- * and the dispatcher decides from the code alone whether to retry, where, and whether
- * to penalise the orchestrator.
+ * The job error model lives in the kernel (src/kernel/job-outcome.ts), below the
+ * protocols that carry it: re-exported here for the dispatcher's callers.
  */
-export const JOB_ERROR_CODES = [
-  /** the orchestrator has no free slot for the model: move on, no penalty */
-  'JOB_ERROR_INSUFFICIENT_CAPACITY',
-  /** the runner refused the request as invalid: do not retry, answer the client 400 */
-  'JOB_ERROR_BAD_REQUEST',
-  /** the runner failed (crash, 5xx, out of memory): retry elsewhere, penalise */
-  'JOB_ERROR_RUNNER_FAILURE',
-  /** the job's deadline passed on the orchestrator: retry elsewhere, penalise */
-  'JOB_ERROR_DEADLINE_EXCEEDED',
-  /** the orchestrator does not serve this (pipeline, model) (stale directory): retry elsewhere, penalise */
-  'JOB_ERROR_UNSUPPORTED',
-  /** no connection, stream reset, malformed reply: retry elsewhere, penalise */
-  'JOB_ERROR_UNREACHABLE',
-  /**
-   * the gateway itself refused to go on (its ticket cap, its max price, an image too
-   * large to pay for; `details.limit` names the limit): stop at once, penalise nobody
-   */
-  'JOB_ERROR_GATEWAY_LIMIT'
-] as const
-
-export type JobErrorCode = typeof JOB_ERROR_CODES[number]
-
-export function isJobErrorCode (value: unknown): value is JobErrorCode {
-  return typeof value === 'string' && (JOB_ERROR_CODES as readonly string[]).includes(value)
-}
-
-/** Base of the errors `send` rejects with; match on `code` (or the subclass). */
-export class JobError extends ShoalError<JobErrorCode> {
-  static override readonly name: string = 'JobError'
-}
-
-export class InsufficientCapacityError extends JobError {
-  static override readonly name = 'InsufficientCapacityError'
-  constructor (message = 'insufficient capacity', details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super('JOB_ERROR_INSUFFICIENT_CAPACITY', message, details, options)
-  }
-}
-
-export class JobBadRequestError extends JobError {
-  static override readonly name = 'JobBadRequestError'
-  constructor (message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super('JOB_ERROR_BAD_REQUEST', message, details, options)
-  }
-}
-
-export class RunnerFailureError extends JobError {
-  static override readonly name = 'RunnerFailureError'
-  constructor (message = 'runner failure', details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super('JOB_ERROR_RUNNER_FAILURE', message, details, options)
-  }
-}
-
-export class DeadlineExceededError extends JobError {
-  static override readonly name = 'DeadlineExceededError'
-  constructor (message = 'deadline exceeded', details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super('JOB_ERROR_DEADLINE_EXCEEDED', message, details, options)
-  }
-}
-
-export class UnsupportedJobError extends JobError {
-  static override readonly name = 'UnsupportedJobError'
-  constructor (message = 'pipeline or model not served', details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super('JOB_ERROR_UNSUPPORTED', message, details, options)
-  }
-}
-
-export class UnreachableError extends JobError {
-  static override readonly name = 'UnreachableError'
-  constructor (message = 'orchestrator unreachable', details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super('JOB_ERROR_UNREACHABLE', message, details, options)
-  }
-}
-
-/** The gateway's own limit stopped the job; `details.limit` names it (e.g. `max_ticket_value`, `max_price`). */
-export class GatewayLimitError extends JobError {
-  static override readonly name = 'GatewayLimitError'
-  constructor (message = 'gateway limit reached', details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super('JOB_ERROR_GATEWAY_LIMIT', message, details, options)
-  }
-}
-
-const JOB_ERROR_CLASSES: Record<JobErrorCode, new (message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) => JobError> = {
-  JOB_ERROR_INSUFFICIENT_CAPACITY: InsufficientCapacityError,
-  JOB_ERROR_BAD_REQUEST: JobBadRequestError,
-  JOB_ERROR_RUNNER_FAILURE: RunnerFailureError,
-  JOB_ERROR_DEADLINE_EXCEEDED: DeadlineExceededError,
-  JOB_ERROR_UNSUPPORTED: UnsupportedJobError,
-  JOB_ERROR_UNREACHABLE: UnreachableError,
-  JOB_ERROR_GATEWAY_LIMIT: GatewayLimitError
-}
-
-/** The typed error for a wire status code; what the protocol client throws. */
-export function createJobError (code: JobErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): JobError {
-  return new JOB_ERROR_CLASSES[code](message, details, options)
-}
+export {
+  JOB_ERROR_CODES, isJobErrorCode, JobError, createJobError, type JobErrorCode,
+  InsufficientCapacityError, JobBadRequestError, RunnerFailureError, DeadlineExceededError, UnsupportedJobError,
+  PaymentRequiredError, OrchestratorInternalError, UnreachableError, GatewayLimitError, GatewayFailureError
+} from '../../kernel/job-outcome.js'
 
 /**
  * How an attempt ended: `cancelled` is the slower of two hedged attempts, stopped when
  * the other answered (not held against it); `limit` is the gateway's own limit
- * (`JOB_ERROR_GATEWAY_LIMIT`), not held against the orchestrator either.
+ * (`JOB_ERROR_GATEWAY_LIMIT`) and `local` its own failure (`JOB_ERROR_GATEWAY_FAILURE`:
+ * chain RPC, signer), neither held against the orchestrator.
  */
-export type AttemptOutcome = 'success' | 'busy' | 'failure' | 'rejected' | 'aborted' | 'cancelled' | 'limit'
+export type AttemptOutcome = 'success' | 'busy' | 'failure' | 'rejected' | 'aborted' | 'cancelled' | 'limit' | 'local'
 
 /** One try of a job on one orchestrator, reported to the client in headers. */
 export interface Attempt {
@@ -119,7 +28,7 @@ export interface Attempt {
   errorCode?: string
 }
 
-export type DispatchErrorCode = 'DISPATCH_ERROR_NO_ORCHESTRATOR' | 'DISPATCH_ERROR_BAD_REQUEST' | 'DISPATCH_ERROR_ABORTED' | 'DISPATCH_ERROR_GATEWAY_LIMIT'
+export type DispatchErrorCode = 'DISPATCH_ERROR_NO_ORCHESTRATOR' | 'DISPATCH_ERROR_BAD_REQUEST' | 'DISPATCH_ERROR_ABORTED' | 'DISPATCH_ERROR_GATEWAY_LIMIT' | 'DISPATCH_ERROR_GATEWAY_FAILURE'
 
 /** Base of what `dispatch` rejects with: it carries every attempt made. */
 export class DispatchError extends ShoalError<DispatchErrorCode> {
@@ -174,6 +83,17 @@ export class GatewayLimitDispatchError extends DispatchError {
   constructor (message: string, limit: string, attempts: Attempt[], orchestrator: string, options?: { cause?: unknown }) {
     super('DISPATCH_ERROR_GATEWAY_LIMIT', message, attempts, orchestrator, { limit }, options)
     this.limit = limit
+  }
+}
+
+/**
+ * The gateway's own dependency failed (`JOB_ERROR_GATEWAY_FAILURE`: its chain RPC, its
+ * signer): no orchestrator is at fault and none would do better (HTTP 503).
+ */
+export class GatewayFailureDispatchError extends DispatchError {
+  static override readonly name = 'GatewayFailureDispatchError'
+  constructor (message: string, attempts: Attempt[], orchestrator: string, options?: { cause?: unknown }) {
+    super('DISPATCH_ERROR_GATEWAY_FAILURE', message, attempts, orchestrator, undefined, options)
   }
 }
 

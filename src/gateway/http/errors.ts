@@ -1,3 +1,4 @@
+import { httpStatusOf } from '../../kernel/job-outcome.js'
 import { ShoalError } from '../../observability/errors.js'
 
 export type ApiErrorCode =
@@ -12,6 +13,7 @@ export type ApiErrorCode =
   | 'GATEWAY_ERROR_NO_ORCHESTRATOR'
   | 'GATEWAY_ERROR_JOB_REJECTED'
   | 'GATEWAY_ERROR_GATEWAY_LIMIT'
+  | 'GATEWAY_ERROR_GATEWAY_FAILURE'
   | 'GATEWAY_ERROR_TOO_MANY_JOBS'
   | 'GATEWAY_ERROR_STORE_FULL'
   | 'GATEWAY_ERROR_RESULT_TOO_LARGE'
@@ -142,7 +144,7 @@ export class ValidationError extends ApiError {
 export class JobRejectedApiError extends ApiError {
   static override readonly name = 'JobRejectedApiError'
   constructor (message: string, options?: { cause?: unknown }) {
-    super(400, 'GATEWAY_ERROR_JOB_REJECTED', message, undefined, options)
+    super(httpStatusOf('BAD_REQUEST'), 'GATEWAY_ERROR_JOB_REJECTED', message, undefined, options)
   }
 }
 
@@ -151,7 +153,7 @@ export class NoOrchestratorApiError extends ApiError {
   static override readonly name = 'NoOrchestratorApiError'
   readonly retryAfterS?: number
   constructor (details?: Record<string, unknown>, options?: { cause?: unknown, retryAfterSeconds?: number }) {
-    super(503, 'GATEWAY_ERROR_NO_ORCHESTRATOR', 'no orchestrators available', details, options)
+    super(httpStatusOf('RUNNER_FAILURE'), 'GATEWAY_ERROR_NO_ORCHESTRATOR', 'no orchestrators available', details, options)
     // the server answers it as Retry-After
     if (options?.retryAfterSeconds !== undefined) this.retryAfterS = Math.max(1, Math.ceil(options.retryAfterSeconds))
   }
@@ -165,11 +167,22 @@ export class NoOrchestratorApiError extends ApiError {
 export class GatewayLimitApiError extends ApiError {
   static override readonly name = 'GatewayLimitApiError'
   constructor (message: string, limit: string, options?: { cause?: unknown }) {
-    super(402, 'GATEWAY_ERROR_GATEWAY_LIMIT', message, { limit }, options)
+    super(httpStatusOf('GATEWAY_LIMIT'), 'GATEWAY_ERROR_GATEWAY_LIMIT', message, { limit }, options)
   }
 
   override toBody (): Record<string, unknown> {
     return { detail: { msg: this.message }, error: { code: this.code, message: this.message, limit: this.details?.limit } }
+  }
+}
+
+/**
+ * 503: the gateway's own dependency failed (its chain RPC, its signer): no orchestrator
+ * was tried further or blamed. Retrying later may work.
+ */
+export class GatewayFailureApiError extends ApiError {
+  static override readonly name = 'GatewayFailureApiError'
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(httpStatusOf('GATEWAY_FAILURE'), 'GATEWAY_ERROR_GATEWAY_FAILURE', message, undefined, options)
   }
 }
 

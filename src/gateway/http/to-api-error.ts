@@ -1,6 +1,6 @@
-import { DispatchAbortedError, GatewayLimitDispatchError, JobRejectedError, NoOrchestratorError } from '../dispatch/errors.js'
+import { DispatchAbortedError, GatewayFailureDispatchError, GatewayLimitDispatchError, JobRejectedError, NoOrchestratorError } from '../dispatch/errors.js'
 import {
-  ApiError, BadRequestError, GatewayLimitApiError, InternalApiError, JobRejectedApiError, NoOrchestratorApiError,
+  ApiError, BadRequestError, GatewayFailureApiError, GatewayLimitApiError, InternalApiError, JobRejectedApiError, NoOrchestratorApiError,
   PayloadTooLargeError, RequestAbortedError, UnsupportedMediaTypeError
 } from './errors.js'
 
@@ -19,6 +19,7 @@ export function toApiError (err: unknown, bodyLimitBytes: number): ApiError {
     )
   }
   if (err instanceof GatewayLimitDispatchError) return new GatewayLimitApiError(err.message, err.limit, { cause: err })
+  if (err instanceof GatewayFailureDispatchError) return new GatewayFailureApiError(err.message, { cause: err })
   if (err instanceof JobRejectedError) return new JobRejectedApiError(err.message, { cause: err })
   if (err instanceof DispatchAbortedError) return new RequestAbortedError({ cause: err })
   const { code, statusCode } = (err ?? {}) as { code?: unknown, statusCode?: unknown }

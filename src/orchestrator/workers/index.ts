@@ -1,6 +1,6 @@
 /**
  * Remote workers on the orchestrator side: `createWorkerRunnerManager` turns the
- * workers registered over `/shoal/worker/1.0.0` into a `RunnerManager`.
+ * workers registered over `/shoal/worker/2.0.0` into a `RunnerManager`.
  *
  * @example
  * const workers = createWorkerRunnerManager({ registrar: mesh.node, allowList: ['12D3KooW...'], logger, metrics: createWorkerMetrics(register) })

@@ -26,7 +26,7 @@ import {
 import { createWorkerRunnerClient } from './runner-client.js'
 
 export interface WorkerRunnerManagerInit extends Omit<WorkerServerInit, 'metrics'> {
-  /** where `/shoal/worker/1.0.0` is registered: the orchestrator's libp2p node */
+  /** where `/shoal/worker/2.0.0` is registered: the orchestrator's libp2p node */
   registrar: WorkerRegistrar
   metrics?: WorkerMetrics | null
   /** metrics of the job streams to workers (a registry without the orchestrator's own ai metrics) @default none */

@@ -5,6 +5,7 @@
  * A worker that goes away before or during the body fails the job with
  * `RUNNER_ERROR_UNREACHABLE`, so the gateway fails it over to another orchestrator.
  */
+import { JobError } from '../../kernel/job-outcome.js'
 import type { InferenceJob } from '../../inference/job.js'
 import { InsufficientCapacityError, UnsupportedModelError } from '../../inference/managers/errors.js'
 import type { PipelineName } from '../../inference/pipelines.js'
@@ -54,14 +55,17 @@ export function createWorkerRunnerClient (init: WorkerRunnerClientInit): RunnerC
       if (reason?.name === 'TimeoutError') return new RunnerClientError('RUNNER_ERROR_TIMEOUT', `worker ${worker}: timed out`, details, { cause: caller.reason })
       return new RunnerClientError('RUNNER_ERROR_ABORTED', `worker ${worker}: aborted`, details, { cause: caller.reason })
     }
-    const code = (err as { code?: unknown }).code
     const message = `worker ${worker}: ${(err as Error)?.message ?? String(err)}`
-    switch (code) {
-      case 'JOB_ERROR_INSUFFICIENT_CAPACITY': return new InsufficientCapacityError(pipeline, modelId, init.capacity())
-      case 'JOB_ERROR_UNSUPPORTED': return new UnsupportedModelError(pipeline, modelId)
-      case 'JOB_ERROR_DEADLINE_EXCEEDED': return new RunnerClientError('RUNNER_ERROR_TIMEOUT', message, details, { cause: err })
-      case 'JOB_ERROR_BAD_REQUEST': return new RunnerClientError('RUNNER_ERROR_INVALID_JOB', message, details, { cause: err })
-      case 'JOB_ERROR_RUNNER_FAILURE': return new RunnerClientError('RUNNER_ERROR_BAD_RESPONSE', message, { ...details, finalCode: (err as { details?: { finalCode?: unknown } }).details?.finalCode ?? null }, { cause: err })
+    const outcome = err instanceof JobError ? err.outcome : undefined
+    switch (outcome) {
+      case 'INSUFFICIENT_CAPACITY': return new InsufficientCapacityError(pipeline, modelId, init.capacity())
+      case 'UNSUPPORTED': return new UnsupportedModelError(pipeline, modelId)
+      case 'DEADLINE_EXCEEDED': return new RunnerClientError('RUNNER_ERROR_TIMEOUT', message, details, { cause: err })
+      case 'BAD_REQUEST': return new RunnerClientError('RUNNER_ERROR_INVALID_JOB', message, details, { cause: err })
+      case 'RUNNER_FAILURE':
+      case 'PAYMENT_REQUIRED':
+      case 'INTERNAL':
+        return new RunnerClientError('RUNNER_ERROR_BAD_RESPONSE', message, { ...details, outcome }, { cause: err })
       default: return new RunnerClientError('RUNNER_ERROR_UNREACHABLE', message, details, { cause: err })
     }
   }
@@ -88,7 +92,7 @@ export function createWorkerRunnerClient (init: WorkerRunnerClientInit): RunnerC
   }
 
   const notRelayed = (what: string): RunnerClientError =>
-    new RunnerClientError('RUNNER_ERROR_BAD_RESPONSE', `${what} of worker runners is not relayed by /shoal/worker/1.0.0`, { url, worker })
+    new RunnerClientError('RUNNER_ERROR_BAD_RESPONSE', `${what} of worker runners is not relayed by /shoal/worker/2.0.0`, { url, worker })
 
   return {
     url,

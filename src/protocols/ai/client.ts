@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
-import { createJobError, DeadlineExceededError } from '../../gateway/dispatch/errors.js'
-import { inputParts, type InferenceJob, type JsonValue } from '../../inference/job.js'
+import { createJobError, DeadlineExceededError, JobError } from '../../kernel/job-outcome.js'
+import { inputParts, type InferenceJob } from '../../inference/job.js'
 import { silentLogger, type Logger } from '../../observability/logger.js'
 import {
   decodeFinal,
@@ -19,6 +19,7 @@ import {
   type AiQuote,
   type FinalMessage,
   type ModelLoad,
+  type PaymentBytes,
   type ResultHeadMessage
 } from './codec.js'
 import {
@@ -60,9 +61,7 @@ type StopReason = 'caller' | 'deadline' | 'first-byte' | 'stopped'
 /** What a client-side failure counts as in `shoal_ai_client_jobs_total`. */
 function outcomeOf (err: unknown): AiClientOutcome {
   if (err instanceof AiJobAbortedError) return 'ABORTED'
-  const finalCode = (err as { details?: { finalCode?: unknown } }).details?.finalCode
-  if (typeof finalCode === 'string') return finalCode as AiClientOutcome
-  if ((err as { code?: unknown }).code === 'JOB_ERROR_DEADLINE_EXCEEDED') return 'DEADLINE_EXCEEDED'
+  if (err instanceof JobError) return err.outcome
   return 'UNREACHABLE'
 }
 
@@ -190,7 +189,7 @@ export class AiClient implements AiClientApi {
    * for the stream's quote (once per stream), a QuoteRequest carries that, so the answer
    * can hold ticket params for it. Call only while no job reads.
    */
-  async quoteOf (pooled: PooledStream, maxAgeMs: number, signal: AbortSignal, payer?: (quote: AiQuote) => JsonValue | undefined): Promise<AiQuote> {
+  async quoteOf (pooled: PooledStream, maxAgeMs: number, signal: AbortSignal, payer?: (quote: AiQuote) => PaymentBytes | undefined): Promise<AiQuote> {
     const read = async (): Promise<Frame> => {
       const frame = await pooled.frames.next({ signal: AbortSignal.any([signal, AbortSignal.timeout(DEFAULT_QUOTE_WAIT_MS)]) })
       if (frame === null) throw new AiProtocolError('AI_PROTOCOL_ERROR_UNEXPECTED_EOF', 'stream closed while waiting for a quote')
@@ -202,7 +201,7 @@ export class AiClient implements AiClientApi {
       this.onHello(pooled, frame)
     }
     const fresh = pooled.quote !== undefined && Date.now() - pooled.quote.at < maxAgeMs
-    let payment: JsonValue | undefined
+    let payment: PaymentBytes | undefined
     if (payer !== undefined && !pooled.payerSent && pooled.quote !== undefined) {
       payment = payer(pooled.quote.value)
       if (payment !== undefined) pooled.payerSent = true
@@ -345,7 +344,7 @@ class ClientJob {
     pooled.jobs++
     this.uploadStop = false
     this.uploadOk = false
-    let payment: JsonValue | null = null
+    let payment: PaymentBytes | null = null
     if (this.options.payment !== undefined) {
       let quote: AiQuote
       this.reading = true
@@ -369,7 +368,7 @@ class ClientJob {
     const total = this.job.inputs.reduce((sum, input) => sum + input.data.byteLength, 0)
     if (pooled.hello !== undefined && total > pooled.hello.maxInputBytes) {
       this.client.pool.release(pooled)
-      throw createJobError('JOB_ERROR_BAD_REQUEST', `input of ${total} bytes exceeds the orchestrator's limit of ${pooled.hello.maxInputBytes} bytes`, { ...this.details(), finalCode: 'BAD_REQUEST' })
+      throw createJobError('BAD_REQUEST', `input of ${total} bytes exceeds the orchestrator's limit of ${pooled.hello.maxInputBytes} bytes`, this.details())
     }
     try {
       pooled.frames.write(encodeJobHeader({

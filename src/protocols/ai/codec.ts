@@ -1,25 +1,25 @@
 /**
- * The `/shoal/ai/1.0.0` frames and their strict validation.
+ * The `/shoal/ai/2.0.0` frames and their strict validation.
  *
  * Every frame is `varint(length) | type | payload`, where `length` counts the type byte
- * and the payload. InputChunk and ResultChunk carry raw bytes; InputEnd, QuoteRequest
- * and Cancel carry nothing; every other frame carries one UTF-8 JSON object whose
- * fields are all checked here (type, size, range) and whose unknown fields are refused:
- * a change to a message is a new protocol version, never a silent reinterpretation.
+ * and the payload. InputChunk and ResultChunk carry raw bytes; InputEnd and Cancel carry
+ * nothing; every other frame carries one protobuf message of `pb/ai.proto`. protons
+ * decodes it (bounding repeated fields as it reads), then every field is checked here
+ * against `FRAME_LIMITS` and the identifier rules: nothing trusts a peer's bytes.
+ * Payment fields are opaque bytes here (messages of `payments/pb/payment.proto`).
  */
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { isPipelineName, type PipelineName } from '../../inference/pipelines.js'
 import type { JsonValue } from '../../inference/job.js'
+import { isModelId } from '../../kernel/identifiers.js'
 import { FINAL_CODES, FRAME_LIMITS, type FinalCode } from './constants.js'
 import { AiProtocolError } from './errors.js'
+import * as pb from './pb/ai.js'
 
 export const FrameType = {
   /** server -> client, first frame of every stream: version, limits and a quote */
   HELLO: 0x01,
-  /**
-   * client -> server: ask for a fresh quote; no payload, or `{payment}`: who will pay (so
-   * the quote can carry ticket params issued to that payer before its first job)
-   */
+  /** client -> server: ask for a fresh quote, optionally naming who will pay */
   QUOTE_REQUEST: 0x02,
   /** server -> client: the answer to QuoteRequest */
   QUOTE: 0x03,
@@ -63,6 +63,9 @@ export function maxPayloadBytes (type: number, maxDataFrameBytes: number = FRAME
 
 export { FINAL_CODES, FINAL_ERROR_CODES, type FinalCode, type FinalErrorCode } from './constants.js'
 
+/** An encoded payment message (payments/pb/payment.proto), opaque to this protocol. */
+export type PaymentBytes = Uint8Array<ArrayBuffer>
+
 /** What one (pipeline, model) costs: `pricePerUnit` wei per `pixelsPerUnit` units, as in announcements. */
 export interface AiPrice {
   pipeline: PipelineName
@@ -84,18 +87,18 @@ export interface ModelLoad {
   inUse: number
 }
 
-/** Prices plus opaque payment parameters (the orchestrator's ticket params), and live load. */
+/** Prices plus payment parameters (the orchestrator's ticket params, opaque here), and live load. */
 export interface AiQuote {
   prices: AiPrice[]
-  payment: JsonValue | null
+  payment: PaymentBytes | null
   /** every (pipeline, model) served, with its slots; absent from an orchestrator that does not say */
   load?: ModelLoad[]
 }
 
-/** `QuoteRequest`'s optional payload. */
+/** `QuoteRequest`'s payload. */
 export interface QuoteRequestMessage {
-  /** opaque: who will pay (the gateway's address and binding), so the quote can carry params for it */
-  payment?: JsonValue
+  /** who will pay (the gateway's address and binding), so the quote can carry params for it */
+  payment?: PaymentBytes
 }
 
 export interface HelloMessage extends AiQuote {
@@ -120,8 +123,8 @@ export interface JobHeaderMessage {
   /** the job's budget in ms, counted by each side from when it sends/receives the header */
   deadlineMs: number
   inputs: InputMeta[]
-  /** opaque payment (tickets) for this job */
-  payment: JsonValue | null
+  /** payment (tickets) for this job */
+  payment: PaymentBytes | null
 }
 
 export interface ProgressMessage {
@@ -140,8 +143,8 @@ export interface FinalMessage {
   message?: string
   /** units of work actually done (pixels, tokens, ...), for payment accounting */
   units?: number
-  /** opaque receipt (e.g. the payment balance after debit) */
-  receipt?: JsonValue
+  /** receipt (the payment balance after debit), opaque here */
+  receipt?: PaymentBytes
   /** the job's (pipeline, model) slots after this job (empty when not served there) */
   load?: ModelLoad[]
 }
@@ -158,17 +161,21 @@ function varintLength (value: number): number {
   return n
 }
 
-/** `varint(payloadLength + 1) | type`: the bytes that precede a payload. */
-export function frameHeader (type: FrameTypeValue, payloadLength: number): Uint8Array {
-  let length = payloadLength + 1
-  const out = new Uint8Array(varintLength(length) + 1)
+function writeFrameHeader (out: Uint8Array, type: number, length: number): number {
   let i = 0
   while (length >= 0x80) {
     out[i++] = (length & 0x7f) | 0x80
     length = Math.floor(length / 128)
   }
   out[i++] = length
-  out[i] = type
+  out[i++] = type
+  return i
+}
+
+/** `varint(payloadLength + 1) | type`: the bytes that precede a payload. */
+export function frameHeader (type: FrameTypeValue, payloadLength: number): Uint8Array {
+  const out = new Uint8Array(varintLength(payloadLength + 1) + 1)
+  writeFrameHeader(out, type, payloadLength + 1)
   return out
 }
 
@@ -177,27 +184,39 @@ export function encodeEmpty (type: typeof FrameType.INPUT_END | typeof FrameType
   return frameHeader(type, 0)
 }
 
-function encodeJson (type: FrameTypeValue, message: object): Uint8Array {
-  const body = encoder.encode(JSON.stringify(message))
+function frame (type: FrameTypeValue, body: Uint8Array): Uint8Array {
   if (body.byteLength > FRAME_LIMITS.maxControlFrameBytes) {
     throw new AiProtocolError('AI_PROTOCOL_ERROR_FRAME_TOO_LARGE', `${frameTypeName(type) ?? type} frame of ${body.byteLength} bytes exceeds ${FRAME_LIMITS.maxControlFrameBytes}`)
   }
-  const head = frameHeader(type, body.byteLength)
-  const out = new Uint8Array(head.byteLength + body.byteLength)
-  out.set(head, 0)
-  out.set(body, head.byteLength)
+  const out = new Uint8Array(varintLength(body.byteLength + 1) + 1 + body.byteLength)
+  out.set(body, writeFrameHeader(out, type, body.byteLength + 1))
   return out
 }
 
-export const encodeHello = (m: HelloMessage): Uint8Array => encodeJson(FrameType.HELLO, m)
-export const encodeQuote = (m: AiQuote): Uint8Array => encodeJson(FrameType.QUOTE, m)
+const loadsOf = (load: ModelLoad[] | undefined): pb.Loads | undefined => load === undefined ? undefined : { entries: load }
+const bytesOf = (payment: PaymentBytes | null | undefined): PaymentBytes | undefined => payment ?? undefined
+
+export const encodeHello = (m: HelloMessage): Uint8Array =>
+  frame(FrameType.HELLO, pb.Hello.encode({ version: m.version, maxInputBytes: m.maxInputBytes, prices: m.prices, payment: bytesOf(m.payment), load: loadsOf(m.load) }))
+export const encodeQuote = (m: AiQuote): Uint8Array =>
+  frame(FrameType.QUOTE, pb.Quote.encode({ prices: m.prices, payment: bytesOf(m.payment), load: loadsOf(m.load) }))
 /** A QuoteRequest naming who will pay; without a payer it is an empty frame. */
 export const encodeQuoteRequest = (m: QuoteRequestMessage = {}): Uint8Array =>
-  m.payment === undefined ? encodeEmpty(FrameType.QUOTE_REQUEST) : encodeJson(FrameType.QUOTE_REQUEST, m)
-export const encodeJobHeader = (m: JobHeaderMessage): Uint8Array => encodeJson(FrameType.JOB_HEADER, m)
-export const encodeProgress = (m: ProgressMessage): Uint8Array => encodeJson(FrameType.PROGRESS, m)
-export const encodeResultHead = (m: ResultHeadMessage): Uint8Array => encodeJson(FrameType.RESULT_HEAD, m)
-export const encodeFinal = (m: FinalMessage): Uint8Array => encodeJson(FrameType.FINAL, m)
+  frame(FrameType.QUOTE_REQUEST, pb.QuoteRequest.encode({ payment: m.payment }))
+export const encodeJobHeader = (m: JobHeaderMessage): Uint8Array =>
+  frame(FrameType.JOB_HEADER, pb.JobHeader.encode({
+    requestId: m.requestId,
+    pipeline: m.pipeline,
+    modelId: m.modelId,
+    params: encoder.encode(JSON.stringify(m.params)),
+    deadlineMs: m.deadlineMs,
+    inputs: m.inputs,
+    payment: bytesOf(m.payment)
+  }))
+export const encodeProgress = (m: ProgressMessage): Uint8Array => frame(FrameType.PROGRESS, pb.Progress.encode(m))
+export const encodeResultHead = (m: ResultHeadMessage): Uint8Array => frame(FrameType.RESULT_HEAD, pb.ResultHead.encode(m))
+export const encodeFinal = (m: FinalMessage): Uint8Array =>
+  frame(FrameType.FINAL, pb.Final.encode({ code: m.code as pb.FinalCode, message: m.message, units: m.units, receipt: m.receipt, load: loadsOf(m.load) }))
 
 // ---------------------------------------------------------------------------
 // strict decoding
@@ -206,187 +225,169 @@ function fail (frame: string, why: string): never {
   throw new AiProtocolError('AI_PROTOCOL_ERROR_MALFORMED_FRAME', `${frame}: ${why}`)
 }
 
-function parseJson (frame: string, payload: Uint8Array | Uint8ArrayList): Record<string, unknown> {
-  let value: unknown
+/** protons decoding: truncated or mistyped protobuf, or a repeated field over its limit, is malformed. */
+function parse<T> (frame: string, codec: { decode: (buf: Uint8Array | Uint8ArrayList) => T }, payload: Uint8Array | Uint8ArrayList): T {
   try {
-    value = JSON.parse(decoder.decode(payload instanceof Uint8Array ? payload : payload.subarray()))
-  } catch {
-    fail(frame, 'is not UTF-8 JSON')
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(frame, 'must be a JSON object')
-  return value as Record<string, unknown>
-}
-
-function onlyKeys (frame: string, o: Record<string, unknown>, allowed: readonly string[]): void {
-  for (const key of Object.keys(o)) {
-    if (!allowed.includes(key)) fail(frame, `unknown field ${JSON.stringify(key.slice(0, 64))}`)
+    return codec.decode(payload)
+  } catch (err) {
+    fail(frame, `is not a valid protobuf message: ${(err as Error).message}`)
   }
 }
 
-function str (frame: string, field: string, value: unknown, min: number, max: number): string {
-  if (typeof value !== 'string') fail(frame, `${field} must be a string`)
+function str (frame: string, field: string, value: string, min: number, max: number): string {
   if (value.length < min || value.length > max) fail(frame, `${field} must be ${min}..${max} characters`)
   return value
 }
 
-function int (frame: string, field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) fail(frame, `${field} must be an integer in [${min}, ${max}]`)
+function int (frame: string, field: string, value: number, min: number, max: number): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) fail(frame, `${field} must be an integer in [${min}, ${max}]`)
   return value
 }
 
-function decimal (frame: string, field: string, value: unknown): string {
-  const s = str(frame, field, value, 1, FRAME_LIMITS.maxPriceDigits)
-  if (!/^(0|[1-9][0-9]*)$/.test(s)) fail(frame, `${field} must be a non-negative decimal integer string`)
-  return s
+function modelId (frame: string, field: string, value: string): string {
+  if (!isModelId(value)) fail(frame, `${field} must be a model id (1..128 printable ASCII characters, no spaces)`)
+  return value
+}
+
+function decimal (frame: string, field: string, value: string): string {
+  str(frame, field, value, 1, FRAME_LIMITS.maxPriceDigits)
+  if (!/^(0|[1-9][0-9]*)$/.test(value)) fail(frame, `${field} must be a non-negative decimal integer string`)
+  return value
+}
+
+function payment (frame: string, field: string, value: PaymentBytes | undefined): PaymentBytes | null {
+  if (value === undefined) return null
+  if (value.byteLength > FRAME_LIMITS.maxPaymentBytes) fail(frame, `${field} must be at most ${FRAME_LIMITS.maxPaymentBytes} bytes`)
+  return value
 }
 
 function depthOf (value: unknown, limit: number): number {
   if (typeof value !== 'object' || value === null) return 0
-  if (limit <= 0) return Infinity
-  let deepest = 0
-  for (const child of Array.isArray(value) ? value : Object.values(value)) {
-    deepest = Math.max(deepest, depthOf(child, limit - 1))
-    if (deepest === Infinity) return Infinity
+  let max = 0
+  for (const v of Array.isArray(value) ? value : Object.values(value)) {
+    const d = depthOf(v, limit)
+    if (d > max) max = d
+    if (max >= limit) break
   }
-  return deepest + 1
+  return max + 1
 }
 
-/** Any JSON value (parsed JSON is always one) within the depth limit. */
-function json (frame: string, field: string, value: unknown): JsonValue {
-  if (value === undefined) fail(frame, `${field} is required`)
-  if (depthOf(value, FRAME_LIMITS.maxJsonDepth) > FRAME_LIMITS.maxJsonDepth) fail(frame, `${field} is nested deeper than ${FRAME_LIMITS.maxJsonDepth}`)
-  return value as JsonValue
-}
-
-function arr (frame: string, field: string, value: unknown, max: number): unknown[] {
-  if (!Array.isArray(value)) fail(frame, `${field} must be an array`)
-  if (value.length > max) fail(frame, `${field} must have at most ${max} entries`)
-  return value
-}
-
-function obj (frame: string, field: string, value: unknown): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(frame, `${field} must be an object`)
-  return value as Record<string, unknown>
-}
-
-function parsePrice (frame: string, value: unknown, i: number): AiPrice {
+function checkPrice (frame: string, p: pb.Price, i: number): AiPrice {
   const f = `prices[${i}]`
-  const o = obj(frame, f, value)
-  onlyKeys(frame, o, ['pipeline', 'modelId', 'pricePerUnit', 'pixelsPerUnit'])
-  if (!isPipelineName(o.pipeline)) fail(frame, `${f}.pipeline must be a known pipeline`)
-  const pixelsPerUnit = decimal(frame, `${f}.pixelsPerUnit`, o.pixelsPerUnit)
+  if (!isPipelineName(p.pipeline)) fail(frame, `${f}.pipeline must be a known pipeline`)
+  const pixelsPerUnit = decimal(frame, `${f}.pixelsPerUnit`, p.pixelsPerUnit)
   if (pixelsPerUnit === '0') fail(frame, `${f}.pixelsPerUnit must be positive`)
   return {
-    pipeline: o.pipeline,
-    modelId: str(frame, `${f}.modelId`, o.modelId, 1, FRAME_LIMITS.maxModelIdLength),
-    pricePerUnit: decimal(frame, `${f}.pricePerUnit`, o.pricePerUnit),
+    pipeline: p.pipeline,
+    modelId: modelId(frame, `${f}.modelId`, p.modelId),
+    pricePerUnit: decimal(frame, `${f}.pricePerUnit`, p.pricePerUnit),
     pixelsPerUnit
   }
 }
 
-function parseLoad (frame: string, value: unknown, i: number): ModelLoad {
+function checkLoad (frame: string, l: pb.ModelLoad, i: number): ModelLoad {
   const f = `load[${i}]`
-  const o = obj(frame, f, value)
-  onlyKeys(frame, o, ['pipeline', 'modelId', 'capacity', 'inUse'])
-  if (!isPipelineName(o.pipeline)) fail(frame, `${f}.pipeline must be a known pipeline`)
+  if (!isPipelineName(l.pipeline)) fail(frame, `${f}.pipeline must be a known pipeline`)
   return {
-    pipeline: o.pipeline,
-    modelId: str(frame, `${f}.modelId`, o.modelId, 1, FRAME_LIMITS.maxModelIdLength),
-    capacity: int(frame, `${f}.capacity`, o.capacity, 0, FRAME_LIMITS.maxSlots),
-    inUse: int(frame, `${f}.inUse`, o.inUse, 0, FRAME_LIMITS.maxSlots)
+    pipeline: l.pipeline,
+    modelId: modelId(frame, `${f}.modelId`, l.modelId),
+    capacity: int(frame, `${f}.capacity`, l.capacity, 0, FRAME_LIMITS.maxSlots),
+    inUse: int(frame, `${f}.inUse`, l.inUse, 0, FRAME_LIMITS.maxSlots)
   }
 }
 
 /** `load` is optional; present, it is a bounded list of valid entries. */
-function parseLoads (frame: string, value: unknown): { load?: ModelLoad[] } {
+function checkLoads (frame: string, value: pb.Loads | undefined): { load?: ModelLoad[] } {
   if (value === undefined) return {}
-  return { load: arr(frame, 'load', value, FRAME_LIMITS.maxLoads).map((l, i) => parseLoad(frame, l, i)) }
+  return { load: value.entries.map((l, i) => checkLoad(frame, l, i)) }
 }
 
-function parseQuoteFields (frame: string, o: Record<string, unknown>): AiQuote {
+function checkQuote (frame: string, o: { prices: pb.Price[], payment?: PaymentBytes, load?: pb.Loads }): AiQuote {
   return {
-    prices: arr(frame, 'prices', o.prices, FRAME_LIMITS.maxPrices).map((p, i) => parsePrice(frame, p, i)),
-    payment: json(frame, 'payment', o.payment),
-    ...parseLoads(frame, o.load)
+    prices: o.prices.map((p, i) => checkPrice(frame, p, i)),
+    payment: payment(frame, 'payment', o.payment),
+    ...checkLoads(frame, o.load)
   }
 }
 
 export function decodeHello (payload: Uint8Array | Uint8ArrayList): HelloMessage {
-  const o = parseJson('Hello', payload)
-  onlyKeys('Hello', o, ['version', 'maxInputBytes', 'prices', 'payment', 'load'])
+  const o = parse('Hello', pb.Hello, payload)
   return {
     version: int('Hello', 'version', o.version, 1, 255),
     maxInputBytes: int('Hello', 'maxInputBytes', o.maxInputBytes, 0, Number.MAX_SAFE_INTEGER),
-    ...parseQuoteFields('Hello', o)
+    ...checkQuote('Hello', o)
   }
 }
 
 export function decodeQuote (payload: Uint8Array | Uint8ArrayList): AiQuote {
-  const o = parseJson('Quote', payload)
-  onlyKeys('Quote', o, ['prices', 'payment', 'load'])
-  return parseQuoteFields('Quote', o)
+  return checkQuote('Quote', parse('Quote', pb.Quote, payload))
 }
 
 /** An empty payload names no payer. */
 export function decodeQuoteRequest (payload: Uint8Array | Uint8ArrayList): QuoteRequestMessage {
-  if (payload.byteLength === 0) return {}
-  const o = parseJson('QuoteRequest', payload)
-  onlyKeys('QuoteRequest', o, ['payment'])
-  return o.payment === undefined ? {} : { payment: json('QuoteRequest', 'payment', o.payment) }
+  const o = parse('QuoteRequest', pb.QuoteRequest, payload)
+  const paid = payment('QuoteRequest', 'payment', o.payment)
+  return paid === null ? {} : { payment: paid }
 }
 
 const PIPELINE_SHAPE = /^[a-z0-9][a-z0-9-]*$/
 /** printable ASCII without spaces: request ids go into logs and HTTP headers */
 const REQUEST_ID_SHAPE = /^[\x21-\x7e]+$/
 
-function parseInput (value: unknown, i: number): InputMeta {
+function checkInput (input: pb.InputMeta, i: number): InputMeta {
   const f = `inputs[${i}]`
-  const o = obj('JobHeader', f, value)
-  onlyKeys('JobHeader', o, ['field', 'filename', 'contentType', 'size'])
   return {
-    field: str('JobHeader', `${f}.field`, o.field, 1, FRAME_LIMITS.maxFieldLength),
-    filename: str('JobHeader', `${f}.filename`, o.filename, 0, FRAME_LIMITS.maxFilenameLength),
-    contentType: str('JobHeader', `${f}.contentType`, o.contentType, 0, FRAME_LIMITS.maxContentTypeLength),
-    size: int('JobHeader', `${f}.size`, o.size, 0, Number.MAX_SAFE_INTEGER)
+    field: str('JobHeader', `${f}.field`, input.field, 1, FRAME_LIMITS.maxFieldLength),
+    filename: str('JobHeader', `${f}.filename`, input.filename, 0, FRAME_LIMITS.maxFilenameLength),
+    contentType: str('JobHeader', `${f}.contentType`, input.contentType, 0, FRAME_LIMITS.maxContentTypeLength),
+    size: int('JobHeader', `${f}.size`, input.size, 0, Number.MAX_SAFE_INTEGER)
   }
+}
+
+function checkParams (bytes: Uint8Array): Record<string, JsonValue> {
+  const F = 'JobHeader'
+  let value: unknown
+  try {
+    value = JSON.parse(decoder.decode(bytes))
+  } catch {
+    fail(F, 'params must be UTF-8 JSON')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(F, 'params must be a JSON object')
+  if (Object.keys(value).length > FRAME_LIMITS.maxParams) fail(F, `params must have at most ${FRAME_LIMITS.maxParams} entries`)
+  if (depthOf(value, FRAME_LIMITS.maxJsonDepth) > FRAME_LIMITS.maxJsonDepth) fail(F, `params nest deeper than ${FRAME_LIMITS.maxJsonDepth}`)
+  return value as Record<string, JsonValue>
 }
 
 export function decodeJobHeader (payload: Uint8Array | Uint8ArrayList): JobHeaderMessage {
   const F = 'JobHeader'
-  const o = parseJson(F, payload)
-  onlyKeys(F, o, ['requestId', 'pipeline', 'modelId', 'params', 'deadlineMs', 'inputs', 'payment'])
+  const o = parse(F, pb.JobHeader, payload)
   const requestId = str(F, 'requestId', o.requestId, 1, FRAME_LIMITS.maxRequestIdLength)
   if (!REQUEST_ID_SHAPE.test(requestId)) fail(F, 'requestId must be printable ASCII without spaces')
   const pipeline = str(F, 'pipeline', o.pipeline, 1, FRAME_LIMITS.maxPipelineLength)
   if (!PIPELINE_SHAPE.test(pipeline)) fail(F, 'pipeline must be lowercase letters, digits and dashes')
-  const params = obj(F, 'params', o.params)
-  if (Object.keys(params).length > FRAME_LIMITS.maxParams) fail(F, `params must have at most ${FRAME_LIMITS.maxParams} entries`)
-  json(F, 'params', params)
   return {
     requestId,
     pipeline,
-    modelId: str(F, 'modelId', o.modelId, 1, FRAME_LIMITS.maxModelIdLength),
-    params: params as Record<string, JsonValue>,
+    modelId: modelId(F, 'modelId', o.modelId),
+    params: checkParams(o.params),
     deadlineMs: int(F, 'deadlineMs', o.deadlineMs, 1, FRAME_LIMITS.maxDeadlineMs),
-    inputs: arr(F, 'inputs', o.inputs, FRAME_LIMITS.maxInputs).map(parseInput),
-    payment: json(F, 'payment', o.payment)
+    inputs: o.inputs.map(checkInput),
+    payment: payment(F, 'payment', o.payment)
   }
 }
 
 export function decodeProgress (payload: Uint8Array | Uint8ArrayList): ProgressMessage {
-  const o = parseJson('Progress', payload)
-  onlyKeys('Progress', o, ['stage', 'fraction'])
+  const o = parse('Progress', pb.Progress, payload)
   const out: ProgressMessage = { stage: str('Progress', 'stage', o.stage, 1, FRAME_LIMITS.maxStageLength) }
   if (o.fraction !== undefined) {
-    if (typeof o.fraction !== 'number' || !(o.fraction >= 0 && o.fraction <= 1)) fail('Progress', 'fraction must be a number in [0, 1]')
+    if (!(o.fraction >= 0 && o.fraction <= 1)) fail('Progress', 'fraction must be a number in [0, 1]')
     out.fraction = o.fraction
   }
   return out
 }
 
 export function decodeResultHead (payload: Uint8Array | Uint8ArrayList): ResultHeadMessage {
-  const o = parseJson('ResultHead', payload)
-  onlyKeys('ResultHead', o, ['status', 'contentType'])
+  const o = parse('ResultHead', pb.ResultHead, payload)
   return {
     status: int('ResultHead', 'status', o.status, 100, 599),
     contentType: str('ResultHead', 'contentType', o.contentType, 0, FRAME_LIMITS.maxContentTypeLength)
@@ -394,17 +395,22 @@ export function decodeResultHead (payload: Uint8Array | Uint8ArrayList): ResultH
 }
 
 export function decodeFinal (payload: Uint8Array | Uint8ArrayList): FinalMessage {
-  const o = parseJson('Final', payload)
-  onlyKeys('Final', o, ['code', 'message', 'units', 'receipt', 'load'])
-  if (typeof o.code !== 'string' || !(FINAL_CODES as readonly string[]).includes(o.code)) fail('Final', 'code must be a known Final code')
+  const o = parse('Final', pb.Final, payload)
+  if (!(FINAL_CODES as readonly string[]).includes(o.code)) fail('Final', 'code must be a known Final code')
   const out: FinalMessage = { code: o.code as FinalCode }
   if (o.message !== undefined) out.message = str('Final', 'message', o.message, 0, FRAME_LIMITS.maxMessageLength)
   if (o.units !== undefined) {
-    if (typeof o.units !== 'number' || !Number.isFinite(o.units) || o.units < 0) fail('Final', 'units must be a non-negative number')
+    if (!Number.isFinite(o.units) || o.units < 0) fail('Final', 'units must be a non-negative number')
     out.units = o.units
   }
-  if (o.receipt !== undefined) out.receipt = json('Final', 'receipt', o.receipt)
-  const { load } = parseLoads('Final', o.load)
+  const receipt = payment('Final', 'receipt', o.receipt)
+  if (receipt !== null) out.receipt = receipt
+  const { load } = checkLoads('Final', o.load)
   if (load !== undefined) out.load = load
   return out
+}
+
+/** Our own quote, checked against the limits peers apply (what fails here would reset every client's stream). */
+export function checkedQuote (quote: AiQuote): AiQuote {
+  return decodeQuote(pb.Quote.encode({ prices: quote.prices, payment: bytesOf(quote.payment) }))
 }

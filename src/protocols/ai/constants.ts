@@ -1,16 +1,21 @@
 import { PROTOCOL_PREFIX } from '../../p2p/constants.js'
+import { MODEL_ID_MAX_LENGTH } from '../../kernel/identifiers.js'
+import { WIRE_OUTCOMES, type WireOutcome } from '../../kernel/job-outcome.js'
 
-/** `/shoal/ai/1.0.0`: a breaking wire change gets a new version registered beside this one. */
+/**
+ * `/shoal/ai/2.0.0` (2: protobuf control frames, pb/ai.proto): a breaking wire change
+ * gets a new version registered beside this one. The only place the id is defined.
+ */
 export const PROTOCOL_NAME = 'ai'
-export const PROTOCOL_VERSION = '1.0.0'
+export const PROTOCOL_VERSION = '2.0.0'
 export const AI_PROTOCOL = `${PROTOCOL_PREFIX}/${PROTOCOL_NAME}/${PROTOCOL_VERSION}`
 
 /** The wire version carried in Hello; equal to the protocol id's major version. */
-export const WIRE_VERSION = 1
+export const WIRE_VERSION = 2
 
 /**
  * Frame layout: `varint(length) | type (1 byte) | payload (length - 1 bytes)`.
- * Data frames (input and result chunks) are raw bytes, control frames are UTF-8 JSON.
+ * Data frames (input and result chunks) are raw bytes, control frames one protobuf message (pb/ai.proto).
  */
 export const FRAME_LIMITS = {
   /**
@@ -18,15 +23,16 @@ export const FRAME_LIMITS = {
    * stream window: one frame never needs more than one window to arrive.
    */
   maxDataFrameBytes: 256 * 1024,
-  /** Largest JSON control frame (JobHeader carries params such as LLM message histories). */
+  /** Largest control frame (JobHeader carries params such as LLM message histories). */
   maxControlFrameBytes: 1024 * 1024,
   /** A varint for lengths up to 2^28 is at most 4 bytes; more is garbage. */
   maxLengthPrefixBytes: 4,
-  /** JSON values nested deeper than this are refused (params, payment, receipt). */
+  /** JobHeader params (a JSON object) nested deeper than this are refused. */
   maxJsonDepth: 64,
   maxRequestIdLength: 128,
   maxPipelineLength: 64,
-  maxModelIdLength: 256,
+  /** the shared model id rule (src/kernel/identifiers.ts) */
+  maxModelIdLength: MODEL_ID_MAX_LENGTH,
   maxParams: 256,
   maxInputs: 16,
   maxFieldLength: 64,
@@ -41,6 +47,8 @@ export const FRAME_LIMITS = {
   maxSlots: 1_000_000,
   /** prices are decimal wei strings; 78 digits hold any uint256 */
   maxPriceDigits: 78,
+  /** an opaque payment field (a batch of up to 1000 tickets is about 110 KiB) */
+  maxPaymentBytes: 256 * 1024,
   /** a job may not ask for more than a day */
   maxDeadlineMs: 24 * 60 * 60 * 1000
 } as const
@@ -102,19 +110,8 @@ export const READ_LOW_WATER_BYTES = 512 * 1024
  */
 export const STREAM_MAX_READ_BUFFER_BYTES = 17 * 1024 * 1024
 
-/** The outcome codes a Final frame carries. */
-export const FINAL_CODES = [
-  'OK',
-  'BAD_REQUEST',
-  'INSUFFICIENT_CAPACITY',
-  'RUNNER_FAILURE',
-  'DEADLINE_EXCEEDED',
-  'UNSUPPORTED',
-  'PAYMENT_REQUIRED',
-  'INTERNAL',
-  /** the client sent Cancel (or the executor stopped on its request) */
-  'CANCELLED'
-] as const
-export type FinalCode = typeof FINAL_CODES[number]
+/** The outcome codes a Final frame carries: the wire part of the one job error model (src/kernel/job-outcome.ts). */
+export const FINAL_CODES = WIRE_OUTCOMES
+export type FinalCode = WireOutcome
 export const FINAL_ERROR_CODES = FINAL_CODES.filter((c): c is Exclude<FinalCode, 'OK'> => c !== 'OK')
 export type FinalErrorCode = Exclude<FinalCode, 'OK'>

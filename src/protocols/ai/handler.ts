@@ -1,10 +1,10 @@
 import type { PeerId, Stream } from '@libp2p/interface'
-import type { InferenceJob, JobInput, JsonValue } from '../../inference/job.js'
+import type { InferenceJob, JobInput } from '../../inference/job.js'
 import { isPipelineName } from '../../inference/pipelines.js'
 import type { Logger } from '../../observability/logger.js'
 import {
+  checkedQuote,
   decodeJobHeader,
-  decodeQuote,
   decodeQuoteRequest,
   encodeFinal,
   encodeHello,
@@ -17,7 +17,8 @@ import {
   type AiQuote,
   type FinalMessage,
   type JobHeaderMessage,
-  type ModelLoad
+  type ModelLoad,
+  type PaymentBytes
 } from './codec.js'
 import { FRAME_LIMITS, WIRE_VERSION, type FinalErrorCode } from './constants.js'
 import { AiProtocolError, finalCodeOf } from './errors.js'
@@ -59,7 +60,6 @@ const FLUSH_BYTES = 256 * 1024
 /** Closing a stream we idled out: give the client this long to close its side. */
 const CLOSE_GRACE_MS = 5_000
 const EMPTY_QUOTE: AiQuote = { prices: [], payment: null }
-const encoder = new TextEncoder()
 
 /** One job on a stream, from its JobHeader to its Final. */
 class ServerJob {
@@ -239,10 +239,10 @@ export class StreamSession {
    * The quote hook's answer, checked as the client will check it (a bad one would get
    * every stream reset by clients); on failure, no prices and no payment parameters.
    */
-  private async currentQuote (payment?: JsonValue): Promise<AiQuote> {
+  private async currentQuote (payment?: PaymentBytes): Promise<AiQuote> {
     try {
       const quote = await this.deps.quote(this.peerId, { signal: AbortSignal.any([AbortSignal.timeout(this.deps.quoteTimeoutMs), this.deps.shutdown]), ...(payment !== undefined ? { payment } : {}) })
-      return decodeQuote(encoder.encode(JSON.stringify({ prices: quote.prices, payment: quote.payment })))
+      return checkedQuote(quote)
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'quote failed; answering without prices')
       return EMPTY_QUOTE

@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  *
- * `/shoal/ai/1.0.0`: how a gateway sends an inference job to an orchestrator and gets
+ * `/shoal/ai/2.0.0`: how a gateway sends an inference job to an orchestrator and gets
  * the result back, over persistent libp2p streams (noise + yamux). See README.md in
  * this folder for the wire format.
  *
@@ -20,16 +20,17 @@
  * ```
  */
 import type { AbortOptions, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
-import type { InferenceJob, JsonValue, RunnerResponse } from '../../inference/job.js'
+import type { InferenceJob, RunnerResponse } from '../../inference/job.js'
 import type { Logger } from '../../observability/logger.js'
 import { AiClient as AiClientImpl } from './client.js'
-import type { AiQuote, FinalMessage, JobHeaderMessage, ModelLoad, ProgressMessage } from './codec.js'
+import type { AiQuote, FinalMessage, JobHeaderMessage, ModelLoad, PaymentBytes, ProgressMessage } from './codec.js'
 import type { AiMetrics } from './metrics.js'
 import { AiProtocolService } from './protocol.js'
 
 export { AI_PROTOCOL, PROTOCOL_NAME, PROTOCOL_VERSION, FINAL_CODES, type FinalCode, type FinalErrorCode } from './constants.js'
-export type { AiPrice, AiQuote, HelloMessage, InputMeta, JobHeaderMessage, ModelLoad, ProgressMessage, FinalMessage, QuoteRequestMessage } from './codec.js'
-export { AiProtocolError, AiJobAbortedError, PaymentRequiredError, OrchestratorInternalError, type AiProtocolErrorCode } from './errors.js'
+export type { AiPrice, AiQuote, PaymentBytes, HelloMessage, InputMeta, JobHeaderMessage, ModelLoad, ProgressMessage, FinalMessage, QuoteRequestMessage } from './codec.js'
+export { AiProtocolError, AiJobAbortedError, type AiProtocolErrorCode } from './errors.js'
+export { PaymentRequiredError, OrchestratorInternalError } from '../../kernel/job-outcome.js'
 export { createAiMetrics, type AiMetrics } from './metrics.js'
 
 // ---------------------------------------------------------------------------
@@ -42,8 +43,8 @@ export interface AiExecuteContext {
   requestId: string
   /** the gateway that sent the job */
   peerId: PeerId
-  /** the opaque payment the client attached (tickets), or null */
-  payment: JsonValue | null
+  /** the payment the client attached (an encoded payments JobPayment), or null */
+  payment: PaymentBytes | null
   /** epoch ms by which the job must be finished */
   deadline: number
   /** sends a Progress frame to the client */
@@ -53,7 +54,7 @@ export interface AiExecuteContext {
 /** Known once the whole body has been sent (e.g. LLM tokens streamed). */
 export interface AiJobCompletion {
   units?: number
-  receipt?: JsonValue
+  receipt?: PaymentBytes
 }
 
 /**
@@ -91,7 +92,7 @@ export interface AiExecutor {
  * Prices and payment parameters for a gateway, sent in Hello and Quote frames. `payment`
  * is what the gateway's QuoteRequest said about who will pay (opaque), if anything.
  */
-export type AiQuoteFn = (peerId: PeerId, options: { signal: AbortSignal, payment?: JsonValue }) => AiQuote | Promise<AiQuote>
+export type AiQuoteFn = (peerId: PeerId, options: { signal: AbortSignal, payment?: PaymentBytes }) => AiQuote | Promise<AiQuote>
 
 export interface AiServerLimits {
   /** the most input bytes (all inputs of a job together) @default 256 MiB */
@@ -128,7 +129,7 @@ export interface AiProtocolInit {
    * @default none: frames carry no `load`
    */
   load?: () => ModelLoad[]
-  /** @default '/shoal/ai/1.0.0' */
+  /** @default AI_PROTOCOL ('/shoal/ai/2.0.0') */
   protocol?: string
 }
 
@@ -188,7 +189,7 @@ export interface AiClientInit {
   quoteMaxAgeMs?: number
   /** called with an orchestrator's live slots whenever a Hello, Quote or Final carries them */
   onLoad?: (peerId: string, loads: ModelLoad[]) => void
-  /** @default '/shoal/ai/1.0.0' */
+  /** @default AI_PROTOCOL ('/shoal/ai/2.0.0') */
   protocol?: string
 }
 
@@ -210,14 +211,14 @@ export interface AiRunJobOptions extends AbortOptions {
   /** use the stream's quote only if younger than this (0: always ask for a fresh one) @default AiClientInit.quoteMaxAgeMs */
   quoteMaxAgeMs?: number
   /** builds the job's payment from the orchestrator's current quote; omitted: no payment, no quote wait */
-  payment?: (quote: AiQuote) => JsonValue | null | Promise<JsonValue | null>
+  payment?: (quote: AiQuote) => PaymentBytes | null | Promise<PaymentBytes | null>
   /**
    * Called with the stream's quote before `payment`: a value (who will pay, opaque) is sent
    * in a QuoteRequest and the answer used instead, at most once per stream. For a quote
    * that cannot pay this job yet, e.g. no ticket params because the orchestrator has not
    * seen this gateway: then even the first job goes out paid.
    */
-  payer?: (quote: AiQuote) => JsonValue | undefined
+  payer?: (quote: AiQuote) => PaymentBytes | undefined
   /**
    * Called when the client sends Cancel for this job (the caller aborted, or the
    * first-byte deadline passed), before `runJob` rejects or the body throws, with the
@@ -232,7 +233,7 @@ export interface AiRunJobOptions extends AbortOptions {
 /** The outcome after the body: for payment accounting. */
 export interface AiJobFinal {
   units?: number
-  receipt?: JsonValue
+  receipt?: PaymentBytes
 }
 
 /**

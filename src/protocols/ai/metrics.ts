@@ -1,3 +1,4 @@
+import type { JobOutcome } from '../../kernel/job-outcome.js'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { isPipelineName } from '../../inference/pipelines.js'
 
@@ -7,8 +8,7 @@ export function pipelineLabel (pipeline: string): string {
 }
 
 /** Client job outcomes: the Final codes plus what happens without a Final. */
-export type AiClientOutcome = 'OK' | 'BAD_REQUEST' | 'INSUFFICIENT_CAPACITY' | 'RUNNER_FAILURE' | 'DEADLINE_EXCEEDED' |
-'UNSUPPORTED' | 'PAYMENT_REQUIRED' | 'INTERNAL' | 'CANCELLED' | 'UNREACHABLE' | 'ABORTED'
+export type AiClientOutcome = JobOutcome | 'ABORTED'
 
 /** Why a stream of this protocol was reset: `AiProtocolError` codes without their prefix, or `reset` (by the remote). */
 export type AiStreamErrorReason = 'MALFORMED_FRAME' | 'FRAME_TOO_LARGE' | 'UNKNOWN_FRAME' | 'UNEXPECTED_FRAME' |

@@ -2,7 +2,8 @@ import { PROTOCOL_PREFIX } from '../../p2p/constants.js'
 import { ANNOUNCEMENT_LIMITS } from '../../discovery/constants.js'
 
 export const INFO_PROTOCOL_NAME = 'info'
-export const INFO_PROTOCOL_VERSION = '1.0.0'
+/** 2.0.0: the response is a protobuf SignedAnnouncement (announcements version 3). The only place the id is defined. */
+export const INFO_PROTOCOL_VERSION = '2.0.0'
 export const INFO_PROTOCOL = `${PROTOCOL_PREFIX}/${INFO_PROTOCOL_NAME}/${INFO_PROTOCOL_VERSION}`
 
 /** The response is one length-prefixed signed announcement, never larger than gossip allows. */

@@ -16,7 +16,7 @@ export interface InfoServerInit {
 }
 
 /**
- * `/shoal/info/1.0.0` server: answers every stream with this node's current signed
+ * `/shoal/info/2.0.0` server: answers every stream with this node's current signed
  * announcement as one length-prefixed frame (an empty frame when it has none).
  */
 export function infoServer (registrar: Pick<Libp2p, 'handle' | 'unhandle'>, init: InfoServerInit): Startable {

@@ -1,5 +1,5 @@
 /**
- * The worker end of `/shoal/worker/1.0.0`: dials the orchestrator, registers the
+ * The worker end of `/shoal/worker/2.0.0`: dials the orchestrator, registers the
  * worker's runners, keeps the session alive with heartbeats, sends capacity updates,
  * and reconnects with capped exponential backoff whenever the session ends.
  */
@@ -47,7 +47,7 @@ export interface WorkerClientInit {
   registerTimeoutMs?: number
   /** coalesce `update()` calls within this window @default 50 */
   updateDebounceMs?: number
-  /** @default '/shoal/worker/1.0.0' */
+  /** @default '/shoal/worker/2.0.0' */
   protocol?: string
   /** for the backoff jitter @default Math.random */
   random?: () => number

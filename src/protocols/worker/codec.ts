@@ -1,15 +1,17 @@
 /**
- * The `/shoal/worker/1.0.0` control messages and their strict validation.
+ * The `/shoal/worker/2.0.0` control messages and their strict validation.
  *
- * Each message is one length-prefixed (unsigned varint) UTF-8 JSON object with a `type`
- * field. Every field is checked here (type, size, range) and unknown fields are refused:
- * a change to a message is a new protocol version, never a silent reinterpretation.
+ * Each message is one length-prefixed (unsigned varint) protobuf `WorkerMessage`
+ * (pb/worker.proto) with exactly one of its fields set. Every field is checked here
+ * (size, range, the shared model id rule) after protons decoded it.
  * Which message may come when is the business of the two ends (`server.ts`,
  * `client.ts`), not of the codec.
  */
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { REFUSAL_CODES, WORKER_LIMITS, type RefusalCode } from './constants.js'
 import { WorkerProtocolError } from './errors.js'
+import { isModelId } from '../../kernel/identifiers.js'
+import * as pb from './pb/worker.js'
 
 /** One runner a worker offers: what the orchestrator turns into job slots. */
 export interface WorkerRunner {
@@ -40,12 +42,19 @@ export interface PongMessage { type: 'pong', seq: number }
 export type WorkerMessage = RegisterMessage | RegisteredMessage | RefusedMessage | UpdateMessage | PingMessage | PongMessage
 export type WorkerMessageType = WorkerMessage['type']
 
-const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
-
-/** The message as JSON bytes (without the length prefix, which the stream adds). */
+/** The message as protobuf bytes (without the length prefix, which the stream adds). */
 export function encodeWorkerMessage (message: WorkerMessage): Uint8Array {
-  const bytes = encoder.encode(JSON.stringify(message))
+  const runners = (list: WorkerRunner[]): pb.WorkerRunner[] => list.map(r => ({ ...r, runnerVersion: r.runnerVersion ?? undefined }))
+  let envelope: pb.WorkerMessage
+  switch (message.type) {
+    case 'register': envelope = { register: { version: message.version, runners: runners(message.runners) } }; break
+    case 'registered': envelope = { registered: { version: message.version, heartbeatIntervalMs: message.heartbeatIntervalMs, heartbeatTimeoutMs: message.heartbeatTimeoutMs } }; break
+    case 'refused': envelope = { refused: { code: message.code as pb.RefusalCode, message: message.message } }; break
+    case 'update': envelope = { update: { runners: runners(message.runners) } }; break
+    case 'ping': envelope = { ping: { seq: message.seq } }; break
+    case 'pong': envelope = { pong: { seq: message.seq } }; break
+  }
+  const bytes = pb.WorkerMessage.encode(envelope)
   if (bytes.byteLength > WORKER_LIMITS.maxMessageBytes) {
     throw new WorkerProtocolError('WORKER_PROTOCOL_ERROR_MESSAGE_TOO_LARGE', `${message.type} of ${bytes.byteLength} bytes exceeds ${WORKER_LIMITS.maxMessageBytes}`)
   }
@@ -59,63 +68,42 @@ function fail (what: string, why: string): never {
   throw new WorkerProtocolError('WORKER_PROTOCOL_ERROR_MALFORMED_MESSAGE', `${what}: ${why}`)
 }
 
-function onlyKeys (what: string, o: Record<string, unknown>, allowed: readonly string[]): void {
-  for (const key of Object.keys(o)) {
-    if (!allowed.includes(key)) fail(what, `unknown field ${JSON.stringify(key.slice(0, 64))}`)
-  }
-  for (const key of allowed) {
-    if (!(key in o)) fail(what, `${key} is required`)
-  }
-}
-
-function str (what: string, field: string, value: unknown, min: number, max: number): string {
-  if (typeof value !== 'string') fail(what, `${field} must be a string`)
+function str (what: string, field: string, value: string, min: number, max: number): string {
   if (value.length < min || value.length > max) fail(what, `${field} must be ${min}..${max} characters`)
   return value
 }
 
-function int (what: string, field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) fail(what, `${field} must be an integer in [${min}, ${max}]`)
-  return value
-}
-
-function bool (what: string, field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') fail(what, `${field} must be a boolean`)
+function int (what: string, field: string, value: number, min: number, max: number): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) fail(what, `${field} must be an integer in [${min}, ${max}]`)
   return value
 }
 
 /** lower-case words joined by dashes, as pipeline names are */
 const PIPELINE_SHAPE = /^[a-z0-9][a-z0-9-]*$/
-/** printable, no control characters: model ids go into logs and announcements */
+/** printable, no control characters: runner versions go into logs and announcements */
 const PRINTABLE = /^[^\p{Cc}]+$/u
 
-function parseRunner (what: string, value: unknown, i: number): WorkerRunner {
+function checkRunner (what: string, r: pb.WorkerRunner, i: number): WorkerRunner {
   const f = `runners[${i}]`
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(what, `${f} must be an object`)
-  const o = value as Record<string, unknown>
-  onlyKeys(what, o, ['pipeline', 'modelId', 'capacity', 'warm', 'runnerVersion'])
-  const pipeline = str(what, `${f}.pipeline`, o.pipeline, 1, WORKER_LIMITS.maxPipelineLength)
+  const pipeline = str(what, `${f}.pipeline`, r.pipeline, 1, WORKER_LIMITS.maxPipelineLength)
   if (!PIPELINE_SHAPE.test(pipeline)) fail(what, `${f}.pipeline must be lower-case letters, digits and dashes`)
-  const modelId = str(what, `${f}.modelId`, o.modelId, 1, WORKER_LIMITS.maxModelIdLength)
-  if (!PRINTABLE.test(modelId)) fail(what, `${f}.modelId must not contain control characters`)
+  if (!isModelId(r.modelId)) fail(what, `${f}.modelId must be a model id (1..128 printable ASCII characters, no spaces)`)
   let runnerVersion: string | null = null
-  if (o.runnerVersion !== null) {
-    runnerVersion = str(what, `${f}.runnerVersion`, o.runnerVersion, 1, WORKER_LIMITS.maxRunnerVersionLength)
+  if (r.runnerVersion !== undefined) {
+    runnerVersion = str(what, `${f}.runnerVersion`, r.runnerVersion, 1, WORKER_LIMITS.maxRunnerVersionLength)
     if (!PRINTABLE.test(runnerVersion)) fail(what, `${f}.runnerVersion must not contain control characters`)
   }
   return {
     pipeline,
-    modelId,
-    capacity: int(what, `${f}.capacity`, o.capacity, 0, WORKER_LIMITS.maxCapacity),
-    warm: bool(what, `${f}.warm`, o.warm),
+    modelId: r.modelId,
+    capacity: int(what, `${f}.capacity`, r.capacity, 0, WORKER_LIMITS.maxCapacity),
+    warm: r.warm,
     runnerVersion
   }
 }
 
-function parseRunners (what: string, value: unknown): WorkerRunner[] {
-  if (!Array.isArray(value)) fail(what, 'runners must be an array')
-  if (value.length > WORKER_LIMITS.maxRunners) fail(what, `runners must have at most ${WORKER_LIMITS.maxRunners} entries`)
-  const runners = value.map((r, i) => parseRunner(what, r, i))
+function checkRunners (what: string, list: pb.WorkerRunner[]): WorkerRunner[] {
+  const runners = list.map((r, i) => checkRunner(what, r, i))
   const seen = new Set<string>()
   for (const r of runners) {
     const key = `${r.pipeline}\u0000${r.modelId}`
@@ -130,39 +118,29 @@ export function decodeWorkerMessage (bytes: Uint8Array | Uint8ArrayList): Worker
   if (bytes.byteLength > WORKER_LIMITS.maxMessageBytes) {
     throw new WorkerProtocolError('WORKER_PROTOCOL_ERROR_MESSAGE_TOO_LARGE', `message of ${bytes.byteLength} bytes exceeds ${WORKER_LIMITS.maxMessageBytes}`)
   }
-  let value: unknown
+  let m: pb.WorkerMessage
   try {
-    value = JSON.parse(decoder.decode(bytes instanceof Uint8Array ? bytes : bytes.subarray()))
-  } catch {
-    fail('message', 'is not UTF-8 JSON')
+    m = pb.WorkerMessage.decode(bytes)
+  } catch (err) {
+    fail('message', `is not a valid protobuf message: ${(err as Error).message}`)
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('message', 'must be a JSON object')
-  const o = value as Record<string, unknown>
-  switch (o.type) {
-    case 'register':
-      onlyKeys('Register', o, ['type', 'version', 'runners'])
-      return { type: 'register', version: int('Register', 'version', o.version, 1, 255), runners: parseRunners('Register', o.runners) }
-    case 'registered': {
-      onlyKeys('Registered', o, ['type', 'version', 'heartbeatIntervalMs', 'heartbeatTimeoutMs'])
-      const heartbeatIntervalMs = int('Registered', 'heartbeatIntervalMs', o.heartbeatIntervalMs, WORKER_LIMITS.minHeartbeatIntervalMs, WORKER_LIMITS.maxHeartbeatIntervalMs)
-      const heartbeatTimeoutMs = int('Registered', 'heartbeatTimeoutMs', o.heartbeatTimeoutMs, heartbeatIntervalMs + 1, WORKER_LIMITS.maxHeartbeatTimeoutMs)
-      return { type: 'registered', version: int('Registered', 'version', o.version, 1, 255), heartbeatIntervalMs, heartbeatTimeoutMs }
-    }
-    case 'refused': {
-      onlyKeys('Refused', o, ['type', 'code', 'message'])
-      if (typeof o.code !== 'string' || !(REFUSAL_CODES as readonly string[]).includes(o.code)) fail('Refused', 'code must be a known refusal code')
-      return { type: 'refused', code: o.code as RefusalCode, message: str('Refused', 'message', o.message, 0, WORKER_LIMITS.maxMessageLength) }
-    }
-    case 'update':
-      onlyKeys('Update', o, ['type', 'runners'])
-      return { type: 'update', runners: parseRunners('Update', o.runners) }
-    case 'ping':
-      onlyKeys('Ping', o, ['type', 'seq'])
-      return { type: 'ping', seq: int('Ping', 'seq', o.seq, 0, Number.MAX_SAFE_INTEGER) }
-    case 'pong':
-      onlyKeys('Pong', o, ['type', 'seq'])
-      return { type: 'pong', seq: int('Pong', 'seq', o.seq, 0, Number.MAX_SAFE_INTEGER) }
-    default:
-      fail('message', `unknown type ${JSON.stringify(typeof o.type === 'string' ? o.type.slice(0, 32) : o.type)}`)
+  const set = [m.register, m.registered, m.refused, m.update, m.ping, m.pong].filter(v => v !== undefined).length
+  if (set !== 1) fail('message', `must carry exactly one message, carries ${set}`)
+  if (m.register !== undefined) {
+    return { type: 'register', version: int('Register', 'version', m.register.version, 1, 255), runners: checkRunners('Register', m.register.runners) }
   }
+  if (m.registered !== undefined) {
+    const r = m.registered
+    const heartbeatIntervalMs = int('Registered', 'heartbeatIntervalMs', r.heartbeatIntervalMs, WORKER_LIMITS.minHeartbeatIntervalMs, WORKER_LIMITS.maxHeartbeatIntervalMs)
+    const heartbeatTimeoutMs = int('Registered', 'heartbeatTimeoutMs', r.heartbeatTimeoutMs, heartbeatIntervalMs + 1, WORKER_LIMITS.maxHeartbeatTimeoutMs)
+    return { type: 'registered', version: int('Registered', 'version', r.version, 1, 255), heartbeatIntervalMs, heartbeatTimeoutMs }
+  }
+  if (m.refused !== undefined) {
+    if (!(REFUSAL_CODES as readonly string[]).includes(m.refused.code)) fail('Refused', 'code must be a known refusal code')
+    return { type: 'refused', code: m.refused.code as RefusalCode, message: str('Refused', 'message', m.refused.message, 0, WORKER_LIMITS.maxMessageLength) }
+  }
+  if (m.update !== undefined) return { type: 'update', runners: checkRunners('Update', m.update.runners) }
+  if (m.ping !== undefined) return { type: 'ping', seq: int('Ping', 'seq', m.ping.seq, 0, Number.MAX_SAFE_INTEGER) }
+  const pong = m.pong as pb.Pong
+  return { type: 'pong', seq: int('Pong', 'seq', pong.seq, 0, Number.MAX_SAFE_INTEGER) }
 }

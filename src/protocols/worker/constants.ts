@@ -1,29 +1,30 @@
 import { PROTOCOL_PREFIX } from '../../p2p/constants.js'
-import { AI_PROTOCOL } from '../ai/constants.js'
+import { MODEL_ID_MAX_LENGTH } from '../../kernel/identifiers.js'
+import { AI_PROTOCOL, PROTOCOL_VERSION as AI_PROTOCOL_VERSION } from '../ai/constants.js'
 
 /**
- * `/shoal/worker/1.0.0`: the control stream a worker opens to its orchestrator
- * (register, capacity updates, heartbeats). A breaking change gets a new version
- * registered beside this one.
+ * `/shoal/worker/2.0.0` (2: protobuf, pb/worker.proto): the control stream a worker opens
+ * to its orchestrator (register, capacity updates, heartbeats). A breaking change gets a
+ * new version registered beside this one. The only place the ids are defined.
  */
 export const WORKER_PROTOCOL_NAME = 'worker'
-export const WORKER_PROTOCOL_VERSION = '1.0.0'
+export const WORKER_PROTOCOL_VERSION = '2.0.0'
 export const WORKER_PROTOCOL = `${PROTOCOL_PREFIX}/${WORKER_PROTOCOL_NAME}/${WORKER_PROTOCOL_VERSION}`
 
 /**
- * `/shoal/worker-job/1.0.0`: the job streams the orchestrator opens back to a registered
- * worker, on the connection the worker dialled. They carry the `/shoal/ai/1.0.0` frames
+ * `/shoal/worker-job/2.0.0`: the job streams the orchestrator opens back to a registered
+ * worker, on the connection the worker dialled. They carry the `/shoal/ai/2.0.0` frames
  * unchanged (JobHeader, InputChunk*, InputEnd -> ResultHead, ResultChunk*, Final), so a
- * change of the ai framing is a change of this id too.
+ * change of the ai framing is a change of this id too (its major version follows the ai one).
  */
-export const WORKER_JOB_PROTOCOL = `${PROTOCOL_PREFIX}/worker-job/1.0.0`
+export const WORKER_JOB_PROTOCOL = `${PROTOCOL_PREFIX}/worker-job/${AI_PROTOCOL_VERSION}`
 /** The ai framing the job protocol carries (for documentation and checks). */
 export const WORKER_JOB_FRAMING = AI_PROTOCOL
 
 /** The wire version carried in Register and Registered; equal to the protocol id's major version. */
-export const WORKER_WIRE_VERSION = 1
+export const WORKER_WIRE_VERSION = 2
 
-/** Limits of control messages (one length-prefixed UTF-8 JSON object each). */
+/** Limits of control messages (one length-prefixed protobuf message each). */
 export const WORKER_LIMITS = {
   /** the largest control message; 256 runners of ~400 bytes fit with room */
   maxMessageBytes: 256 * 1024,
@@ -32,7 +33,8 @@ export const WORKER_LIMITS = {
   /** slots of one runner entry */
   maxCapacity: 4096,
   maxPipelineLength: 64,
-  maxModelIdLength: 256,
+  /** the shared model id rule (src/kernel/identifiers.ts) */
+  maxModelIdLength: MODEL_ID_MAX_LENGTH,
   maxRunnerVersionLength: 128,
   maxMessageLength: 4096,
   /** the heartbeat interval an orchestrator may ask for */

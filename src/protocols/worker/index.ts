@@ -1,13 +1,13 @@
 /**
  * @packageDocumentation
  *
- * `/shoal/worker/1.0.0`: remote workers. A worker (a machine with runners but no place
+ * `/shoal/worker/2.0.0`: remote workers. A worker (a machine with runners but no place
  * in the mesh) dials its orchestrator, is accepted when its peer id is in the
  * orchestrator's allow-list (the connection is authenticated by noise, so the remote
  * peer id is the proof), registers its runners and capacity, and keeps the session up
  * with heartbeats; it reconnects with capped exponential backoff. The orchestrator
- * sends it jobs over `/shoal/worker-job/1.0.0` streams on the same connection, which
- * carry the `/shoal/ai/1.0.0` frames. See README.md in this folder.
+ * sends it jobs over `/shoal/worker-job/2.0.0` streams on the same connection, which
+ * carry the `/shoal/ai/2.0.0` frames. See README.md in this folder.
  *
  * @example Orchestrator side (usually through `createWorkerRunnerManager`)
  * ```ts

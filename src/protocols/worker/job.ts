@@ -1,6 +1,6 @@
 /**
- * The job leg of the worker protocol: `/shoal/worker-job/1.0.0` streams, opened by the
- * orchestrator on the connection its worker dialled, carrying the `/shoal/ai/1.0.0`
+ * The job leg of the worker protocol: `/shoal/worker-job/2.0.0` streams, opened by the
+ * orchestrator on the connection its worker dialled, carrying the `/shoal/ai/2.0.0`
  * frames unchanged. Both ends are the ai protocol's own client and handler, so jobs to
  * a worker get the same framing, flow control, cancel and deadline handling, and the
  * same persistent stream pool, as jobs from a gateway.
@@ -44,7 +44,7 @@ export interface WorkerJobServerInit {
   limits?: AiServerLimits
 }
 
-/** Worker side: serves `/shoal/worker-job/1.0.0` to the orchestrator alone. Call `start()` before registering. */
+/** Worker side: serves `/shoal/worker-job/2.0.0` to the orchestrator alone. Call `start()` before registering. */
 export function createWorkerJobServer (init: WorkerJobServerInit): AiProtocol {
   return createAiProtocol({
     registrar: onlyFromPeer(init.registrar, init.orchestrator),

@@ -1,5 +1,5 @@
 /**
- * The orchestrator end of `/shoal/worker/1.0.0`: accepts control streams from allowed
+ * The orchestrator end of `/shoal/worker/2.0.0`: accepts control streams from allowed
  * workers, keeps one session per worker peer id, answers heartbeats, and reports
  * sessions as they register, update and end. It knows nothing of jobs or slots: the
  * worker runner manager (`src/orchestrator/workers/`) builds those on its events.
@@ -50,7 +50,7 @@ export interface WorkerServerInit {
   heartbeatTimeoutMs?: number
   /** time for a worker's Register after it opens the stream @default 10_000 */
   registerTimeoutMs?: number
-  /** @default '/shoal/worker/1.0.0' */
+  /** @default '/shoal/worker/2.0.0' */
   protocol?: string
 }
 

@@ -1,5 +1,6 @@
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { expect } from 'chai'
+import { WIRE_VERSION } from '../../../src/protocols/ai/constants.js'
 import { Registry } from 'prom-client'
 import {
   encodeFinal,
@@ -34,7 +35,7 @@ describe('protocols/ai client against a scripted server', function () {
     await server.handle(AI_PROTOCOL, async (stream: Stream) => {
       const n = ++streams
       const frames = new FrameStream(stream)
-      frames.write(encodeHello({ version: 1, maxInputBytes: 1024 * 1024, prices: [], payment: null }))
+      frames.write(encodeHello({ version: WIRE_VERSION, maxInputBytes: 1024 * 1024, prices: [], payment: null }))
       let jobs = 0
       try {
         while (true) {
@@ -79,7 +80,7 @@ describe('protocols/ai client against a scripted server', function () {
     ['a malformed ResultHead', () => [frameHeader(FrameType.RESULT_HEAD, 2), new TextEncoder().encode('{}')]],
     ['a frame type the client never receives', () => [frameHeader(FrameType.JOB_HEADER as FrameTypeValue, 2), new TextEncoder().encode('{}')]],
     ['an unknown frame type', () => [new Uint8Array([1, 0x55])]],
-    ['a second Hello', () => [encodeHello({ version: 1, maxInputBytes: 1, prices: [], payment: null })]]
+    ['a second Hello', () => [encodeHello({ version: WIRE_VERSION, maxInputBytes: 1, prices: [], payment: null })]]
   ]
   for (const [what, frames] of broken) {
     it(`resets the stream and throws UnreachableError on ${what}; the connection lives on`, async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import type { JsonValue } from '../../../src/inference/job.js'
+import { createJobError, type FailedOutcome } from '../../../src/kernel/job-outcome.js'
 import type { AiExecuteContext, AiExecutionResult, ModelLoad } from '../../../src/protocols/ai/index.js'
 import { bodyOf, createPair, metricValue, noopJob, readAll, waitFor, type Pair } from './helpers.js'
 
@@ -9,8 +9,8 @@ async function aborted (signal: AbortSignal): Promise<void> {
   await new Promise<void>(resolve => { signal.addEventListener('abort', () => { resolve() }, { once: true }) })
 }
 
-function coded (code: string, message: string): Error {
-  return Object.assign(new Error(message), { code })
+function coded (outcome: FailedOutcome, message: string): Error {
+  return createJobError(outcome, message)
 }
 
 /**
@@ -24,7 +24,7 @@ describe('protocols/ai: load on the connection, payer in QuoteRequest, deadlines
   /** the orchestrator's slots: the executor takes and frees them as a runner manager would */
   const slots = { capacity: 2, inUse: 0 }
   const reported: Array<{ peerId: string, loads: ModelLoad[] }> = []
-  const quoteCalls: Array<JsonValue | undefined> = []
+  const quoteCalls: Array<Uint8Array | undefined> = []
   let behaviour: (ctx: AiExecuteContext) => Promise<AiExecutionResult>
   const seen: AiExecuteContext[] = []
 
@@ -54,7 +54,7 @@ describe('protocols/ai: load on the connection, payer in QuoteRequest, deadlines
       },
       quote: (_peer, { payment }) => {
         quoteCalls.push(payment)
-        return { prices: [], payment: payment === undefined ? null : { paramsFor: payment } }
+        return { prices: [], payment: payment === undefined ? null : new Uint8Array([0x99, ...payment]) }
       },
       load: () => [
         { pipeline: 'text-to-image', modelId: 'noop', capacity: slots.capacity, inUse: slots.inUse },
@@ -120,18 +120,20 @@ describe('protocols/ai: load on the connection, payer in QuoteRequest, deadlines
     await pair.aiClient.stop()
     await pair.aiClient.start()
     quoteCalls.length = 0
-    const payments: JsonValue[] = []
-    const payer = (quote: { payment: JsonValue | null }): JsonValue | undefined => quote.payment === null ? { sender: 'me' } : undefined
+    const payments: Uint8Array[] = []
+    const me = new Uint8Array([0x0a, 0x01, 0x42])
+    const payer = (quote: { payment: Uint8Array | null }): Uint8Array<ArrayBuffer> | undefined => quote.payment === null ? me : undefined
     for (let i = 0; i < 3; i++) {
       const res = await pair.aiClient.runJob(pair.server.peerId, noopJob(), {
         payer,
-        payment: (quote) => { payments.push(quote.payment as JsonValue); return quote.payment }
+        payment: (quote) => { payments.push(quote.payment as Uint8Array); return quote.payment }
       })
       await readAll(res.body)
     }
     // the Hello (no payer), then one QuoteRequest naming us; later jobs reuse its answer
-    expect(quoteCalls).to.deep.equal([undefined, { sender: 'me' }])
-    expect(payments).to.deep.equal([{ paramsFor: { sender: 'me' } }, { paramsFor: { sender: 'me' } }, { paramsFor: { sender: 'me' } }])
+    expect(quoteCalls).to.deep.equal([undefined, me])
+    const paramsForMe = new Uint8Array([0x99, ...me])
+    expect(payments).to.deep.equal([paramsForMe, paramsForMe, paramsForMe])
     expect(seen.map(ctx => ctx.payment)).to.deep.equal(payments)
   })
 
@@ -175,7 +177,7 @@ describe('protocols/ai: load on the connection, payer in QuoteRequest, deadlines
     const started = Date.now()
     const err = await pair.aiClient.runJob(pair.server.peerId, noopJob(), { deadlineMs: 60_000 }).catch(e => e)
     expect(err).to.have.property('code', 'JOB_ERROR_DEADLINE_EXCEEDED')
-    expect(err.details).to.have.property('finalCode', 'DEADLINE_EXCEEDED')
+    expect(err).to.have.property('outcome', 'DEADLINE_EXCEEDED')
     expect(err.message).to.include('600 ms')
     expect(seen[0].deadline - started).to.be.at.most(600 + 50)
     expect(Date.now() - started).to.be.below(30_000)

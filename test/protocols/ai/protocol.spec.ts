@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import { expect } from 'chai'
+import { createJobError, type FailedOutcome } from '../../../src/kernel/job-outcome.js'
 import { inputParts, type InferenceJob, type JobInput } from '../../../src/inference/job.js'
 import { encodeEmpty, encodeJobHeader, frameHeader, FrameType } from '../../../src/protocols/ai/codec.js'
 import {
@@ -19,8 +20,9 @@ function sha256 (data: JobInput['data']): string {
   return hash.digest('hex')
 }
 
-function coded (code: string, message: string): Error {
-  return Object.assign(new Error(message), { code })
+/** An executor's typed error: a job outcome of the one error model. */
+function coded (outcome: FailedOutcome, message: string): Error {
+  return createJobError(outcome, message)
 }
 
 /** Resolves when `signal` aborts. */
@@ -34,6 +36,10 @@ async function closedWith (stream: Stream): Promise<string> {
   await new Promise<void>(resolve => { stream.addEventListener('close', () => { resolve() }, { once: true }) })
   return stream.status
 }
+
+const QUOTE_PAYMENT = new Uint8Array([0x0a, 0x02, 0x01, 0x02])
+const TICKETS = new Uint8Array([0x0a, 0x01, 0x07])
+const RECEIPT = new Uint8Array([0x0a, 0x01, 0x09])
 
 describe('protocols/ai over two libp2p nodes', function () {
   this.timeout(30_000)
@@ -51,7 +57,7 @@ describe('protocols/ai over two libp2p nodes', function () {
           return await behaviour(job, ctx)
         }
       },
-      quote: () => ({ prices: [{ pipeline: 'upscale', modelId: 'esrgan', pricePerUnit: '1000', pixelsPerUnit: '1' }], payment: { ticketParams: { recipient: '0x01' } } }),
+      quote: () => ({ prices: [{ pipeline: 'upscale', modelId: 'esrgan', pricePerUnit: '1000', pixelsPerUnit: '1' }], payment: QUOTE_PAYMENT }),
       limits: { maxInputBytes: 32 * 1024 * 1024 }
     })
   })
@@ -67,7 +73,7 @@ describe('protocols/ai over two libp2p nodes', function () {
       status: 201,
       contentType: 'application/json',
       body: bodyOf(JSON.stringify({ got: Buffer.from(job.inputs[0].data.subarray()).toString() })),
-      complete: () => ({ units: 65536, receipt: { debited: '65536000' } })
+      complete: () => ({ units: 65536, receipt: RECEIPT })
     })
     const job: InferenceJob = {
       pipeline: 'upscale',
@@ -79,15 +85,15 @@ describe('protocols/ai over two libp2p nodes', function () {
     const res = await pair.aiClient.runJob(pair.server.peerId, job, {
       requestId: 'req-small',
       deadlineMs: 5_000,
-      payment: (quote) => { quoted = quote; return { tickets: ['t1'] } }
+      payment: (quote) => { quoted = quote; return TICKETS }
     })
     expect(res.status).to.equal(201)
     expect(res.contentType).to.equal('application/json')
     expect(res.requestId).to.equal('req-small')
     expect(res.peerId).to.equal(pair.server.peerId.toString())
     expect(JSON.parse(Buffer.from(await readAll(res.body)).toString())).to.deep.equal({ got: 'PNGDATA' })
-    expect(await res.final).to.deep.equal({ units: 65536, receipt: { debited: '65536000' } })
-    expect(quoted).to.deep.equal({ prices: [{ pipeline: 'upscale', modelId: 'esrgan', pricePerUnit: '1000', pixelsPerUnit: '1' }], payment: { ticketParams: { recipient: '0x01' } } })
+    expect(await res.final).to.deep.equal({ units: 65536, receipt: RECEIPT })
+    expect(quoted).to.deep.equal({ prices: [{ pipeline: 'upscale', modelId: 'esrgan', pricePerUnit: '1000', pixelsPerUnit: '1' }], payment: QUOTE_PAYMENT })
     const { job: got, ctx } = seen[0]
     expect(got.pipeline).to.equal('upscale')
     expect(got.modelId).to.equal('esrgan')
@@ -95,7 +101,7 @@ describe('protocols/ai over two libp2p nodes', function () {
     expect(got.inputs.map(i => [i.field, i.filename, i.contentType])).to.deep.equal([['image', 'a.png', 'image/png']])
     expect(ctx.requestId).to.equal('req-small')
     expect(ctx.peerId.toString()).to.equal(pair.client.peerId.toString())
-    expect(ctx.payment).to.deep.equal({ tickets: ['t1'] })
+    expect(ctx.payment).to.deep.equal(TICKETS)
     expect(ctx.deadline).to.be.within(Date.now() - 1_000, Date.now() + 5_000)
     expect(await pair.aiClient.getQuote(pair.server.peerId)).to.have.property('maxInputBytes', 32 * 1024 * 1024)
   })
@@ -210,8 +216,8 @@ describe('protocols/ai over two libp2p nodes', function () {
       ['a length prefix longer than 4 bytes', [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x01])]],
       ['a control frame over 1 MiB', [frameHeader(FrameType.JOB_HEADER, 2 * 1024 * 1024)]],
       ['a data frame over 256 KiB', [frameHeader(FrameType.INPUT_CHUNK, 256 * 1024 + 1)]],
-      ['a JobHeader that is not JSON', [frameHeader(FrameType.JOB_HEADER, 3), new Uint8Array([0x7b, 0x7b, 0x7b])]],
-      ['a JobHeader with a mistyped field', [encodeJobHeader({ requestId: 'r', pipeline: 'llm', modelId: 'm', params: {}, deadlineMs: '1000' as unknown as number, inputs: [], payment: null })]],
+      ['a JobHeader that is not protobuf', [frameHeader(FrameType.JOB_HEADER, 3), new Uint8Array([0x0a, 0x7b, 0x7b])]],
+      ['a JobHeader with a field out of range', [encodeJobHeader({ requestId: 'r', pipeline: 'llm', modelId: 'm', params: {}, deadlineMs: 0, inputs: [], payment: null })]],
       ['an InputChunk between jobs', [frameHeader(FrameType.INPUT_CHUNK, 1), new Uint8Array([1])]],
       ['an empty frame (no type byte)', [new Uint8Array([0])]],
       ['a Cancel with a payload', [frameHeader(FrameType.CANCEL, 1), new Uint8Array([1])]],
@@ -411,12 +417,14 @@ describe('protocols/ai over two libp2p nodes', function () {
   describe('maps Final codes to typed errors', () => {
     const table: Array<[string, Error, string, string]> = [
       ['INSUFFICIENT_CAPACITY', coded('INSUFFICIENT_CAPACITY', 'no slot'), 'InsufficientCapacityError', 'JOB_ERROR_INSUFFICIENT_CAPACITY'],
-      ['JOB_ERROR_BAD_REQUEST', coded('JOB_ERROR_BAD_REQUEST', 'bad image'), 'JobBadRequestError', 'JOB_ERROR_BAD_REQUEST'],
+      ['BAD_REQUEST', coded('BAD_REQUEST', 'bad image'), 'JobBadRequestError', 'JOB_ERROR_BAD_REQUEST'],
       ['RUNNER_FAILURE', coded('RUNNER_FAILURE', 'oom'), 'RunnerFailureError', 'JOB_ERROR_RUNNER_FAILURE'],
       ['UNSUPPORTED', coded('UNSUPPORTED', 'no such model'), 'UnsupportedJobError', 'JOB_ERROR_UNSUPPORTED'],
       ['DEADLINE_EXCEEDED', coded('DEADLINE_EXCEEDED', 'slow'), 'DeadlineExceededError', 'JOB_ERROR_DEADLINE_EXCEEDED'],
-      ['PAYMENT_REQUIRED', coded('PAYMENT_REQUIRED', 'no ticket'), 'PaymentRequiredError', 'JOB_ERROR_RUNNER_FAILURE'],
-      ['an uncoded error (INTERNAL)', new Error('secret stack detail'), 'OrchestratorInternalError', 'JOB_ERROR_RUNNER_FAILURE']
+      ['PAYMENT_REQUIRED', coded('PAYMENT_REQUIRED', 'no ticket'), 'PaymentRequiredError', 'JOB_ERROR_PAYMENT_REQUIRED'],
+      ['an uncoded error (INTERNAL)', new Error('secret stack detail'), 'OrchestratorInternalError', 'JOB_ERROR_INTERNAL'],
+      // a gateway-only outcome thrown by an executor is not the orchestrator's to report
+      ['a gateway-only outcome (INTERNAL)', coded('GATEWAY_FAILURE', 'secret'), 'OrchestratorInternalError', 'JOB_ERROR_INTERNAL']
     ]
     for (const [what, thrown, name, code] of table) {
       it(`${what} -> ${name}`, async () => {
@@ -425,7 +433,7 @@ describe('protocols/ai over two libp2p nodes', function () {
         expect(err).to.have.property('name', name)
         expect(err).to.have.property('code', code)
         if (what.startsWith('an uncoded')) {
-          expect(err.details).to.have.property('finalCode', 'INTERNAL')
+          expect(err).to.have.property('outcome', 'INTERNAL')
           expect(err.message).to.not.include('secret')
         }
       })
@@ -535,8 +543,8 @@ describe('protocols/ai over two libp2p nodes', function () {
     const { createPair: create } = await import('./helpers.js')
     let quotes = 0
     const other = await create({
-      executor: { execute: async (_job, ctx) => ({ status: 200, contentType: 'application/json', body: bodyOf(JSON.stringify(ctx.payment)) }) },
-      quote: () => ({ prices: [], payment: { n: ++quotes } }),
+      executor: { execute: async (_job, ctx) => ({ status: 200, contentType: 'application/json', body: bodyOf(JSON.stringify([...(ctx.payment ?? [])])) }) },
+      quote: () => ({ prices: [], payment: new Uint8Array([++quotes]) }),
       client: { quoteMaxAgeMs: 0 }
     })
     try {
@@ -546,7 +554,7 @@ describe('protocols/ai over two libp2p nodes', function () {
         paid.push(JSON.parse(Buffer.from(await readAll(res.body)).toString()))
       }
       // Hello carried n=1; each paid job asked again on the same stream
-      expect(paid).to.deep.equal([{ n: 2 }, { n: 3 }])
+      expect(paid).to.deep.equal([[2], [3]])
       expect(other.aiClient.streamCount(other.server.peerId).open).to.equal(1)
     } finally {
       await other.stop()

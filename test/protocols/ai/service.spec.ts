@@ -3,7 +3,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { expect } from 'chai'
 import { createLibp2p } from 'libp2p'
-import { aiClient, aiProtocol } from '../../../src/protocols/ai/index.js'
+import { AI_PROTOCOL, aiClient, aiProtocol } from '../../../src/protocols/ai/index.js'
 import { bodyOf, noopJob, readAll } from './helpers.js'
 
 describe('protocols/ai as libp2p services', () => {
@@ -35,7 +35,7 @@ describe('protocols/ai as libp2p services', () => {
       services: { ai: aiClient() }
     })
     try {
-      expect(server.getProtocols()).to.include('/shoal/ai/1.0.0')
+      expect(server.getProtocols()).to.include(AI_PROTOCOL)
       await client.dial(server.getMultiaddrs()[0])
       const res = await client.services.ai.runJob(server.peerId, noopJob('as a service'))
       expect(Buffer.from(await readAll(res.body)).toString()).to.equal('served as a service')
@@ -46,7 +46,7 @@ describe('protocols/ai as libp2p services', () => {
       expect(running.aborted).to.equal(true)
       const err = await hanging
       expect(err).to.have.property('code').that.matches(/^JOB_ERROR_/)
-      expect(server.getProtocols()).to.not.include('/shoal/ai/1.0.0')
+      expect(server.getProtocols()).to.not.include(AI_PROTOCOL)
     } finally {
       await client.stop()
       await server.stop()

@@ -3,6 +3,8 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { expect } from 'chai'
+import * as pb from '../../../src/protocols/worker/pb/worker.js'
+import { WORKER_WIRE_VERSION } from '../../../src/protocols/worker/constants.js'
 import { Registry } from 'prom-client'
 import {
   createWorkerClient,
@@ -162,7 +164,7 @@ describe('protocols/worker: registration, heartbeats, reconnects', function () {
     // a silent one: registers by hand, then never pings
     const stream = await worker.dialProtocol(multiaddr(dialAddress(orchestrator)), WORKER_PROTOCOL)
     const lp = lpStream(stream)
-    await lp.write(encodeWorkerMessage({ type: 'register', version: 1, runners: [noop] }))
+    await lp.write(encodeWorkerMessage({ type: 'register', version: WORKER_WIRE_VERSION, runners: [noop] }))
     expect(decodeWorkerMessage((await lp.read()).subarray())).to.include({ type: 'registered', heartbeatIntervalMs: 100, heartbeatTimeoutMs: 600 })
     const registeredAt = Date.now()
     await until('heartbeat timeout', () => ended.length === 2, 4_000)
@@ -185,7 +187,7 @@ describe('protocols/worker: registration, heartbeats, reconnects', function () {
       const lp = lpStream(stream)
       void (async () => {
         await lp.read()
-        await lp.write(encodeWorkerMessage({ type: 'registered', version: 1, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 }))
+        await lp.write(encodeWorkerMessage({ type: 'registered', version: WORKER_WIRE_VERSION, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 }))
       })().catch(() => {})
     })
     const c = client(worker, dialAddress(orchestrator), () => [noop])
@@ -207,9 +209,9 @@ describe('protocols/worker: registration, heartbeats, reconnects', function () {
     const { orchestrator, worker, ended } = await setup()
     const stream = await worker.dialProtocol(multiaddr(dialAddress(orchestrator)), WORKER_PROTOCOL)
     const lp = lpStream(stream)
-    await lp.write(encodeWorkerMessage({ type: 'register', version: 1, runners: [noop] }))
+    await lp.write(encodeWorkerMessage({ type: 'register', version: WORKER_WIRE_VERSION, runners: [noop] }))
     await lp.read()
-    await lp.write(new TextEncoder().encode('{"type":"register","version":1,"runners":[]}'))
+    await lp.write(encodeWorkerMessage({ type: 'register', version: WORKER_WIRE_VERSION, runners: [] }))
     await until('protocol error', () => ended.length === 1)
     expect(ended[0].reason).to.equal('protocol_error')
     expect((ended[0].session.signal.reason as Error)).to.include({ code: 'WORKER_PROTOCOL_ERROR_UNEXPECTED_MESSAGE' })
@@ -219,11 +221,11 @@ describe('protocols/worker: registration, heartbeats, reconnects', function () {
     const { orchestrator, worker, server } = await setup()
     const stream = await worker.dialProtocol(multiaddr(dialAddress(orchestrator)), WORKER_PROTOCOL)
     const lp = lpStream(stream)
-    await lp.write(encodeWorkerMessage({ type: 'register', version: 2, runners: [noop] }))
+    await lp.write(encodeWorkerMessage({ type: 'register', version: WORKER_WIRE_VERSION + 1, runners: [noop] }))
     expect(decodeWorkerMessage((await lp.read()).subarray())).to.include({ type: 'refused', code: 'VERSION' })
 
     const again = lpStream(await worker.dialProtocol(multiaddr(dialAddress(orchestrator)), WORKER_PROTOCOL))
-    await again.write(new TextEncoder().encode(JSON.stringify({ type: 'register', version: 1, runners: [noop, noop] })))
+    await again.write(pb.WorkerMessage.encode({ register: { version: WORKER_WIRE_VERSION, runners: [{ ...noop, runnerVersion: undefined }, { ...noop, runnerVersion: undefined }] } }))
     const refusal = decodeWorkerMessage((await again.read()).subarray())
     expect(refusal).to.include({ type: 'refused', code: 'INVALID' })
     expect((refusal as { message: string }).message).to.include('twice')
