@@ -3,7 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { getAddress, getBytes, hexlify } from 'ethers'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { createSignatureVerifier, createTicketSigner } from '../payments/signer.js'
-import { isPipelineName, type PipelineName, PIPELINE_UNIT } from '../inference/pipelines.js'
+import { isPipelineName, type PipelineName, PIPELINE_UNIT } from '../kernel/pipelines.js'
 import { ANNOUNCEMENT_LIMITS, ANNOUNCEMENT_SIGNING_DOMAIN, ANNOUNCEMENT_VERSION } from './constants.js'
 import { AnnouncementError } from './errors.js'
 

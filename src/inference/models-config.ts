@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { ShoalError } from '../observability/errors.js'
-import { isPipelineName, PIPELINES, type PipelineName } from './pipelines.js'
+import { isPipelineName, PIPELINES, type PipelineName } from '../kernel/pipelines.js'
 
 export interface ModelEntry {
   pipeline: PipelineName

@@ -1,7 +1,7 @@
 import type { LiveOffer } from '../discovery/publisher.js'
 import type { ModelCapability } from '../inference/managers/types.js'
 import type { ModelEntry } from '../inference/models-config.js'
-import { PIPELINE_UNIT, type PipelineName } from '../inference/pipelines.js'
+import { PIPELINE_UNIT, type PipelineName } from '../kernel/pipelines.js'
 import type { AiPrice } from '../protocols/ai/index.js'
 import { ShoalError } from '../observability/errors.js'
 

@@ -1,4 +1,4 @@
-import type { JsonValue } from '../inference/job.js'
+import type { JsonValue } from '../kernel/job.js'
 import { PaymentWireError } from './errors.js'
 import { decodeTicketBatch, decodeTicketParams, encodeTicketBatch, encodeTicketParams, type TicketBatchWire, type TicketParamsWire } from './wire.js'
 import type { TicketBatch, TicketParams } from './ticket.js'

@@ -2,10 +2,10 @@ import { expect } from 'chai'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { listCpuModels } from '../../src/inference/runner/models/index.js'
+import { listCpuModels } from '../../src/cpu-runner/models/index.js'
 import { startProcessMesh, type ProcessMesh, type TestnetModelEntry } from '../../src/testnet/process-mesh.js'
-import { fromDataUrl, portraitPhoto, probeVideo, textImage } from '../inference/runner/pipelines/helpers.js'
-import { writeTinyLlamaGguf } from '../inference/runner/pipelines/tiny-gguf.js'
+import { fromDataUrl, portraitPhoto, probeVideo, textImage } from '../cpu-runner/pipelines/helpers.js'
+import { writeTinyLlamaGguf } from '../cpu-runner/pipelines/tiny-gguf.js'
 import { directory } from './helpers.js'
 
 const MODELS = {

@@ -8,8 +8,8 @@ import { createChainOperations } from '../../payments/chain/index.js'
 import { loadNodeKeys } from '../../p2p/keys.js'
 import { CliError } from '../errors.js'
 import { parsePort } from '../options/node.js'
-import { availableCpuModels } from '../../inference/runner/index.js'
-import type { PipelineName } from '../../inference/pipelines.js'
+import { availableCpuModels } from '../../cpu-runner/index.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 
 interface TestnetArgs {
   orchestrators: number

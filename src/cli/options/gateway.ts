@@ -2,7 +2,7 @@ import type { Options } from 'yargs'
 import type { DispatcherOptions } from '../../gateway/dispatch/index.js'
 import { defaultGatewayHttpOptions as httpDefaults, isGatewayPipeline, type GatewayHttpOptions } from '../../gateway/http/index.js'
 import { defaultCandidateLookupOptions as lookupDefaults, type CandidateLookupOptions } from '../../gateway/lookup/index.js'
-import { isPipelineName, type PipelineName } from '../../inference/pipelines.js'
+import { isPipelineName, type PipelineName } from '../../kernel/pipelines.js'
 import { CliError } from '../errors.js'
 import { listOption, parsePipelineMap, parsePort } from './node.js'
 

@@ -1,6 +1,6 @@
 import type { Options } from 'yargs'
 import type { DockerRunnerManagerOptions } from '../../inference/managers/index.js'
-import { isPipelineName, type PipelineName } from '../../inference/pipelines.js'
+import { isPipelineName, type PipelineName } from '../../kernel/pipelines.js'
 import { parseAllowList, WorkerConfigError } from '../../protocols/worker/index.js'
 import { CliError } from '../errors.js'
 import { listOption, parsePipelineMap } from './node.js'

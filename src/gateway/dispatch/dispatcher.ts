@@ -1,6 +1,6 @@
 import type { Logger } from '../../observability/logger.js'
-import type { InferenceJob, RunnerResponse } from '../../inference/job.js'
-import type { PipelineName } from '../../inference/pipelines.js'
+import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import { p95SecondsPerUnit, type Candidate, type SelectionStrategy } from '../selection/candidate.js'
 import type { LiveLoad } from '../selection/live-load.js'
 import { filterByMaxPrice, filterByPriceCeiling } from '../selection/price.js'

@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import multipart from '@fastify/multipart'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../../observability/logger.js'
-import type { RunnerResponse } from '../../inference/job.js'
+import type { RunnerResponse } from '../../kernel/job.js'
 import { createAsyncJobStore, type AsyncJob, type AsyncJobOutcome, type AsyncJobStore, type StoredResult } from '../async/store.js'
 import { DispatchAbortedError, DispatchError } from '../dispatch/errors.js'
 import type { Dispatcher } from '../dispatch/dispatcher.js'

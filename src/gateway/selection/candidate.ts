@@ -1,4 +1,4 @@
-import type { PipelineName } from '../../inference/pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 
 /**
  * One orchestrator able to serve one (pipeline, model), as the directory knows it.

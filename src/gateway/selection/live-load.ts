@@ -1,4 +1,4 @@
-import type { PipelineName } from '../../inference/pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import type { Candidate } from './candidate.js'
 
 /** Slots one orchestrator reported for one model on its `/shoal/ai` connection. */

@@ -1,4 +1,4 @@
-import type { InferenceJob, JsonValue } from '../../inference/job.js'
+import type { InferenceJob, JsonValue } from '../../kernel/job.js'
 
 /** Dimensions of the job's input image, when it has one. */
 export interface InputMedia {

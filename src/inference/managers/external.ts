@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events'
 import { silentLogger, type Logger } from '../../observability/logger.js'
 import type { ModelEntry } from '../models-config.js'
 import { createRunnerClient, type RunnerClient, type RunnerClientOptions } from '../runner-client/index.js'
-import type { PipelineName } from '../pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import { capabilitiesOf, pickRunner, takeSlot, type RunnerSlots } from './slots.js'
 import type { ModelCapability, RunnerLease, RunnerManager, RunnerManagerEvents } from './types.js'
 

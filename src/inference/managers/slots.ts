@@ -2,7 +2,7 @@
  * Slot bookkeeping shared by the managers: per runner, how many jobs it may run and
  * runs, and the choice of a runner for a job.
  */
-import type { PipelineName } from '../pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import { InsufficientCapacityError, RunnerUnavailableError, UnsupportedModelError } from './errors.js'
 import type { ModelCapability } from './types.js'
 

@@ -9,8 +9,8 @@
  */
 import { Readable } from 'node:stream'
 import { Pool, type Dispatcher } from 'undici'
-import type { InferenceJob, JsonValue, RunnerResponse } from '../job.js'
-import { PIPELINE_BODY } from '../pipelines.js'
+import type { InferenceJob, JsonValue, RunnerResponse } from '../../kernel/job.js'
+import { PIPELINE_BODY } from '../../kernel/pipelines.js'
 import { RunnerClientError } from './errors.js'
 import { encodeMultipart, type EncodedBody } from './multipart.js'
 

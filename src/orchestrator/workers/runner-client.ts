@@ -5,9 +5,9 @@
  * A worker that goes away before or during the body fails the job with
  * `RUNNER_ERROR_UNREACHABLE`, so the gateway fails it over to another orchestrator.
  */
-import type { InferenceJob } from '../../inference/job.js'
+import type { InferenceJob } from '../../kernel/job.js'
 import { InsufficientCapacityError, UnsupportedModelError } from '../../inference/managers/errors.js'
-import type { PipelineName } from '../../inference/pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import { RunnerClientError, type AbortOptions, type RunnerClient } from '../../inference/runner-client/index.js'
 import type { AiClient } from '../../protocols/ai/index.js'
 import { pipelineLabel } from '../../protocols/ai/metrics.js'

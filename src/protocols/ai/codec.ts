@@ -8,8 +8,8 @@
  * a change to a message is a new protocol version, never a silent reinterpretation.
  */
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { isPipelineName, type PipelineName } from '../../inference/pipelines.js'
-import type { JsonValue } from '../../inference/job.js'
+import { isPipelineName, type PipelineName } from '../../kernel/pipelines.js'
+import type { JsonValue } from '../../kernel/job.js'
 import { FINAL_CODES, FRAME_LIMITS, type FinalCode } from './constants.js'
 import { AiProtocolError } from './errors.js'
 

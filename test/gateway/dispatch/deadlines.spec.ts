@@ -3,7 +3,7 @@ import { silentLogger } from '../../../src/observability/logger.js'
 import { createDispatcher, type SendJob, type SendOptions } from '../../../src/gateway/dispatch/dispatcher.js'
 import { DeadlineExceededError, DispatchAbortedError, NoOrchestratorError, UnreachableError } from '../../../src/gateway/dispatch/errors.js'
 import { createAdaptiveStrategy } from '../../../src/gateway/selection/strategy.js'
-import type { InferenceJob } from '../../../src/inference/job.js'
+import type { InferenceJob } from '../../../src/kernel/job.js'
 import { candidate } from '../helpers.js'
 import { fakeSend, upscaleJob as job } from './fakes.js'
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { Registry } from 'prom-client'
 import { silentLogger } from '../../../src/observability/logger.js'
-import type { InferenceJob, RunnerResponse } from '../../../src/inference/job.js'
+import type { InferenceJob, RunnerResponse } from '../../../src/kernel/job.js'
 import { createDispatcher, type SendJob } from '../../../src/gateway/dispatch/dispatcher.js'
 import {
   DispatchAbortedError, InsufficientCapacityError, JobBadRequestError, JobRejectedError, NoOrchestratorError,

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { parseJsonJob, parseMultipartJob, type ParsedForm, type UploadedFile } from '../../../src/gateway/http/schemas/parse.js'
 import { GATEWAY_PIPELINES, PIPELINE_SCHEMAS, REFERENCE_DEFAULT_MODELS } from '../../../src/gateway/http/schemas/pipelines.js'
 import { ValidationError, UnsupportedMediaTypeError } from '../../../src/gateway/http/errors.js'
-import { PIPELINE_BODY } from '../../../src/inference/pipelines.js'
+import { PIPELINE_BODY } from '../../../src/kernel/pipelines.js'
 import { png, wav } from './media.js'
 
 const ctx = { defaultModels: REFERENCE_DEFAULT_MODELS, maxImagePixels: 1_000_000 }

@@ -2,9 +2,9 @@ import { expect } from 'chai'
 import http from 'node:http'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/inference/runner/index.js'
+import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/cpu-runner/index.js'
 import { createRunnerClient, encodeJob, type RunnerClient } from '../../../src/inference/runner-client/index.js'
-import type { InferenceJob } from '../../../src/inference/job.js'
+import type { InferenceJob } from '../../../src/kernel/job.js'
 import { dataUrlBytes, makePng } from '../fixtures.js'
 
 async function readAll (body: AsyncIterable<Uint8Array>): Promise<string> {

@@ -4,7 +4,7 @@ import type { Libp2p } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { Registry } from 'prom-client'
-import type { InferenceJob } from '../../../src/inference/job.js'
+import type { InferenceJob } from '../../../src/kernel/job.js'
 import {
   createAiClient,
   createAiMetrics,

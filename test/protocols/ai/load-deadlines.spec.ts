@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import type { JsonValue } from '../../../src/inference/job.js'
+import type { JsonValue } from '../../../src/kernel/job.js'
 import type { AiExecuteContext, AiExecutionResult, ModelLoad } from '../../../src/protocols/ai/index.js'
 import { bodyOf, createPair, metricValue, noopJob, readAll, waitFor, type Pair } from './helpers.js'
 

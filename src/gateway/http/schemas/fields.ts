@@ -1,4 +1,4 @@
-import type { JsonValue } from '../../../inference/job.js'
+import type { JsonValue } from '../../../kernel/job.js'
 import type { ValidationIssue } from '../errors.js'
 
 /**

@@ -1,4 +1,4 @@
-import type { InferenceJob, JobInput, JsonValue } from '../../../inference/job.js'
+import type { InferenceJob, JobInput, JsonValue } from '../../../kernel/job.js'
 import { estimateWorkUnits, type InputMedia } from '../../selection/work.js'
 import { UnsupportedMediaTypeError, ValidationError, type ValidationIssue } from '../errors.js'
 import { coerceFormField, coerceJsonField, type FieldResult } from './fields.js'

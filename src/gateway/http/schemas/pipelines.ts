@@ -1,4 +1,4 @@
-import { PIPELINE_BODY, PIPELINES, type PipelineName } from '../../../inference/pipelines.js'
+import { PIPELINE_BODY, PIPELINES, type PipelineName } from '../../../kernel/pipelines.js'
 import type { FieldSpec } from './fields.js'
 
 /** The pipelines the gateway's HTTP API serves: all but live video, which has its own flow. */

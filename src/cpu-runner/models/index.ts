@@ -3,8 +3,8 @@
  * (pipeline, model) is refused when the runner starts, never answered with made-up
  * output.
  */
-import { isPipelineName, PIPELINES, type PipelineName } from '../../pipelines.js'
-import type { Logger } from '../../../observability/logger.js'
+import { isPipelineName, PIPELINES, type PipelineName } from '../../kernel/pipelines.js'
+import type { Logger } from '../../observability/logger.js'
 import { UnsupportedRunnerModelError } from '../errors.js'
 import { ESRGAN_MODELS, findEsrganModel, type EsrganModelSpec, type EsrganOptions } from './esrgan.js'
 import { createEsrganModel } from './esrgan-model.js'

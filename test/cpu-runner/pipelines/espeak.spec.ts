@@ -1,7 +1,7 @@
 import { expect } from 'chai'
-import { createCpuRunnerServer, type CpuRunnerServer } from '../../../../src/inference/runner/index.js'
-import { assertCpuModelSupported } from '../../../../src/inference/runner/models/index.js'
-import { fixStreamedWavHeader, speechSettings } from '../../../../src/inference/runner/models/espeak.js'
+import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/cpu-runner/index.js'
+import { assertCpuModelSupported } from '../../../src/cpu-runner/models/index.js'
+import { fixStreamedWavHeader, speechSettings } from '../../../src/cpu-runner/models/espeak.js'
 import { fromDataUrl, skipWithoutBinary } from './helpers.js'
 
 interface Wav { sampleRate: number, channels: number, bitsPerSample: number, samples: Int16Array }
@@ -29,7 +29,7 @@ function readWav (wav: Buffer): Wav {
 
 const rms = (s: Int16Array): number => Math.sqrt(s.reduce((sum, v) => sum + v * v, 0) / Math.max(1, s.length))
 
-describe('inference/runner/pipelines: text-to-speech with espeak-ng', function () {
+describe('cpu-runner/pipelines: text-to-speech with espeak-ng', function () {
   this.timeout(30_000)
 
   it('maps the reference speaker description to an eSpeak voice, speed and pitch', () => {

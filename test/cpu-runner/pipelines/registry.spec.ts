@@ -2,9 +2,9 @@ import { expect } from 'chai'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { assertCpuModelSupported, availableCpuModels, listCpuModels } from '../../../../src/inference/runner/models/index.js'
+import { assertCpuModelSupported, availableCpuModels, listCpuModels } from '../../../src/cpu-runner/models/index.js'
 
-describe('inference/runner/pipelines: the registry of optional CPU models', () => {
+describe('cpu-runner/pipelines: the registry of optional CPU models', () => {
   let empty: string
   before(async () => { empty = await mkdtemp(join(tmpdir(), 'shoal-no-extras-')) })
   after(async () => { await rm(empty, { recursive: true, force: true }) })

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
-import { createJobQueue } from '../../../src/inference/runner/job-queue.js'
+import { createJobQueue } from '../../src/cpu-runner/job-queue.js'
 
-describe('inference/runner/job-queue: the runner job limiter', () => {
+describe('cpu-runner/job-queue: the runner job limiter', () => {
   it('runs `concurrency` jobs, queues the rest in order, and refuses beyond the queue with RunnerBusyError', async () => {
     const queue = createJobQueue(1, 2)
     const signal = new AbortController().signal

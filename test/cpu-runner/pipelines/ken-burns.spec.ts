@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { createCpuRunnerServer, type CpuRunnerServer } from '../../../../src/inference/runner/index.js'
-import { assertCpuModelSupported } from '../../../../src/inference/runner/models/index.js'
-import { cameraMove, KEN_BURNS_FRAMES, zoompanFilter } from '../../../../src/inference/runner/models/ken-burns.js'
+import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/cpu-runner/index.js'
+import { assertCpuModelSupported } from '../../../src/cpu-runner/models/index.js'
+import { cameraMove, KEN_BURNS_FRAMES, zoompanFilter } from '../../../src/cpu-runner/models/ken-burns.js'
 import { fromDataUrl, meanAbsDiff, probeVideo, skipWithoutBinary, textImage, videoFrame } from './helpers.js'
 
 /** A still with structure everywhere, so any camera move changes the frame. */
@@ -18,7 +18,7 @@ async function still (): Promise<Buffer> {
   return await sharp(raw, { raw: { width, height, channels: 3 } }).composite([{ input: text, blend: 'multiply' }]).png().toBuffer()
 }
 
-describe('inference/runner/pipelines: image-to-video with ffmpeg (Ken Burns)', function () {
+describe('cpu-runner/pipelines: image-to-video with ffmpeg (Ken Burns)', function () {
   this.timeout(60_000)
   let dir: string
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'shoal-ken-burns-test-')) })

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
-import { defaultRunnerCommand } from '../../../src/inference/managers/index.js'
+import { defaultRunnerCommand } from '../../src/inference/managers/index.js'
 
 function startRunner (env: Record<string, string>, extra: string[] = []): { child: ChildProcess, events: AsyncIterator<string>, exit: Promise<[number | null, string | null]>, stderr: () => string } {
   const command = defaultRunnerCommand()
@@ -13,7 +13,7 @@ function startRunner (env: Record<string, string>, extra: string[] = []): { chil
   return { child, events: createInterface({ input: child.stdout! })[Symbol.asyncIterator](), exit, stderr: () => stderr }
 }
 
-describe('inference/runner: the `shoal runner` command', function () {
+describe('cpu-runner: the `shoal runner` command', function () {
   // a runner started through tsx takes tens of seconds on a loaded 2-core machine
   this.timeout(120_000)
 

@@ -3,8 +3,8 @@
  * espeak-ng, ffmpeg) plugs into the runner's model registry (`index.ts`): which model
  * ids it names, what it needs installed, and how to create a model.
  */
-import type { Logger } from '../../../observability/logger.js'
-import type { PipelineName } from '../../pipelines.js'
+import type { Logger } from '../../observability/logger.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import type { CpuModel } from './types.js'
 
 export interface FamilyModelOptions {

@@ -21,7 +21,7 @@ import { aptInstallHint, findBinary } from './extras.js'
 import type { CpuModelFamily, FamilyModelOptions } from './family.js'
 import { runBinary } from './subprocess.js'
 import type { CpuModel } from './types.js'
-import { seededRandom } from '../../seeded-random.js'
+import { seededRandom } from './seeded-random.js'
 
 export const KEN_BURNS_MODEL_ID = 'ffmpeg/ken-burns'
 /** frames per video, as Stable Video Diffusion XT generates */

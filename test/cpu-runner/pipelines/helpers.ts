@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import sharp from 'sharp'
-import { extraPackageDir, findBinary, missingExtras } from '../../../../src/inference/runner/models/extras.js'
+import { extraPackageDir, findBinary, missingExtras } from '../../../src/cpu-runner/models/extras.js'
 
 const run = promisify(execFile)
 

@@ -1,9 +1,9 @@
 import { expect } from 'chai'
 import sharp from 'sharp'
 import { Registry } from 'prom-client'
-import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/inference/runner/index.js'
-import { createRunnerClient } from '../../../src/inference/runner-client/index.js'
-import { dataUrlBytes, form, makePng, meanAbsDiff } from '../fixtures.js'
+import { createCpuRunnerServer, type CpuRunnerServer } from '../../src/cpu-runner/index.js'
+import { createRunnerClient } from '../../src/inference/runner-client/index.js'
+import { dataUrlBytes, form, makePng, meanAbsDiff } from '../inference/fixtures.js'
 
 async function post (url: string, body: FormData | string, headers: Record<string, string> = {}): Promise<{ status: number, body: any }> {
   const res = await fetch(url, { method: 'POST', body, headers })
@@ -17,7 +17,7 @@ async function metric (url: string, name: string): Promise<number> {
   return line === undefined ? 0 : Number(line.split(' ').pop())
 }
 
-describe('inference/runner: the CPU runner (ai-runner HTTP API)', function () {
+describe('cpu-runner: the CPU runner (ai-runner HTTP API)', function () {
   this.timeout(60_000)
   const running: CpuRunnerServer[] = []
   async function start (options: Partial<Parameters<typeof createCpuRunnerServer>[0]> & { pipeline: string, modelId: string }): Promise<CpuRunnerServer> {

@@ -10,8 +10,8 @@
  * - every other pipeline: the validated params (defaults applied) as JSON, plus a
  *   description of each uploaded file under `inputs`.
  */
-import type { JsonValue } from '../../job.js'
-import type { PipelineName } from '../../pipelines.js'
+import type { JsonValue } from '../../kernel/job.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import type { ValidatedRequest } from '../schemas.js'
 import type { CpuModel, ModelOutput } from './types.js'
 

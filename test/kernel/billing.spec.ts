@@ -1,8 +1,8 @@
 import { expect } from 'chai'
 import sharp from 'sharp'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { billableUnits } from '../../src/inference/billing.js'
-import type { InferenceJob, JobInput } from '../../src/inference/job.js'
+import { billableUnits } from '../../src/kernel/billing.js'
+import type { InferenceJob, JobInput } from '../../src/kernel/job.js'
 
 const upscale = (data: JobInput['data']): InferenceJob => ({
   pipeline: 'upscale',
@@ -31,7 +31,7 @@ function withLargeMetadata (jpeg: Buffer, segments: number): Buffer {
   return Buffer.concat([jpeg.subarray(0, 2), ...Array.from({ length: segments }, () => app), jpeg.subarray(2)])
 }
 
-describe('inference/billing: input pixels', () => {
+describe('kernel/billing: input pixels', () => {
   it('prices a PNG that arrived in many parts as the same PNG in one buffer', async () => {
     const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 1, g: 2, b: 3 } } })
       .png({ compressionLevel: 0 })

@@ -1,5 +1,5 @@
-import type { JsonValue } from '../../job.js'
-import type { PipelineName } from '../../pipelines.js'
+import type { JsonValue } from '../../kernel/job.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import type { ValidatedRequest } from '../schemas.js'
 
 /** What a model answers: a JSON body, or Server-Sent Events (LLM streaming). */

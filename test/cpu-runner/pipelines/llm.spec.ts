@@ -2,9 +2,9 @@ import { expect } from 'chai'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createCpuRunnerServer, type CpuRunnerServer } from '../../../../src/inference/runner/index.js'
-import { assertCpuModelSupported, listCpuModels } from '../../../../src/inference/runner/models/index.js'
-import { chatRequest } from '../../../../src/inference/runner/models/llm.js'
+import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/cpu-runner/index.js'
+import { assertCpuModelSupported, listCpuModels } from '../../../src/cpu-runner/models/index.js'
+import { chatRequest } from '../../../src/cpu-runner/models/llm.js'
 import { skipWithoutExtras, sseData } from './helpers.js'
 import { writeTinyLlamaGguf } from './tiny-gguf.js'
 
@@ -16,7 +16,7 @@ interface LlmResponse {
   choices: Array<{ index: number, finish_reason: string, message?: { role: string, content: string }, delta?: { role: string, content: string } }>
 }
 
-describe('inference/runner/pipelines: llm with node-llama-cpp on a GGUF file', function () {
+describe('cpu-runner/pipelines: llm with node-llama-cpp on a GGUF file', function () {
   this.timeout(60_000)
   let dir: string
   let gguf: string

@@ -3,8 +3,8 @@
  * and the validation the runner applies before a model sees a request. Validation
  * failures are reported as FastAPI does: HTTP 422 `{detail: [{loc, msg, type}]}`.
  */
-import type { PipelineName } from '../pipelines.js'
-import type { JsonValue } from '../job.js'
+import type { PipelineName } from '../kernel/pipelines.js'
+import type { JsonValue } from '../kernel/job.js'
 
 export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'file' | 'object' | 'messages'
 
