@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { parseJsonJob, parseMultipartJob, type ParsedForm, type UploadedFile } from '../../../src/gateway/http/schemas/parse.js'
-import { GATEWAY_PIPELINES, PIPELINE_SCHEMAS, REFERENCE_DEFAULT_MODELS } from '../../../src/gateway/http/schemas/pipelines.js'
+import { REFERENCE_DEFAULT_MODELS } from '../../../src/gateway/http/options.js'
+import { GATEWAY_PIPELINES, pipelineDefinition } from '../../../src/kernel/pipelines.js'
 import { ValidationError, UnsupportedMediaTypeError } from '../../../src/gateway/http/errors.js'
 import { PIPELINE_BODY } from '../../../src/kernel/pipelines.js'
 import { png, wav } from './media.js'
@@ -24,7 +25,7 @@ async function issuesOf (p: Promise<unknown> | (() => unknown)): Promise<Array<{
 describe('gateway http: pipeline request schemas', () => {
   it('covers the nine pipelines with the body kind of PIPELINE_BODY', () => {
     expect(GATEWAY_PIPELINES).to.have.length(9)
-    for (const p of GATEWAY_PIPELINES) expect(PIPELINE_SCHEMAS[p].body, p).to.equal(PIPELINE_BODY[p])
+    for (const p of GATEWAY_PIPELINES) expect(pipelineDefinition(p).body, p).to.equal(PIPELINE_BODY[p])
   })
 
   it('text-to-image: applies the reference defaults and the default model', () => {
@@ -70,7 +71,7 @@ describe('gateway http: pipeline request schemas', () => {
     const { job } = parseJsonJob('llm', { messages: [{ role: 'user', content: 'hi' }], model: 'tiny', stream: true }, ctx)
     expect(job.modelId).to.equal('tiny')
     expect(job.params).to.deep.equal({ messages: [{ role: 'user', content: 'hi' }], temperature: 0.7, max_tokens: 256, top_p: 1, top_k: -1, stream: true })
-    expect(PIPELINE_SCHEMAS.llm.modelField).to.equal('model')
+    expect(pipelineDefinition('llm').modelField).to.equal('model')
     expect((await issuesOf(() => parseJsonJob('llm', {}, ctx)))[0]?.type).to.equal('missing')
     expect((await issuesOf(() => parseJsonJob('llm', { messages: [] }, ctx)))[0]?.type).to.equal('too_short')
     expect((await issuesOf(() => parseJsonJob('llm', { messages: [{ role: 'user' }] }, ctx)))[0]?.loc).to.deep.equal(['body', 'messages', 0, 'content'])
