@@ -10,14 +10,14 @@ import multipart from '@fastify/multipart'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { silentLogger } from '../observability/logger.js'
 import type { JsonValue } from '../kernel/job.js'
-import type { PipelineName } from '../kernel/pipelines.js'
+import { pipelineDefinition, type PipelineName } from '../kernel/pipelines.js'
 import { ModelFailureError, ModelInputError, RunnerBusyError } from './errors.js'
 import { createJobQueue } from './job-queue.js'
 import { createCpuRunnerMetrics } from './metrics.js'
 import { createCpuModel } from './models/index.js'
 import type { ModelOutput } from './models/types.js'
 import { resolveCpuRunnerOptions, type CpuRunnerOptions } from './options.js'
-import { modelField, validateRunnerRequest, type RawRequest, type RequestFile, type ValidationIssue } from './schemas.js'
+import { validateRunnerRequest, type RawRequest, type RequestFile, type ValidationIssue } from './schemas.js'
 import { CPU_RUNNER_VERSION } from './version.js'
 
 /** The states of `GET /health`, as ai-runner names them. */
@@ -143,7 +143,7 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
     return await registry.metrics()
   })
 
-  app.post(`/${pipeline}`, { onRequest: requireToken }, handlePipeline)
+  app.post(pipelineDefinition(pipeline).route, { onRequest: requireToken }, handlePipeline)
 
   async function readRequest (request: FastifyRequest): Promise<RawRequest | ValidationIssue[]> {
     if (!request.isMultipart()) {
@@ -189,8 +189,8 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
       finish(422)
       return await reply.code(422).send({ detail: validated.issues })
     }
-    const requested = validated.value.params[modelField(pipeline)]
-    if (typeof requested === 'string' && requested !== '' && requested !== model.modelId) {
+    const requested = validated.value.model
+    if (requested !== '' && requested !== model.modelId) {
       finish(400)
       return await reply.code(400).send(jsonError(`pipeline configured with ${model.modelId} but called with ${requested}`))
     }

@@ -9,7 +9,7 @@ import { loadNodeKeys } from '../../p2p/keys.js'
 import { CliError } from '../errors.js'
 import { parsePort } from '../options/node.js'
 import { availableCpuModels } from '../../cpu-runner/index.js'
-import type { PipelineName } from '../../kernel/pipelines.js'
+import { pipelineDefinition, type PipelineName } from '../../kernel/pipelines.js'
 
 interface TestnetArgs {
   orchestrators: number
@@ -23,24 +23,11 @@ interface TestnetArgs {
   logLevel: string
 }
 
-/** Testnet prices: 1 gwei per pixel; a 128x96 upscale costs about 12,000 gwei, paid in tickets of 10,000 gwei EV. */
-export const TESTNET_PRICE_WEI_PER_PIXEL = '1000000000'
+/** Testnet prices (upscale's `testnetPrice`): 1 gwei per pixel; a 128x96 upscale costs about 12,000 gwei, paid in tickets of 10,000 gwei EV. */
+export const TESTNET_PRICE_WEI_PER_PIXEL = pipelineDefinition('upscale').testnetPrice as string
 export const TESTNET_TICKET_EV_WEI = '10000000000000'
 /** A fixed gas price for face values: the local chain's base fee falls towards zero between blocks. */
 export const TESTNET_GAS_PRICE_WEI = '1000000000'
-
-/**
- * Testnet prices per unit of each pipeline (PIPELINE_UNIT), chosen so a typical job costs
- * about one ticket's expected value.
- */
-const TESTNET_PRICES: Partial<Record<PipelineName, string>> = {
-  upscale: TESTNET_PRICE_WEI_PER_PIXEL,
-  'segment-anything-2': '100000000',
-  'image-to-text': '100000000',
-  'image-to-video': '1000000',
-  'text-to-speech': '100000000000',
-  llm: '100000000000'
-}
 
 /**
  * What each testnet orchestrator serves: the chosen ESRGAN upscaler, warm, plus one model
@@ -51,7 +38,8 @@ export function testnetModels (model: string, capacity: number): TestnetModelEnt
   const entries: TestnetModelEntry[] = [{ pipeline: 'upscale', model_id: model, warm: true, capacity, price_per_unit: TESTNET_PRICE_WEI_PER_PIXEL, pixels_per_unit: '1' }]
   for (const m of availableCpuModels()) {
     if (m.pipeline === 'upscale' || m.pipeline === '*') continue
-    const price = TESTNET_PRICES[m.pipeline]
+    // per unit of the pipeline, chosen in its definition so a typical job costs about one ticket
+    const price = pipelineDefinition(m.pipeline).testnetPrice
     if (price === undefined) continue
     entries.push({ pipeline: m.pipeline, model_id: m.modelId, warm: false, capacity, price_per_unit: price, pixels_per_unit: '1' })
   }
