@@ -189,7 +189,9 @@ export function issueOf (error: ErrorObject, loc: Array<string | number>): Valid
 /**
  * Validates the non-file fields of a request: every problem at once, in the schema's
  * order, each located at `['body', field, ...]`. Returns the typed params with defaults
- * applied; fields the schema does not name (and the model field) are left out.
+ * applied; fields the schema does not name (and the model field) are left out. Objects
+ * inside values lose the properties their schema closes (an LLM message keeps `role` and
+ * `content`) in place: values are never copied, so a hostile nesting depth costs nothing.
  */
 export function validateFields (definition: PipelineDefinition, values: Readonly<Record<string, unknown>>, source: ValueSource): FieldsResult {
   const params: Record<string, JsonValue> = {}
@@ -208,9 +210,6 @@ export function validateFields (definition: PipelineDefinition, values: Readonly
       const parsed = parseText(field.schema.type, value as string)
       if ('issue' in parsed) { issues.push({ loc, ...parsed.issue }); continue }
       value = parsed.value
-    } else if (typeof value === 'object') {
-      // removeAdditional trims what the caller passed: work on a copy
-      value = structuredClone(value)
     }
     if (field.schema.type === 'integer' && typeof value === 'number' && !Number.isSafeInteger(value)) {
       issues.push({ loc, ...(TYPE_ISSUES.integer as Omit<ValidationIssue, 'loc'>) })
