@@ -9,12 +9,13 @@ import { PaymentError, PaymentWireError, TicketError, type PaymentRecipient } fr
 import type { AiExecuteContext, AiExecutionResult, AiExecutor, AiJobAdmission, AiJobCompletion, AiQuoteFn } from '../protocols/ai/index.js'
 import { OrchestratorJobError } from './errors.js'
 import type { OrchestratorMetrics, PaymentRefusal } from './metrics.js'
-import { priceKey, quotePrices, type WeiPrice } from './offers.js'
+import { quotePrices, type PriceTable, type WeiPrice } from './offers.js'
+import { modelKey } from '../kernel/model-key.js'
 
 export interface PaidExecutorComponents {
   executor: AiExecutor
   recipient: PaymentRecipient
-  prices: Map<string, WeiPrice>
+  prices: PriceTable
   logger: Logger
   metrics: OrchestratorMetrics | null
 }
@@ -81,7 +82,8 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
   }
 
   function priceOf (job: { pipeline: string, modelId: string }): WeiPrice {
-    const price = prices.get(priceKey(job.pipeline, job.modelId))
+    // the handler admits known pipeline names only
+    const price = prices.get(modelKey({ pipeline: job.pipeline as PipelineName, modelId: job.modelId }))
     if (price === undefined) throw new OrchestratorJobError('UNSUPPORTED', `${job.pipeline} ${job.modelId} has no price here`)
     return price
   }
