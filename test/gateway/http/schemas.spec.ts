@@ -90,6 +90,9 @@ describe('gateway http: pipeline request schemas', () => {
     expect((await issuesOf(() => parseJsonJob('text-to-image', { prompt: 'p' }, none)))[0]).to.deep.include({ loc: ['body', 'model_id'], type: 'missing' })
     expect((await issuesOf(() => parseJsonJob('text-to-image', { prompt: 'p', model_id: 'has space' }, ctx)))[0]?.type).to.equal('string_pattern_mismatch')
     expect((await issuesOf(() => parseJsonJob('text-to-image', { prompt: 'p', model_id: 5 }, ctx)))[0]?.type).to.equal('string_type')
+    // one rule with announcements: 128 characters pass, 129 do not
+    expect(parseJsonJob('text-to-image', { prompt: 'p', model_id: 'm'.repeat(128) }, ctx).job.modelId).to.have.length(128)
+    expect((await issuesOf(() => parseJsonJob('text-to-image', { prompt: 'p', model_id: 'm'.repeat(129) }, ctx)))[0]?.type).to.equal('string_pattern_mismatch')
   })
 
   it('upscale: types form fields, keeps the image as an input, and measures it', async () => {
