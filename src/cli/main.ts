@@ -23,7 +23,8 @@ export function getShoalCli (argv: string[]): Argv {
     .version()
     .wrap(Math.min(120, process.stdout.columns ?? 120))
     .fail((message, error) => {
-      if (error != null) throw error
+      // yargs wraps what its parser met (a bad --config file) in a YError: a usage error like the others
+      if (error != null && error.name !== 'YError') throw error
       throw new CliError('CLI_ERROR_USAGE', `${message}\n\nRun \`shoal --help\` for usage.`)
     })
   for (const command of COMMANDS) cli = cli.command(command)
