@@ -91,7 +91,10 @@ export async function parseMultipartJob (pipeline: GatewayPipeline, form: Parsed
   const definition = pipelineDefinition(pipeline)
   const issues: ValidationIssue[] = []
   const texts: Record<string, string> = {}
-  for (const name of [definition.modelField, ...Object.keys(definition.request.properties)]) {
+  const files = fileProperties(definition)
+  // text fields only: an uploaded image is not decoded as text
+  const textFields = [definition.modelField, ...Object.keys(definition.request.properties).filter(name => !files.some(f => f.name === name))]
+  for (const name of textFields) {
     const text = textOf(form, name)
     if (text !== undefined) texts[name] = text
   }
@@ -106,7 +109,7 @@ export async function parseMultipartJob (pipeline: GatewayPipeline, form: Parsed
   const { params, issues: fieldIssues } = validateFields(definition, texts, 'form')
   for (const issue of fieldIssues) located.push({ at: order.indexOf(String(issue.loc[1])), issue })
 
-  for (const { name, media: kind, required } of fileProperties(definition)) {
+  for (const { name, media: kind, required } of files) {
     const loc = ['body', name]
     const problem = (issue: ValidationIssue): void => { located.push({ at: order.indexOf(name), issue }) }
     const file = form.files.get(name)
