@@ -35,7 +35,3 @@ export function parseModelKey (key: ModelKey): PipelineModel {
 export function peerModelKey (peerId: string, model: PipelineModel): PeerModelKey {
   return `${peerId}${SEPARATOR}${model.pipeline}${SEPARATOR}${model.modelId}` as PeerModelKey
 }
-
-export function sameModel (a: PipelineModel, b: PipelineModel): boolean {
-  return a.pipeline === b.pipeline && a.modelId === b.modelId
-}

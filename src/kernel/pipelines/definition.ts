@@ -3,7 +3,7 @@
  * every layer that needs to know about pipelines (the gateway's HTTP API, the runner
  * client, the CPU runner, billing, selection, announcements, the testnet's prices).
  */
-import { Type, type Static, type TObject, type TProperties, type TSchema, type TUnsafe } from '@sinclair/typebox'
+import { Type, type TObject, type TProperties, type TSchema, type TUnsafe } from '@sinclair/typebox'
 import type { InferenceJob } from '../job.js'
 
 /**
@@ -102,9 +102,6 @@ export interface PipelineDefinition<Name extends string = string, Request extend
   /** wei per unit the local testnet charges, chosen so a typical job costs about one ticket; none: not priced there */
   readonly testnetPrice?: string
 }
-
-/** The typed params of a pipeline's request (what the validator returns). */
-export type RequestOf<D> = D extends PipelineDefinition<string, infer R, boolean> ? Static<TObject<R>> : never
 
 /** Identity with the literal types kept: each module's `export default definePipeline({...})`. */
 export function definePipeline<const Name extends string, Request extends TProperties, const Gateway extends boolean> (
