@@ -45,7 +45,8 @@ export function validateRunnerRequest (pipeline: PipelineName, request: RawReque
   const located: Array<{ at: number, issue: ValidationIssue }> = []
   const model = requestedModel(definition, request.fields)
   if ('issue' in model) located.push({ at: -1, issue: model.issue })
-  const { params, issues } = validateFields(definition, request.fields, request.form ? 'form' : 'json-lax')
+  // the ai-runner declares no lower bounds: its models refuse a zero size or fps (400)
+  const { params, issues } = validateFields(definition, request.fields, request.form ? 'form' : 'json-lax', { lowerBounds: false })
   for (const issue of issues) located.push({ at: order.indexOf(String(issue.loc[1])), issue })
   const files: Record<string, RequestFile> = {}
   for (const { name, required } of fileProperties(definition)) {

@@ -29,6 +29,15 @@ export interface FieldsResult {
   issues: ValidationIssue[]
 }
 
+export interface ValidateOptions {
+  /**
+   * Apply the schemas' lower bounds (`minimum`, Shoal's own: a zero size or count cannot be
+   * priced or run). The ai-runner declares none, and its models refuse such values with 400:
+   * the CPU runner, answering as it does, turns them off. @default true
+   */
+  lowerBounds?: boolean
+}
+
 /** A file property of a request schema. */
 export interface FileProperty {
   name: string
@@ -193,7 +202,8 @@ export function issueOf (error: ErrorObject, loc: Array<string | number>): Valid
  * inside values lose the properties their schema closes (an LLM message keeps `role` and
  * `content`) in place: values are never copied, so a hostile nesting depth costs nothing.
  */
-export function validateFields (definition: PipelineDefinition, values: Readonly<Record<string, unknown>>, source: ValueSource): FieldsResult {
+export function validateFields (definition: PipelineDefinition, values: Readonly<Record<string, unknown>>, source: ValueSource, options: ValidateOptions = {}): FieldsResult {
+  const lowerBounds = options.lowerBounds ?? true
   const params: Record<string, JsonValue> = {}
   const issues: ValidationIssue[] = []
   for (const field of fieldsOf(definition)) {
@@ -217,6 +227,8 @@ export function validateFields (definition: PipelineDefinition, values: Readonly
     }
     if (!field.check(value)) {
       const error = field.check.errors?.[0]
+      // a scalar that fails only its lower bound (the type passed first)
+      if (!lowerBounds && error?.keyword === 'minimum' && error.instancePath === '') { params[field.name] = value as JsonValue; continue }
       issues.push(error === undefined ? { loc, type: 'value_error', msg: 'Value error' } : issueOf(error, loc))
       continue
     }
