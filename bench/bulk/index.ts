@@ -24,7 +24,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
-import { inputParts, type InferenceJob } from '../../src/inference/job.js'
+import { inputParts, type InferenceJob } from '../../src/kernel/job.js'
 import { createAiClient, createAiProtocol, type AiClient } from '../../src/protocols/ai/index.js'
 import { percentile } from '../percentile.js'
 

@@ -19,7 +19,7 @@ import { startOrchestrator } from '../../src/roles/orchestrator.js'
 import type { Mesh } from '../../src/roles/mesh.js'
 import type { ShoalPubSub } from '../../src/p2p/node.js'
 import type { NodeOptions } from '../../src/cli/options/node.js'
-import type { PipelineName } from '../../src/inference/pipelines.js'
+import type { PipelineName } from '../../src/kernel/pipelines.js'
 
 export interface NodeConfig {
   role: 'bootstrap' | 'gateway' | 'orchestrator'

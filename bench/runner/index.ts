@@ -12,9 +12,9 @@
  *
  *   node --import tsx bench/runner/index.ts [iterations=10]
  */
-import { createCpuRunnerServer, findEsrganModel, loadEsrganUpscaler } from '../../src/inference/runner/index.js'
+import { createCpuRunnerServer, findEsrganModel, loadEsrganUpscaler } from '../../src/cpu-runner/index.js'
 import { createRunnerClient } from '../../src/inference/runner-client/index.js'
-import type { InferenceJob } from '../../src/inference/job.js'
+import type { InferenceJob } from '../../src/kernel/job.js'
 import sharp from 'sharp'
 import { percentile } from '../percentile.js'
 

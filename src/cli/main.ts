@@ -25,7 +25,8 @@ export function getShoalCli (argv: string[], loaded: Record<string, CommandModul
     .version()
     .wrap(Math.min(120, process.stdout.columns ?? 120))
     .fail((message, error) => {
-      if (error != null) throw error
+      // yargs wraps what its parser met (a bad --config file) in a YError: a usage error like the others
+      if (error != null && error.name !== 'YError') throw error
       throw new CliError('CLI_ERROR_USAGE', `${message} (run \`shoal --help\` for usage)`)
     })
   // a command's module (options, handler and everything it imports) is loaded only to run it

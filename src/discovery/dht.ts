@@ -2,7 +2,7 @@ import type { AbortOptions, PeerInfo, ContentRouting } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import type { PipelineName } from '../inference/pipelines.js'
+import type { PipelineName } from '../kernel/pipelines.js'
 import type { ModelOffer } from './announcement.js'
 
 /**

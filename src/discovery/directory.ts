@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { PipelineName } from '../inference/pipelines.js'
+import type { PipelineName } from '../kernel/pipelines.js'
 import { dialableHosts, type TransportKind } from '../p2p/addresses.js'
 import type { Announcement, ModelOffer, SignedAnnouncement } from './announcement.js'
 import { DEFAULT_DIRECTORY_LIMITS, DEFAULT_DIRECTORY_PAGE_SIZE, DEFAULT_DIRECTORY_SWEEP_MS } from './constants.js'

@@ -1,5 +1,5 @@
 import type { AbortOptions, PeerId } from '@libp2p/interface'
-import type { PipelineName } from '../inference/pipelines.js'
+import type { PipelineName } from '../kernel/pipelines.js'
 import type { Logger } from '../observability/logger.js'
 import { queryInfo } from '../protocols/info/index.js'
 import type { ShoalLibp2p } from '../p2p/node.js'

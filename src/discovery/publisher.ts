@@ -1,3 +1,4 @@
+import { modelKey, type ModelKey } from '../kernel/model-key.js'
 import { setMaxListeners } from 'node:events'
 import type { ContentRouting, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '../observability/logger.js'
@@ -89,7 +90,7 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
     /** when any model's coarse load last flipped */
     let lastFlipAt = 0
     /** coarse load per (pipeline, model), with hysteresis; updated on every `update()` */
-    const loads = new Map<string, OfferLoad>()
+    const loads = new Map<ModelKey, OfferLoad>()
     /** what the last announcement said: the slow part, and the loads */
     let publishedShape = ''
     let publishedLoads = ''
@@ -103,13 +104,11 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
     let provideTimer: NodeJS.Timeout | undefined
     const controller = new AbortController()
 
-    const keyOf = (o: { pipeline: string, modelId: string }): string => `${o.pipeline}\u0000${o.modelId}`
-
     /** Coarse offers from live ones: saturated once every slot is taken, available again below the release ratio. */
     function coarse (live: LiveOffer[]): ModelOffer[] {
-      const seen = new Set<string>()
+      const seen = new Set<ModelKey>()
       const out = live.map((o): ModelOffer => {
-        const key = keyOf(o)
+        const key = modelKey(o)
         seen.add(key)
         const was = loads.get(key) ?? 'available'
         const load: OfferLoad = o.capacity > 0 && o.inUse >= o.capacity

@@ -5,7 +5,7 @@
  * clients work unchanged; the answer's `X-Shoal-Model` header says which model ran.
  */
 import { modelIdProblem } from '../kernel/identifiers.js'
-import { isPipelineName, type PipelineName } from '../inference/pipelines.js'
+import { isPipelineName, type PipelineName } from '../kernel/pipelines.js'
 
 /** pipeline -> requested model id -> the model that serves it */
 export type ModelAliasMap = Partial<Record<PipelineName, Record<string, string>>>

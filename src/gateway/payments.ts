@@ -1,6 +1,6 @@
 import type { PeerId } from '@libp2p/interface'
-import { billableUnits, feeFor } from '../inference/billing.js'
-import type { InferenceJob } from '../inference/job.js'
+import { billableUnits, feeFor } from '../kernel/billing.js'
+import type { InferenceJob } from '../kernel/job.js'
 import type { Logger } from '../observability/logger.js'
 import { decodeQuotePayment, decodeReceipt, encodeJobPayment } from '../payments/job-payment.js'
 import { PaymentError, PaymentWireError, type Payment, type PaymentSender } from '../payments/index.js'

@@ -4,12 +4,17 @@
  * price_per_unit, pixels_per_unit, currency}`. An entry with `url` (and optional
  * `token`) points at an external runner; the others get managed runners.
  *
- * Parsing is strict: unknown fields, wrong types and impossible values are errors that
- * name the entry index and the field.
+ * Parsing is strict (a TypeBox schema, then what a schema cannot say: URLs, prices,
+ * duplicates): unknown fields, wrong types and impossible values are errors that name
+ * the entry index and the field. Model ids follow the one rule of `kernel/identifiers`.
  */
 import { readFile } from 'node:fs/promises'
+import { Type } from '@sinclair/typebox'
 import { ShoalError } from '../observability/errors.js'
-import { isPipelineName, PIPELINES, type PipelineName } from './pipelines.js'
+import { MODEL_ID_PATTERN, modelIdProblem } from '../kernel/identifiers.js'
+import { modelKey } from '../kernel/model-key.js'
+import { PIPELINES, type PipelineName } from '../kernel/pipelines.js'
+import { compileSchema } from '../kernel/schema.js'
 
 export interface ModelEntry {
   pipeline: PipelineName
@@ -38,10 +43,30 @@ export class ModelsConfigError extends ShoalError<ModelsConfigErrorCode> {
   static override readonly name = 'ModelsConfigError'
 }
 
-const FIELDS = new Set(['pipeline', 'model_id', 'warm', 'capacity', 'url', 'token', 'optimization_flags', 'price_per_unit', 'pixels_per_unit', 'currency'])
 const MAX_ENTRIES = 1024
 const MAX_CAPACITY = 1024
-const MAX_MODEL_ID_LENGTH = 256
+const Decimal = Type.Union([Type.Number(), Type.String()])
+
+/** One entry of `aiModels.json` as written (go-livepeer's field names). */
+const ModelEntryFile = Type.Object({
+  pipeline: Type.Unsafe<PipelineName>({ type: 'string', enum: [...PIPELINES] }),
+  model_id: Type.String({ pattern: MODEL_ID_PATTERN }),
+  warm: Type.Optional(Type.Boolean()),
+  capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_CAPACITY })),
+  url: Type.Optional(Type.String()),
+  token: Type.Optional(Type.String({ minLength: 1 })),
+  // passed to the runner as environment variables: names must be ones
+  optimization_flags: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+    propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }
+  })),
+  price_per_unit: Type.Optional(Decimal),
+  pixels_per_unit: Type.Optional(Decimal),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Za-z]{3,5}$' }))
+}, { additionalProperties: false })
+
+const entrySchema = compileSchema(ModelEntryFile)
+const FIELDS = Object.keys(ModelEntryFile.properties)
+
 /** a decimal number as go-livepeer's JSONRat accepts it: integer, fraction or exponent */
 const DECIMAL = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
 
@@ -72,29 +97,20 @@ function decimal (index: number, field: string, value: unknown, positive: boolea
 
 function parseEntry (raw: unknown, index: number): ModelEntry {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(index, null, `must be an object (got ${describe(raw)})`)
-  const entry = raw as Record<string, unknown>
-  for (const key of Object.keys(entry)) {
-    if (!FIELDS.has(key)) throw invalid(index, key, `unknown field; fields are: ${[...FIELDS].join(', ')}`)
+  const checked = entrySchema.check(raw)
+  if (!checked.ok) {
+    const [field = null] = checked.problem.path
+    const value = field === null ? undefined : (raw as Record<string, unknown>)[field]
+    let message = `${checked.problem.message}${value === undefined || field === 'model_id' ? '' : ` (got ${describe(value)})`}`
+    if (checked.problem.message === 'is an unknown field') message = `unknown field; fields are: ${FIELDS.join(', ')}`
+    else if (field === 'model_id') message = `${modelIdProblem(value) ?? checked.problem.message} (got ${describe(value)})`
+    else if (field === 'optimization_flags' && checked.problem.path.length > 1) message = `flag ${describe(checked.problem.path[1])} ${checked.problem.message === 'is not an allowed name' ? 'must look like an environment variable name' : 'must be a string, number or boolean'}`
+    throw invalid(index, field, message)
   }
-
-  const pipeline = entry.pipeline
-  if (pipeline === undefined) throw invalid(index, 'pipeline', 'is required')
-  if (!isPipelineName(pipeline)) throw invalid(index, 'pipeline', `must be one of ${PIPELINES.join(', ')} (got ${describe(pipeline)})`)
-
-  const modelId = entry.model_id
-  if (modelId === undefined) throw invalid(index, 'model_id', 'is required')
-  if (typeof modelId !== 'string' || modelId.trim() === '') throw invalid(index, 'model_id', `must be a non-empty string (got ${describe(modelId)})`)
-  if (modelId.length > MAX_MODEL_ID_LENGTH || /[\s\u0000-\u001f]/.test(modelId)) {
-    throw invalid(index, 'model_id', `must be at most ${MAX_MODEL_ID_LENGTH} characters without spaces or control characters`)
-  }
-
+  const entry = checked.value
+  const { pipeline, model_id: modelId } = entry
   const warm = entry.warm ?? false
-  if (typeof warm !== 'boolean') throw invalid(index, 'warm', `must be true or false (got ${describe(warm)})`)
-
   const capacity = entry.capacity ?? 1
-  if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
-    throw invalid(index, 'capacity', `must be an integer from 1 to ${MAX_CAPACITY} (got ${describe(capacity)})`)
-  }
 
   const result: ModelEntry = {
     pipeline,
@@ -108,7 +124,6 @@ function parseEntry (raw: unknown, index: number): ModelEntry {
   }
 
   if (entry.url !== undefined) {
-    if (typeof entry.url !== 'string') throw invalid(index, 'url', `must be a string (got ${describe(entry.url)})`)
     let url: URL
     try {
       url = new URL(entry.url)
@@ -120,31 +135,15 @@ function parseEntry (raw: unknown, index: number): ModelEntry {
     result.url = entry.url.replace(/\/+$/, '')
   }
   if (entry.token !== undefined) {
-    if (typeof entry.token !== 'string' || entry.token === '') throw invalid(index, 'token', 'must be a non-empty string')
     if (result.url === undefined) throw invalid(index, 'token', 'is only meaningful with "url" (an external runner)')
     result.token = entry.token
   }
 
-  if (entry.optimization_flags !== undefined) {
-    const flags = entry.optimization_flags
-    if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) throw invalid(index, 'optimization_flags', `must be an object (got ${describe(flags)})`)
-    for (const [name, value] of Object.entries(flags)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw invalid(index, 'optimization_flags', `flag name ${describe(name)} must look like an environment variable name`)
-      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-        throw invalid(index, 'optimization_flags', `flag ${name} must be a string, number or boolean (got ${describe(value)})`)
-      }
-      result.optimizationFlags[name] = value
-    }
-  }
+  if (entry.optimization_flags !== undefined) result.optimizationFlags = { ...entry.optimization_flags }
 
   if (entry.price_per_unit !== undefined) result.pricePerUnit = decimal(index, 'price_per_unit', entry.price_per_unit, false)
   if (entry.pixels_per_unit !== undefined) result.pixelsPerUnit = decimal(index, 'pixels_per_unit', entry.pixels_per_unit, true)
-  if (entry.currency !== undefined) {
-    if (typeof entry.currency !== 'string' || !/^[A-Za-z]{3,5}$/.test(entry.currency)) {
-      throw invalid(index, 'currency', `must be a currency code such as WEI, ETH or USD (got ${describe(entry.currency)})`)
-    }
-    result.currency = entry.currency.toUpperCase()
-  }
+  if (entry.currency !== undefined) result.currency = entry.currency.toUpperCase()
   return result
 }
 
@@ -153,10 +152,11 @@ export function parseModelsConfig (value: unknown): ModelEntry[] {
   if (!Array.isArray(value)) throw invalid(null, null, `must be a JSON array of model entries (got ${describe(value)})`)
   if (value.length > MAX_ENTRIES) throw invalid(null, null, `has ${value.length} entries; at most ${MAX_ENTRIES} are allowed`)
   const entries = value.map(parseEntry)
+  // (pipeline, model) and the url, which holds no space
   const seen = new Map<string, number>()
   for (const [index, entry] of entries.entries()) {
     // one managed runner per (pipeline, model); several external URLs for one model are fine
-    const key = `${entry.pipeline}\u0000${entry.modelId}\u0000${entry.url ?? ''}`
+    const key = `${modelKey(entry)} ${entry.url ?? ''}`
     const first = seen.get(key)
     if (first !== undefined) {
       throw invalid(index, entry.url === undefined ? 'model_id' : 'url', `duplicates entry ${first} (same pipeline, model_id${entry.url === undefined ? '' : ' and url'})`)

@@ -1,4 +1,4 @@
-import type { InferenceJob } from '../inference/job.js'
+import type { InferenceJob } from '../kernel/job.js'
 import { InsufficientCapacityError, RunnerStartError, RunnerUnavailableError, UnsupportedModelError, type RunnerLease, type RunnerManager } from '../inference/managers/index.js'
 import { RunnerClientError } from '../inference/runner-client/index.js'
 import type { Logger } from '../observability/logger.js'

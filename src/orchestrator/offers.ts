@@ -1,7 +1,8 @@
+import { modelKey, parseModelKey, type ModelKey } from '../kernel/model-key.js'
 import type { LiveOffer } from '../discovery/publisher.js'
 import type { ModelCapability } from '../inference/managers/types.js'
 import type { ModelEntry } from '../inference/models-config.js'
-import { PIPELINE_UNIT, type PipelineName } from '../inference/pipelines.js'
+import { PIPELINE_UNIT } from '../kernel/pipelines.js'
 import type { AiPrice } from '../protocols/ai/index.js'
 import { ShoalError } from '../observability/errors.js'
 
@@ -45,10 +46,10 @@ export function weiPriceOf (entry: Pick<ModelEntry, 'pricePerUnit' | 'pixelsPerU
  * Offers for the publisher: what the runners serve now, with the configured prices and
  * live slot use (the publisher turns that into the coarse load gossip carries).
  */
-export function offersFrom (capabilities: ModelCapability[], prices: Map<string, WeiPrice>): LiveOffer[] {
+export function offersFrom (capabilities: ModelCapability[], prices: PriceTable): LiveOffer[] {
   const offers: LiveOffer[] = []
   for (const c of capabilities) {
-    const price = prices.get(priceKey(c.pipeline, c.modelId))
+    const price = prices.get(modelKey(c))
     if (price === undefined) continue
     offers.push({
       pipeline: c.pipeline,
@@ -65,18 +66,17 @@ export function offersFrom (capabilities: ModelCapability[], prices: Map<string,
   return offers
 }
 
-export function priceKey (pipeline: string, modelId: string): string {
-  return `${pipeline}\u0000${modelId}`
-}
+/** Prices per (pipeline, model). */
+export type PriceTable = ReadonlyMap<ModelKey, WeiPrice>
 
-export function priceTable (entries: readonly ModelEntry[]): Map<string, WeiPrice> {
-  return new Map(entries.map(e => [priceKey(e.pipeline, e.modelId), weiPriceOf(e)]))
+export function priceTable (entries: readonly ModelEntry[]): PriceTable {
+  return new Map(entries.map(e => [modelKey(e), weiPriceOf(e)]))
 }
 
 /** Prices as quoted on `/shoal/ai` streams (decimal strings, as in announcements). */
-export function quotePrices (prices: Map<string, WeiPrice>): AiPrice[] {
+export function quotePrices (prices: PriceTable): AiPrice[] {
   return [...prices.entries()].map(([key, p]) => {
-    const [pipeline, modelId] = key.split('\u0000')
-    return { pipeline: pipeline as PipelineName, modelId, pricePerUnit: p.pricePerUnit.toString(), pixelsPerUnit: p.pixelsPerUnit.toString() }
+    const { pipeline, modelId } = parseModelKey(key)
+    return { pipeline, modelId, pricePerUnit: p.pricePerUnit.toString(), pixelsPerUnit: p.pixelsPerUnit.toString() }
   })
 }

@@ -1,48 +1,29 @@
 import type { PeerId } from '@libp2p/interface'
 import { verifyEthBinding } from '../discovery/announcement.js'
-import { billableUnits, deliveredUnits, feeFor } from '../inference/billing.js'
-import type { InferenceJob } from '../inference/job.js'
+import { billableUnits, deliveredUnits, feeFor, isMetered } from '../kernel/billing.js'
+import type { InferenceJob } from '../kernel/job.js'
+import { pipelineDefinition, type PipelineName } from '../kernel/pipelines.js'
 import type { Logger } from '../observability/logger.js'
 import { decodeJobPayment, encodeQuotePayment, encodeReceipt, type JobPayment } from '../payments/job-payment.js'
 import { PaymentError, PaymentWireError, TicketError, type PaymentRecipient } from '../payments/index.js'
 import type { AiExecuteContext, AiExecutionResult, AiExecutor, AiJobAdmission, AiJobCompletion, AiQuoteFn, PaymentBytes } from '../protocols/ai/index.js'
 import { OrchestratorJobError } from './errors.js'
 import type { OrchestratorMetrics, PaymentRefusal } from './metrics.js'
-import { priceKey, quotePrices, type WeiPrice } from './offers.js'
+import { quotePrices, type PriceTable, type WeiPrice } from './offers.js'
+import { modelKey } from '../kernel/model-key.js'
 
 export interface PaidExecutorComponents {
   executor: AiExecutor
   recipient: PaymentRecipient
-  prices: Map<string, WeiPrice>
+  prices: PriceTable
   logger: Logger
   metrics: OrchestratorMetrics | null
 }
 
-/**
- * Pricing a job from its header alone, before its input arrives (admit): image inputs
- * are counted as at least one pixel per this many bytes (16-bit RGBA, the most an
- * uncompressed pixel takes) beyond a free allowance (the head where an image states its
- * size; small jobs are not held to a bound looser than their real price).
- */
-const MAX_BYTES_PER_PIXEL = 8
-const FREE_INPUT_BYTES = 64 * 1024
-
 /** A lower bound of a job's billable units from its header: what the credit must cover before the input is accepted. */
-export function admissionUnits (header: Pick<AiJobAdmission, 'pipeline' | 'modelId' | 'params' | 'inputs'>): bigint {
-  const declared = header.inputs.reduce((sum, input) => sum + input.size, 0)
-  switch (header.pipeline) {
-    case 'image-to-image':
-    case 'upscale':
-    case 'segment-anything-2':
-    case 'image-to-text':
-      return BigInt(Math.max(1, Math.floor((declared - FREE_INPUT_BYTES) / MAX_BYTES_PER_PIXEL)))
-    case 'audio-to-text':
-      // as billableUnits: 128 kbit/s = 16 bytes per ms
-      return BigInt(Math.max(1, Math.ceil(declared / 16)))
-    default:
-      // priced from params alone (resolution, max_tokens, text)
-      return billableUnits({ pipeline: header.pipeline as InferenceJob['pipeline'], modelId: header.modelId, params: header.params, inputs: [] })
-  }
+export function admissionUnits (header: Pick<AiJobAdmission, 'pipeline' | 'params' | 'inputs'>): bigint {
+  const inputBytes = header.inputs.reduce((sum, input) => sum + input.size, 0)
+  return pipelineDefinition(header.pipeline as PipelineName).admissionUnits({ params: header.params, inputBytes })
 }
 
 /** The most LLM output kept to count delivered tokens. */
@@ -101,7 +82,8 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
   }
 
   function priceOf (job: { pipeline: string, modelId: string }): WeiPrice {
-    const price = prices.get(priceKey(job.pipeline, job.modelId))
+    // the handler admits known pipeline names only
+    const price = prices.get(modelKey({ pipeline: job.pipeline as PipelineName, modelId: job.modelId }))
     if (price === undefined) throw new OrchestratorJobError('UNSUPPORTED', `${job.pipeline} ${job.modelId} has no price here`)
     return price
   }
@@ -179,7 +161,7 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
       const result = await executor.execute(job, context)
       const metered: Uint8Array[] = []
       let meteredBytes = 0
-      const meter = job.pipeline === 'llm'
+      const meter = isMetered(job)
       async function * tee (): AsyncGenerator<Uint8Array> {
         for await (const chunk of result.body) {
           if (meter && meteredBytes + chunk.byteLength <= MAX_METERED_BYTES) { metered.push(chunk); meteredBytes += chunk.byteLength }

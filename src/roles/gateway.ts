@@ -12,7 +12,7 @@ import { createCandidateLookup, type CandidateLookupOptions } from '../gateway/l
 import { createGatewayMetrics } from '../gateway/metrics.js'
 import { createAdaptiveStrategy, type Candidate } from '../gateway/selection/index.js'
 import { createLiveLoad } from '../gateway/selection/live-load.js'
-import type { PipelineName } from '../inference/pipelines.js'
+import type { PipelineName } from '../kernel/pipelines.js'
 import type { ModelLoad } from '../protocols/ai/index.js'
 import type { Logger } from '../observability/logger.js'
 import type { Registry } from 'prom-client'

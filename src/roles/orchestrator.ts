@@ -16,7 +16,7 @@ import { createPaidExecutor } from '../orchestrator/payments.js'
 import { startOrchestratorPayments, type OrchestratorPayments } from './payments.js'
 import { infoServer } from '../protocols/info/index.js'
 import { createJobExecutor } from '../orchestrator/executor.js'
-import { offersFrom, priceTable, quotePrices, type WeiPrice } from '../orchestrator/offers.js'
+import { offersFrom, priceTable, quotePrices, type PriceTable } from '../orchestrator/offers.js'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
 import { prepareNode } from './node-context.js'
 import type { NodeKeys } from '../p2p/keys.js'
@@ -147,7 +147,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
 }
 
 /** The quote of an orchestrator that is not paid (a private mesh): prices only. */
-function unpaidQuote (prices: Map<string, WeiPrice>): AiQuoteFn {
+function unpaidQuote (prices: PriceTable): AiQuoteFn {
   const quoted = quotePrices(prices)
   return () => ({ prices: quoted, payment: null })
 }

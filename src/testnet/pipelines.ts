@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { defaultGatewayHttpOptions } from '../gateway/http/options.js'
-import { listCpuModels, type CpuModelInfo } from '../inference/runner/models/index.js'
-import { INSTALL_EXTRAS_HINT, missingExtras } from '../inference/runner/models/extras.js'
-import type { PipelineName } from '../inference/pipelines.js'
+import { listCpuModels, type CpuModelInfo } from '../cpu-runner/models/index.js'
+import { INSTALL_EXTRAS_HINT, missingExtras } from '../cpu-runner/models/extras.js'
+import type { PipelineName } from '../kernel/pipelines.js'
 import { writeTinyLlamaGguf } from './tiny-gguf.js'
 
 export interface ServedPipeline {

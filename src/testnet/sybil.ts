@@ -14,7 +14,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Wallet } from 'ethers'
 import { createEthBinding, encodeSignedAnnouncement, signAnnouncement, type Announcement } from '../discovery/announcement.js'
 import { ANNOUNCEMENT_TOPIC, ANNOUNCEMENT_VERSION } from '../discovery/constants.js'
-import { PIPELINE_UNIT, type PipelineName } from '../inference/pipelines.js'
+import { PIPELINE_UNIT, type PipelineName } from '../kernel/pipelines.js'
 import { connectToMesh, createShoalNode, type ShoalLibp2p } from '../p2p/node.js'
 
 export interface SybilOffer {

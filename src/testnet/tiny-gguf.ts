@@ -5,7 +5,7 @@
  * with it; the text is gibberish, but every step of the runner's LLM path is real.
  */
 import { writeFile } from 'node:fs/promises'
-import { seededRandom } from '../inference/seeded-random.js'
+import { seededRandom } from '../cpu-runner/models/seeded-random.js'
 
 const GGUF_MAGIC = 0x46554747 // "GGUF" little-endian
 const GGUF_VERSION = 3

@@ -4,7 +4,7 @@ import { parseGatewayArgs } from '../../src/cli/options/gateway.js'
 import { parsePaymentArgs } from '../../src/cli/options/payments.js'
 import { getShoalCli } from '../../src/cli/main.js'
 import { gatewayFlags } from '../../src/cli/options/gateway.js'
-import { nodeFlags } from '../../src/cli/options/node.js'
+import { nodeFlags, withConfigFile } from '../../src/cli/options/node.js'
 import { paymentFlags } from '../../src/cli/options/payments.js'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -15,7 +15,7 @@ async function gatewayArgs (argv: string[]): Promise<Record<string, unknown>> {
   let parsed: Record<string, unknown> = {}
   await getShoalCli(argv).command({
     command: 'probe-gateway',
-    builder: (y) => y.options({ ...nodeFlags('gateway'), ...gatewayFlags(), ...paymentFlags('gateway') }),
+    builder: (y) => y.options(withConfigFile({ ...nodeFlags('gateway'), ...gatewayFlags(), ...paymentFlags('gateway') })),
     handler: (args) => { parsed = args as Record<string, unknown> }
   }).parseAsync()
   return parsed
@@ -89,6 +89,24 @@ describe('cli/options: flags, SHOAL_* environment and config file map to options
     expect(parseNodeArgs('gateway', fromFile).logLevel).to.equal('debug')
     process.env.SHOAL_HTTP_PORT = '9400'
     expect(parseGatewayArgs(await gatewayArgs(['probe-gateway', '--config', file])).http.port).to.equal(9400)
+  })
+
+  it('validates the config file against the command\'s flags: unknown keys and wrong types are refused, naming the key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shoal-cfg-'))
+    const write = async (name: string, content: string): Promise<string> => { const file = join(dir, name); await writeFile(file, content); return file }
+    const typo = await gatewayArgs(['probe-gateway', '--config', await write('typo.json', JSON.stringify({ htpPort: 9300 }))]).catch(e => e)
+    expect(typo).to.have.property('name', 'CliError')
+    expect(typo.message).to.contain('"htpPort"').and.contain('unknown')
+    const mistyped = await gatewayArgs(['probe-gateway', '--config', await write('type.json', JSON.stringify({ httpPort: 'ninety' }))]).catch(e => e)
+    expect(mistyped).to.have.property('name', 'CliError')
+    expect(mistyped.message).to.contain('"httpPort"')
+    const choice = await gatewayArgs(['probe-gateway', '--config', await write('choice.json', JSON.stringify({ logLevel: 'loud' }))]).catch(e => e)
+    expect(choice.message).to.contain('"logLevel"').and.contain('debug')
+    const notJson = await gatewayArgs(['probe-gateway', '--config', await write('bad.json', '{')]).catch(e => e)
+    expect(notJson).to.have.property('name', 'CliError')
+    // flag names as on the command line, lists as arrays or comma-separated strings
+    const ok = await gatewayArgs(['probe-gateway', '--config', await write('ok.json', JSON.stringify({ 'http-port': 9500, listen: ['/ip4/127.0.0.1/tcp/1'], apiKey: 'a,b', payments: 'off' }))])
+    expect(parseGatewayArgs(ok).http).to.deep.include({ port: 9500, apiKeys: ['a', 'b'] })
   })
 
   it('refuses bad values and unknown flags with a CliError', async () => {

@@ -5,7 +5,7 @@ import { createGatewayHttpServer, type GatewayHttpServer } from '../../src/gatew
 import type { DispatchResult } from '../../src/gateway/dispatch/dispatcher.js'
 import { NoOrchestratorError } from '../../src/gateway/dispatch/errors.js'
 import { createGatewayMetrics } from '../../src/gateway/metrics.js'
-import type { InferenceJob } from '../../src/inference/job.js'
+import type { InferenceJob } from '../../src/kernel/job.js'
 import { silentLogger } from '../../src/observability/logger.js'
 
 const SDK_UPSCALE = 'stabilityai/stable-diffusion-x4-upscaler'

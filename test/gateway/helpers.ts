@@ -1,6 +1,6 @@
 import type { Candidate } from '../../src/gateway/selection/candidate.js'
 
-export { seededRandom } from '../../src/inference/seeded-random.js'
+export { seededRandom } from '../../src/cpu-runner/models/seeded-random.js'
 
 export function candidate (peerId: string, over: Partial<Candidate> = {}): Candidate {
   return {

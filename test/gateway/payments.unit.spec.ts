@@ -5,11 +5,11 @@ import { expect } from 'chai'
 import { Wallet } from 'ethers'
 import { createEthBinding } from '../../src/discovery/announcement.js'
 import { createJobPayer } from '../../src/gateway/payments.js'
-import { billableUnits } from '../../src/inference/billing.js'
-import type { InferenceJob } from '../../src/inference/job.js'
+import { billableUnits } from '../../src/kernel/billing.js'
+import type { InferenceJob } from '../../src/kernel/job.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { OrchestratorJobError } from '../../src/orchestrator/errors.js'
-import { priceKey } from '../../src/orchestrator/offers.js'
+import { modelKey } from '../../src/kernel/model-key.js'
 import { createPaidExecutor, type PaidExecutor } from '../../src/orchestrator/payments.js'
 import { manualClock } from '../../src/payments/clock.js'
 import { decodeJobPayment, decodeReceipt, encodeReceipt } from '../../src/payments/job-payment.js'
@@ -68,7 +68,7 @@ describe('gateway/payments: paying for a job (no chain, no network)', () => {
     chargeOverride = null
     paid = createPaidExecutor({
       executor: { execute: async () => ({ status: 200, contentType: 'application/json', body: (async function * () { yield new TextEncoder().encode('{}') })() }) },
-      recipient, prices: new Map([[priceKey(job.pipeline, job.modelId), PRICE]]), logger: silentLogger(), metrics: null
+      recipient, prices: new Map([[modelKey({ pipeline: job.pipeline, modelId: job.modelId }), PRICE]]), logger: silentLogger(), metrics: null
     })
   })
 

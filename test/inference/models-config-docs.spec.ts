@@ -2,8 +2,8 @@ import { expect } from 'chai'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseModelsConfigText } from '../../src/inference/models-config.js'
-import { feeFor } from '../../src/inference/billing.js'
-import { PIPELINE_UNIT } from '../../src/inference/pipelines.js'
+import { feeFor } from '../../src/kernel/billing.js'
+import { PIPELINE_UNIT } from '../../src/kernel/pipelines.js'
 import { packageRoot } from '../../src/testnet/package-root.js'
 
 describe('docs/aiModels.md: its example is valid and its prices come to what it says', () => {

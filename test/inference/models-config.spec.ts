@@ -42,6 +42,9 @@ describe('inference/models-config: aiModels.json', () => {
     ['an unknown pipeline', [{ pipeline: 'text-to-3d', model_id: 'm' }], 0, 'pipeline'],
     ['a missing model_id', [{ pipeline: 'upscale', model_id: 'm' }, { pipeline: 'upscale' }], 1, 'model_id'],
     ['an empty model_id', [{ pipeline: 'upscale', model_id: ' ' }], 0, 'model_id'],
+    ['a model_id longer than announcements allow (129 characters)', [{ pipeline: 'upscale', model_id: 'm'.repeat(129) }], 0, 'model_id'],
+    ['a model_id with a space', [{ pipeline: 'upscale', model_id: 'my model' }], 0, 'model_id'],
+    ['a flag name that is no environment variable name', [{ pipeline: 'upscale', model_id: 'm', optimization_flags: { '1X': true } }], 0, 'optimization_flags'],
     ['a non-boolean warm', [{ pipeline: 'upscale', model_id: 'm', warm: 'yes' }], 0, 'warm'],
     ['a zero capacity', [{ pipeline: 'upscale', model_id: 'm', capacity: 0 }], 0, 'capacity'],
     ['a fractional capacity', [{ pipeline: 'upscale', model_id: 'm', capacity: 1.5 }], 0, 'capacity'],
@@ -66,6 +69,10 @@ describe('inference/models-config: aiModels.json', () => {
       if (field !== null) expect(err.message).to.include(`"${field}"`)
     })
   }
+
+  it('accepts a model_id of 128 characters, the most announcements carry', () => {
+    expect(parseModelsConfig([{ pipeline: 'upscale', model_id: 'm'.repeat(128) }])[0]?.modelId).to.have.length(128)
+  })
 
   it('accepts several external runners for one model', () => {
     const entries = parseModelsConfig([{ pipeline: 'upscale', model_id: 'm', url: 'http://a:1' }, { pipeline: 'upscale', model_id: 'm', url: 'http://b:1' }, { pipeline: 'upscale', model_id: 'm' }])

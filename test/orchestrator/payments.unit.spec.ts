@@ -5,11 +5,12 @@ import { expect } from 'chai'
 import { Wallet } from 'ethers'
 import { Registry } from 'prom-client'
 import { createEthBinding } from '../../src/discovery/announcement.js'
-import { billableUnits } from '../../src/inference/billing.js'
-import type { InferenceJob } from '../../src/inference/job.js'
+import { billableUnits } from '../../src/kernel/billing.js'
+import type { InferenceJob } from '../../src/kernel/job.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { createOrchestratorMetrics } from '../../src/orchestrator/metrics.js'
-import { priceKey, type WeiPrice } from '../../src/orchestrator/offers.js'
+import type { WeiPrice } from '../../src/orchestrator/offers.js'
+import { modelKey } from '../../src/kernel/model-key.js'
 import { createPaidExecutor, type PaidExecutor } from '../../src/orchestrator/payments.js'
 import { manualClock } from '../../src/payments/clock.js'
 import { decodeQuotePayment, decodeReceipt, encodeJobPayment } from '../../src/payments/job-payment.js'
@@ -78,7 +79,7 @@ describe('orchestrator/payments: accepting a job\'s payment (no chain, no networ
         })
       },
       recipient,
-      prices: new Map([[priceKey(job.pipeline, job.modelId), PRICE]]),
+      prices: new Map([[modelKey({ pipeline: job.pipeline, modelId: job.modelId }), PRICE]]),
       logger: silentLogger(),
       metrics: createOrchestratorMetrics(register)
     })
@@ -125,7 +126,7 @@ describe('orchestrator/payments: accepting a job\'s payment (no chain, no networ
     const payment = await ticketsFor(fee)
     await admit(header(payment), { peerId: gwPeer, signal })
     const big = header(withoutTickets(), { pipeline: 'upscale', inputs: [{ field: 'image', filename: 'a.png', contentType: 'image/png', size: 64 * 1024 * 1024 }] })
-    paid = createPaidExecutor({ executor: { execute: async () => { throw new Error('not reached') } }, recipient, prices: new Map([[priceKey('upscale', job.modelId), { pricePerUnit: 10n ** 9n, pixelsPerUnit: 1n }]]), logger: silentLogger(), metrics: null })
+    paid = createPaidExecutor({ executor: { execute: async () => { throw new Error('not reached') } }, recipient, prices: new Map([[modelKey({ pipeline: 'upscale', modelId: job.modelId }), { pricePerUnit: 10n ** 9n, pixelsPerUnit: 1n }]]), logger: silentLogger(), metrics: null })
     await paid.quote(gwPeer, { signal, payment: withoutTickets() })
     expect(recipient.balance(gwAddress) < 8_000_000n * 10n ** 9n, 'the credit is below the declared input\'s price').to.equal(true)
     const err = await refusal(admit(big, { peerId: gwPeer, signal }))

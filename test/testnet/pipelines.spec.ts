@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { planTestnetPipelines, ggufModelId } from '../../src/testnet/pipelines.js'
 import { testnetAliases } from '../../src/cli/commands/testnet.js'
-import { extraPackageDir } from '../../src/inference/runner/models/extras.js'
+import { extraPackageDir } from '../../src/cpu-runner/models/extras.js'
 
 describe('testnet/pipelines: what `shoal testnet` serves, and why not the rest', function () {
   this.timeout(30_000)

@@ -2,12 +2,12 @@ import type { CommandModule } from 'yargs'
 import { createLogger } from '../../observability/logger.js'
 import { startBootstrap } from '../../roles/bootstrap.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
-import { nodeFlags, parseNodeArgs } from '../options/node.js'
+import { nodeFlags, parseNodeArgs, withConfigFile } from '../options/node.js'
 import { commandSummary } from './index.js'
 
 export const bootstrapCommand: CommandModule = {
   ...commandSummary('bootstrap'),
-  builder: (y) => y.options(nodeFlags('bootstrap')),
+  builder: (y) => y.options(withConfigFile(nodeFlags('bootstrap'))),
   handler: async (args) => {
     const options = parseNodeArgs('bootstrap', args)
     const logger = createLogger({ level: options.logLevel, bindings: { role: 'bootstrap' } })

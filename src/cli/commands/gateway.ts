@@ -4,12 +4,12 @@ import { startGateway } from '../../roles/gateway.js'
 import { parsePaymentArgs, paymentFlags } from '../options/payments.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
 import { gatewayFlags, parseGatewayArgs } from '../options/gateway.js'
-import { nodeFlags, parseNodeArgs } from '../options/node.js'
+import { nodeFlags, parseNodeArgs, withConfigFile } from '../options/node.js'
 import { commandSummary } from './index.js'
 
 export const gatewayCommand: CommandModule = {
   ...commandSummary('gateway'),
-  builder: (y) => y.options({ ...nodeFlags('gateway'), ...gatewayFlags(), ...paymentFlags('gateway') }),
+  builder: (y) => y.options(withConfigFile({ ...nodeFlags('gateway'), ...gatewayFlags(), ...paymentFlags('gateway') })),
   handler: async (args) => {
     const node = parseNodeArgs('gateway', args)
     const options = parseGatewayArgs(args)

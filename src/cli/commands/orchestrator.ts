@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs'
 import { createLogger } from '../../observability/logger.js'
 import { startOrchestrator } from '../../roles/orchestrator.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
-import { nodeFlags, parseNodeArgs } from '../options/node.js'
+import { nodeFlags, parseNodeArgs, withConfigFile } from '../options/node.js'
 import { orchestratorFlags, parseOrchestratorArgs, readModels } from '../options/orchestrator.js'
 import { parsePaymentArgs, paymentFlags } from '../options/payments.js'
 import { parseRunnerArgs, runnerFlags } from '../options/runners.js'
@@ -10,7 +10,7 @@ import { commandSummary } from './index.js'
 
 export const orchestratorCommand: CommandModule = {
   ...commandSummary('orchestrator'),
-  builder: (y) => y.options({ ...nodeFlags('orchestrator'), ...orchestratorFlags(), ...runnerFlags(), ...paymentFlags('orchestrator') }),
+  builder: (y) => y.options(withConfigFile({ ...nodeFlags('orchestrator'), ...orchestratorFlags(), ...runnerFlags(), ...paymentFlags('orchestrator') })),
   handler: async (args) => {
     const node = parseNodeArgs('orchestrator', args)
     const options = parseOrchestratorArgs(node, args)

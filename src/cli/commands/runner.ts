@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { CommandModule } from 'yargs'
 import { createLogger } from '../../observability/logger.js'
-import { createCpuRunnerServer, listCpuModels, UnsupportedRunnerModelError, ModelFailureError } from '../../inference/runner/index.js'
+import { createCpuRunnerServer, listCpuModels, UnsupportedRunnerModelError, ModelFailureError } from '../../cpu-runner/index.js'
 import { CliError } from '../errors.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
 import { watchParent, type ParentWatchdog } from '../parent-watchdog.js'

@@ -9,11 +9,11 @@ import { startProcessMesh, type ProcessMesh, type TestnetModelEntry } from '../.
 import { planTestnetPipelines, type ServedPipeline } from '../../testnet/pipelines.js'
 import { createChainOperations } from '../../payments/chain/index.js'
 import { loadNodeKeys } from '../../p2p/keys.js'
-import { extraPackageDir } from '../../inference/runner/models/extras.js'
+import { extraPackageDir } from '../../cpu-runner/models/extras.js'
 import { CliError } from '../errors.js'
 import { parsePort } from '../options/node.js'
-import type { PipelineName } from '../../inference/pipelines.js'
 import { commandSummary } from './index.js'
+import { pipelineDefinition } from '../../kernel/pipelines.js'
 
 interface TestnetArgs {
   orchestrators: number
@@ -28,24 +28,11 @@ interface TestnetArgs {
   logLevel: string
 }
 
-/** Testnet prices: 1 gwei per pixel; a 128x96 upscale costs about 12,000 gwei, paid in tickets of 10,000 gwei EV. */
-export const TESTNET_PRICE_WEI_PER_PIXEL = '1000000000'
+/** Testnet prices (upscale's `testnetPrice`): 1 gwei per pixel; a 128x96 upscale costs about 12,000 gwei, paid in tickets of 10,000 gwei EV. */
+export const TESTNET_PRICE_WEI_PER_PIXEL = pipelineDefinition('upscale').testnetPrice as string
 export const TESTNET_TICKET_EV_WEI = '10000000000000'
 /** A fixed gas price for face values: the local chain's base fee falls towards zero between blocks. */
 export const TESTNET_GAS_PRICE_WEI = '1000000000'
-
-/**
- * Testnet prices per unit of each pipeline (PIPELINE_UNIT), chosen so a typical job costs
- * about one ticket's expected value.
- */
-const TESTNET_PRICES: Partial<Record<PipelineName, string>> = {
-  upscale: TESTNET_PRICE_WEI_PER_PIXEL,
-  'segment-anything-2': '100000000',
-  'image-to-text': '100000000',
-  'image-to-video': '1000000',
-  'text-to-speech': '100000000000',
-  llm: '100000000000'
-}
 
 /**
  * What each testnet orchestrator serves: the chosen ESRGAN upscaler, warm, plus the CPU
@@ -57,7 +44,8 @@ export function testnetModels (served: ServedPipeline[], capacity: number): Test
     model_id: s.modelId,
     warm: s.pipeline === 'upscale',
     capacity,
-    price_per_unit: TESTNET_PRICES[s.pipeline] ?? TESTNET_PRICE_WEI_PER_PIXEL,
+    // per unit of the pipeline, chosen in its definition so a typical job costs about one ticket
+    price_per_unit: s.pipeline === 'upscale' ? TESTNET_PRICE_WEI_PER_PIXEL : (pipelineDefinition(s.pipeline).testnetPrice ?? TESTNET_PRICE_WEI_PER_PIXEL),
     pixels_per_unit: '1'
   }))
 }

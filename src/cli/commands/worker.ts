@@ -6,7 +6,7 @@ import { orchestratorAddress, WorkerConfigError, workerRunnersFrom, type WorkerR
 import { DEFAULT_WORKER_DRAIN_TIMEOUT_MS, startWorker } from '../../roles/worker.js'
 import { CliError } from '../errors.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
-import { nodeFlags, parseNodeArgs } from '../options/node.js'
+import { nodeFlags, parseNodeArgs, withConfigFile } from '../options/node.js'
 import { commandSummary } from './index.js'
 
 async function readWorkerModels (path: string): Promise<ModelEntry[]> {
@@ -40,7 +40,7 @@ function workerFlags (): ReturnType<typeof nodeFlags> {
  */
 export const workerCommand: CommandModule = {
   ...commandSummary('worker'),
-  builder: (y) => y.options(workerFlags()),
+  builder: (y) => y.options(withConfigFile(workerFlags())),
   handler: async (args) => {
     const node = parseNodeArgs('worker', args)
     const orchestrator = (args.orchestrator as string | undefined) ?? process.env.SHOAL_ORCHESTRATOR

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
+import { Type, type TObject, type TSchema } from '@sinclair/typebox'
 import type { Options } from 'yargs'
+import { compileSchema } from '../../kernel/schema.js'
 import type { AddressScope, NodeRole } from '../../p2p/node.js'
 import type { NodeConfig } from '../../roles/config.js'
 import { CliError } from '../errors.js'
@@ -37,6 +40,62 @@ export function nodeFlags (role: NodeRole): Record<string, Options> {
     'address-scope': { choices: ['public', 'private', 'all'], describe: 'which peer addresses the DHT keeps: public (internet), private (LAN, loopback), all', default: 'all', group: 'Node:' },
     'log-level': { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', describe: 'log level (JSON logs on stderr)', group: 'Node:' }
   }
+}
+
+function camelCase (flag: string): string {
+  return flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase())
+}
+
+/** A flag's value in the config file, typed as the flag is. */
+function flagValueSchema (option: Options): TSchema {
+  if (option.choices !== undefined) return Type.Unsafe({ enum: [...option.choices as unknown[]] })
+  switch (option.type) {
+    case 'string': return Type.String()
+    case 'number': return Type.Number()
+    case 'boolean': return Type.Boolean()
+    // a list, or one comma-separated string as in SHOAL_* variables
+    case 'array': return Type.Union([Type.Array(Type.Union([Type.String(), Type.Number()])), Type.String()])
+    default: return Type.Union([Type.String(), Type.Number(), Type.Boolean()])
+  }
+}
+
+/**
+ * The `--config` file's schema for a command: an object whose keys are the command's
+ * flag names (camelCase, as documented, or as written on the command line), each typed
+ * as its flag; any other key is refused, so a typo is not silently ignored.
+ */
+export function configFileSchema (flags: Record<string, Options>): TObject {
+  const properties: Record<string, TSchema> = {}
+  for (const [name, option] of Object.entries(flags)) {
+    if (name === 'config') continue
+    for (const key of new Set([name, camelCase(name)])) properties[key] = Type.Optional(flagValueSchema(option))
+  }
+  return Type.Object(properties, { additionalProperties: false })
+}
+
+/**
+ * The command's flags with a `--config` file reader that validates the file against
+ * `configFileSchema(flags)` and names the file and key of the first problem.
+ */
+export function withConfigFile (flags: Record<string, Options>): Record<string, Options> {
+  const config = flags.config
+  if (config === undefined) return flags
+  const schema = compileSchema(configFileSchema(flags))
+  const configParser = (path: string): object => {
+    let value: unknown
+    try {
+      value = JSON.parse(readFileSync(path, 'utf8'))
+    } catch (err) {
+      throw new CliError('CLI_ERROR_CONFIG', `--config ${path}: ${(err as Error).message}`)
+    }
+    const checked = schema.check(value)
+    if (!checked.ok) {
+      const key = checked.problem.path.join('.')
+      throw new CliError('CLI_ERROR_CONFIG', `--config ${path}: ${key === '' ? 'the file' : `"${key}"`} ${checked.problem.message}`)
+    }
+    return checked.value
+  }
+  return { ...flags, config: { ...config, configParser } }
 }
 
 /** Env vars give lists as comma-separated strings; flags give arrays. Accept both. */

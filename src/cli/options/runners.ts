@@ -1,5 +1,5 @@
 import type { Options } from 'yargs'
-import { isPipelineName, type PipelineName } from '../../inference/pipelines.js'
+import { isPipelineName, type PipelineName } from '../../kernel/pipelines.js'
 import { parseAllowList, WorkerConfigError } from '../../protocols/worker/index.js'
 import type { RunnersConfig } from '../../roles/config.js'
 import { CliError } from '../errors.js'

@@ -1,6 +1,7 @@
+import { modelKey, peerModelKey, type ModelKey, type PeerModelKey } from '../../kernel/model-key.js'
 import type { Logger } from '../../observability/logger.js'
-import type { InferenceJob, RunnerResponse } from '../../inference/job.js'
-import type { PipelineName } from '../../inference/pipelines.js'
+import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import { p95SecondsPerUnit, type Candidate, type SelectionStrategy } from '../selection/candidate.js'
 import type { LiveLoad } from '../selection/live-load.js'
 import { filterByMaxPrice, filterByPriceCeiling } from '../selection/price.js'
@@ -163,11 +164,9 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
   const random = init.random ?? Math.random
   const hedgePipelines = new Set<PipelineName>(options.hedgePipelines)
   /** attempts in flight from this gateway, per orchestrator and model: fresher than announcements */
-  const inflight = new Map<string, number>()
-  const peerModelKey = (peerId: string, modelId: string): string => `${peerId}\u0000${modelId}`
-  const modelKey = (pipeline: PipelineName, modelId: string): string => `${pipeline}\u0000${modelId}`
+  const inflight = new Map<PeerModelKey, number>()
   /** requests waiting for a free slot, per (pipeline, model), oldest first */
-  const queues = new Map<string, Waiter[]>()
+  const queues = new Map<ModelKey, Waiter[]>()
   /** hedges allowed now: each hedgeable request adds maxHedgeShare, each hedge takes 1 */
   let hedgeTokens = 1
   const HEDGE_BURST = 10
@@ -175,7 +174,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
   const ceilingLogged = new Set<string>()
 
   function wakeOne (pipeline: PipelineName, modelId: string): void {
-    const k = modelKey(pipeline, modelId)
+    const k = modelKey({ pipeline, modelId })
     const queue = queues.get(k)
     const waiter = queue?.shift()
     if (queue !== undefined && queue.length === 0) queues.delete(k)
@@ -184,7 +183,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
   liveLoad?.onSlotFree((_peerId, pipeline, modelId) => { wakeOne(pipeline, modelId) })
 
   function waitForSlot (pipeline: PipelineName, modelId: string, ms: number, signal: AbortSignal): Promise<WaitResult> {
-    const k = modelKey(pipeline, modelId)
+    const k = modelKey({ pipeline, modelId })
     let queue = queues.get(k)
     if (queue === undefined) {
       queue = []
@@ -210,10 +209,10 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
     })
   }
 
-  const isProven = (c: Candidate): boolean => (strategy.latency?.(c.peerId, c.modelId)?.successes ?? 0) > 0
+  const isProven = (c: Candidate): boolean => (strategy.latency?.(c.peerId, c)?.successes ?? 0) > 0
 
   function ownP95 (c: Candidate): number | undefined {
-    const stats = strategy.latency?.(c.peerId, c.modelId)
+    const stats = strategy.latency?.(c.peerId, c)
     return stats === undefined ? undefined : p95SecondsPerUnit(stats)
   }
 
@@ -308,7 +307,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
         if (ceiling.excluded.length > 0) {
           metrics?.selectionExcluded.inc({ pipeline, reason: 'price_ceiling' }, ceiling.excluded.length)
           for (const c of ceiling.excluded) {
-            const k = peerModelKey(c.peerId, c.modelId)
+            const k = peerModelKey(c.peerId, c)
             if (ceilingLogged.has(k)) continue
             if (ceilingLogged.size >= 10_000) ceilingLogged.clear()
             ceilingLogged.add(k)
@@ -323,7 +322,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
         const t = now()
         const adjusted = ceiling.kept.map(c => {
           const live = liveLoad === undefined ? c : liveLoad.apply(c, t)
-          const mine = inflight.get(peerModelKey(c.peerId, c.modelId)) ?? 0
+          const mine = inflight.get(peerModelKey(c.peerId, c)) ?? 0
           return mine > live.inUse ? { ...live, inUse: mine } : live
         })
         reference = referenceP95(adjusted)
@@ -372,7 +371,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
           deadlineGraceUsed = true
         }
         triesPerPeer.set(peerId, (triesPerPeer.get(peerId) ?? 0) + 1)
-        const k = peerModelKey(peerId, c.modelId)
+        const k = peerModelKey(peerId, c)
         inflight.set(k, (inflight.get(k) ?? 0) + 1)
         const controller = new AbortController()
         const onAbort = (): void => { controller.abort(signal.reason) }
@@ -459,7 +458,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       function penaliseIfLate (run: Running): void {
         const elapsed = now() - run.t0
         if (run.expectedMs !== undefined && elapsed > Math.max(run.expectedMs, options.hedgeMinDelayMs)) {
-          strategy.record(run.candidate.peerId, run.candidate.modelId, { kind: 'failure' }, now())
+          strategy.record(run.candidate.peerId, run.candidate, { kind: 'failure' }, now())
           logger.info({ ...bindings, peerId: run.candidate.peerId, ms: elapsed, expectedMs: Math.round(run.expectedMs) }, 'client gave up after the attempt ran past its expected time; counted as a failure')
         }
       }
@@ -561,7 +560,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
 
         switch (outcome) {
           case 'success':
-            strategy.record(peerId, run.candidate.modelId, { kind: 'success', seconds: (now() - run.t0) / 1000, units: workUnits }, now())
+            strategy.record(peerId, run.candidate, { kind: 'success', seconds: (now() - run.t0) / 1000, units: workUnits }, now())
             cancelOthers()
             finish('success')
             return { response: response as RunnerResponse, orchestrator: peerId, attempts }
@@ -589,15 +588,15 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
             throw new GatewayFailureDispatchError(error instanceof Error ? error.message : 'gateway failure', attempts, peerId, { cause: error })
           case 'busy':
             // not a failure and no try used: wait for a slot once every candidate is busy
-            strategy.record(peerId, run.candidate.modelId, { kind: 'busy' }, now())
-            liveLoad?.busy(peerId, run.candidate.modelId, now())
+            strategy.record(peerId, run.candidate, { kind: 'busy' }, now())
+            liveLoad?.busy(peerId, run.candidate, now())
             triesPerPeer.set(peerId, (triesPerPeer.get(peerId) ?? 1) - 1)
             busyAttempts++
             busyRound.add(peerId)
             lastErrorCode = errorCode
             break
           default:
-            strategy.record(peerId, run.candidate.modelId, { kind: 'failure' }, now())
+            strategy.record(peerId, run.candidate, { kind: 'failure' }, now())
             lastErrorCode = errorCode
             failed.add(peerId)
             logger.info({ ...bindings, peerId, errorCode, ms: now() - run.t0, reason: deadlineMissed === true ? 'first-byte deadline' : error instanceof Error ? error.message : undefined }, 'orchestrator failed the job; trying another')

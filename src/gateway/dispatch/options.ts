@@ -1,4 +1,4 @@
-import type { PipelineName } from '../../inference/pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import type { MaxPriceConfig } from '../selection/price.js'
 
 export interface DispatcherOptions {

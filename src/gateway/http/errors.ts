@@ -1,4 +1,5 @@
 import { httpStatusOf } from '../../kernel/job-outcome.js'
+import type { ValidationIssue } from '../../kernel/pipelines/validate.js'
 import { ShoalError } from '../../observability/errors.js'
 
 export type ApiErrorCode =
@@ -21,12 +22,8 @@ export type ApiErrorCode =
   | 'GATEWAY_ERROR_STOPPING'
   | 'GATEWAY_ERROR_INTERNAL'
 
-/** One field problem, in the shape of the reference's 422 `detail` items. */
-export interface ValidationIssue {
-  loc: Array<string | number>
-  msg: string
-  type: string
-}
+/** One field problem, in the shape of the reference's 422 `detail` items (the pipeline validator's). */
+export type { ValidationIssue } from '../../kernel/pipelines/validate.js'
 
 /**
  * An error the HTTP API answers with. The body for every status is one documented shape:

@@ -1,4 +1,12 @@
-import { REFERENCE_DEFAULT_MODELS, type GatewayPipeline } from './schemas/pipelines.js'
+import { GATEWAY_PIPELINES, pipelineDefinition, type GatewayPipeline } from '../../kernel/pipelines.js'
+
+/**
+ * The default model per pipeline when a request names none: the reference gateway's
+ * defaults (each pipeline's `defaultModel`). Operators override them (`defaultModels` option).
+ */
+export const REFERENCE_DEFAULT_MODELS: Readonly<Partial<Record<GatewayPipeline, string>>> = Object.fromEntries(
+  GATEWAY_PIPELINES.flatMap(p => { const m = pipelineDefinition(p).defaultModel; return m === undefined ? [] : [[p, m]] })
+)
 import type { ModelAliasMap } from '../aliases.js'
 
 export interface GatewayHttpOptions {

@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify'
 import { ApiError, BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js'
 import { parseJsonJob, parseMultipartJob, type ParseContext, type ParsedForm, type ParsedJob } from './schemas/parse.js'
-import { PIPELINE_SCHEMAS, type GatewayPipeline } from './schemas/pipelines.js'
+import { pipelineDefinition, type GatewayPipeline } from '../../kernel/pipelines.js'
+import { hasRequestField } from '../../kernel/pipelines/validate.js'
 
 export interface ReadLimits {
   bodyLimitBytes: number
@@ -33,7 +34,7 @@ const TOO_LARGE_CODES: Record<string, (limits: ReadLimits) => PayloadTooLargeErr
  * only reports its own limits when the body ends, which a hostile client never lets happen.
  */
 async function readForm (request: FastifyRequest, pipeline: GatewayPipeline, limits: ReadLimits): Promise<ParsedForm> {
-  const schema = PIPELINE_SCHEMAS[pipeline]
+  const definition = pipelineDefinition(pipeline)
   const form: ParsedForm = { fields: new Map(), files: new Map() }
   const fieldLimit = Math.min(limits.maxFieldBytes, limits.bodyLimitBytes)
   let total = 0
@@ -66,8 +67,7 @@ async function readForm (request: FastifyRequest, pipeline: GatewayPipeline, lim
         }
         if (part.file.truncated) throw new PayloadTooLargeError(limits.bodyLimitBytes, 'bodyLimitBytes')
         // files of fields the pipeline does not take are read (to reach the next part) and dropped
-        const spec = schema.fields[part.fieldname]
-        if (spec !== undefined || part.fieldname === schema.modelField) {
+        if (hasRequestField(definition, part.fieldname)) {
           form.files.set(part.fieldname, {
             filename: part.filename,
             contentType: part.mimetype,
@@ -106,7 +106,7 @@ async function readForm (request: FastifyRequest, pipeline: GatewayPipeline, lim
  * one over the limit 413, invalid fields 422.
  */
 export async function readJobRequest (request: FastifyRequest, pipeline: GatewayPipeline, ctx: ParseContext, limits: ReadLimits): Promise<ParsedJob> {
-  const kind = PIPELINE_SCHEMAS[pipeline].body
+  const kind = pipelineDefinition(pipeline).body
   const type = mediaType(request.headers['content-type'])
   if (kind === 'json') {
     if (type !== 'application/json') {

@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import multipart from '@fastify/multipart'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../../observability/logger.js'
-import type { RunnerResponse } from '../../inference/job.js'
+import type { RunnerResponse } from '../../kernel/job.js'
 import { createAsyncJobStore, outcomeFailed, type AsyncJob, type AsyncJobOutcome, type AsyncJobStore, type StoredResult } from '../async/store.js'
 import { DispatchAbortedError, DispatchError, NoOrchestratorError } from '../dispatch/errors.js'
 import { resolveModelAlias } from '../aliases.js'
@@ -24,7 +24,7 @@ import { dispatchHeaders, SHOAL_HEADERS } from './headers.js'
 import { resolveGatewayHttpOptions, type GatewayHttpOptions } from './options.js'
 import { mediaType, readJobRequest } from './read-request.js'
 import type { ParseContext, ParsedJob } from './schemas/parse.js'
-import { GATEWAY_PIPELINES, type GatewayPipeline } from './schemas/pipelines.js'
+import { GATEWAY_PIPELINES, pipelineDefinition, type GatewayPipeline } from '../../kernel/pipelines.js'
 import { toApiError } from './to-api-error.js'
 
 /** What the server needs of the directory: a JSON-serialisable list (bigints become strings). */
@@ -70,10 +70,6 @@ type ServedJob = ParsedJob & { alias?: string }
 function prefersAsync (header: string | string[] | undefined): boolean {
   const values = Array.isArray(header) ? header : header === undefined ? [] : [header]
   return values.some(v => v.split(',').some(p => p.split(';')[0]?.trim().toLowerCase() === 'respond-async'))
-}
-
-function operationIdFor (pipeline: GatewayPipeline): string {
-  return 'gen' + pipeline.split('-').map(w => w === 'llm' ? 'LLM' : w.charAt(0).toUpperCase() + w.slice(1)).join('')
 }
 
 /** JSON that tolerates bigints (prices) by writing them as decimal strings. */
@@ -442,12 +438,12 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   }
 
   for (const pipeline of GATEWAY_PIPELINES) {
-    const operationId = operationIdFor(pipeline)
+    const { operationId, route } = pipelineDefinition(pipeline)
     for (const prefix of ['', '/api/generate']) {
-      add('POST', `${prefix}/${pipeline}`, { operationId, pipeline, auth: true }, async (request, reply) => await servePipeline(pipeline, request, reply))
+      add('POST', `${prefix}${route}`, { operationId, pipeline, auth: true }, async (request, reply) => await servePipeline(pipeline, request, reply))
 
       // the reference's polling endpoint: 202 {status: processing} or 200 {status: complete, result}
-      add('POST', `${prefix}/${pipeline}/result`, { operationId: `${operationId}Result`, auth: true }, async (request, reply) => {
+      add('POST', `${prefix}${route}/result`, { operationId: `${operationId}Result`, auth: true }, async (request, reply) => {
         if (mediaType(request.headers['content-type']) !== 'application/json') {
           throw new ValidationError([{ loc: ['body'], msg: 'Expected an application/json body {"request_id": "..."}', type: 'model_attributes_type' }])
         }

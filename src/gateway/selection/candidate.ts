@@ -1,4 +1,5 @@
-import type { PipelineName } from '../../inference/pipelines.js'
+import type { PipelineModel } from '../../kernel/model-key.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 
 /**
  * One orchestrator able to serve one (pipeline, model), as the directory knows it.
@@ -56,10 +57,10 @@ export interface LatencyStats {
 export interface SelectionStrategy {
   /** candidates to try for a job, best first (already filtered by price); suspended ones are left out */
   order: (candidates: Candidate[], ctx: SelectionContext) => Candidate[]
-  /** learn from one attempt on `peerId` for `modelId` */
-  record: (peerId: string, modelId: string, outcome: SelectionOutcome, now: number) => void
-  /** what is measured about one (orchestrator, model), if anything; without it deadlines use pipeline defaults and nobody is proven */
-  latency?: (peerId: string, modelId: string) => LatencyStats | undefined
+  /** learn from one attempt on `peerId` for (pipeline, model) */
+  record: (peerId: string, model: PipelineModel, outcome: SelectionOutcome, now: number) => void
+  /** what is measured about one (orchestrator, pipeline, model), if anything; without it deadlines use pipeline defaults and nobody is proven */
+  latency?: (peerId: string, model: PipelineModel) => LatencyStats | undefined
 }
 
 /**

@@ -1,7 +1,8 @@
-import type { PipelineName } from '../../inference/pipelines.js'
+import { peerModelKey, type PeerModelKey, type PipelineModel } from '../../kernel/model-key.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import type { Candidate } from './candidate.js'
 
-/** Slots one orchestrator reported for one model on its `/shoal/ai` connection. */
+/** Slots one orchestrator reported for one (pipeline, model) on its `/shoal/ai` connection. */
 export interface SlotLoad {
   capacity: number
   inUse: number
@@ -31,8 +32,8 @@ export type SlotFreeListener = (peerId: string, pipeline: PipelineName, modelId:
 export interface LiveLoad {
   /** a load report from the orchestrator (on the `/shoal/ai` connection) */
   observe: (peerId: string, pipeline: PipelineName, modelId: string, load: SlotLoad, now: number) => void
-  /** the orchestrator answered busy: treat it as full for `busyMs` */
-  busy: (peerId: string, modelId: string, now: number) => void
+  /** the orchestrator answered busy for (pipeline, model): treat it as full for `busyMs` */
+  busy: (peerId: string, model: PipelineModel, now: number) => void
   /** the candidate with the freshest load known: a fresh report replaces the announced slots, a busy mark fills them */
   apply: (candidate: Candidate, now: number) => Candidate
   /** listen for reports of a free slot; returns the unsubscribe */
@@ -54,11 +55,10 @@ interface Entry {
  */
 export function createLiveLoad (init: Partial<LiveLoadOptions> = {}): LiveLoad {
   const options: LiveLoadOptions = { ...defaultLiveLoadOptions, ...init }
-  const entries = new Map<string, Entry>()
+  const entries = new Map<PeerModelKey, Entry>()
   const listeners = new Set<SlotFreeListener>()
-  const key = (peerId: string, modelId: string): string => `${peerId}\u0000${modelId}`
 
-  function put (k: string, entry: Entry): void {
+  function put (k: PeerModelKey, entry: Entry): void {
     entries.delete(k)
     entries.set(k, entry)
     while (entries.size > options.maxEntries) {
@@ -73,14 +73,14 @@ export function createLiveLoad (init: Partial<LiveLoadOptions> = {}): LiveLoad {
       const capacity = Number.isFinite(load.capacity) ? Math.max(0, Math.floor(load.capacity)) : 0
       const inUse = Number.isFinite(load.inUse) ? Math.max(0, Math.floor(load.inUse)) : capacity
       // a report is newer than any busy answer seen before it
-      put(key(peerId, modelId), { capacity, inUse, at: now, busyUntil: 0 })
+      put(peerModelKey(peerId, { pipeline, modelId }), { capacity, inUse, at: now, busyUntil: 0 })
       if (inUse < capacity) {
         for (const listener of listeners) listener(peerId, pipeline, modelId)
       }
     },
 
-    busy (peerId, modelId, now) {
-      const k = key(peerId, modelId)
+    busy (peerId, model, now) {
+      const k = peerModelKey(peerId, model)
       const existing = entries.get(k)
       put(k, existing === undefined
         ? { capacity: 0, inUse: 0, at: -Infinity, busyUntil: now + options.busyMs }
@@ -88,7 +88,7 @@ export function createLiveLoad (init: Partial<LiveLoadOptions> = {}): LiveLoad {
     },
 
     apply (candidate, now) {
-      const e = entries.get(key(candidate.peerId, candidate.modelId))
+      const e = entries.get(peerModelKey(candidate.peerId, candidate))
       if (e === undefined) return candidate
       const fresh = now - e.at <= options.ttlMs
       const capacity = fresh ? e.capacity : candidate.capacity

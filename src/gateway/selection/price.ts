@@ -1,4 +1,4 @@
-import type { PipelineName } from '../../inference/pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import type { Candidate } from './candidate.js'
 
 /** A price: `pricePerUnit` wei for `pixelsPerUnit` units of work. */

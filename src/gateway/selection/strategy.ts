@@ -1,7 +1,8 @@
+import { peerModelKey, type PeerModelKey, type PipelineModel } from '../../kernel/model-key.js'
 import type { Candidate, LatencyStats, SelectionContext, SelectionOutcome, SelectionStrategy } from './candidate.js'
 import { defaultAdaptiveStrategyOptions, type AdaptiveStrategyOptions } from './options.js'
 
-/** What the strategy knows about one (orchestrator, model). */
+/** What the strategy knows about one (orchestrator, pipeline, model). */
 export interface OrchestratorStats extends LatencyStats {
   /** moving average of successes among successes and failures (busy not counted), starts at 1 */
   successRate: number
@@ -11,9 +12,9 @@ export interface OrchestratorStats extends LatencyStats {
 }
 
 export interface AdaptiveStrategy extends SelectionStrategy {
-  /** a copy of what is known about one (orchestrator, model), or undefined */
-  stats: (peerId: string, modelId: string) => OrchestratorStats | undefined
-  latency: (peerId: string, modelId: string) => LatencyStats | undefined
+  /** a copy of what is known about one (orchestrator, pipeline, model), or undefined */
+  stats: (peerId: string, model: PipelineModel) => OrchestratorStats | undefined
+  latency: (peerId: string, model: PipelineModel) => LatencyStats | undefined
 }
 
 /**
@@ -42,10 +43,10 @@ export interface AdaptiveStrategy extends SelectionStrategy {
  */
 export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> = {}): AdaptiveStrategy {
   const options: AdaptiveStrategyOptions = { ...defaultAdaptiveStrategyOptions, ...init }
-  const entries = new Map<string, OrchestratorStats>()
-  const key = (peerId: string, modelId: string): string => `${peerId}\u0000${modelId}`
+  // per (peer, pipeline, model): a model served for two pipelines is measured in two units
+  const entries = new Map<PeerModelKey, OrchestratorStats>()
 
-  function touch (k: string): OrchestratorStats {
+  function touch (k: PeerModelKey): OrchestratorStats {
     const existing = entries.get(k)
     if (existing !== undefined) {
       entries.delete(k)
@@ -64,7 +65,7 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
 
   function weightsFor (tier: Candidate[], full: boolean): number[] {
     let fastest = Infinity
-    const stats = tier.map(c => entries.get(key(c.peerId, c.modelId)))
+    const stats = tier.map(c => entries.get(peerModelKey(c.peerId, c)))
     for (const s of stats) {
       if (s?.secondsPerUnit !== undefined && s.secondsPerUnit < fastest) fastest = s.secondsPerUnit
     }
@@ -111,7 +112,7 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
       for (const c of candidates) {
         if (seen.has(c.peerId)) continue
         seen.add(c.peerId)
-        const s = entries.get(key(c.peerId, c.modelId))
+        const s = entries.get(peerModelKey(c.peerId, c))
         if (s !== undefined && s.suspendedUntil > ctx.now) {
           suspended.push({ c, until: s.suspendedUntil })
           continue
@@ -143,9 +144,9 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
       return ordered
     },
 
-    record (peerId: string, modelId: string, outcome: SelectionOutcome, now: number): void {
+    record (peerId: string, model: PipelineModel, outcome: SelectionOutcome, now: number): void {
       if (outcome.kind === 'busy') return
-      const s = touch(key(peerId, modelId))
+      const s = touch(peerModelKey(peerId, model))
       const a = options.ewmaAlpha
       if (outcome.kind === 'success') {
         const sample = outcome.seconds / Math.max(outcome.units, 1e-12)
@@ -172,14 +173,14 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
       s.suspendedUntil = now + backoff
     },
 
-    stats (peerId: string, modelId: string): OrchestratorStats | undefined {
-      const s = entries.get(key(peerId, modelId))
+    stats (peerId: string, model: PipelineModel): OrchestratorStats | undefined {
+      const s = entries.get(peerModelKey(peerId, model))
       return s === undefined ? undefined : { ...s }
     },
 
     // no copy: the dispatcher reads it once per attempt
-    latency (peerId: string, modelId: string): LatencyStats | undefined {
-      return entries.get(key(peerId, modelId))
+    latency (peerId: string, model: PipelineModel): LatencyStats | undefined {
+      return entries.get(peerModelKey(peerId, model))
     }
   }
 }

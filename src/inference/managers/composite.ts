@@ -4,7 +4,7 @@
  * free slot, warm ones first.
  */
 import { EventEmitter } from 'node:events'
-import type { PipelineName } from '../pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import { InsufficientCapacityError, RunnerUnavailableError, UnsupportedModelError } from './errors.js'
 import { mergeCapabilities } from './slots.js'
 import type { ModelCapability, RunnerLease, RunnerManager, RunnerManagerEvents } from './types.js'

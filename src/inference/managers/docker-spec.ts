@@ -7,7 +7,7 @@
  */
 import type Dockerode from 'dockerode'
 import type { ModelEntry } from '../models-config.js'
-import type { PipelineName } from '../pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 
 /** the port an ai-runner container listens on */
 export const RUNNER_CONTAINER_PORT = 8000

@@ -31,7 +31,7 @@ import Dockerode from 'dockerode'
 import { silentLogger, type Logger } from '../../observability/logger.js'
 import { raceSignal } from '../../signals/race-signal.js'
 import type { ModelEntry } from '../models-config.js'
-import type { PipelineName } from '../pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import { createRunnerClient, type RunnerClientOptions } from '../runner-client/index.js'
 import {
   containerLogTail, engineStatus, freePort, imagePresent, isPortConflict, listOwnedContainers,

@@ -2,7 +2,8 @@
  * Slot bookkeeping shared by the managers: per runner, how many jobs it may run and
  * runs, and the choice of a runner for a job.
  */
-import type { PipelineName } from '../pipelines.js'
+import { modelKey, type ModelKey } from '../../kernel/model-key.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import { InsufficientCapacityError, RunnerUnavailableError, UnsupportedModelError } from './errors.js'
 import type { ModelCapability } from './types.js'
 
@@ -18,14 +19,12 @@ export interface RunnerSlots {
   version: string | null
 }
 
-const key = (pipeline: string, modelId: string): string => `${pipeline}\u0000${modelId}`
-
 /** Merges runners into one capability per (pipeline, modelId); unavailable runners count for nothing. */
 export function capabilitiesOf (runners: Iterable<RunnerSlots>): ModelCapability[] {
-  const merged = new Map<string, ModelCapability>()
+  const merged = new Map<ModelKey, ModelCapability>()
   for (const runner of runners) {
     if (!runner.available) continue
-    const k = key(runner.pipeline, runner.modelId)
+    const k = modelKey(runner)
     const current = merged.get(k)
     if (current === undefined) {
       merged.set(k, { pipeline: runner.pipeline, modelId: runner.modelId, warm: runner.warm, capacity: runner.capacity, inUse: runner.inUse, runnerVersion: runner.version })

@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../observability/logger.js'
-import type { PipelineName } from '../pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import type { RunnerClient } from '../runner-client/index.js'
 import { RunnerStartError } from './errors.js'
 

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events'
-import type { PipelineName } from '../pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import type { RunnerClient } from '../runner-client/index.js'
 
 /** What a manager serves now for one (pipeline, model). */

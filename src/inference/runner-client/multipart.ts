@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { inputParts, type JobInput, type JsonValue } from '../job.js'
+import { inputParts, type JobInput, type JsonValue } from '../../kernel/job.js'
 
 export interface EncodedBody {
   contentType: string

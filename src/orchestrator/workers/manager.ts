@@ -5,11 +5,12 @@
  * carries worker capacity, gaining it on registration and losing it at once when a
  * worker goes away (its running jobs fail with `RUNNER_ERROR_UNREACHABLE`).
  */
+import { modelKey, type ModelKey } from '../../kernel/model-key.js'
 import { EventEmitter } from 'node:events'
 import { RunnerUnavailableError } from '../../inference/managers/errors.js'
 import { capabilitiesOf, pickRunner, takeSlot, type RunnerSlots } from '../../inference/managers/slots.js'
 import type { ModelCapability, RunnerLease, RunnerManager, RunnerManagerEvents } from '../../inference/managers/types.js'
-import type { PipelineName } from '../../inference/pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import type { RunnerClient } from '../../inference/runner-client/index.js'
 import { silentLogger } from '../../observability/logger.js'
 import type { AiMetrics } from '../../protocols/ai/index.js'
@@ -54,8 +55,6 @@ interface WorkerSlots extends RunnerSlots {
   client: RunnerClient
 }
 
-const slotKey = (pipeline: string, modelId: string): string => `${pipeline}\u0000${modelId}`
-
 export function createWorkerRunnerManager (init: WorkerRunnerManagerInit): WorkerRunnerManager {
   const log = (init.logger ?? silentLogger()).child({ component: 'worker-manager' })
   const metrics = init.metrics ?? null
@@ -64,7 +63,7 @@ export function createWorkerRunnerManager (init: WorkerRunnerManagerInit): Worke
   const server = createWorkerServer({ ...init, logger: log, metrics })
   const jobs = createWorkerJobClient({ session: (peer) => server.session(peer), logger: log, metrics: init.jobMetrics ?? null })
   /** per worker session, its runners by (pipeline, model) */
-  const workers = new Map<WorkerSession, Map<string, WorkerSlots>>()
+  const workers = new Map<WorkerSession, Map<ModelKey, WorkerSlots>>()
   let started = false
 
   const changed = (): void => {
@@ -78,11 +77,11 @@ export function createWorkerRunnerManager (init: WorkerRunnerManagerInit): Worke
 
   /** Applies the session's runner list, keeping the slots (and their leases) of runners still offered. */
   function apply (session: WorkerSession): void {
-    const previous = workers.get(session) ?? new Map<string, WorkerSlots>()
-    const next = new Map<string, WorkerSlots>()
+    const previous = workers.get(session) ?? new Map<ModelKey, WorkerSlots>()
+    const next = new Map<ModelKey, WorkerSlots>()
     for (const runner of session.runners) {
-      const key = slotKey(runner.pipeline, runner.modelId)
       const pipeline = runner.pipeline as PipelineName
+      const key = modelKey({ pipeline, modelId: runner.modelId })
       let slots = previous.get(key)
       if (slots === undefined) {
         const created: WorkerSlots = {

@@ -6,9 +6,9 @@
  * `RUNNER_ERROR_UNREACHABLE`, so the gateway fails it over to another orchestrator.
  */
 import { JobError } from '../../kernel/job-outcome.js'
-import type { InferenceJob } from '../../inference/job.js'
+import type { InferenceJob } from '../../kernel/job.js'
 import { InsufficientCapacityError, UnsupportedModelError } from '../../inference/managers/errors.js'
-import type { PipelineName } from '../../inference/pipelines.js'
+import type { PipelineName } from '../../kernel/pipelines.js'
 import { RunnerClientError, type AbortOptions, type RunnerClient } from '../../inference/runner-client/index.js'
 import type { AiClient } from '../../protocols/ai/index.js'
 import { pipelineLabel } from '../../protocols/ai/metrics.js'

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import { createJobError, DeadlineExceededError, JobError } from '../../kernel/job-outcome.js'
-import { inputParts, type InferenceJob } from '../../inference/job.js'
+import { inputParts, type InferenceJob } from '../../kernel/job.js'
 import { silentLogger, type Logger } from '../../observability/logger.js'
 import {
   decodeFinal,

@@ -9,8 +9,8 @@
  * Payment fields are opaque bytes here (messages of `payments/pb/payment.proto`).
  */
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { isPipelineName, type PipelineName } from '../../inference/pipelines.js'
-import type { JsonValue } from '../../inference/job.js'
+import { isPipelineName, type PipelineName } from '../../kernel/pipelines.js'
+import type { JsonValue } from '../../kernel/job.js'
 import { isModelId } from '../../kernel/identifiers.js'
 import { FINAL_CODES, FRAME_LIMITS, type FinalCode } from './constants.js'
 import { AiProtocolError } from './errors.js'

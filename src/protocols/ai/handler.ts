@@ -1,6 +1,6 @@
 import type { PeerId, Stream } from '@libp2p/interface'
-import type { InferenceJob, JobInput } from '../../inference/job.js'
-import { isPipelineName } from '../../inference/pipelines.js'
+import type { InferenceJob, JobInput } from '../../kernel/job.js'
+import { isPipelineName } from '../../kernel/pipelines.js'
 import type { Logger } from '../../observability/logger.js'
 import {
   checkedQuote,

@@ -20,7 +20,7 @@
  * ```
  */
 import type { AbortOptions, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
-import type { InferenceJob, RunnerResponse } from '../../inference/job.js'
+import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
 import type { Logger } from '../../observability/logger.js'
 import { AiClient as AiClientImpl } from './client.js'
 import type { AiQuote, FinalMessage, JobHeaderMessage, ModelLoad, PaymentBytes, ProgressMessage } from './codec.js'

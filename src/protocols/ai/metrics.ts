@@ -1,6 +1,6 @@
 import type { JobOutcome } from '../../kernel/job-outcome.js'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import { isPipelineName } from '../../inference/pipelines.js'
+import { isPipelineName } from '../../kernel/pipelines.js'
 
 /** A pipeline name as a bounded label: a known pipeline or `unknown`. */
 export function pipelineLabel (pipeline: string): string {

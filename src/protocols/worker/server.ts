@@ -7,7 +7,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events'
 import type { AbortOptions, Connection, NewStreamOptions, PeerId, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { isPipelineName } from '../../inference/pipelines.js'
+import { isPipelineName } from '../../kernel/pipelines.js'
 import { silentLogger, type Logger } from '../../observability/logger.js'
 import { ControlChannel } from './channel.js'
 import type { RegisterMessage, WorkerRunner } from './codec.js'

@@ -9,7 +9,7 @@ import type { GatewayHttpOptions } from '../../../src/gateway/http/options.js'
 import type { DispatchResult } from '../../../src/gateway/dispatch/dispatcher.js'
 import { NoOrchestratorError } from '../../../src/gateway/dispatch/errors.js'
 import { createGatewayMetrics } from '../../../src/gateway/metrics.js'
-import type { InferenceJob } from '../../../src/inference/job.js'
+import type { InferenceJob } from '../../../src/kernel/job.js'
 import { silentLogger } from '../../../src/observability/logger.js'
 
 type Handler = (job: InferenceJob) => Promise<DispatchResult>

@@ -138,7 +138,7 @@ describe('gateway dispatch: gateway limits are not orchestrator failures', () =>
     expect(err.limit).to.equal('max_ticket_value')
     expect(calls).to.have.length(1)
     expect(err.attempts.map((a: { outcome: string }) => a.outcome)).to.deep.equal(['limit'])
-    expect(strategy.stats(calls[0]?.peerId ?? '', 'esrgan-slim')).to.equal(undefined)
+    expect(strategy.stats(calls[0]?.peerId ?? '', { pipeline: 'upscale', modelId: 'esrgan-slim' })).to.equal(undefined)
     expect(heard).to.deep.equal([`${calls[0]?.peerId}/esrgan-slim/limit/JOB_ERROR_GATEWAY_LIMIT`])
     const api = toApiError(err, 1024)
     expect(api.statusCode).to.equal(402)

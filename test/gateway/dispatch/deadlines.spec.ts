@@ -3,7 +3,7 @@ import { silentLogger } from '../../../src/observability/logger.js'
 import { createDispatcher, type SendJob, type SendOptions } from '../../../src/gateway/dispatch/dispatcher.js'
 import { DeadlineExceededError, DispatchAbortedError, NoOrchestratorError, UnreachableError } from '../../../src/gateway/dispatch/errors.js'
 import { createAdaptiveStrategy } from '../../../src/gateway/selection/strategy.js'
-import type { InferenceJob } from '../../../src/inference/job.js'
+import type { InferenceJob } from '../../../src/kernel/job.js'
 import { candidate } from '../helpers.js'
 import { fakeSend, upscaleJob as job } from './fakes.js'
 
@@ -32,8 +32,8 @@ describe('gateway dispatch: deadlines on every attempt', () => {
       // the attempt's own signal was aborted (so the client sends Cancel), not the request's
       expect(calls[0]?.abortReason).to.be.instanceOf(DeadlineExceededError)
       expect(signal.aborted).to.equal(false)
-      expect(strategy.stats('hang', 'esrgan-slim')?.consecutiveFailures).to.equal(1)
-      expect(strategy.stats('hang', 'esrgan-slim')?.suspendedUntil).to.be.greaterThan(0)
+      expect(strategy.stats('hang', { pipeline: 'upscale', modelId: 'esrgan-slim' })?.consecutiveFailures).to.equal(1)
+      expect(strategy.stats('hang', { pipeline: 'upscale', modelId: 'esrgan-slim' })?.suspendedUntil).to.be.greaterThan(0)
     })
   }
 
@@ -62,7 +62,7 @@ describe('gateway dispatch: deadlines on every attempt', () => {
     const send: SendJob = async (peerId, _job, options) => { seen.set(peerId, options); throw new UnreachableError() }
     const strategy = createAdaptiveStrategy()
     // measured: 0.2 s for 1000 units, twice (no variance): p95 = 2e-4 s per unit
-    for (let i = 0; i < 2; i++) strategy.record('measured', 'esrgan-slim', { kind: 'success', seconds: 0.2, units: 1000 }, 0)
+    for (let i = 0; i < 2; i++) strategy.record('measured', { pipeline: 'upscale', modelId: 'esrgan-slim' }, { kind: 'success', seconds: 0.2, units: 1000 }, 0)
     const list = [candidate('measured'), candidate('fresh'), candidate('frozen', { warm: false })]
     const run = async (options: Parameters<typeof createDispatcher>[0]['options'], j: InferenceJob = job, candidates = list): Promise<void> => {
       seen.clear()
@@ -106,14 +106,14 @@ describe('gateway dispatch: deadlines on every attempt', () => {
     expect(ok, `${ok} of ${requests} succeeded`).to.equal(requests)
     // before: unmeasured ranked as the fastest and never penalised (38.5 % of requests in the issue)
     expect(toHang / requests, `${toHang} attempts on the hanging one`).to.be.below(0.05)
-    expect(strategy.stats('hang', 'esrgan-slim')?.successes ?? 0).to.equal(0)
+    expect(strategy.stats('hang', { pipeline: 'upscale', modelId: 'esrgan-slim' })?.successes ?? 0).to.equal(0)
   })
 
   it('counts a client giving up after the expected time as a failure of that orchestrator, not before', async () => {
     const { send } = fakeSend({ quick: () => ({ ms: 'hang' }), patient: () => ({ ms: 'hang' }) })
     const strategy = createAdaptiveStrategy()
-    for (let i = 0; i < 3; i++) strategy.record('quick', 'esrgan-slim', { kind: 'success', seconds: 0.02, units: 1 }, 0)
-    for (let i = 0; i < 3; i++) strategy.record('patient', 'esrgan-slim', { kind: 'success', seconds: 100, units: 1 }, 0)
+    for (let i = 0; i < 3; i++) strategy.record('quick', { pipeline: 'upscale', modelId: 'esrgan-slim' }, { kind: 'success', seconds: 0.02, units: 1 }, 0)
+    for (let i = 0; i < 3; i++) strategy.record('patient', { pipeline: 'upscale', modelId: 'esrgan-slim' }, { kind: 'success', seconds: 100, units: 1 }, 0)
     for (const peer of ['quick', 'patient']) {
       const d = createDispatcher({ candidates: () => [candidate(peer)], strategy, send, logger: silentLogger(), metrics: null, options: { hedgeMinDelayMs: 10 } })
       const controller = new AbortController()
@@ -123,7 +123,7 @@ describe('gateway dispatch: deadlines on every attempt', () => {
       expect(err.attempts.map((a: { outcome: string }) => a.outcome)).to.deep.equal(['aborted'])
     }
     // quick was expected within 20 ms and held the client for 150 ms; patient was expected to take 100 s
-    expect(strategy.stats('quick', 'esrgan-slim')?.consecutiveFailures).to.equal(1)
-    expect(strategy.stats('patient', 'esrgan-slim')?.consecutiveFailures).to.equal(0)
+    expect(strategy.stats('quick', { pipeline: 'upscale', modelId: 'esrgan-slim' })?.consecutiveFailures).to.equal(1)
+    expect(strategy.stats('patient', { pipeline: 'upscale', modelId: 'esrgan-slim' })?.consecutiveFailures).to.equal(0)
   })
 })

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { Registry } from 'prom-client'
 import { silentLogger } from '../../../src/observability/logger.js'
-import type { InferenceJob, RunnerResponse } from '../../../src/inference/job.js'
+import type { InferenceJob, RunnerResponse } from '../../../src/kernel/job.js'
 import { createDispatcher, type SendJob } from '../../../src/gateway/dispatch/dispatcher.js'
 import {
   DispatchAbortedError, InsufficientCapacityError, JobBadRequestError, JobRejectedError, NoOrchestratorError,
@@ -78,7 +78,7 @@ describe('gateway dispatch: retrying dispatcher', () => {
       expect(r.orchestrator).to.equal('free')
     }
     expect(s.calls.filter(c => c === 'busy').length).to.be.greaterThan(0)
-    expect(strategy.stats('busy', 'esrgan-slim')).to.equal(undefined)
+    expect(strategy.stats('busy', { pipeline: 'upscale', modelId: 'esrgan-slim' })).to.equal(undefined)
   })
 
   it('retries elsewhere after a failure, penalises the failed one, and avoids it next time', async () => {
@@ -94,7 +94,7 @@ describe('gateway dispatch: retrying dispatcher', () => {
       ['broken', 'failure', 'JOB_ERROR_RUNNER_FAILURE'],
       ['good', 'success', undefined]
     ])
-    expect(strategy.stats('broken', 'esrgan-slim')?.consecutiveFailures).to.equal(1)
+    expect(strategy.stats('broken', { pipeline: 'upscale', modelId: 'esrgan-slim' })?.consecutiveFailures).to.equal(1)
     // suspended: the next dispatch goes straight to `good`
     const second = await d.dispatch(job, { signal, requestId: 'b' })
     expect(second.attempts.map(a => a.peerId)).to.deep.equal(['good'])
@@ -133,7 +133,7 @@ describe('gateway dispatch: retrying dispatcher', () => {
     expect(err.message).to.equal('prompt too long')
     expect(err.attempts).to.have.length(1)
     expect(s.calls).to.have.length(1)
-    expect(strategy.stats(err.orchestrator, 'esrgan-slim')).to.equal(undefined)
+    expect(strategy.stats(err.orchestrator, { pipeline: 'upscale', modelId: 'esrgan-slim' })).to.equal(undefined)
   })
 
   it('relays a runner 4xx response as is, without retrying', async () => {

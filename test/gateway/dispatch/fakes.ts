@@ -1,4 +1,4 @@
-import type { InferenceJob, RunnerResponse } from '../../../src/inference/job.js'
+import type { InferenceJob, RunnerResponse } from '../../../src/kernel/job.js'
 import type { SendJob, SendOptions } from '../../../src/gateway/dispatch/dispatcher.js'
 export { waitFor } from '../../helpers/wait-for.js'
 

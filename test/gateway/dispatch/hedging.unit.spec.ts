@@ -5,8 +5,8 @@ import { createDispatcher } from '../../../src/gateway/dispatch/dispatcher.js'
 import type { DispatcherOptions } from '../../../src/gateway/dispatch/options.js'
 import { createAdaptiveStrategy } from '../../../src/gateway/selection/strategy.js'
 import { createGatewayMetrics } from '../../../src/gateway/metrics.js'
-import type { InferenceJob } from '../../../src/inference/job.js'
-import type { PipelineName } from '../../../src/inference/pipelines.js'
+import type { InferenceJob } from '../../../src/kernel/job.js'
+import type { PipelineName } from '../../../src/kernel/pipelines.js'
 import { candidate } from '../helpers.js'
 import { fakeSend } from './fakes.js'
 
@@ -17,7 +17,7 @@ function setup (pipeline: PipelineName, options: Partial<DispatcherOptions>, met
   const job: InferenceJob = { pipeline, modelId: 'm', params: {}, inputs: [] }
   const fake = fakeSend({ slow: () => ({ ms: 'hang' }), quick: () => ({ ms: 5 }) })
   const strategy = createAdaptiveStrategy()
-  for (const p of ['slow', 'quick']) strategy.record(p, 'm', { kind: 'success', seconds: 0.05, units: 1 }, 0)
+  for (const p of ['slow', 'quick']) strategy.record(p, { pipeline, modelId: 'm' }, { kind: 'success', seconds: 0.05, units: 1 }, 0)
   const outcomes: string[] = []
   const d = createDispatcher({
     candidates: () => [candidate('slow', { pipeline, modelId: 'm', capacity: 100 }), candidate('quick', { pipeline, modelId: 'm', capacity: 1 })],
@@ -43,7 +43,7 @@ describe('gateway dispatch: hedged requests', () => {
     expect(Date.now() - t0).to.be.below(5_000)
     // the loser's own signal was aborted: the /shoal/ai client sends Cancel
     expect(fake.calls[0]?.options.signal.aborted).to.equal(true)
-    expect(strategy.stats('slow', 'm')).to.deep.include({ consecutiveFailures: 0, successRate: 1, suspendedUntil: 0 })
+    expect(strategy.stats('slow', { pipeline: 'llm', modelId: 'm' })).to.deep.include({ consecutiveFailures: 0, successRate: 1, suspendedUntil: 0 })
     expect(outcomes).to.have.members(['quick:success', 'slow:cancelled'])
     expect(await registry.metrics()).to.match(/shoal_gateway_dispatch_attempts_total\{pipeline="llm",outcome="cancelled",error_code="none"\} 1/)
   })
@@ -74,7 +74,7 @@ describe('gateway dispatch: hedged requests', () => {
     let hedges = 0
     for (let i = 0; i < 40; i++) {
       // a p95 of 1 ms that every answer (30 ms) overruns: every request would want a hedge
-      for (const p of ['x', 'y']) for (let k = 0; k < 30; k++) strategy.record(p, 'm', { kind: 'success', seconds: 0.001, units: 1 }, 0)
+      for (const p of ['x', 'y']) for (let k = 0; k < 30; k++) strategy.record(p, { pipeline: 'llm', modelId: 'm' }, { kind: 'success', seconds: 0.001, units: 1 }, 0)
       const r = await d.dispatch(job, { signal, requestId: `r${i}`, workUnits: 1 })
       if (r.attempts.some(a => a.outcome === 'cancelled')) hedges++
       else expect(r.attempts.map(a => a.outcome)).to.deep.equal(['success'])

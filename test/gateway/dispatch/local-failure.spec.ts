@@ -5,7 +5,7 @@ import { GatewayFailureDispatchError, type AttemptOutcome } from '../../../src/g
 import { createJobPayer } from '../../../src/gateway/payments.js'
 import { createAdaptiveStrategy } from '../../../src/gateway/selection/strategy.js'
 import type { SelectionOutcome } from '../../../src/gateway/selection/candidate.js'
-import type { InferenceJob } from '../../../src/inference/job.js'
+import type { InferenceJob } from '../../../src/kernel/job.js'
 import { silentLogger } from '../../../src/observability/logger.js'
 import { encodeQuotePayment } from '../../../src/payments/job-payment.js'
 import { createPaymentSender, type Broker } from '../../../src/payments/index.js'

@@ -35,7 +35,7 @@ describe('gateway dispatch: Sybils and price ceiling', () => {
     const m = mesh()
     const strategy = createAdaptiveStrategy()
     // the real orchestrators have served before
-    for (const p of REAL) strategy.record(p, 'esrgan-slim', { kind: 'success', seconds: 0.01, units: 1 }, 0)
+    for (const p of REAL) strategy.record(p, { pipeline: 'upscale', modelId: 'esrgan-slim' }, { kind: 'success', seconds: 0.01, units: 1 }, 0)
     const sybils = Array.from({ length: 3000 }, (_, i) => candidate(`sybil${i}`, { capacity: 1000, pricePerUnit: 1n }))
     const list: Candidate[] = [...REAL.map(p => candidate(p, { capacity: 2 })), ...sybils]
     const d = createDispatcher({ candidates: () => list, strategy, send: m.send, logger: silentLogger(), metrics: null, now: m.now, random: seededRandom(99) })
@@ -57,7 +57,7 @@ describe('gateway dispatch: Sybils and price ceiling', () => {
   it('excludes an orchestrator far above the proven median, ignores 1-wei Sybils as a reference, and says so once', async () => {
     const m = mesh()
     const strategy = createAdaptiveStrategy()
-    for (const p of [...REAL, 'greedy']) strategy.record(p, 'esrgan-slim', { kind: 'success', seconds: 0.01, units: 1 }, 0)
+    for (const p of [...REAL, 'greedy']) strategy.record(p, { pipeline: 'upscale', modelId: 'esrgan-slim' }, { kind: 'success', seconds: 0.01, units: 1 }, 0)
     const list: Candidate[] = [
       ...REAL.map((p, i) => candidate(p, { pricePerUnit: 100n + BigInt(i * 10) })),
       candidate('greedy', { pricePerUnit: 100_000n, capacity: 100 }),

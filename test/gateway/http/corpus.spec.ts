@@ -5,7 +5,7 @@ import { runInNewContext } from 'node:vm'
 import { silentLogger } from '../../../src/observability/logger.js'
 import { createGatewayHttpServer, type GatewayHttpServer } from '../../../src/gateway/http/server.js'
 import type { GatewayHttpOptions } from '../../../src/gateway/http/options.js'
-import type { RunnerResponse } from '../../../src/inference/job.js'
+import type { RunnerResponse } from '../../../src/kernel/job.js'
 import { png } from './media.js'
 import { closedWithin, drip, exchange, sleep, type RawAnswer } from './raw-client.js'
 

@@ -1,8 +1,9 @@
 import { expect } from 'chai'
 import { parseJsonJob, parseMultipartJob, type ParsedForm, type UploadedFile } from '../../../src/gateway/http/schemas/parse.js'
-import { GATEWAY_PIPELINES, PIPELINE_SCHEMAS, REFERENCE_DEFAULT_MODELS } from '../../../src/gateway/http/schemas/pipelines.js'
+import { REFERENCE_DEFAULT_MODELS } from '../../../src/gateway/http/options.js'
+import { GATEWAY_PIPELINES, pipelineDefinition } from '../../../src/kernel/pipelines.js'
 import { ValidationError, UnsupportedMediaTypeError } from '../../../src/gateway/http/errors.js'
-import { PIPELINE_BODY } from '../../../src/inference/pipelines.js'
+import { PIPELINE_BODY } from '../../../src/kernel/pipelines.js'
 import { png, wav } from './media.js'
 
 const ctx = { defaultModels: REFERENCE_DEFAULT_MODELS, maxImagePixels: 1_000_000 }
@@ -24,7 +25,7 @@ async function issuesOf (p: Promise<unknown> | (() => unknown)): Promise<Array<{
 describe('gateway http: pipeline request schemas', () => {
   it('covers the nine pipelines with the body kind of PIPELINE_BODY', () => {
     expect(GATEWAY_PIPELINES).to.have.length(9)
-    for (const p of GATEWAY_PIPELINES) expect(PIPELINE_SCHEMAS[p].body, p).to.equal(PIPELINE_BODY[p])
+    for (const p of GATEWAY_PIPELINES) expect(pipelineDefinition(p).body, p).to.equal(PIPELINE_BODY[p])
   })
 
   it('text-to-image: applies the reference defaults and the default model', () => {
@@ -70,7 +71,7 @@ describe('gateway http: pipeline request schemas', () => {
     const { job } = parseJsonJob('llm', { messages: [{ role: 'user', content: 'hi' }], model: 'tiny', stream: true }, ctx)
     expect(job.modelId).to.equal('tiny')
     expect(job.params).to.deep.equal({ messages: [{ role: 'user', content: 'hi' }], temperature: 0.7, max_tokens: 256, top_p: 1, top_k: -1, stream: true })
-    expect(PIPELINE_SCHEMAS.llm.modelField).to.equal('model')
+    expect(pipelineDefinition('llm').modelField).to.equal('model')
     expect((await issuesOf(() => parseJsonJob('llm', {}, ctx)))[0]?.type).to.equal('missing')
     expect((await issuesOf(() => parseJsonJob('llm', { messages: [] }, ctx)))[0]?.type).to.equal('too_short')
     expect((await issuesOf(() => parseJsonJob('llm', { messages: [{ role: 'user' }] }, ctx)))[0]?.loc).to.deep.equal(['body', 'messages', 0, 'content'])
@@ -89,6 +90,9 @@ describe('gateway http: pipeline request schemas', () => {
     expect((await issuesOf(() => parseJsonJob('text-to-image', { prompt: 'p' }, none)))[0]).to.deep.include({ loc: ['body', 'model_id'], type: 'missing' })
     expect((await issuesOf(() => parseJsonJob('text-to-image', { prompt: 'p', model_id: 'has space' }, ctx)))[0]?.type).to.equal('string_pattern_mismatch')
     expect((await issuesOf(() => parseJsonJob('text-to-image', { prompt: 'p', model_id: 5 }, ctx)))[0]?.type).to.equal('string_type')
+    // one rule with announcements: 128 characters pass, 129 do not
+    expect(parseJsonJob('text-to-image', { prompt: 'p', model_id: 'm'.repeat(128) }, ctx).job.modelId).to.have.length(128)
+    expect((await issuesOf(() => parseJsonJob('text-to-image', { prompt: 'p', model_id: 'm'.repeat(129) }, ctx)))[0]?.type).to.equal('string_pattern_mismatch')
   })
 
   it('upscale: types form fields, keeps the image as an input, and measures it', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { silentLogger } from '../../../src/observability/logger.js'
-import type { RunnerResponse } from '../../../src/inference/job.js'
+import type { RunnerResponse } from '../../../src/kernel/job.js'
 import { createGatewayHttpServer } from '../../../src/gateway/http/server.js'
 import { createDispatcher, type SendJob } from '../../../src/gateway/dispatch/dispatcher.js'
 import { InsufficientCapacityError, JobBadRequestError, UnreachableError } from '../../../src/gateway/dispatch/errors.js'

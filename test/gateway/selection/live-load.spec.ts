@@ -16,10 +16,10 @@ describe('gateway selection: live load', () => {
   it('marks a busy answer full for busyMs, and a later report of a free slot ends it', () => {
     const live = createLiveLoad({ busyMs: 200 })
     const c = candidate('p', { capacity: 3, inUse: 0 })
-    live.busy('p', 'esrgan-slim', 1000)
+    live.busy('p', { pipeline: 'upscale', modelId: 'esrgan-slim' }, 1000)
     expect(live.apply(c, 1100)).to.include({ capacity: 3, inUse: 3 })
     expect(live.apply(c, 1201)).to.include({ capacity: 3, inUse: 0 })
-    live.busy('p', 'esrgan-slim', 2000)
+    live.busy('p', { pipeline: 'upscale', modelId: 'esrgan-slim' }, 2000)
     live.observe('p', 'upscale', 'esrgan-slim', { capacity: 3, inUse: 1 }, 2050)
     expect(live.apply(c, 2100)).to.include({ capacity: 3, inUse: 1 })
   })

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/inference/runner/index.js'
+import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/cpu-runner/index.js'
 import { createCompositeRunnerManager, createExternalRunnerManager, createRunnerManager, type RunnerManager } from '../../../src/inference/managers/index.js'
 import { entry } from '../fixtures.js'
 

@@ -5,7 +5,7 @@ import Dockerode from 'dockerode'
 import sharp from 'sharp'
 import { createDockerRunnerManager, type DockerRunnerManagerOptions } from '../../../src/inference/managers/docker.js'
 import type { RunnerManager } from '../../../src/inference/managers/index.js'
-import type { InferenceJob } from '../../../src/inference/job.js'
+import type { InferenceJob } from '../../../src/kernel/job.js'
 import { createRunnerClient } from '../../../src/inference/runner-client/index.js'
 import { dataUrlBytes, entry, makePng, until } from '../fixtures.js'
 
@@ -15,7 +15,7 @@ import { dataUrlBytes, entry, makePng, until } from '../fixtures.js'
  * docker/build-cpu-runner-image.sh (needs `dist/`: npm run build). Skipped, saying
  * why, when no engine answers.
  */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const IMAGE = process.env.SHOAL_CPU_RUNNER_IMAGE ?? 'shoal/cpu-runner:test'
 const ESRGAN = 'upscalerjs/esrgan-slim-x2'
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/inference/runner/index.js'
+import { createCpuRunnerServer, type CpuRunnerServer } from '../../../src/cpu-runner/index.js'
 import { createExternalRunnerManager, type RunnerManager } from '../../../src/inference/managers/index.js'
 import { entry, makePng, until } from '../fixtures.js'
 

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import sharp from 'sharp'
 import { createProcessRunnerManager, type RunnerManager } from '../../../src/inference/managers/index.js'
-import type { InferenceJob } from '../../../src/inference/job.js'
+import type { InferenceJob } from '../../../src/kernel/job.js'
 import { createRunnerClient } from '../../../src/inference/runner-client/index.js'
 import { dataUrlBytes, entry, makePng, until } from '../fixtures.js'
 

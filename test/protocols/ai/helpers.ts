@@ -1,7 +1,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import { createNode } from '../../helpers/libp2p.js'
 import { Registry } from 'prom-client'
-import type { InferenceJob } from '../../../src/inference/job.js'
+import type { InferenceJob } from '../../../src/kernel/job.js'
 import {
   createAiClient,
   createAiMetrics,

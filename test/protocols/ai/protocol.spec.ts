@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import { expect } from 'chai'
 import { createJobError, type FailedOutcome } from '../../../src/kernel/job-outcome.js'
-import { inputParts, type InferenceJob, type JobInput } from '../../../src/inference/job.js'
+import { inputParts, type InferenceJob, type JobInput } from '../../../src/kernel/job.js'
 import { encodeEmpty, encodeJobHeader, frameHeader, FrameType } from '../../../src/protocols/ai/codec.js'
 import {
   AI_PROTOCOL,

@@ -1,9 +1,9 @@
-import type { InferenceJob, JobInput, JsonValue } from '../../../inference/job.js'
-import { estimateWorkUnits, type InputMedia } from '../../selection/work.js'
-import { UnsupportedMediaTypeError, ValidationError, type ValidationIssue } from '../errors.js'
-import { coerceFormField, coerceJsonField, type FieldResult } from './fields.js'
+import type { InferenceJob, JobInput, JsonValue } from '../../../kernel/job.js'
+import { modelIdProblem } from '../../../kernel/identifiers.js'
+import { pipelineDefinition, type GatewayPipeline, type InputMedia, type PipelineDefinition } from '../../../kernel/pipelines.js'
+import { fileProperties, requestedModel, validateFields, type ValidationIssue } from '../../../kernel/pipelines/validate.js'
+import { UnsupportedMediaTypeError, ValidationError } from '../errors.js'
 import { probeImage, sniffAudio } from './media.js'
-import { PIPELINE_SCHEMAS, type GatewayPipeline } from './pipelines.js'
 
 export interface ParseContext {
   /** the model used when a request names none; a pipeline without one requires the field */
@@ -15,7 +15,7 @@ export interface ParseContext {
 /** A validated job plus what the gateway learnt while validating it. */
 export interface ParsedJob {
   job: InferenceJob
-  /** the job's amount of work for the latency score (`estimateWorkUnits`) */
+  /** the job's amount of work for the latency score (the pipeline's `work`) */
   workUnits: number
   /** the input image's dimensions, for pipelines that take one */
   media?: InputMedia
@@ -34,25 +34,24 @@ export interface ParsedForm {
   files: Map<string, UploadedFile>
 }
 
-// model ids travel in headers, logs and DHT keys: printable, no spaces, bounded
-const MODEL_ID = /^[\x21-\x7e]{1,256}$/
-
-function resolveModel (pipeline: GatewayPipeline, raw: FieldResult, ctx: ParseContext, issues: ValidationIssue[]): string {
-  const field = PIPELINE_SCHEMAS[pipeline].modelField
-  if (!raw.ok) { issues.push(raw.issue); return '' }
-  const given = typeof raw.value === 'string' ? raw.value : ''
-  const modelId = given !== '' ? given : (ctx.defaultModels[pipeline] ?? '')
+/** The model a request names, else the gateway's default for the pipeline; checked by the shared model id rule. */
+function resolveModel (pipeline: GatewayPipeline, definition: PipelineDefinition, values: Readonly<Record<string, unknown>>, ctx: ParseContext, issues: ValidationIssue[]): string {
+  const field = definition.modelField
+  const given = requestedModel(definition, values)
+  if ('issue' in given) { issues.push(given.issue); return '' }
+  const modelId = given.value !== '' ? given.value : (ctx.defaultModels[pipeline] ?? '')
   if (modelId === '') {
     issues.push({ loc: ['body', field], msg: 'Field required (this gateway has no default model for the pipeline)', type: 'missing' })
-  } else if (!MODEL_ID.test(modelId)) {
-    issues.push({ loc: ['body', field], msg: 'Input should be a model id of 1 to 256 printable characters without spaces', type: 'string_pattern_mismatch' })
+  } else {
+    const problem = modelIdProblem(modelId)
+    if (problem !== undefined) issues.push({ loc: ['body', field], msg: `Input should be a model id: it ${problem}`, type: 'string_pattern_mismatch' })
   }
   return modelId
 }
 
-function build (pipeline: GatewayPipeline, modelId: string, params: Record<string, JsonValue>, inputs: JobInput[], media: InputMedia | undefined): ParsedJob {
+function build (definition: PipelineDefinition, pipeline: GatewayPipeline, modelId: string, params: Record<string, JsonValue>, inputs: JobInput[], media: InputMedia | undefined): ParsedJob {
   const job: InferenceJob = { pipeline, modelId, params, inputs }
-  return { job, workUnits: estimateWorkUnits(job, media), ...(media !== undefined ? { media } : {}) }
+  return { job, workUnits: definition.work(job, media), ...(media !== undefined ? { media } : {}) }
 }
 
 /** a text field's value; a small file sent for a text field (curl -F name=@file) counts as its UTF-8 text */
@@ -69,21 +68,17 @@ function textOf (form: ParsedForm, name: string): string | undefined {
  * Throws `ValidationError` (422) listing every problem.
  */
 export function parseJsonJob (pipeline: GatewayPipeline, body: unknown, ctx: ParseContext): ParsedJob {
-  const schema = PIPELINE_SCHEMAS[pipeline]
+  const definition = pipelineDefinition(pipeline)
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ValidationError([{ loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', type: 'model_attributes_type' }])
   }
   const record = body as Record<string, unknown>
   const issues: ValidationIssue[] = []
-  const modelId = resolveModel(pipeline, coerceJsonField({ type: 'string' }, record[schema.modelField], ['body', schema.modelField]), ctx, issues)
-  const params: Record<string, JsonValue> = {}
-  for (const [name, spec] of Object.entries(schema.fields)) {
-    const result = coerceJsonField(spec, Object.hasOwn(record, name) ? record[name] : undefined, ['body', name])
-    if (!result.ok) issues.push(result.issue)
-    else if (result.value !== undefined) params[name] = result.value
-  }
+  const modelId = resolveModel(pipeline, definition, record, ctx, issues)
+  const { params, issues: fieldIssues } = validateFields(definition, record, 'json')
+  issues.push(...fieldIssues)
   if (issues.length > 0) throw new ValidationError(issues)
-  return build(pipeline, modelId, params, [], undefined)
+  return build(definition, pipeline, modelId, params, [], undefined)
 }
 
 /**
@@ -93,42 +88,48 @@ export function parseJsonJob (pipeline: GatewayPipeline, body: unknown, ctx: Par
  * 415 like the reference runner.
  */
 export async function parseMultipartJob (pipeline: GatewayPipeline, form: ParsedForm, ctx: ParseContext): Promise<ParsedJob> {
-  const schema = PIPELINE_SCHEMAS[pipeline]
+  const definition = pipelineDefinition(pipeline)
   const issues: ValidationIssue[] = []
-  const modelField = textOf(form, schema.modelField)
-  const modelId = resolveModel(pipeline, coerceFormField({ type: 'string' }, modelField, ['body', schema.modelField]), ctx, issues)
-  const params: Record<string, JsonValue> = {}
+  const texts: Record<string, string> = {}
+  const files = fileProperties(definition)
+  // text fields only: an uploaded image is not decoded as text
+  const textFields = [definition.modelField, ...Object.keys(definition.request.properties).filter(name => !files.some(f => f.name === name))]
+  for (const name of textFields) {
+    const text = textOf(form, name)
+    if (text !== undefined) texts[name] = text
+  }
+  const modelId = resolveModel(pipeline, definition, texts, ctx, issues)
   const inputs: JobInput[] = []
   let media: InputMedia | undefined
   let unsupportedAudio: string | undefined
 
-  for (const [name, spec] of Object.entries(schema.fields)) {
+  // problems are listed in the schema's order, file fields among the others
+  const order = Object.keys(definition.request.properties)
+  const located: Array<{ at: number, issue: ValidationIssue }> = []
+  const { params, issues: fieldIssues } = validateFields(definition, texts, 'form')
+  for (const issue of fieldIssues) located.push({ at: order.indexOf(String(issue.loc[1])), issue })
+
+  for (const { name, media: kind, required } of files) {
     const loc = ['body', name]
-    if (spec.type !== 'file') {
-      const text = textOf(form, name)
-      const result = coerceFormField(spec, text, loc)
-      if (!result.ok) issues.push(result.issue)
-      else if (result.value !== undefined) params[name] = result.value
-      continue
-    }
+    const problem = (issue: ValidationIssue): void => { located.push({ at: order.indexOf(name), issue }) }
     const file = form.files.get(name)
     if (file === undefined) {
-      if (form.fields.has(name)) issues.push({ loc, msg: 'Expected a file upload, received a text field', type: 'file_type' })
-      else if (spec.required === true) issues.push({ loc, msg: 'Field required', type: 'missing' })
+      if (form.fields.has(name)) problem({ loc, msg: 'Expected a file upload, received a text field', type: 'file_type' })
+      else if (required) problem({ loc, msg: 'Field required', type: 'missing' })
       continue
     }
     if (file.data.byteLength === 0) {
-      issues.push({ loc, msg: 'The uploaded file is empty', type: 'file_empty' })
+      problem({ loc, msg: 'The uploaded file is empty', type: 'file_empty' })
       continue
     }
-    if (spec.media === 'image') {
+    if (kind === 'image') {
       const info = await probeImage(file.data)
       if (info === undefined) {
-        issues.push({ loc, msg: 'The uploaded file is not an image that can be decoded', type: 'image_invalid' })
+        problem({ loc, msg: 'The uploaded file is not an image that can be decoded', type: 'image_invalid' })
         continue
       }
       if (info.width * info.height > ctx.maxImagePixels) {
-        issues.push({ loc, msg: `The image has ${info.width}x${info.height} pixels, more than the limit of ${ctx.maxImagePixels}`, type: 'image_too_large' })
+        problem({ loc, msg: `The image has ${info.width}x${info.height} pixels, more than the limit of ${ctx.maxImagePixels}`, type: 'image_too_large' })
         continue
       }
       media ??= { width: info.width, height: info.height }
@@ -138,9 +139,11 @@ export async function parseMultipartJob (pipeline: GatewayPipeline, form: Parsed
     }
     inputs.push({ field: name, filename: file.filename, contentType: file.contentType, data: file.data })
   }
+  located.sort((a, b) => a.at - b.at)
+  issues.push(...located.map(l => l.issue))
   if (issues.length > 0) throw new ValidationError(issues)
   if (unsupportedAudio !== undefined) {
     throw new UnsupportedMediaTypeError(`the uploaded ${unsupportedAudio} file is not in a supported audio or video format`)
   }
-  return build(pipeline, modelId, params, inputs, media)
+  return build(definition, pipeline, modelId, params, inputs, media)
 }
