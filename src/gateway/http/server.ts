@@ -27,6 +27,7 @@ import { parseJsonJob, parseMultipartJob, type ParseContext, type ParsedForm, ty
 import { GATEWAY_PIPELINES, type GatewayPipeline } from './schemas/pipelines.js'
 import { toApiError } from './to-api-error.js'
 import { registerOpenAiRoutes } from '../openai/index.js'
+import { registerDashboardRoutes, type DashboardSource } from '../dashboard/index.js'
 
 /** What the server needs of the directory: a JSON-serialisable list (bigints become strings). */
 export interface DirectoryView {
@@ -43,6 +44,8 @@ export interface GatewayHttpServerInit {
   metrics: GatewayMetrics | null
   /** what `GET /metrics` serves; defaults to `metrics.register` */
   registry?: Registry
+  /** what `GET /dashboard` shows; no dashboard without it */
+  dashboard?: DashboardSource
 }
 
 export interface GatewayHttpServer {
@@ -541,6 +544,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   })
 
   registerOpenAiRoutes({ add, submit, directory, limits, logger })
+  if (init.dashboard !== undefined) registerDashboardRoutes(add, init.dashboard)
 
   add('GET', '/health', { operationId: 'health', auth: false }, async () => ({ status: 'OK' }))
 
