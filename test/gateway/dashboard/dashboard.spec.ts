@@ -98,7 +98,7 @@ describe('gateway/dashboard: the page in headless Chromium against a real mesh',
     const okRow = requests.find(r => r.data.request === okId)
     const missingRow = requests.find(r => r.data.request === missingId)
     expect(okRow?.cells.slice(2, 4)).to.deep.equal(['image-to-image', NOOP_MODEL_ID])
-    expect(okRow?.cells[7]).to.match(new RegExp(`^${orchestrator.slice(0, 8)}… success \\d+ms$`))
+    expect(okRow?.cells[7]).to.match(new RegExp(`^${orchestrator.slice(0, 8)}…${orchestrator.slice(-6)} success \\d+ms$`))
     expect(missingRow?.cells[4]).to.equal('503 GATEWAY_ERROR_NO_ORCHESTRATOR')
     expect(missingRow?.cells[7]).to.equal('')
 
