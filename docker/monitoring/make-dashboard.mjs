@@ -37,6 +37,10 @@ const rows = [
   ]]
 ]
 
+// Grafana's own variable syntax, not a JavaScript template
+// eslint-disable-next-line no-template-curly-in-string
+const DATASOURCE = { type: 'prometheus', uid: '${datasource}' }
+
 const panels = []
 let id = 1
 let y = 0
@@ -44,12 +48,12 @@ for (const [title, list] of rows) {
   panels.push({ id: id++, type: 'row', title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, panels: [] })
   y += 1
   list.forEach(([panelTitle, exprs, unit], i) => {
-    const targets = (Array.isArray(exprs) ? exprs : [exprs]).map((expr, j) => ({ refId: String.fromCharCode(65 + j), expr, datasource: { type: 'prometheus', uid: '${datasource}' } }))
+    const targets = (Array.isArray(exprs) ? exprs : [exprs]).map((expr, j) => ({ refId: String.fromCharCode(65 + j), expr, datasource: DATASOURCE }))
     panels.push({
       id: id++,
       type: 'timeseries',
       title: panelTitle,
-      datasource: { type: 'prometheus', uid: '${datasource}' },
+      datasource: DATASOURCE,
       gridPos: { h: 8, w: 8, x: (i % 3) * 8, y: y + Math.floor(i / 3) * 8 },
       fieldConfig: { defaults: { unit }, overrides: [] },
       options: { legend: { displayMode: 'list', placement: 'bottom' }, tooltip: { mode: 'multi' } },
