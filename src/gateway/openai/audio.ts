@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { ParsedForm } from '../http/schemas/parse.js'
+import type { ParsedForm } from '../http/index.js'
 import { invalidParam } from './errors.js'
 import { jsonBody, requiredString } from './body.js'
 import { readOpenAiForm } from './form.js'

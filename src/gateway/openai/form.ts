@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { ApiError, BadRequestError, PayloadTooLargeError } from '../http/errors.js'
 import type { ReadLimits } from '../http/read-request.js'
-import type { UploadedFile } from '../http/schemas/parse.js'
+import type { UploadedFile } from '../http/index.js'
 import { OpenAiError } from './errors.js'
 
 /** An OpenAI multipart form: its text fields, and its files by field (`image[]` holds several). */

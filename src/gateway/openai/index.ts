@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiError } from '../http/errors.js'
-import type { GatewayPipeline } from '../http/schemas/pipelines.js'
+import type { GatewayPipeline } from '../http/index.js'
 import { AUDIO_PARAMS, speech, transcriptions } from './audio.js'
 import { chatCompletions } from './chat.js'
 import { completions } from './completions.js'
