@@ -26,7 +26,7 @@ import { mediaType, readJobRequest } from './read-request.js'
 import { parseJsonJob, parseMultipartJob, type ParseContext, type ParsedForm, type ParsedJob } from './schemas/parse.js'
 import { GATEWAY_PIPELINES, type GatewayPipeline } from './schemas/pipelines.js'
 import { toApiError } from './to-api-error.js'
-import { registerOpenAiRoutes } from '../openai/index.js'
+import { openAiNotFound, registerOpenAiRoutes } from '../openai/index.js'
 import { registerDashboardRoutes, type DashboardSource } from '../dashboard/index.js'
 
 /** What the server needs of the directory: a JSON-serialisable list (bigints become strings). */
@@ -306,6 +306,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
 
   app.setNotFoundHandler(async (request) => {
     const path = (request.url.split('?')[0] ?? '').replace(/^\/api\/generate/, '')
+    if (path.startsWith('/v1/')) throw openAiNotFound(request.method, path)
     const name = path.replace(/^\//, '').split('/')[0] ?? ''
     throw new NotFoundError(request.method === 'POST' && name !== '' && !name.includes('.')
       ? `unknown pipeline ${JSON.stringify(name)}; this gateway serves ${GATEWAY_PIPELINES.join(', ')}`

@@ -5,7 +5,7 @@ import { AUDIO_PARAMS, speech, transcriptions } from './audio.js'
 import { chatCompletions } from './chat.js'
 import { completions } from './completions.js'
 import type { OpenAiContext } from './context.js'
-import { toOpenAiError } from './errors.js'
+import { OpenAiError, toOpenAiError } from './errors.js'
 import { IMAGE_PARAMS, imageEdits, imageGenerations } from './images.js'
 import { LLM_PARAMS } from './llm.js'
 import { listModels, retrieveModel } from './models.js'
@@ -13,6 +13,11 @@ import { listModels, retrieveModel } from './models.js'
 export type { OpenAiContext } from './context.js'
 export { OpenAiError, toOpenAiError } from './errors.js'
 export { meshModels, type MeshModel } from './models.js'
+
+/** 404 in OpenAI's shape for a `/v1` route this gateway does not serve (embeddings, files, ...). */
+export function openAiNotFound (method: string, path: string): OpenAiError {
+  return new OpenAiError(404, 'GATEWAY_ERROR_NOT_FOUND', `${method} ${path} is not served by this gateway (it serves /v1/models, /v1/chat/completions, /v1/completions, /v1/images/generations, /v1/images/edits, /v1/audio/transcriptions, /v1/audio/speech)`, { openAiCode: 'unknown_url' })
+}
 
 type Handler = (ctx: OpenAiContext, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
 

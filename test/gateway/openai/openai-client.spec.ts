@@ -226,6 +226,11 @@ describe('gateway/openai: the official openai client against a real paid mesh', 
     expect(error).to.be.instanceOf(OpenAI.NotFoundError)
     expect((error as InstanceType<typeof OpenAI.NotFoundError>).code).to.equal('model_not_found')
 
+    error = undefined
+    try { await client.embeddings.create({ model: LLM, input: 'x' }) } catch (err) { error = err }
+    expect(error).to.be.instanceOf(OpenAI.NotFoundError)
+    expect((error as InstanceType<typeof OpenAI.NotFoundError>).code).to.equal('unknown_url')
+
     const raw = await fetch(`${url}/v1/images/generations`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: TEXT_TO_IMAGE, prompt: 'x', size: 'huge' }) })
     expect(raw.status).to.equal(400)
     expect(await raw.json()).to.deep.equal({ error: { message: "'size' must be WIDTHxHEIGHT, e.g. 1024x1024, or auto", type: 'invalid_request_error', param: 'size', code: 'invalid_value' } })
