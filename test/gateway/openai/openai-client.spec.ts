@@ -67,7 +67,7 @@ describe('gateway/openai: the official openai client against a real paid mesh', 
       gatewayPort: 0,
       logLevel: 'info',
       payments: { chain, depositWei: parseEther('10'), reserveWei: parseEther('10') },
-      extraArgs: { gateway: ['--api-key', API_KEY], orchestrator: () => ['--metrics-port', '0'] }
+      extraArgs: { gateway: ['--api-key', API_KEY, '--model-alias', `llm:gpt-4o-mini=${LLM}`], orchestrator: () => ['--metrics-port', '0'] }
     })
     url = mesh.gateway.url
     const metricsUrl = mesh.orchestrators[0]?.metricsUrl
@@ -132,6 +132,13 @@ describe('gateway/openai: the official openai client against a real paid mesh', 
     expect(chunks[0]?.choices[0]?.delta.role).to.equal('assistant')
     expect(chunks.map(c => c.choices[0]?.finish_reason).filter(Boolean)).to.deep.equal(['stop'])
     expect(chunks.at(-1)?.usage).to.deep.equal({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 })
+  })
+
+  it('model aliases apply as on the pipeline routes: an OpenAI model name served by a mesh model', async () => {
+    const { data, response } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'aliased' }] }).withResponse()
+    expect(data.choices[0]?.message.content).to.equal('echo: aliased')
+    expect(response.headers.get('x-shoal-model')).to.equal(LLM)
+    expect(response.headers.get('x-shoal-requested-model')).to.equal('gpt-4o-mini')
   })
 
   it('the raw stream ends with data: [DONE]', async () => {
