@@ -8,6 +8,10 @@ import type { PaymentConfig } from './config.js'
 import { aiSend } from './ai-send.js'
 import { startGatewayPayments, type GatewayPayments } from './payments.js'
 import { createGatewayHttpServer, type GatewayHttpOptions, type GatewayHttpServer } from '../gateway/http/index.js'
+import { createRecentRequests } from '../gateway/dashboard/index.js'
+import { DispatchError } from '../gateway/dispatch/errors.js'
+import { toApiError } from '../gateway/http/to-api-error.js'
+import { gatewayDashboardSource } from './gateway-dashboard.js'
 import { createCandidateLookup, type CandidateLookupOptions } from '../gateway/lookup/index.js'
 import { createGatewayMetrics } from '../gateway/metrics.js'
 import { createAdaptiveStrategy, type Candidate } from '../gateway/selection/index.js'
@@ -121,9 +125,12 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     const now = Date.now()
     for (const l of loads) liveLoad.observe(peer, l.pipeline, l.modelId, { capacity: l.capacity, inUse: l.inUse }, now)
   }
+  const strategy = createAdaptiveStrategy()
+  // the dashboard's recent requests, recorded around every dispatch (pipeline, OpenAI and async routes alike)
+  const recent = createRecentRequests()
   const dispatcher = createDispatcher({
     candidates: candidates.list,
-    strategy: createAdaptiveStrategy(),
+    strategy,
     send: aiSend(mesh.node, { logger: log, payments, register, onLoad }),
     liveLoad,
     onAttempt: (peer, _modelId, outcome, errorCode) => {
@@ -139,10 +146,19 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
   const http = createGatewayHttpServer({
     dispatcher: {
       async dispatch (job, dispatchOptions) {
-        if (mesh.directory.candidates(job.pipeline, job.modelId).length === 0) {
-          await candidates.refill(job.pipeline, job.modelId, dispatchOptions.signal)
+        const done = recent.start({ requestId: dispatchOptions.requestId, pipeline: job.pipeline, modelId: job.modelId })
+        try {
+          if (mesh.directory.candidates(job.pipeline, job.modelId).length === 0) {
+            await candidates.refill(job.pipeline, job.modelId, dispatchOptions.signal)
+          }
+          const result = await dispatcher.dispatch(job, dispatchOptions)
+          done({ status: result.response.status, orchestrator: result.orchestrator, attempts: result.attempts })
+          return result
+        } catch (err) {
+          const apiError = toApiError(err, Number.MAX_SAFE_INTEGER)
+          done({ status: apiError.statusCode, errorCode: apiError.code, ...(err instanceof DispatchError ? { attempts: err.attempts, ...(err.orchestrator !== undefined ? { orchestrator: err.orchestrator } : {}) } : { attempts: [] }) })
+          throw err
         }
-        return await dispatcher.dispatch(job, dispatchOptions)
       }
     },
     directory: {
@@ -153,7 +169,8 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     options: { asyncSpillDir: join(options.node.dataDir, 'async-results'), ...options.http },
     logger: log,
     metrics,
-    registry: register
+    registry: register,
+    dashboard: gatewayDashboardSource({ node: mesh.node, directory: mesh.directory, strategy, payments, register, recent, ethAddress: keys.ethereum.address, startedAt: Date.now() })
   })
   await http.start()
   const address = http.address

@@ -12,7 +12,7 @@ import { createAsyncJobStore, outcomeFailed, type AsyncJob, type AsyncJobOutcome
 import { DispatchAbortedError, DispatchError, NoOrchestratorError } from '../dispatch/errors.js'
 import { resolveModelAlias } from '../aliases.js'
 import { ModelNotServedApiError } from './not-served.js'
-import type { Dispatcher } from '../dispatch/dispatcher.js'
+import type { Dispatcher, DispatchResult } from '../dispatch/dispatcher.js'
 import { statusClass, type GatewayMetrics } from '../metrics.js'
 import { createApiKeyCheck } from './auth.js'
 import {
@@ -23,9 +23,11 @@ import { answerAndClose, createClientErrorHandler, watchBodyRate } from './conne
 import { dispatchHeaders, SHOAL_HEADERS } from './headers.js'
 import { resolveGatewayHttpOptions, type GatewayHttpOptions } from './options.js'
 import { mediaType, readJobRequest } from './read-request.js'
-import type { ParseContext, ParsedJob } from './schemas/parse.js'
+import { parseJsonJob, parseMultipartJob, type ParseContext, type ParsedForm, type ParsedJob } from './schemas/parse.js'
 import { GATEWAY_PIPELINES, pipelineDefinition, type GatewayPipeline } from '../../kernel/pipelines.js'
 import { toApiError } from './to-api-error.js'
+import { openAiNotFound, registerOpenAiRoutes } from '../openai/index.js'
+import { registerDashboardRoutes, type DashboardSource } from '../dashboard/index.js'
 
 /** What the server needs of the directory: a JSON-serialisable list (bigints become strings). */
 export interface DirectoryView {
@@ -42,6 +44,8 @@ export interface GatewayHttpServerInit {
   metrics: GatewayMetrics | null
   /** what `GET /metrics` serves; defaults to `metrics.register` */
   registry?: Registry
+  /** what `GET /dashboard` shows; no dashboard without it */
+  dashboard?: DashboardSource
 }
 
 export interface GatewayHttpServer {
@@ -55,11 +59,26 @@ export interface GatewayHttpServer {
   readonly app: FastifyInstance
 }
 
-interface RouteInfo {
+export interface RouteInfo {
   operationId: string
   pipeline?: GatewayPipeline
   auth: boolean
+  /** the route's own error body (the OpenAI-compatible routes answer in OpenAI's shape) */
+  errorShape?: (error: ApiError) => ApiError
 }
+
+/** A request already in a pipeline's own fields, as the pipeline routes take it (JSON body or multipart form). */
+export type PipelineInput = { json: unknown } | { form: ParsedForm }
+
+/** Adds a route; `info` says whether it needs the API key and which pipeline its metrics count under. */
+export type AddRoute = (method: 'GET' | 'POST', url: string, info: RouteInfo, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => void
+
+/**
+ * The pipeline routes' path for a request translated to a pipeline's fields (the
+ * OpenAI-compatible routes): validated as `/<pipeline>` validates, dispatched and paid
+ * the same way, aborted when the client leaves; the answer's Shoal headers are set.
+ */
+export type SubmitJob = (pipeline: GatewayPipeline, input: PipelineInput, request: FastifyRequest, reply: FastifyReply) => Promise<DispatchResult>
 
 const encoder = new TextEncoder()
 
@@ -253,8 +272,9 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   app.setErrorHandler(async (err, request, reply) => {
     // already answered (a cut slow body): what the handler meets afterwards has no one to go to
     if (reply.sent) return reply
-    const apiError = stopping && err instanceof DispatchAbortedError ? new ServiceStoppingError() : toApiError(err, options.bodyLimitBytes)
     const route = routeOf(request)
+    const shared = stopping && err instanceof DispatchAbortedError ? new ServiceStoppingError() : toApiError(err, options.bodyLimitBytes)
+    const apiError = route?.errorShape?.(shared) ?? shared
     if (apiError instanceof InternalApiError) request.log.error({ err }, 'unexpected error')
     else request.log.debug({ code: apiError.code, status: apiError.statusCode }, apiError.message)
     if (err instanceof DispatchError) {
@@ -282,6 +302,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
 
   app.setNotFoundHandler(async (request) => {
     const path = (request.url.split('?')[0] ?? '').replace(/^\/api\/generate/, '')
+    if (path.startsWith('/v1/')) throw openAiNotFound(request.method, path)
     const name = path.replace(/^\//, '').split('/')[0] ?? ''
     throw new NotFoundError(request.method === 'POST' && name !== '' && !name.includes('.')
       ? `unknown pipeline ${JSON.stringify(name)}; this gateway serves ${GATEWAY_PIPELINES.join(', ')}`
@@ -384,8 +405,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
 
   async function servePipeline (pipeline: GatewayPipeline, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const parsed = withAlias(await readJobRequest(request, pipeline, parseContext, limits))
-    void reply.header(SHOAL_HEADERS.model, parsed.job.modelId)
-    if (parsed.alias !== undefined) void reply.header(SHOAL_HEADERS.requestedModel, parsed.alias)
+    modelHeaders(reply, parsed)
     if (prefersAsync(request.headers.prefer)) {
       if (stopping) throw new ServiceStoppingError()
       // queued when `maxAsyncDispatches` run already; refused (503, Retry-After) when the store is full
@@ -396,6 +416,11 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         .header(SHOAL_HEADERS.attempts, '0')
       return { request_id: request.id }
     }
+    return await relay((await dispatchFor(parsed, request, reply)).response, request, reply)
+  }
+
+  /** Dispatches a validated job for a synchronous answer: aborted when the client goes away or on stop(). */
+  async function dispatchFor (parsed: ServedJob, request: FastifyRequest, reply: FastifyReply): Promise<DispatchResult> {
     if (stopping) throw new ServiceStoppingError()
     // aborted when the client goes away (the response closes unfinished) or on stop()
     const controller = new AbortController()
@@ -416,7 +441,19 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       throw explain(err, parsed)
     }
     void reply.headers(dispatchHeaders(result.attempts, result.orchestrator))
-    return await relay(result.response, request, reply)
+    return result
+  }
+
+  const submit: SubmitJob = async (pipeline, input, request, reply) => {
+    const parsed = withAlias('json' in input ? parseJsonJob(pipeline, input.json, parseContext) : await parseMultipartJob(pipeline, input.form, parseContext))
+    modelHeaders(reply, parsed)
+    return await dispatchFor(parsed, request, reply)
+  }
+
+  /** Which model runs (and which was asked for, when an alias replaced it). */
+  function modelHeaders (reply: FastifyReply, parsed: ServedJob): void {
+    void reply.header(SHOAL_HEADERS.model, parsed.job.modelId)
+    if (parsed.alias !== undefined) void reply.header(SHOAL_HEADERS.requestedModel, parsed.alias)
   }
 
   /** The job for the model that serves the one asked for (`modelAliases`). */
@@ -432,7 +469,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     return job === undefined || (pipeline !== undefined && job.pipeline !== pipeline) ? undefined : job
   }
 
-  function add (method: 'GET' | 'POST', url: string, info: RouteInfo, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): void {
+  const add: AddRoute = (method, url, info, handler) => {
     routes.set(`${method} ${url}`, info)
     app.route({ method, url, handler })
   }
@@ -502,6 +539,9 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     if (request.method === 'HEAD') return await reply.send(Readable.from([]))
     return await reply.send(Readable.from(await store.read(outcome.result), { objectMode: false }))
   })
+
+  registerOpenAiRoutes({ add, submit, directory, limits, logger })
+  if (init.dashboard !== undefined) registerDashboardRoutes(add, init.dashboard)
 
   add('GET', '/health', { operationId: 'health', auth: false }, async () => ({ status: 'OK' }))
 

@@ -1,0 +1,58 @@
+import type { RecentRequest } from './recent.js'
+
+/** A connection of the gateway's libp2p node. */
+export interface DashboardConnection {
+  peerId: string
+  remoteAddr: string
+  direction: string
+  status: string
+  openedAt: number
+  streams: number
+}
+
+/** What the gateway has measured of one (orchestrator, model) (selection statistics). */
+export interface DashboardModelStats {
+  successes: number
+  successRate: number
+  secondsPerUnit: number | null
+  p95SecondsPerUnit: number | null
+  consecutiveFailures: number
+  suspendedUntil: number
+}
+
+export interface DashboardModel {
+  pipeline: string
+  modelId: string
+  warm: boolean
+  capacity: number
+  load: string
+  pricePerUnit: string
+  pixelsPerUnit: string
+  unit: string
+  stats: DashboardModelStats | null
+}
+
+export interface DashboardOrchestrator {
+  peerId: string
+  ethAddress: string
+  reachable: boolean
+  proven: boolean
+  connected: boolean
+  source: string
+  /** this gateway's estimate of its credit there, in wei; null with payments off */
+  creditWei: string | null
+  models: DashboardModel[]
+}
+
+/** Everything the dashboard page shows; served as JSON at `/dashboard/data`. */
+export interface DashboardSnapshot {
+  generatedAt: number
+  gateway: { peerId: string, ethAddress: string, startedAt: number }
+  mesh: { peers: number, connections: DashboardConnection[] }
+  orchestrators: DashboardOrchestrator[]
+  requests: RecentRequest[]
+  payments: { enabled: boolean, ticketsSent: number, evSentWei: string, sender: string | null }
+}
+
+/** Builds a snapshot when the page asks for one. */
+export type DashboardSource = () => Promise<DashboardSnapshot>
