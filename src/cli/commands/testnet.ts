@@ -161,10 +161,11 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
         say('not served here:')
         for (const n of plan.notServed) say(`  ${n.pipeline.padEnd(19)} ${n.reason}`)
       }
-      say(`ready: gateway ${mesh.gateway.url} lists ${mesh.orchestrators.length} orchestrators${chain === undefined ? ' (payments off)' : ', payments on'}`)
-
+      // the demo inputs (and the curl examples' files) exist before `ready:`: a script may use them at once
       const portrait = extraPackageDir('@vladmandic/human')
       const inputs = await writeDemoInputs(dataDir, portrait === null ? null : join(portrait, 'assets', 'screenshot-facedetect.jpg'))
+      say(`ready: gateway ${mesh.gateway.url} lists ${mesh.orchestrators.length} orchestrators${chain === undefined ? ' (payments off)' : ', payments on'}`)
+
       const requests = pipelineRequests(mesh.gateway.url, inputs)
       if (args.demo) {
         const demo = await runUpscaleDemo(mesh.gateway.url, dataDir, { signal: controller.signal })
