@@ -45,6 +45,13 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
   const intervalMs = options.intervalMs ?? 10_000
   let retryDelay = retryMs
 
+  /** The budget of one walk or rejoin; the walk and the dials each listen on it. */
+  const attemptSignal = (): AbortSignal => {
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(options.walkTimeoutMs ?? 5_000)])
+    setMaxListeners(Infinity, signal)
+    return signal
+  }
+
   /** One walk when below target; how many new peers it dialled (-1: no walk). */
   const check = async (): Promise<number> => {
     if (running || controller.signal.aborted) return -1
@@ -53,9 +60,7 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
     if (connected.size === 0) return await rejoin()
     running = true
     try {
-      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(options.walkTimeoutMs ?? 5_000)])
-      // the walk and the dials each listen on it
-      setMaxListeners(Infinity, signal)
+      const signal = attemptSignal()
       const found: Array<{ id: Parameters<ShoalLibp2p['dial']>[0] }> = []
       for await (const peer of node.peerRouting.getClosestPeers(randomBytes(32), { signal })) {
         const id = peer.id.toString()
@@ -80,8 +85,7 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
     if (options.rejoin === undefined || running) return -1
     running = true
     try {
-      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(options.walkTimeoutMs ?? 5_000)])
-      setMaxListeners(Infinity, signal)
+      const signal = attemptSignal()
       const reached = await options.rejoin(signal)
       logger.info({ reached }, 'no peer left: dialled the bootstrap list again')
       return reached

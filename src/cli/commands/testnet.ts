@@ -45,7 +45,7 @@ export function testnetModels (served: ServedPipeline[], capacity: number): Test
     warm: s.pipeline === 'upscale',
     capacity,
     // per unit of the pipeline, chosen in its definition so a typical job costs about one ticket
-    price_per_unit: s.pipeline === 'upscale' ? TESTNET_PRICE_WEI_PER_PIXEL : (pipelineDefinition(s.pipeline).testnetPrice ?? TESTNET_PRICE_WEI_PER_PIXEL),
+    price_per_unit: pipelineDefinition(s.pipeline).testnetPrice ?? TESTNET_PRICE_WEI_PER_PIXEL,
     pixels_per_unit: '1'
   }))
 }
