@@ -10,7 +10,7 @@ import neostandard from 'neostandard'
  * jobs and runner managers until it is split into its own folders.
  */
 const LAYERS = [
-  ['kernel', 'observability', 'signals'],
+  ['kernel', 'identity', 'observability', 'signals'],
   ['p2p', 'payments', 'inference'],
   ['discovery', 'protocols'],
   ['orchestrator', 'gateway'],

@@ -10,7 +10,7 @@
  */
 import { Wallet, hashMessage, recoverAddress, solidityPackedKeccak256, getBytes } from 'ethers'
 import { bytesToHex } from '../../src/payments/hex.js'
-import { createSignatureVerifier, createTicketSigner } from '../../src/payments/signer.js'
+import { createSignatureVerifier, createTicketSigner } from '../../src/identity/ethereum.js'
 import { isWinningTicket, MAX_WIN_PROB, recipientRandHash, ticketHash, type Ticket } from '../../src/payments/ticket.js'
 import { createTicketValidator } from '../../src/payments/validator.js'
 

@@ -1,12 +1,11 @@
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { getAddress, getBytes, hexlify } from 'ethers'
-import { keccak_256 } from '@noble/hashes/sha3.js'
-import { createSignatureVerifier, createTicketSigner } from '../payments/signer.js'
 import { isPipelineName, type PipelineName, PIPELINE_UNIT } from '../kernel/pipelines.js'
 import { ANNOUNCEMENT_LIMITS, ANNOUNCEMENT_SIGNING_DOMAIN, ANNOUNCEMENT_VERSION } from './constants.js'
 import { AnnouncementError } from './errors.js'
 import { isModelId } from '../kernel/identifiers.js'
+import { modelKey, type ModelKey } from '../kernel/model-key.js'
 import * as pb from './pb/announcement.js'
 
 /**
@@ -68,33 +67,6 @@ export interface SignedAnnouncement {
 }
 
 const encoder = new TextEncoder()
-
-/** The message the Ethereum key signs, binding it to the libp2p peer id (and back, through the body signature). */
-export function bindingMessage (peerId: string, ethAddress: string): string {
-  return `Shoal: bind Ethereum address ${ethAddress.toLowerCase()} to libp2p peer ${peerId}`
-}
-
-/** What is signed: keccak256 of the binding message, with the EIP-191 prefix (ethers' `signMessage(getBytes(hash))`). */
-function bindingHash (peerId: string, ethAddress: string): Uint8Array {
-  return keccak_256(encoder.encode(bindingMessage(peerId, ethAddress)))
-}
-
-// libsecp256k1 (WASM): verifying a binding is on the hot path of every first announcement
-const bindingVerifier = createSignatureVerifier()
-
-export async function createEthBinding (peerId: string, ethPrivateKey: string): Promise<{ ethAddress: string, ethBinding: string }> {
-  const signer = createTicketSigner(ethPrivateKey)
-  const ethAddress = getAddress(signer.address)
-  return { ethAddress, ethBinding: hexlify(signer.sign(bindingHash(peerId, ethAddress))) }
-}
-
-export function verifyEthBinding (peerId: string, ethAddress: string, ethBinding: string): boolean {
-  try {
-    return bindingVerifier.verify(ethAddress.toLowerCase(), bindingHash(peerId, ethAddress), getBytes(ethBinding))
-  } catch {
-    return false
-  }
-}
 
 function signingInput (body: Uint8Array): Uint8Array {
   const domain = encoder.encode(ANNOUNCEMENT_SIGNING_DOMAIN)
@@ -233,9 +205,9 @@ export function checkAnnouncement (o: pb.Announcement): Announcement {
   const hardware = o.hardware
   const models = o.models.map(checkOffer)
   if (o.withdrawn && models.length > 0) fail('models', 'must be empty in a withdrawal')
-  const seen = new Set<string>()
+  const seen = new Set<ModelKey>()
   for (const m of models) {
-    const key = `${m.pipeline}\u0000${m.modelId}`
+    const key = modelKey(m)
     if (seen.has(key)) fail('models', `lists ${m.pipeline}/${m.modelId} twice`)
     seen.add(key)
   }

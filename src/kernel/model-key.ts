@@ -22,7 +22,8 @@ export type PeerModelKey = string & { readonly [peerModelKeyBrand]: true }
 // pipeline names are lower-case words and dashes, peer ids base58: neither holds a NUL
 const SEPARATOR = '\u0000'
 
-export function modelKey (model: PipelineModel): ModelKey {
+/** Also takes a pipeline name not (yet) in the registry: a worker may report one the orchestrator ignores. */
+export function modelKey (model: { readonly pipeline: string, readonly modelId: string }): ModelKey {
   return `${model.pipeline}${SEPARATOR}${model.modelId}` as ModelKey
 }
 

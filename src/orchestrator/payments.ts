@@ -1,5 +1,5 @@
 import type { PeerId } from '@libp2p/interface'
-import { verifyEthBinding } from '../discovery/announcement.js'
+import { verifyEthBinding } from '../identity/binding.js'
 import { billableUnits, deliveredUnits, feeFor, isMetered } from '../kernel/billing.js'
 import type { InferenceJob } from '../kernel/job.js'
 import { pipelineDefinition, type PipelineName } from '../kernel/pipelines.js'

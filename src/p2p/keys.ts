@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
-import { Wallet, SigningKey, hexlify, randomBytes } from 'ethers'
+import { getAddress } from 'ethers'
+import { addressFromPrivateKey, generateEthereumPrivateKey, isEthereumPrivateKey } from '../identity/ethereum.js'
 import { KeyFileError } from './errors.js'
 
 /** Where a node keeps its keys, relative to its data dir. */
@@ -85,12 +86,10 @@ function decodeEthereumKey (path: string, text: string): NodeKeys['ethereum'] {
   if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) {
     throw new KeyFileError('KEY_ERROR_CORRUPT', `Ethereum key file ${path} is corrupt: expected 0x followed by 64 hex digits`, { path })
   }
-  try {
-    const wallet = new Wallet(new SigningKey(hex))
-    return { privateKey: wallet.privateKey, address: wallet.address }
-  } catch (err) {
-    throw new KeyFileError('KEY_ERROR_CORRUPT', `Ethereum key file ${path} is not a valid secp256k1 key: ${(err as Error).message}`, { path })
+  if (!isEthereumPrivateKey(hex)) {
+    throw new KeyFileError('KEY_ERROR_CORRUPT', `Ethereum key file ${path} is not a valid secp256k1 key (zero or not below the group order)`, { path })
   }
+  return { privateKey: hex.toLowerCase(), address: getAddress(addressFromPrivateKey(hex)) }
 }
 
 async function assemble (libp2p: PrivateKey, ethereum: NodeKeys['ethereum']): Promise<NodeKeys> {
@@ -126,9 +125,7 @@ export async function loadOrCreateNodeKeys (dataDir: string): Promise<NodeKeys &
     created.push(paths.libp2p)
   }
   if (await readSecureFile(paths.ethereum) === undefined) {
-    // random 32 bytes through SigningKey, which rejects the (astronomically unlikely) invalid scalars
-    const key = new SigningKey(hexlify(randomBytes(32)))
-    await writeNewSecureFile(paths.ethereum, `${key.privateKey}\n`)
+    await writeNewSecureFile(paths.ethereum, `${generateEthereumPrivateKey()}\n`)
     created.push(paths.ethereum)
   }
   return { ...(await loadNodeKeys(dataDir)), created }

@@ -16,5 +16,4 @@ export { TicketError, PaymentError, PaymentWireError, ChainError, TICKET_ERROR_C
 export { createPaymentMetrics, type PaymentMetrics } from './metrics.js'
 export { defaultRecipientOptions, defaultSenderCaps, defaultSenderOptions, defaultRedeemerOptions, type RecipientOptions, type SenderCaps, type SenderOptions, type RedeemerOptions } from './options.js'
 export { ticketEV, ticketHash, ticketHashHex, winProbFor, MAX_WIN_PROB, type Ticket, type TicketParams, type TicketBatch, type SignedTicket, type TicketDomain } from './ticket.js'
-export { createTicketSigner, createSignatureVerifier, addressFromPrivateKey, type TicketSigner, type SignatureVerifier } from './signer.js'
 export { systemClock, type Clock } from './clock.js'

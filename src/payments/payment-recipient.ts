@@ -7,7 +7,7 @@ import type { PaymentMetrics } from './metrics.js'
 import { defaultRecipientOptions, type RecipientOptions } from './options.js'
 import { createRecipientRand } from './recipient-rand.js'
 import { createRecipient, type Recipient } from './recipient.js'
-import { addressFromPrivateKey, createSignatureVerifier } from './signer.js'
+import { addressFromPrivateKey, createSignatureVerifier } from '../identity/ethereum.js'
 import { createMemoryTicketStore, type TicketStore } from './ticket-store.js'
 import { createTicketValidator } from './validator.js'
 

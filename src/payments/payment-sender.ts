@@ -5,7 +5,7 @@ import { normalizeAddress } from './hex.js'
 import { weiToMetric, type PaymentMetrics } from './metrics.js'
 import { defaultSenderCaps, defaultSenderOptions, type SenderCaps, type SenderOptions } from './options.js'
 import { createSender, type Sender } from './sender.js'
-import { createTicketSigner, type TicketSigner } from './signer.js'
+import { createTicketSigner, type TicketSigner } from '../identity/ethereum.js'
 import type { TicketBatch, TicketParams } from './ticket.js'
 
 /** What to pay one job with. */

@@ -1,7 +1,7 @@
 import type { AbortOptions, Broker } from './broker.js'
 import { PaymentError } from './errors.js'
 import type { SenderCaps, SenderOptions } from './options.js'
-import type { TicketSigner } from './signer.js'
+import type { TicketSigner } from '../identity/ethereum.js'
 import { ticketEV, ticketHash, ticketOf, type TicketBatch, type TicketParams } from './ticket.js'
 
 /**

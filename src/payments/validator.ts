@@ -1,6 +1,6 @@
 import { TicketError } from './errors.js'
 import { ZERO_ADDRESS } from './hex.js'
-import type { SignatureVerifier } from './signer.js'
+import type { SignatureVerifier } from '../identity/ethereum.js'
 import { isWinningTicket, recipientRandHash, ticketHash, type Ticket, type TicketDomain } from './ticket.js'
 
 /** Everything a single ticket is checked against, besides the ticket itself. */

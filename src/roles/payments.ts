@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client'
 import type { PaymentConfig } from './config.js'
-import { createEthBinding } from '../discovery/announcement.js'
+import { createEthBinding } from '../identity/binding.js'
 import type { Logger } from '../observability/logger.js'
 import type { NodeKeys } from '../p2p/keys.js'
 import { createEthersBroker, createProvider } from '../payments/chain/index.js'

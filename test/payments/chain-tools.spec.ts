@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { startAnvil } from '../../src/payments/chain/anvil.js'
 import { findContractsRoot, loadTicketBrokerArtifact } from '../../src/payments/chain/compile.js'
 import { ChainError } from '../../src/payments/errors.js'
-import { addressFromPrivateKey } from '../../src/payments/signer.js'
+import { addressFromPrivateKey } from '../../src/identity/ethereum.js'
 
 function alive (pid: number): boolean {
   try { process.kill(pid, 0); return true } catch { return false }

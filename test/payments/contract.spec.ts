@@ -3,7 +3,7 @@ import { ContractFactory, type Contract, type ContractTransactionResponse, type 
 import { revertReason, ticketBrokerInterface, TICKET_BROKER_ABI } from '../../src/payments/chain/abi.js'
 import { loadTicketBrokerArtifact } from '../../src/payments/chain/compile.js'
 import { bytesToHex, hexToBytes } from '../../src/payments/hex.js'
-import { createTicketSigner } from '../../src/payments/signer.js'
+import { createTicketSigner } from '../../src/identity/ethereum.js'
 import { MAX_WIN_PROB } from '../../src/payments/ticket.js'
 import { makeTicket, startChainFixture, type ChainFixture } from './fixtures.js'
 

@@ -4,7 +4,7 @@ import { TICKET_BROKER_ABI } from '../../src/payments/chain/abi.js'
 import { deployTicketBroker, type Deployment } from '../../src/payments/chain/deploy.js'
 import { createProvider } from '../../src/payments/chain/provider.js'
 import { bytesToHex } from '../../src/payments/hex.js'
-import { createTicketSigner, type TicketSigner } from '../../src/payments/signer.js'
+import { createTicketSigner, type TicketSigner } from '../../src/identity/ethereum.js'
 import { MAX_WIN_PROB, recipientRandHash, ticketHash, type Ticket, type TicketDomain } from '../../src/payments/ticket.js'
 
 /** A local chain with a freshly deployed TicketBroker, shared by the tests of one file. */

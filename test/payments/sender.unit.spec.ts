@@ -7,7 +7,7 @@ import { createPaymentMetrics } from '../../src/payments/metrics.js'
 import { defaultSenderCaps, defaultSenderOptions } from '../../src/payments/options.js'
 import { createPaymentSender } from '../../src/payments/payment-sender.js'
 import { createSender } from '../../src/payments/sender.js'
-import { createSignatureVerifier, createTicketSigner } from '../../src/payments/signer.js'
+import { createSignatureVerifier, createTicketSigner } from '../../src/identity/ethereum.js'
 import { MAX_WIN_PROB, ticketEV, ticketHash, ticketOf, winProbFor, type TicketParams } from '../../src/payments/ticket.js'
 import { StubBroker } from './stubs.js'
 

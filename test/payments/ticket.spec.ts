@@ -3,7 +3,7 @@ import { solidityPackedKeccak256 } from 'ethers'
 import { createEthersBroker } from '../../src/payments/chain/ethers-broker.js'
 import { revertReason } from '../../src/payments/chain/abi.js'
 import { createSender } from '../../src/payments/sender.js'
-import { createTicketSigner } from '../../src/payments/signer.js'
+import { createTicketSigner } from '../../src/identity/ethereum.js'
 import { defaultSenderCaps, defaultSenderOptions } from '../../src/payments/options.js'
 import {
   isWinningTicket, MAX_WIN_PROB, recipientRandHash, ticketEV, ticketHashHex, ticketOf, winProbFor, type Ticket

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { Wallet } from 'ethers'
 import { TicketError } from '../../src/payments/errors.js'
 import { ZERO_ADDRESS } from '../../src/payments/hex.js'
-import { createSignatureVerifier, createTicketSigner } from '../../src/payments/signer.js'
+import { createSignatureVerifier, createTicketSigner } from '../../src/identity/ethereum.js'
 import { MAX_WIN_PROB, recipientRandHash, ticketHash, type Ticket } from '../../src/payments/ticket.js'
 import { createTicketValidator, type TicketValidationContext } from '../../src/payments/validator.js'
 

@@ -1,4 +1,5 @@
-import { decodeSignedAnnouncement, verifyAnnouncementSignature, verifyEthBinding, type SignedAnnouncement } from '../announcement.js'
+import { decodeSignedAnnouncement, verifyAnnouncementSignature, type SignedAnnouncement } from '../announcement.js'
+import { verifyEthBinding } from '../../identity/binding.js'
 import { ANNOUNCEMENT_LIMITS, MAX_ANNOUNCEMENT_TTL_MS, MAX_CLOCK_SKEW_MS } from '../constants.js'
 import { AnnouncementError } from '../errors.js'
 import { GossipAction, GossipValidationError, type AnnouncementValidationCode } from './errors.js'

@@ -2,6 +2,7 @@ import { Counter, type Registry } from 'prom-client'
 import type { Logger } from '../../observability/logger.js'
 import { raceSignal } from '../../signals/race-signal.js'
 import { defaultCandidateLookupOptions, type CandidateLookupOptions } from './options.js'
+import { modelKey, type ModelKey } from '../../kernel/model-key.js'
 
 export { defaultCandidateLookupOptions, type CandidateLookupOptions } from './options.js'
 
@@ -39,9 +40,9 @@ export interface CandidateLookup {
 export function createCandidateLookup (init: CandidateLookupInit): CandidateLookup {
   const options = { ...defaultCandidateLookupOptions, ...init.options }
   const now = init.now ?? Date.now
-  const inFlight = new Map<string, Promise<number>>()
+  const inFlight = new Map<ModelKey, Promise<number>>()
   /** pair -> when its "not found" expires; insertion-ordered, so the first is the oldest */
-  const notFound = new Map<string, number>()
+  const notFound = new Map<ModelKey, number>()
   const outcomes = init.register !== undefined
     ? new Counter({
       name: 'shoal_gateway_candidate_lookups_total',
@@ -58,7 +59,7 @@ export function createCandidateLookup (init: CandidateLookupInit): CandidateLook
 
   return {
     async refill (pipeline, modelId, signal) {
-      const key = `${pipeline}\n${modelId}`
+      const key = modelKey({ pipeline, modelId })
       const expires = notFound.get(key)
       if (expires !== undefined) {
         if (expires > now()) return done('cached_not_found')

@@ -11,6 +11,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import { REFUSAL_CODES, WORKER_LIMITS, type RefusalCode } from './constants.js'
 import { WorkerProtocolError } from './errors.js'
 import { isModelId } from '../../kernel/identifiers.js'
+import { modelKey, type ModelKey } from '../../kernel/model-key.js'
 import * as pb from './pb/worker.js'
 
 /** One runner a worker offers: what the orchestrator turns into job slots. */
@@ -104,9 +105,9 @@ function checkRunner (what: string, r: pb.WorkerRunner, i: number): WorkerRunner
 
 function checkRunners (what: string, list: pb.WorkerRunner[]): WorkerRunner[] {
   const runners = list.map((r, i) => checkRunner(what, r, i))
-  const seen = new Set<string>()
+  const seen = new Set<ModelKey>()
   for (const r of runners) {
-    const key = `${r.pipeline}\u0000${r.modelId}`
+    const key = modelKey(r)
     if (seen.has(key)) fail(what, `runners lists ${r.pipeline} ${r.modelId} twice`)
     seen.add(key)
   }

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { randomBytes } from 'node:crypto'
 import { Wallet, hashMessage, recoverAddress } from 'ethers'
 import { bytesToHex, hexToBytes } from '../../src/payments/hex.js'
-import { addressFromPrivateKey, createSignatureVerifier, createTicketSigner, personalMessageDigest } from '../../src/payments/signer.js'
+import { addressFromPrivateKey, createSignatureVerifier, createTicketSigner, personalMessageDigest } from '../../src/identity/ethereum.js'
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 

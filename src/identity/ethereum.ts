@@ -1,9 +1,12 @@
 import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
 import * as secp from 'tiny-secp256k1'
-import { bytesToHex, hexToBytes } from './hex.js'
+import { randomBytes } from 'node:crypto'
 
 /**
- * secp256k1 signing and recovery for tickets on the hot path: libsecp256k1 (WASM, via
+ * A node's Ethereum identity: its secp256k1 key, signing and recovery. Tickets, the
+ * peer-id binding in announcements and the key file all go through here.
+ *
+ * Signing and recovery sit on the hot path of tickets: libsecp256k1 (WASM, via
  * tiny-secp256k1) and keccak from @noble/hashes. Signatures are byte-identical to
  * ethers' `Wallet.signMessageSync(hashBytes)`: RFC 6979 nonces, low-s, r ‖ s ‖ v with
  * v in {27, 28}. See bench/tickets for the speed against ethers.
@@ -38,8 +41,18 @@ export function personalMessageDigest (hash: Uint8Array): Uint8Array {
   return keccak256(buf)
 }
 
+function hexToBytes (value: string): Uint8Array {
+  const digits = value.startsWith('0x') ? value.slice(2) : value
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(digits)) throw new TypeError('not hex')
+  return new Uint8Array(Buffer.from(digits, 'hex'))
+}
+
+function bytesToHex (bytes: Uint8Array): string {
+  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`
+}
+
 function privateKeyBytes (privateKey: string | Uint8Array): Uint8Array {
-  const d = typeof privateKey === 'string' ? hexToBytes(privateKey.startsWith('0x') ? privateKey : `0x${privateKey}`) : privateKey
+  const d = typeof privateKey === 'string' ? hexToBytes(privateKey) : privateKey
   if (d.length !== 32 || !secp.isPrivate(d)) throw new TypeError('not a secp256k1 private key')
   return d
 }
@@ -91,5 +104,19 @@ export function createSignatureVerifier (): SignatureVerifier {
     verify (address, hash, signature) {
       return recover(hash, signature) === address.toLowerCase()
     }
+  }
+}
+
+/** A private key as key files hold it: 0x and 64 hex digits, a valid secp256k1 scalar. */
+export function isEthereumPrivateKey (text: string): boolean {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) return false
+  return secp.isPrivate(hexToBytes(text))
+}
+
+/** A fresh private key (0x-hex); rejection sampling skips the (astronomically rare) invalid scalars. */
+export function generateEthereumPrivateKey (): string {
+  for (;;) {
+    const d = new Uint8Array(randomBytes(32))
+    if (secp.isPrivate(d)) return bytesToHex(d)
   }
 }
