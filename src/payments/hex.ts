@@ -2,9 +2,9 @@
  * Byte codecs shared by the ticket hash, the signer and the wire form: 0x-hex strings,
  * 20-byte addresses and 256-bit big-endian integers. Strings are always lower-case.
  */
+import { isEthAddress } from '../kernel/identifiers.js'
 
 const HEX_RE = /^0x(?:[0-9a-fA-F]{2})*$/
-const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/
 const BYTES32_RE = /^0x[0-9a-fA-F]{64}$/
 
 export const UINT256_MAX = (1n << 256n) - 1n
@@ -15,7 +15,7 @@ export function isHex (value: string): boolean {
 }
 
 export function isAddress (value: string): boolean {
-  return ADDRESS_RE.test(value)
+  return isEthAddress(value)
 }
 
 export function isBytes32 (value: string): boolean {
@@ -24,7 +24,7 @@ export function isBytes32 (value: string): boolean {
 
 /** An address in the canonical lower-case form used everywhere in payments; throws on malformed input. */
 export function normalizeAddress (value: string): string {
-  if (!ADDRESS_RE.test(value)) throw new TypeError(`not an address: ${value}`)
+  if (!isEthAddress(value)) throw new TypeError(`not an address: ${value}`)
   return value.toLowerCase()
 }
 

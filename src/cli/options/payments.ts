@@ -1,6 +1,7 @@
 import type { Options } from 'yargs'
 import type { PaymentConfig } from '../../roles/config.js'
 import { CliError } from '../errors.js'
+import { isEthAddress } from '../../kernel/identifiers.js'
 
 /** Payment settings shared by orchestrators and gateways. Payments are on unless turned off explicitly. */
 export type PaymentCliOptions = PaymentConfig
@@ -40,7 +41,7 @@ export function parsePaymentArgs (args: Record<string, unknown>): PaymentCliOpti
     if (rpcUrl === '' || brokerAddress === '') {
       throw new CliError('CLI_ERROR_CONFIG', 'payments are on by default: give --rpc-url and --broker (or SHOAL_RPC_URL and SHOAL_BROKER), or --payments off for a private mesh')
     }
-    if (!/^0x[0-9a-fA-F]{40}$/.test(brokerAddress)) throw new CliError('CLI_ERROR_CONFIG', `--broker: "${brokerAddress}" is not a contract address`)
+    if (!isEthAddress(brokerAddress)) throw new CliError('CLI_ERROR_CONFIG', `--broker: "${brokerAddress}" is not a contract address`)
     if (!URL.canParse(rpcUrl)) throw new CliError('CLI_ERROR_CONFIG', `--rpc-url: "${rpcUrl}" is not a URL`)
   }
   return {
