@@ -23,13 +23,7 @@ const LAYERS = [
  * Known exceptions, each to be removed by the change named beside it. `except` paths are
  * relative to the upper folder (import-x's `from`).
  */
-const EXCEPTIONS = {
-  // protocols/ai maps wire codes to the gateway's JobError: goes away with the one error
-  // model on the wire (issue 11, item 4), which moves these errors below the protocols
-  'protocols>gateway': ['./dispatch/errors.ts'],
-  // the testnet's children stop when their stdin closes, the flag `shoal` understands
-  'testnet>cli': ['./lifecycle.ts']
-}
+const EXCEPTIONS = {}
 
 function layerZones () {
   const zones = []

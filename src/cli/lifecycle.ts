@@ -1,8 +1,6 @@
 import type { Logger } from '../observability/logger.js'
 import { watchParent, type ParentWatchdog } from './parent-watchdog.js'
-
-/** Environment flag: stop gracefully when standard input ends (the parent closed it or died). */
-export const STOP_ON_STDIN_END = 'SHOAL_STOP_ON_STDIN_END'
+import { STOP_ON_STDIN_END } from '../testnet/child.js'
 
 /** After its parent is gone, a node stops gracefully or, past this, exits anyway. */
 const PARENT_GONE_EXIT_MS = 15_000

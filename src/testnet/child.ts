@@ -1,8 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, createWriteStream } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { STOP_ON_STDIN_END } from '../cli/lifecycle.js'
 import { shoalBin } from './package-root.js'
+
+/**
+ * Environment flag set on every `shoal` this module starts: stop gracefully when standard
+ * input ends (the parent closed it or died). The CLI's lifecycle honours it.
+ */
+export const STOP_ON_STDIN_END = 'SHOAL_STOP_ON_STDIN_END'
 
 export interface ShoalChild {
   name: string

@@ -253,7 +253,7 @@ export interface AiClient extends Startable {
   readonly protocol: string
   /**
    * Sends a job and resolves at its ResultHead. Rejects with a `JobError`
-   * (src/gateway/dispatch/errors.ts) mapped from the Final code, `UnreachableError`
+   * (src/kernel/job-outcome.ts) mapped from the Final code, `UnreachableError`
    * when the peer cannot be reached, resets the stream or breaks the protocol, or
    * `AiJobAbortedError` when `signal` aborts (the orchestrator is told to cancel).
    */
