@@ -89,9 +89,12 @@ export function transportsFor (listen: readonly string[]): ReadonlySet<Transport
 export type DirectTransport = 'tcp' | 'quic'
 
 /**
- * TCP (+ noise + yamux) is dialled first when a peer offers both: on loopback a raw
- * stream moved 2-3x the bytes of a QUIC stream, and a small job's round trip was as fast
- * (bench/bulk and bench/overhead with `BENCH_TRANSPORT`, numbers in their headers).
+ * TCP (+ noise + yamux) is dialled first when a peer offers both. Measured side by side
+ * on loopback (bench/bulk, same run, 3 runs at load average 11-15 on 2 cores): a QUIC
+ * stream moved 0.5-0.9x TCP's bytes per wall second and 0.52-0.57x per CPU second, and a
+ * 64 MiB /shoal/ai job 0.5-0.7x; a tiny job's p50 was 0.6-0.7 ms on QUIC against 0.43-0.50
+ * ms on TCP. QUIC opened a new stream faster (1.6-1.7 ms against 2.0-4.3 ms), which the
+ * stream pool makes rare.
  */
 export const DEFAULT_PREFERRED_TRANSPORT: DirectTransport = 'tcp'
 
