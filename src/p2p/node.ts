@@ -90,11 +90,11 @@ export type DirectTransport = 'tcp' | 'quic'
 
 /**
  * TCP (+ noise + yamux) is dialled first when a peer offers both. Measured side by side
- * on loopback (bench/bulk, same run, 3 runs at load average 11-15 on 2 cores): a QUIC
- * stream moved 0.5-0.9x TCP's bytes per wall second and 0.52-0.57x per CPU second, and a
- * 64 MiB /shoal/ai job 0.5-0.7x; a tiny job's p50 was 0.6-0.7 ms on QUIC against 0.43-0.50
- * ms on TCP. QUIC opened a new stream faster (1.6-1.7 ms against 2.0-4.3 ms), which the
- * stream pool makes rare.
+ * on loopback (bench/bulk, 64 MiB, 3 runs at load average 11-23 on 2 cores, where wall
+ * rates swing 2x between runs): per CPU second a QUIC stream moved 0.52-0.74x TCP's bytes
+ * and a /shoal/ai job 0.46-0.49x; a tiny job's p50 was 0.60-0.70 ms on QUIC against
+ * 0.43-0.50 ms on TCP. QUIC opened a new stream faster (1.6-1.7 ms against 1.5-4.3 ms),
+ * which the stream pool makes rare.
  */
 export const DEFAULT_PREFERRED_TRANSPORT: DirectTransport = 'tcp'
 
