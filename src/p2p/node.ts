@@ -92,9 +92,9 @@ export type DirectTransport = 'tcp' | 'quic'
  * TCP (+ noise + yamux) is dialled first when a peer offers both. Measured side by side
  * on loopback (bench/bulk, 64 MiB, 3 runs at load average 11-23 on 2 cores, where wall
  * rates swing 2x between runs): per CPU second a QUIC stream moved 0.52-0.74x TCP's bytes
- * and a /shoal/ai job 0.46-0.49x; a tiny job's p50 was 0.60-0.70 ms on QUIC against
- * 0.43-0.50 ms on TCP. QUIC opened a new stream faster (1.6-1.7 ms against 1.5-4.3 ms),
- * which the stream pool makes rare.
+ * and a /shoal/ai job 0.46-0.49x. Small jobs were closer: p50 0.47-0.70 ms on QUIC against
+ * 0.43-0.50 ms on TCP, and at 32 concurrent jobs QUIC did more jobs/s in 2 runs of 3
+ * (1065-1472 against 528-1507). Inference moves images and video, so bytes decide.
  */
 export const DEFAULT_PREFERRED_TRANSPORT: DirectTransport = 'tcp'
 
