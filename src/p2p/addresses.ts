@@ -17,7 +17,7 @@ function directTarget (components: Component[]): AddressTarget | undefined {
   const [first, second, third, ...rest] = components
   if (first === undefined) return undefined
   if (first.name === 'memory') {
-    return first.value === undefined || first.value === '' || second !== undefined ? undefined : { transport: 'memory', host: `memory/${first.value}` }
+    return first.value === undefined || first.value === '' || [second, third, ...rest].some(c => c !== undefined && c.name !== 'p2p') ? undefined : { transport: 'memory', host: `memory/${first.value}` }
   }
   if (!HOST_PROTOCOLS.has(first.name) || first.value === undefined || UNSPECIFIED.has(first.value)) return undefined
   if (second?.value === undefined || Number(second.value) === 0) return undefined

@@ -8,6 +8,7 @@ describe('p2p/addresses', () => {
   it('reads TCP, QUIC and relayed addresses as their transport and host', () => {
     expect(addressTarget(`/ip4/10.0.0.1/tcp/4002/p2p/${PEER}`)).to.deep.equal({ transport: 'tcp', host: '10.0.0.1' })
     expect(addressTarget('/ip4/10.0.0.1/udp/4002/quic-v1')).to.deep.equal({ transport: 'quic', host: '10.0.0.1' })
+    expect(addressTarget(`/memory/orch-1/p2p/${PEER}`)).to.deep.equal({ transport: 'memory', host: 'memory/orch-1' })
     expect(addressTarget(`/dns4/Relay.Example/tcp/4001/p2p/${RELAY}/p2p-circuit/p2p/${PEER}`)).to.deep.equal({ transport: 'relay', host: 'relay/relay.example' })
     expect(addressTarget(`/ip4/10.0.0.1/udp/4001/quic-v1/p2p/${RELAY}/p2p-circuit`)).to.deep.equal({ transport: 'relay', host: 'relay/10.0.0.1' })
   })
