@@ -1,6 +1,7 @@
 /**
  * bench/bulk: what `/shoal/ai/1.0.0` costs against the transports under it, measured
- * in one run, one process, on TCP loopback (noise + yamux for libp2p).
+ * in one run, one process, on loopback: libp2p over TCP (+ noise + yamux) and over QUIC
+ * (@chainsafe/libp2p-quic: TLS 1.3 and QUIC's own streams), side by side.
  *
  * 1. Bulk: a 100 MiB input sent client -> server, until the server has all of it and
  *    answered. Through the protocol (JobHeader, 256 KiB InputChunks with backpressure,
@@ -15,11 +16,13 @@
  *    then jobs/s at a concurrency of 32.
  *
  *   npx tsx bench/bulk/index.ts [MiB=100] [rounds=5]
- *   BENCH_PARTS=bulk|small to run one half.
+ *   BENCH_PARTS=bulk|small to run one half; BENCH_TRANSPORT=tcp|quic|tcp,quic (default both).
  */
 import '../../src/p2p/polyfill.js'
 import { createServer, connect, type AddressInfo, type Server } from 'node:net'
+import { loadavg } from 'node:os'
 import { noise } from '@chainsafe/libp2p-noise'
+import { quic } from '@chainsafe/libp2p-quic'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
@@ -36,11 +39,14 @@ const CHUNK = 256 * 1024
 const RAW_PROTOCOL = '/shoal/bench/raw/1.0.0'
 const RAW_KEEP_PROTOCOL = '/shoal/bench/raw-keep/1.0.0'
 const ECHO_PROTOCOL = '/shoal/bench/echo/1.0.0'
+type Transport = 'tcp' | 'quic'
+const TRANSPORTS = (process.env.BENCH_TRANSPORT ?? 'tcp,quic').split(',').filter((t): t is Transport => t === 'tcp' || t === 'quic')
 
-async function createNode (): Promise<Libp2p> {
+async function createNode (transport: Transport): Promise<Libp2p> {
   return await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
+    addresses: { listen: [transport === 'tcp' ? '/ip4/127.0.0.1/tcp/0' : '/ip4/127.0.0.1/udp/0/quic-v1'] },
+    // QUIC brings its own encryption and streams: noise and yamux are for TCP only
+    transports: [transport === 'tcp' ? tcp() : quic()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()]
   })
@@ -52,17 +58,30 @@ interface Bench {
   client: Libp2p
   peer: PeerId
   aiClient: AiClient
-  tcpPort: number
   payload: Uint8Array
   /** bytes the executor saw in the last job */
   consumed: () => number
 }
 
-/** The server side of every path: the protocol handler, raw handlers, a TCP server. */
-async function setup (): Promise<Bench & { stop: () => Promise<void> }> {
-  const payload = new Uint8Array(SIZE)
-  for (let i = 0; i < SIZE; i += 4096) payload[i] = i & 0xff
-  const [server, client] = await Promise.all([createNode(), createNode()])
+const payload = new Uint8Array(SIZE)
+for (let i = 0; i < SIZE; i += 4096) payload[i] = i & 0xff
+
+/** A raw TCP server: the baseline. */
+async function startTcpServer (): Promise<Server> {
+  const tcpServer: Server = createServer((socket) => {
+    let n = 0
+    socket.on('data', (chunk) => {
+      n += chunk.byteLength
+      if (n >= SIZE) { socket.end(Buffer.from([1])); n = 0 }
+    })
+  })
+  await new Promise<void>(resolve => tcpServer.listen(0, '127.0.0.1', resolve))
+  return tcpServer
+}
+
+/** The server side of every libp2p path over one transport: the protocol handler, raw handlers. */
+async function setup (transport: Transport): Promise<Bench & { stop: () => Promise<void> }> {
+  const [server, client] = await Promise.all([createNode(transport), createNode(transport)])
 
   let consumed = 0
   const ai = createAiProtocol({
@@ -105,14 +124,6 @@ async function setup (): Promise<Bench & { stop: () => Promise<void> }> {
     for await (const chunk of stream) stream.send(chunk)
     await stream.close()
   }, { maxInboundStreams: 1024 })
-  const tcpServer: Server = createServer((socket) => {
-    let n = 0
-    socket.on('data', (chunk) => {
-      n += chunk.byteLength
-      if (n >= SIZE) { socket.end(Buffer.from([1])); n = 0 }
-    })
-  })
-  await new Promise<void>(resolve => tcpServer.listen(0, '127.0.0.1', resolve))
 
   await client.dial(server.getMultiaddrs()[0])
   const aiClient = createAiClient({ dialProtocol: client.dialProtocol.bind(client) })
@@ -120,27 +131,25 @@ async function setup (): Promise<Bench & { stop: () => Promise<void> }> {
     client,
     peer: server.peerId,
     aiClient,
-    tcpPort: (tcpServer.address() as AddressInfo).port,
     payload,
     consumed: () => consumed,
     stop: async () => {
       await aiClient.stop()
       await ai.stop()
-      tcpServer.close()
       await Promise.all([client.stop(), server.stop()])
     }
   }
 }
 
-async function measureBulk (b: Bench): Promise<void> {
-  const job: InferenceJob = { pipeline: 'image-to-video', modelId: 'noop', params: {}, inputs: [{ field: 'image', filename: 'bulk.bin', contentType: 'application/octet-stream', data: b.payload }] }
-  const viaProtocol = async (): Promise<void> => {
+async function measureBulk (benches: Map<Transport, Bench>, tcpPort: number): Promise<void> {
+  const job: InferenceJob = { pipeline: 'image-to-video', modelId: 'noop', params: {}, inputs: [{ field: 'image', filename: 'bulk.bin', contentType: 'application/octet-stream', data: payload }] }
+  const viaProtocol = (b: Bench) => async (): Promise<void> => {
     const res = await b.aiClient.runJob(b.peer, job, { deadlineMs: 120_000 })
     for await (const _ of res.body) {} // eslint-disable-line no-empty
     await res.final
     if (b.consumed() !== SIZE) throw new Error(`executor saw ${b.consumed()} bytes`)
   }
-  const viaRawStream = (protocol: string) => async (): Promise<void> => {
+  const viaRawStream = (b: Bench, protocol: string) => async (): Promise<void> => {
     const stream = await b.client.dialProtocol(b.peer, protocol)
     const ack = (async () => { for await (const _ of stream) return })() // eslint-disable-line no-unreachable-loop
     for (let offset = 0; offset < SIZE; offset += CHUNK) {
@@ -150,23 +159,23 @@ async function measureBulk (b: Bench): Promise<void> {
     await stream.close()
   }
   const viaTcp = async (): Promise<void> => {
-    const socket = connect(b.tcpPort, '127.0.0.1')
+    const socket = connect(tcpPort, '127.0.0.1')
     await new Promise<void>(resolve => socket.once('connect', resolve))
     const ack = new Promise<void>(resolve => socket.once('data', () => { resolve() }))
     for (let offset = 0; offset < SIZE; offset += CHUNK) {
-      if (!socket.write(b.payload.subarray(offset, Math.min(offset + CHUNK, SIZE)))) await new Promise(resolve => socket.once('drain', resolve))
+      if (!socket.write(payload.subarray(offset, Math.min(offset + CHUNK, SIZE)))) await new Promise(resolve => socket.once('drain', resolve))
     }
     await ack
     socket.destroy()
   }
 
-  const ways = {
-    'raw TCP socket': viaTcp,
-    'raw libp2p stream': viaRawStream(RAW_PROTOCOL),
-    'raw libp2p, kept in 1 buffer': viaRawStream(RAW_KEEP_PROTOCOL),
-    '/shoal/ai job': viaProtocol
+  const ways: Record<string, () => Promise<void>> = { 'raw TCP socket': viaTcp }
+  for (const [t, b] of benches) {
+    ways[`${t}: raw libp2p stream`] = viaRawStream(b, RAW_PROTOCOL)
+    ways[`${t}: raw libp2p, kept in 1 buffer`] = viaRawStream(b, RAW_KEEP_PROTOCOL)
+    ways[`${t}: /shoal/ai job`] = viaProtocol(b)
   }
-  type Way = keyof typeof ways
+  type Way = string
   const wall = new Map<Way, number[]>()
   const cpu = new Map<Way, number[]>()
   for (const way of Object.values(ways)) await way() // warm-up
@@ -199,12 +208,18 @@ async function measureBulk (b: Bench): Promise<void> {
     const y = row(bWay)
     return `wall ${fmt(100 * x.median / y.median)}% (median), ${fmt(100 * x.best / y.best)}% (best); CPU ${fmt(100 * x.cpu / y.cpu)}%`
   }
-  console.log(`  /shoal/ai : raw libp2p stream        ${ratio('/shoal/ai job', 'raw libp2p stream')}  [goal >= 80%]`)
-  console.log(`  /shoal/ai : raw libp2p, kept         ${ratio('/shoal/ai job', 'raw libp2p, kept in 1 buffer')}`)
-  console.log(`  raw libp2p stream : raw TCP          ${ratio('raw libp2p stream', 'raw TCP socket')}`)
+  for (const t of benches.keys()) {
+    console.log(`  ${t}: /shoal/ai : raw libp2p stream   ${ratio(`${t}: /shoal/ai job`, `${t}: raw libp2p stream`)}  [goal >= 80%]`)
+    console.log(`  ${t}: /shoal/ai : raw libp2p, kept    ${ratio(`${t}: /shoal/ai job`, `${t}: raw libp2p, kept in 1 buffer`)}`)
+    console.log(`  ${t}: raw libp2p stream : raw TCP     ${ratio(`${t}: raw libp2p stream`, 'raw TCP socket')}  [goal >= 50%]`)
+  }
+  if (benches.has('tcp') && benches.has('quic')) {
+    console.log(`  quic : tcp, raw libp2p stream        ${ratio('quic: raw libp2p stream', 'tcp: raw libp2p stream')}`)
+    console.log(`  quic : tcp, /shoal/ai job            ${ratio('quic: /shoal/ai job', 'tcp: /shoal/ai job')}`)
+  }
 }
 
-async function measureSmall (b: Bench): Promise<void> {
+async function measureSmall (b: Bench, transport: Transport): Promise<void> {
   const N = 3000
   const WARMUP = 500
   const tiny: InferenceJob = { pipeline: 'text-to-image', modelId: 'noop', params: { prompt: 'x' }, inputs: [] }
@@ -240,7 +255,7 @@ async function measureSmall (b: Bench): Promise<void> {
   const line = (what: string, values: number[]): void => {
     console.log(`  ${what.padEnd(38)} ${fmt(percentile(values, 50), 3)} / ${fmt(percentile(values, 99), 3)}`)
   }
-  console.log('small requests, sequential (p50 / p99 ms)')
+  console.log(`${transport}: small requests, sequential (p50 / p99 ms)`)
   line('raw libp2p, one persistent stream', persistent)
   line('raw libp2p, new stream per request', perStream)
   line('/shoal/ai tiny job over the pool', jobs)
@@ -258,13 +273,18 @@ async function measureSmall (b: Bench): Promise<void> {
 }
 
 async function main (): Promise<void> {
-  const bench = await setup()
+  console.log(`load average before: ${loadavg().map(l => l.toFixed(2)).join(' ')}; transports ${TRANSPORTS.join(', ')}`)
+  const benches = new Map<Transport, Bench & { stop: () => Promise<void> }>()
+  const tcpServer = await startTcpServer()
   try {
-    if (PARTS !== 'small') await measureBulk(bench)
-    if (PARTS !== 'bulk') await measureSmall(bench)
+    for (const t of TRANSPORTS) benches.set(t, await setup(t))
+    if (PARTS !== 'small') await measureBulk(benches, (tcpServer.address() as AddressInfo).port)
+    if (PARTS !== 'bulk') for (const [t, b] of benches) await measureSmall(b, t)
   } finally {
-    await bench.stop()
+    tcpServer.close()
+    for (const b of benches.values()) await b.stop()
   }
+  console.log(`load average after: ${loadavg().map(l => l.toFixed(2)).join(' ')}`)
 }
 
 main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1) })

@@ -26,11 +26,16 @@
  * optimise the hot code of every process). Throughput is the median of alternating
  * bursts.
  *
+ * Transports: phase A runs one unpaid mesh per transport of BENCH_TRANSPORT (default
+ * `tcp,quic`), side by side in the same rounds; in the QUIC mesh every node also listens
+ * on QUIC and dials it first (`--prefer-transport quic`), so the gateway's connection to
+ * the orchestrator is QUIC (bootstrap links stay TCP). Phase B uses the first transport.
+ *
  *   npm run bench:overhead [-- requests concurrency warmup]
  */
 import '../../src/p2p/polyfill.js'
 import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { spawn } from 'node:child_process'
@@ -52,6 +57,9 @@ const BODY = JSON.stringify({ prompt: 'a benchmark', model_id: MODEL, width: 64,
 /** calls per path before sampling: enough for every process's hot code to be optimised */
 const WARMUP = Number(process.argv[4] ?? 1000)
 const ROUNDS = 5
+type Transport = 'tcp' | 'quic'
+const TRANSPORTS = (process.env.BENCH_TRANSPORT ?? 'tcp,quic').split(',').filter((t): t is Transport => t === 'tcp' || t === 'quic')
+const QUIC_LOOPBACK = '/ip4/127.0.0.1/udp/0/quic-v1'
 const agent = new Agent({ connections: CONCURRENCY * 2, pipelining: 1 })
 
 async function once (url: string, headers: Record<string, string>): Promise<number> {
@@ -99,15 +107,16 @@ async function burstRates (paths: Path[], rounds: number): Promise<number[][]> {
 }
 
 const median = (values: number[]): number => percentile(values, 50)
+const added_ = (mesh: { p50: number }, direct: { p50: number }): number => mesh.p50 - direct.p50
 
 const RAW_ECHO_PROTOCOL = '/shoal/bench/echo/1.0.0'
 
 /** A raw-peer process and a persistent echo stream to it from this process. */
-async function rawPeer (): Promise<{ roundTrip: () => Promise<number>, stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./raw-peer.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] })
+async function rawPeer (transport: Transport): Promise<{ roundTrip: () => Promise<number>, stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./raw-peer.ts', import.meta.url).pathname, transport], { stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
   const { addr } = JSON.parse((await lines.next()).value as string) as { addr: string }
-  const node = await createShoalNode({ role: 'gateway', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+  const node = await createShoalNode({ role: 'gateway', privateKey: await generateKeyPair('Ed25519'), listen: [transport === 'tcp' ? '/ip4/127.0.0.1/tcp/0' : QUIC_LOOPBACK] })
   await node.start()
   const lp = lpStream(await node.dialProtocol(multiaddr(addr), RAW_ECHO_PROTOCOL))
   const message = new Uint8Array(256).fill(7)
@@ -148,7 +157,8 @@ function meanMs (before: string, after: string, name: string): number {
   return b.count > a.count ? (b.sum - a.sum) / (b.count - a.count) * 1000 : NaN
 }
 
-async function meshWith (runnerUrl: string, token: string, chain: TestnetChain | undefined): Promise<ProcessMesh> {
+async function meshWith (runnerUrl: string, token: string, chain: TestnetChain | undefined, transport: Transport = TRANSPORTS[0]): Promise<ProcessMesh> {
+  const quic = transport === 'quic' ? ['--listen', QUIC_LOOPBACK, '--prefer-transport', 'quic'] : []
   return await startProcessMesh({
     dataDir: await mkdtemp(join(tmpdir(), 'shoal-bench-overhead-')),
     orchestrators: 1,
@@ -156,7 +166,7 @@ async function meshWith (runnerUrl: string, token: string, chain: TestnetChain |
     gatewayPort: 0,
     logLevel: 'warn',
     ...(chain === undefined ? {} : { payments: { chain, depositWei: 10n ** 21n, reserveWei: 10n ** 21n } }),
-    extraArgs: { orchestrator: () => chain === undefined ? [] : ['--gas-price', '1000000000'] }
+    extraArgs: { bootstrap: quic, gateway: quic, orchestrator: () => [...quic, ...(chain === undefined ? [] : ['--gas-price', '1000000000'])] }
   })
 }
 
@@ -174,32 +184,38 @@ try {
   const direct: Path = { url: runnerUrl, headers: auth }
   const perRound = Math.ceil(REQUESTS / ROUNDS)
 
-  // A: the unpaid mesh alone, beside a raw libp2p round trip between two processes
-  const alone = await meshWith(runnerUrl, token, undefined)
-  meshes.push(alone)
-  raw = await rawPeer()
-  const rawSamples: number[] = []
-  for (let i = 0; i < WARMUP; i++) await raw.roundTrip()
-  const phaseA = [direct, { url: alone.gateway.url, headers: {} }]
+  // A: the unpaid mesh alone (one per transport), beside a raw libp2p round trip between two processes
+  console.log(`load average before: ${loadavg().map(l => l.toFixed(2)).join(' ')}; transports ${TRANSPORTS.join(', ')}`)
+  const alones: ProcessMesh[] = []
+  for (const t of TRANSPORTS) {
+    const mesh = await meshWith(runnerUrl, token, undefined, t)
+    meshes.push(mesh)
+    alones.push(mesh)
+  }
+  const alone = alones[0]
+  const raws = await Promise.all(TRANSPORTS.map(rawPeer))
+  raw = { roundTrip: raws[0].roundTrip, stop: async () => { for (const r of raws) await r.stop() } }
+  const rawSamples: number[][] = TRANSPORTS.map(() => [])
+  for (const r of raws) for (let i = 0; i < WARMUP; i++) await r.roundTrip()
+  const phaseA = [direct, ...alones.map(m => ({ url: m.gateway.url, headers: {} }))]
   const before = await scrape(alone.gateway.url)
-  const samplesA: number[][] = [[], []]
+  const samplesA: number[][] = phaseA.map(() => [])
   for (let round = 0; round < ROUNDS; round++) {
-    // one round of each path at a time, the raw round trip taking its turn too
-    const [d, m] = await latencySamples(phaseA, 1, perRound, round === 0 ? WARMUP : 0)
-    samplesA[0].push(...d)
-    samplesA[1].push(...m)
-    for (let n = 0; n < perRound; n++) rawSamples.push(await raw.roundTrip())
+    // one round of each path at a time, the raw round trips taking their turn too
+    const got = await latencySamples(phaseA, 1, perRound, round === 0 ? WARMUP : 0)
+    got.forEach((g, i) => samplesA[i].push(...g))
+    for (const [i, r] of raws.entries()) for (let n = 0; n < perRound; n++) rawSamples[i].push(await r.roundTrip())
   }
   const after = await scrape(alone.gateway.url)
-  const [directA, meshA] = samplesA.map(summary)
-  const rawA = summary(rawSamples)
+  const [directA, meshA, ...otherMeshesA] = samplesA.map(summary)
+  const [rawA, ...otherRawsA] = rawSamples.map(summary)
   const breakdown = {
     'gateway HTTP request, mean ms': meanMs(before, after, 'shoal_gateway_request_duration_seconds'),
     'of it /shoal/ai to ResultHead, mean ms': meanMs(before, after, 'shoal_ai_client_time_to_head_seconds'),
     'of it /shoal/ai whole job, mean ms': meanMs(before, after, 'shoal_ai_client_job_duration_seconds')
   }
-  const [directRate, meshRate] = (await burstRates(phaseA, ROUNDS)).map(median)
-  await alone.stop()
+  const [directRate, meshRate, ...otherMeshRates] = (await burstRates(phaseA, ROUNDS)).map(median)
+  for (const m of alones) await m.stop()
   await raw.stop()
   raw = undefined
 
@@ -216,15 +232,24 @@ try {
   const addedFreeB = { p50: freeB.p50 - directB.p50, p99: freeB.p99 - directB.p99 }
   const addedPaid = { p50: paidB.p50 - directB.p50, p99: paidB.p99 - directB.p99 }
   const row = (r: { p50: number, p99: number }, rate: number): Record<string, number> => ({ 'p50 ms': +r.p50.toFixed(3), 'p99 ms': +r.p99.toFixed(3), 'jobs/s': Math.round(rate) })
-  const rows = {
-    'A: raw libp2p round trip (two processes)': row(rawA, NaN),
+  const rows: Record<string, Record<string, number>> = {
+    [`A: raw libp2p round trip (two processes, ${TRANSPORTS[0]})`]: row(rawA, NaN),
     'A: runner direct (baseline)': row(directA, directRate),
-    'A: gateway + orchestrator': row(meshA, meshRate),
+    [`A: gateway + orchestrator (${TRANSPORTS[0]})`]: row(meshA, meshRate),
     'B: runner direct': row(directB, NaN),
     'B: gateway + orchestrator': row(freeB, freeRateB),
     'B: gateway + orchestrator, payments on': row(paidB, paidRateB)
   }
+  for (const [i, t] of TRANSPORTS.slice(1).entries()) {
+    rows[`A: raw libp2p round trip (two processes, ${t})`] = row(otherRawsA[i], NaN)
+    rows[`A: gateway + orchestrator (${t})`] = row(otherMeshesA[i], otherMeshRates[i])
+  }
   console.table(rows)
+  for (const [i, t] of TRANSPORTS.slice(1).entries()) {
+    const m = otherMeshesA[i]
+    console.log(`${t} : ${TRANSPORTS[0]} (A, same rounds): added p50 ${(m.p50 - directA.p50).toFixed(3)} vs ${added_(meshA, directA).toFixed(3)} ms, raw round trip p50 ${otherRawsA[i].p50.toFixed(3)} vs ${rawA.p50.toFixed(3)} ms, throughput ${(otherMeshRates[i] / meshRate).toFixed(2)}x`)
+  }
+  console.log(`load average after: ${loadavg().map(l => l.toFixed(2)).join(' ')}`)
   console.log(JSON.stringify({ requests: REQUESTS, warmup: WARMUP, rounds: ROUNDS, concurrency: CONCURRENCY, added, meshRate, addedFreeB, addedPaid, freeRateB, paidRateB }))
   console.log(`added latency through the mesh: p50 ${added.p50.toFixed(3)} ms (goal < 1), p99 ${added.p99.toFixed(3)} ms (goal < 5)`)
   console.log(`added p50 as a multiple of a raw libp2p round trip (p50 ${rawA.p50.toFixed(3)} ms): ${(added.p50 / rawA.p50).toFixed(2)}x (goal <= 2x)`)

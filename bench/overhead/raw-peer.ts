@@ -4,7 +4,7 @@
  * bench measures a round trip to it from its own process: what a libp2p stream costs
  * between two such processes, with no Shoal protocol on top.
  *
- *   node --import tsx bench/overhead/raw-peer.ts   (prints {"event":"listening","addr":...})
+ *   node --import tsx bench/overhead/raw-peer.ts [tcp|quic]   (prints {"event":"listening","addr":...})
  */
 import '../../src/p2p/polyfill.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -13,7 +13,7 @@ import { createShoalNode } from '../../src/p2p/node.js'
 
 export const ECHO_PROTOCOL = '/shoal/bench/echo/1.0.0'
 
-const node = await createShoalNode({ role: 'orchestrator', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+const node = await createShoalNode({ role: 'orchestrator', privateKey: await generateKeyPair('Ed25519'), listen: [process.argv[2] === 'quic' ? '/ip4/127.0.0.1/udp/0/quic-v1' : '/ip4/127.0.0.1/tcp/0'] })
 await node.handle(ECHO_PROTOCOL, async (stream) => {
   const lp = lpStream(stream)
   try {

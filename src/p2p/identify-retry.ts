@@ -42,8 +42,9 @@ export function startIdentifyRetry (node: ShoalLibp2p, logger: Logger, options: 
   const check = async (): Promise<void> => {
     const gossiping = new Set(node.services.pubsub.getPeers().map(p => p.toString()))
     const now = Date.now()
+    // gossip never runs on a relayed (limited) connection: it is not stale for lacking it
     const stale = node.getConnections().filter(conn =>
-      conn.status === 'open' && now - conn.timeline.open >= graceMs && !gossiping.has(conn.remotePeer.toString()))
+      conn.status === 'open' && conn.limits == null && now - conn.timeline.open >= graceMs && !gossiping.has(conn.remotePeer.toString()))
     for (const conn of stale) {
       if (controller.signal.aborted) return
       const attempts = tries.get(conn) ?? 0

@@ -4,7 +4,8 @@
  * them directly. Nothing here knows about flags.
  */
 import type { DockerRunnerManagerOptions } from '../inference/managers/index.js'
-import type { AddressScope, NodeRole } from '../p2p/node.js'
+import type { AddressScope, DirectTransport, NodeRole } from '../p2p/node.js'
+import type { RelayServerOptions } from '../p2p/relay.js'
 
 /** What every node role shares. */
 export interface NodeConfig {
@@ -18,6 +19,10 @@ export interface NodeConfig {
   /** multiaddrs (with /p2p/) of nodes to join through */
   bootstrap: string[]
   addressScope: AddressScope
+  /** act as a circuit relay for nodes behind NAT, with these limits; off when undefined or false */
+  relayServer?: Partial<RelayServerOptions> | false
+  /** dialled first when a peer offers TCP and QUIC */
+  preferredTransport?: DirectTransport
 }
 
 /** Payment settings of orchestrators and gateways. */

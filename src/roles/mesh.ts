@@ -12,7 +12,10 @@ import type { Logger } from '../observability/logger.js'
 import { startPeerMaintenance, type PeerMaintenanceOptions } from '../p2p/peer-maintenance.js'
 import { startIdentifyRetry, type IdentifyRetryOptions } from '../p2p/identify-retry.js'
 import type { ConnectionMonitorInit } from '../p2p/connection-monitor.js'
-import { connectToMesh, createShoalNode, transportsFor, type AddressScope, type NodeRole, type ShoalLibp2p } from '../p2p/node.js'
+import { connectToMesh, createShoalNode, transportsFor, type AddressScope, type DirectTransport, type NodeRole, type ShoalLibp2p } from '../p2p/node.js'
+import { createRelayMetrics, type RelayServerOptions } from '../p2p/relay.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 
 export interface MeshOptions {
   role: NodeRole
@@ -22,6 +25,10 @@ export interface MeshOptions {
   bootstrap: string[]
   datastorePath?: string
   addressScope?: AddressScope
+  /** act as a circuit relay with these limits (p2p/relay.ts) @default off */
+  relayServer?: Partial<RelayServerOptions> | false
+  /** dialled first when a peer offers TCP and QUIC */
+  preferredTransport?: DirectTransport
   /** how many peers to keep connected through DHT walks */
   peerMaintenance?: PeerMaintenanceOptions
   /** re-identify connections gossip never started on */
@@ -48,8 +55,36 @@ export function meshOptionsFor (node: NodeConfig, privateKey: PrivateKey): MeshO
     announce: node.announce,
     bootstrap: node.bootstrap,
     datastorePath: join(node.dataDir, 'datastore'),
-    addressScope: node.addressScope
+    addressScope: node.addressScope,
+    relayServer: node.relayServer,
+    preferredTransport: node.preferredTransport
   }
+}
+
+/**
+ * Puts the addresses an orchestrator signed in its announcement into the peer store, so
+ * that a dial by peer id finds them, its relayed address included: a gateway hears of an
+ * orchestrator behind NAT only through gossip, and has no other way to learn where its relay is.
+ */
+function rememberAnnouncedAddresses (node: ShoalLibp2p, directory: OrchestratorDirectory, logger: Logger): void {
+  const known = new Map<string, string>()
+  const remember = (entry: { peerId: string, announcement: { addresses: string[] } }): void => {
+    const text = entry.announcement.addresses.join(' ')
+    if (known.get(entry.peerId) === text) return
+    known.set(entry.peerId, text)
+    let peer
+    try {
+      peer = peerIdFromString(entry.peerId)
+    } catch {
+      return
+    }
+    const multiaddrs = entry.announcement.addresses.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+    node.peerStore.merge(peer, { multiaddrs }).catch((err: Error) => {
+      logger.debug({ peer: entry.peerId, err: err.message }, 'could not store announced addresses')
+    })
+  }
+  directory.on('added', remember).on('updated', remember)
+  directory.on('removed', (peer) => { known.delete(peer) })
 }
 
 /** The parts every role shares: the libp2p node, the directory, gossip validation and DHT/info lookups. */
@@ -76,6 +111,8 @@ export async function createMesh (options: MeshOptions, deps: { logger: Logger, 
     bootstrap: options.bootstrap,
     datastorePath: options.datastorePath,
     addressScope: options.addressScope,
+    relayServer: options.relayServer,
+    preferredTransport: options.preferredTransport,
     gossip: { scoreParams: announcementScoreParams() },
     monitor: options.monitor,
     logger: deps.logger
@@ -97,6 +134,8 @@ export async function createMesh (options: MeshOptions, deps: { logger: Logger, 
     directory.on('reachability', (_peer, reachable) => { if (!reachable) metrics.directoryUnreachable.inc() })
   }
   directory.on('withdrawn', (peer) => { deps.logger.info({ peer }, 'orchestrator withdrew') })
+  if (deps.register !== null) createRelayMetrics(deps.register, node)
+  rememberAnnouncedAddresses(node, directory, deps.logger)
   const reachability = (options.trackReachability ?? options.role === 'gateway')
     ? trackReachability({ node, directory, lookup, logger: deps.logger })
     : undefined

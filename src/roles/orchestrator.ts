@@ -106,6 +106,8 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
   const info = infoServer(mesh.node, { current: publisher.current, logger: log })
   const onChange = (): void => { publisher.update() }
   manager.on('change', onChange)
+  // a relay reservation (behind NAT) or a new listen address changes what to announce
+  mesh.node.addEventListener('self:peer:update', onChange)
 
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined
   try {
@@ -133,6 +135,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     metricsUrl: metricsServer?.url,
     async stop () {
       manager.off('change', onChange)
+      mesh.node.removeEventListener('self:peer:update', onChange)
       // gateways drop it at once, instead of routing to it until its announcement expires
       await publisher.withdraw()
       publisher.stop()

@@ -5,7 +5,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
 import type { Options } from 'yargs'
 import { compileSchema } from '../../kernel/schema.js'
-import type { AddressScope, NodeRole } from '../../p2p/node.js'
+import { DEFAULT_PREFERRED_TRANSPORT, type AddressScope, type DirectTransport, type NodeRole } from '../../p2p/node.js'
+import { DEFAULT_RELAY_SERVER, type RelayServerOptions } from '../../p2p/relay.js'
 import type { NodeConfig } from '../../roles/config.js'
 import { CliError } from '../errors.js'
 
@@ -19,11 +20,12 @@ export interface NodeOptions extends NodeConfig {
   logLevel: string
 }
 
-export const DEFAULT_LISTEN: Record<NodeRole, string> = {
-  bootstrap: '/ip4/0.0.0.0/tcp/4001',
-  orchestrator: '/ip4/0.0.0.0/tcp/4002',
-  gateway: '/ip4/0.0.0.0/tcp/0',
-  worker: '/ip4/0.0.0.0/tcp/0'
+/** TCP and QUIC on the same port number (QUIC is UDP): both are dialable and announced. */
+export const DEFAULT_LISTEN: Record<NodeRole, string[]> = {
+  bootstrap: ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/udp/4001/quic-v1'],
+  orchestrator: ['/ip4/0.0.0.0/tcp/4002', '/ip4/0.0.0.0/udp/4002/quic-v1'],
+  gateway: ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/udp/0/quic-v1'],
+  worker: ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/udp/0/quic-v1']
 }
 
 export function defaultDataDir (role: NodeRole): string {
@@ -34,10 +36,15 @@ export function nodeFlags (role: NodeRole): Record<string, Options> {
   return {
     config: { type: 'string', describe: 'JSON config file; its keys are the flag names in camelCase', config: true, group: 'Node:' },
     'data-dir': { type: 'string', describe: `data directory for keys, peers and state [default: ~/.shoal/${role}]`, group: 'Node:' },
-    listen: { type: 'array', string: true, describe: `multiaddrs to listen on [default: ${DEFAULT_LISTEN[role]}]`, group: 'Node:' },
+    listen: { type: 'array', string: true, describe: `multiaddrs to listen on; behind NAT add /p2p-circuit (any relay) or <relay multiaddr>/p2p-circuit [default: ${DEFAULT_LISTEN[role].join(' ')}]`, group: 'Node:' },
     announce: { type: 'array', string: true, describe: 'multiaddrs to announce instead of the listen addresses (NAT, containers)', group: 'Node:' },
     bootstrap: { type: 'array', string: true, describe: 'bootstrap peers: multiaddrs ending in /p2p/<peer id>', group: 'Node:' },
     'address-scope': { choices: ['public', 'private', 'all'], describe: 'which peer addresses the DHT keeps: public (internet), private (LAN, loopback), all', default: 'all', group: 'Node:' },
+    'relay-server': { type: 'boolean', default: false, describe: 'act as a circuit relay for nodes behind NAT (bootstraps are the natural relays)', group: 'Relay:' },
+    'relay-max-reservations': { type: 'number', default: DEFAULT_RELAY_SERVER.maxReservations, describe: 'relay: nodes behind NAT that may hold a slot at once', group: 'Relay:' },
+    'relay-duration-limit': { type: 'number', default: DEFAULT_RELAY_SERVER.durationLimitMs / 1000, describe: 'relay: seconds after which a relayed connection is reset', group: 'Relay:' },
+    'relay-data-limit': { type: 'number', default: Number(DEFAULT_RELAY_SERVER.dataLimitBytes / 1024n ** 2n), describe: 'relay: MiB after which a relayed connection is reset (both ways together)', group: 'Relay:' },
+    'prefer-transport': { choices: ['tcp', 'quic'], default: DEFAULT_PREFERRED_TRANSPORT, describe: 'transport dialled first when a peer offers both', group: 'Node:' },
     'log-level': { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', describe: 'log level (JSON logs on stderr)', group: 'Node:' }
   }
 }
@@ -125,11 +132,28 @@ export function parseNodeArgs (role: NodeRole, args: Record<string, unknown>): N
   return {
     role,
     dataDir: resolve(typeof args.dataDir === 'string' ? args.dataDir : defaultDataDir(role)),
-    listen: checkMultiaddrs('listen', listen.length > 0 ? listen : [DEFAULT_LISTEN[role]]),
+    listen: checkMultiaddrs('listen', listen.length > 0 ? listen : DEFAULT_LISTEN[role]),
     announce: checkMultiaddrs('announce', listOption(args.announce)),
     bootstrap: checkMultiaddrs('bootstrap', listOption(args.bootstrap), true),
     addressScope: (args.addressScope ?? 'all') as AddressScope,
+    relayServer: args.relayServer === true ? parseRelayServer(args) : false,
+    preferredTransport: (args.preferTransport ?? DEFAULT_PREFERRED_TRANSPORT) as DirectTransport,
     logLevel: String(args.logLevel ?? 'info')
+  }
+}
+
+function positive (flag: string, value: unknown, fallback: number): number {
+  const n = Number(value ?? fallback)
+  if (!Number.isFinite(n) || n <= 0) throw new CliError('CLI_ERROR_CONFIG', `--${flag}: ${String(value)} must be a positive number`)
+  return n
+}
+
+function parseRelayServer (args: Record<string, unknown>): RelayServerOptions {
+  return {
+    ...DEFAULT_RELAY_SERVER,
+    maxReservations: Math.floor(positive('relay-max-reservations', args.relayMaxReservations, DEFAULT_RELAY_SERVER.maxReservations)),
+    durationLimitMs: Math.round(positive('relay-duration-limit', args.relayDurationLimit, DEFAULT_RELAY_SERVER.durationLimitMs / 1000) * 1000),
+    dataLimitBytes: BigInt(Math.round(positive('relay-data-limit', args.relayDataLimit, Number(DEFAULT_RELAY_SERVER.dataLimitBytes / 1024n ** 2n)) * 1024 * 1024))
   }
 }
 

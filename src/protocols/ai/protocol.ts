@@ -76,7 +76,8 @@ export class AiProtocolService implements AiProtocol {
     await this.components.registrar.handle(this.protocol, this.handleStream, {
       maxInboundStreams: this.maxInboundStreams,
       maxOutboundStreams: DEFAULT_MAX_OUTBOUND_STREAMS,
-      runOnLimitedConnection: false
+      // jobs reach orchestrators behind NAT through a relay, whose limits are sized for them (p2p/relay.ts)
+      runOnLimitedConnection: true
     })
     this.started = true
   }

@@ -33,7 +33,7 @@ export function infoServer (registrar: Pick<Libp2p, 'handle' | 'unhandle'>, init
           init.logger.debug({ err: (err as Error).message }, 'info response failed')
           stream.abort(err as Error)
         }
-      }, { maxInboundStreams: INFO_MAX_INBOUND_STREAMS, maxOutboundStreams: INFO_MAX_OUTBOUND_STREAMS })
+      }, { maxInboundStreams: INFO_MAX_INBOUND_STREAMS, maxOutboundStreams: INFO_MAX_OUTBOUND_STREAMS, runOnLimitedConnection: true })
     },
     async stop () {
       await registrar.unhandle(INFO_PROTOCOL)
