@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net'
 import { RTCPeerConnection, type RTCRtpCodecParameters } from 'werift'
+import { GatewayFailureApiError } from '../../http/errors.js'
 import { SdpOfferError } from './errors.js'
 import type { LiveWebRtcOptions } from './options.js'
 
@@ -66,7 +67,7 @@ export function createPeer (options: Pick<LiveWebRtcOptions, 'iceHosts' | 'icePo
 async function gathered (pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
   if (pc.iceGatheringState === 'complete') return
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { sub.unSubscribe(); reject(new Error(`ICE gathering did not finish within ${timeoutMs} ms`)) }, timeoutMs)
+    const timer = setTimeout(() => { sub.unSubscribe(); reject(new GatewayFailureApiError(`ICE gathering did not finish within ${timeoutMs} ms`)) }, timeoutMs)
     const sub = pc.iceGatheringStateChange.subscribe((state) => {
       if (state === 'complete') { clearTimeout(timer); sub.unSubscribe(); resolve() }
     })

@@ -12,7 +12,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from '../../../observability/logger.js'
 import { findProgram, programMissingHint } from '../../../cpu-runner/models/extras.js'
-import { GatewayFailureApiError } from '../../http/errors.js'
+import { GatewayFailureApiError, UnsupportedMediaTypeError } from '../../http/errors.js'
+import { mediaType } from '../../http/read-request.js'
 import type { LiveSessionLookup, LiveSessionMedia } from '../media.js'
 import { LiveCapacityError, LiveStreamNotFoundError, TrickleNotSupportedError } from './errors.js'
 import { resolveLiveWebRtcOptions, type LiveWebRtcOptions } from './options.js'
@@ -71,17 +72,22 @@ export function registerLiveWebRtcRoutes (app: FastifyInstance, init: LiveWebRtc
     if (found === null) throw new GatewayFailureApiError(`live WHIP needs ffmpeg: ${programMissingHint('ffmpeg', 'ffmpeg')}`)
     return found
   }
+  const offerOf = (request: FastifyRequest): string => {
+    if (mediaType(request.headers['content-type']) !== 'application/sdp') throw new UnsupportedMediaTypeError('the offer must be sent as Content-Type: application/sdp')
+    return checkOffer(request.body, options.maxSdpBytes)
+  }
   const answered = async (reply: FastifyReply, location: string, answer: string): Promise<FastifyReply> => {
     return await reply.code(201).header('location', location).header('cache-control', 'no-store').type('application/sdp').send(answer)
   }
 
   void app.register(async (scope) => {
-    scope.addContentTypeParser('application/sdp', { parseAs: 'string', bodyLimit: options.maxSdpBytes }, (_request, body, done) => { done(null, body) })
+    // offers; and trickle ICE fragments, read only to be refused with 405
+    scope.addContentTypeParser(['application/sdp', 'application/trickle-ice-sdpfrag'], { parseAs: 'string', bodyLimit: options.maxSdpBytes }, (_request, body, done) => { done(null, body) })
 
     scope.post(`${BASE}/:stream/whip`, async (request, reply) => {
       const streamId = streamOf(request)
       const media = lookup(streamId)
-      const offer = checkOffer(request.body, options.maxSdpBytes)
+      const offer = offerOf(request)
       const previous = [...publishers.values()].find(p => p.streamId === streamId)
       if (publishers.size - (previous !== undefined ? 1 : 0) + pendingPublishers >= options.maxPublishers) throw new LiveCapacityError('maxPublishers', options.maxPublishers)
       const binary = ffmpeg()
@@ -103,7 +109,7 @@ export function registerLiveWebRtcRoutes (app: FastifyInstance, init: LiveWebRtc
     scope.post(`${BASE}/:stream/whep`, async (request, reply) => {
       const streamId = streamOf(request)
       const media = lookup(streamId)
-      const offer = checkOffer(request.body, options.maxSdpBytes)
+      const offer = offerOf(request)
       const pendingTotal = [...pendingViewers.values()].reduce((a, b) => a + b, 0)
       if (viewers.size + pendingTotal >= options.maxViewers) throw new LiveCapacityError('maxViewers', options.maxViewers)
       if (viewersOf(streamId) >= options.maxViewersPerStream) throw new LiveCapacityError('maxViewersPerStream', options.maxViewersPerStream)

@@ -109,12 +109,11 @@ export async function startWhepSession (init: {
     const answer = await answerOffer(pc, init.offer, options, () => {
       transceiver = pc.getTransceivers().find(t => t.kind === 'video')
       if (transceiver === undefined) throw new SdpOfferError('no video section')
+      if (!transceiver.codecs.some(c => c.mimeType.toLowerCase() === 'video/h264')) throw new SdpOfferError('does not take H.264 (packetization-mode=1) video')
       transceiver.setDirection('sendonly')
     })
     const video = transceiver
-    if (video === undefined || !video.codecs.some(c => c.mimeType.toLowerCase() === 'video/h264')) {
-      throw new SdpOfferError('does not take H.264 (packetization-mode=1) video')
-    }
+    if (video === undefined) throw new SdpOfferError('no video section')
     stopWatch = watchConnection(pc, options, (reason) => { void close(reason) })
 
     // the session's output -> the bounded queue, from now on (each segment opens with a keyframe)

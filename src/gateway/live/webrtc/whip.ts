@@ -104,10 +104,11 @@ export async function startWhipSession (init: {
     const answer = await answerOffer(pc, init.offer, options, () => {
       transceiver = pc.getTransceivers().find(t => t.kind === 'video')
       if (transceiver === undefined) throw new SdpOfferError('no video section')
+      if (!transceiver.codecs.some(c => ivfCodecOf(c.mimeType) !== undefined)) throw new SdpOfferError('offers neither H.264 (packetization-mode=1) nor VP8 video')
       transceiver.setDirection('recvonly')
     })
     const video = transceiver
-    if (video === undefined || video.codecs.length === 0) throw new SdpOfferError('offers neither H.264 (packetization-mode=1) nor VP8 video')
+    if (video === undefined) throw new SdpOfferError('no video section')
     const chosen = video.codecs.map(c => ({ codec: c, ivf: ivfCodecOf(c.mimeType) })).find(c => c.ivf !== undefined)
     if (chosen?.ivf === undefined) throw new SdpOfferError('offers neither H.264 (packetization-mode=1) nor VP8 video')
     const ivf = chosen.ivf

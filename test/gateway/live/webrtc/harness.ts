@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process'
+import { readlinkSync } from 'node:fs'
 import { readdir, readFile, writeFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { expect } from 'chai'
 import { Registry } from 'prom-client'
+import { Vp8Packetizer, type RTCPeerConnection, type RTCRtpTransceiver } from 'werift'
 import { createGatewayHttpServer, type GatewayHttpServer } from '../../../../src/gateway/http/server.js'
 import { createGatewayMetrics } from '../../../../src/gateway/metrics.js'
 import { registerLiveWebRtcRoutes, type LiveWebRtc, type LiveWebRtcOptions } from '../../../../src/gateway/live/webrtc/index.js'
@@ -102,5 +105,61 @@ export async function probeVideo (bytes: Uint8Array, format?: string): Promise<P
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** the frames of an IVF file */
+export function ivfFrames (file: Buffer): Buffer[] {
+  const frames: Buffer[] = []
+  for (let at = file.readUInt16LE(6); at + 12 <= file.length;) {
+    const size = file.readUInt32LE(at)
+    frames.push(file.subarray(at + 12, at + 12 + size))
+    at += 12 + size
+  }
+  return frames
+}
+
+export async function gathered (pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return
+  await new Promise<void>(resolve => { const s = pc.iceGatheringStateChange.subscribe(st => { if (st === 'complete') { s.unSubscribe(); resolve() } }) })
+}
+
+/** a werift client's offer exchanged with the gateway: the answer applied, the resource URL returned */
+export async function exchange (pc: RTCPeerConnection, url: string): Promise<string> {
+  await pc.setLocalDescription(await pc.createOffer())
+  await gathered(pc)
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription?.sdp })
+  const body = await response.text()
+  expect(response.status, body).to.equal(201)
+  expect(response.headers.get('content-type')).to.match(/^application\/sdp/)
+  await pc.setRemoteDescription({ type: 'answer', sdp: body })
+  return new URL(response.headers.get('location') ?? '', url).href
+}
+
+/** sockets this process holds open */
+export async function socketCount (): Promise<number> {
+  let n = 0
+  for (const fd of await readdir('/proc/self/fd')) {
+    try { if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) n++ } catch {}
+  }
+  return n
+}
+
+/** a generated VP8 video (testsrc2: a distinct picture per frame) as IVF at `path`, and its frames */
+export async function vp8Source (path: string, opts: { width: number, height: number, fps: number, frames: number }): Promise<Buffer[]> {
+  await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${opts.width}x${opts.height}:rate=${opts.fps}`, '-frames:v', String(opts.frames),
+    '-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '1M', '-g', String(opts.fps), '-f', 'ivf', path])
+  return ivfFrames(await readFile(path))
+}
+
+/** sends VP8 frames over `transceiver` in real time, `fps` a second; stops early when `until` says so */
+export async function sendVp8 (transceiver: RTCRtpTransceiver, frames: Buffer[], fps: number, until: () => boolean = () => false): Promise<void> {
+  const packetizer = new Vp8Packetizer()
+  const start = performance.now()
+  for (const [n, frame] of frames.entries()) {
+    if (until()) return
+    const due = start + n * 1000 / fps
+    if (due > performance.now()) await new Promise(resolve => setTimeout(resolve, due - performance.now()))
+    for (const packet of packetizer.packetize(frame, Math.round(n * 90_000 / fps))) await transceiver.sender.sendRtp(packet)
   }
 }
