@@ -133,7 +133,12 @@ $('stop').addEventListener('click', stop)
 addEventListener('pagehide', () => {
   for (const session of [whep, whip]) if (session && session.url) fetch(session.url, { method: 'DELETE', keepalive: true }).catch(() => {})
 })
-window.shoalLive = { start, stop }
+// for tests: the connections closed as a tab that goes would close them, without DELETE
+function dropWithoutDelete () {
+  for (const session of [whep, whip]) if (session) session.pc.close()
+  whip = whep = undefined
+}
+window.shoalLive = { start, stop, dropWithoutDelete }
 if (query.get('autostart') === '1') start()
 </script>
 </body>

@@ -2,8 +2,9 @@ import type { RTCPeerConnection } from 'werift'
 import type { LiveWebRtcOptions } from './options.js'
 
 /**
- * Watches a peer's connection: `onEnd` is called once when it has not connected within
- * `connectTimeoutMs`, stays disconnected for `disconnectedTimeoutMs`, fails, or closes.
+ * Watches a peer's connection (once answered): `onEnd` is called once when it has not
+ * connected within `connectTimeoutMs`, stays disconnected for `disconnectedTimeoutMs`,
+ * fails, or closes.
  * Returns the function that stops watching.
  */
 export function watchConnection (pc: RTCPeerConnection, options: Pick<LiveWebRtcOptions, 'connectTimeoutMs' | 'disconnectedTimeoutMs'>, onEnd: (reason: string) => void): () => void {
@@ -27,10 +28,16 @@ export function watchConnection (pc: RTCPeerConnection, options: Pick<LiveWebRtc
       end(`connection ${state}`)
     }
   })
+  // a client that closes sends a DTLS close_notify (browsers do): noticed at once, where
+  // the connection state would wait for ICE consent to expire (30 s)
+  const dtlsSubs = pc.dtlsTransports.map(t => t.onStateChange.subscribe((state) => {
+    if (state === 'closed' || state === 'failed') end(`DTLS ${state} by the client`)
+  }))
   function stop (): void {
     clearTimeout(connectTimer)
     clearTimeout(disconnectedTimer)
     sub.unSubscribe()
+    for (const s of dtlsSubs) s.unSubscribe()
   }
   return () => { ended = true; stop() }
 }

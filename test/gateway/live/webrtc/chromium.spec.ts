@@ -104,8 +104,15 @@ describe('gateway/live/webrtc: WHIP and WHEP from headless Chromium', function (
         expect(errors).to.deep.equal([])
         if (process.env.SHOAL_SCREENSHOT_DIR !== undefined) await page.screenshot({ path: `${process.env.SHOAL_SCREENSHOT_DIR}/live-${codec}.png` })
 
-        // Stop: both resources deleted, the encoder gone
-        await page.click('#stop')
+        const publisher = gateway.live.publisher(streamId)
+        if (codec === 'h264') {
+          // Stop: both resources deleted
+          await page.click('#stop')
+        } else {
+          // the connections closed without DELETE (a tab gone): the gateway notices by DTLS
+          await page.evaluate('window.shoalLive.dropWithoutDelete()')
+        }
+        expect(await publisher?.closed).to.equal(codec === 'h264' ? 'ended by the client (DELETE)' : 'DTLS closed by the client')
         await waitFor(() => gateway?.live.counts().publishers === 0 && gateway.live.counts().viewers === 0, 10_000, 'sessions closed')
         await waitFor(async () => (await childProcesses('ffmpeg')).length === ffmpegBefore, 10_000, 'ffmpeg exited')
         expect(media.subscribers()).to.equal(0)
