@@ -65,13 +65,14 @@ export function encoderArgs (options: EncoderOptions, listPath: string, pattern:
   ]
 }
 
-export async function startSegmentEncoder (init: { ffmpeg: string, codec: IvfCodec, options: EncoderOptions, logger: Logger }): Promise<SegmentEncoder> {
+export async function startSegmentEncoder (init: { ffmpeg: string, codec: IvfCodec, options: EncoderOptions, logger: Logger, onDrop?: () => void }): Promise<SegmentEncoder> {
   const { options, logger } = init
   const dir = await mkdtemp(join(tmpdir(), 'shoal-whip-'))
   // the list goes to stdout: one file name per completed segment, flushed as it is written
   const child: ChildProcess = spawn(init.ffmpeg, encoderArgs(options, 'pipe:1', join(dir, '%06d.ts')), { stdio: ['pipe', 'pipe', 'pipe'] })
   const counts: SegmentEncoderCounts = { segments: 0, droppedSegments: 0, droppedFrames: 0 }
-  const queue = new SegmentQueue(options.maxQueuedSegments, () => { counts.droppedSegments++ })
+  const dropped = (): void => { counts.droppedSegments++; init.onDrop?.() }
+  const queue = new SegmentQueue(options.maxQueuedSegments, dropped)
   let lastError: string | undefined
   let closing = false
   let dropping = false
@@ -96,7 +97,7 @@ export async function startSegmentEncoder (init: { ffmpeg: string, codec: IvfCod
       try {
         const size = (await stat(path)).size
         if (size > options.maxSegmentBytes) {
-          counts.droppedSegments++
+          dropped()
           logger.warn({ size, limit: options.maxSegmentBytes }, 'live WHIP: input segment over maxSegmentBytes dropped')
         } else {
           counts.segments++

@@ -19,6 +19,8 @@ import { LiveCapacityError, LiveStreamNotFoundError, TrickleNotSupportedError } 
 import { resolveLiveWebRtcOptions, type LiveWebRtcOptions } from './options.js'
 import { livePlayPage } from './page.js'
 import { checkOffer } from './peer.js'
+import { createLiveWebRtcMetrics, type LiveWebRtcMetrics } from './metrics.js'
+import type { Registry } from 'prom-client'
 import { startWhepSession, type WhepSession } from './whep.js'
 import { startWhipSession, type WhipSession } from './whip.js'
 
@@ -27,6 +29,8 @@ export interface LiveWebRtcInit {
   lookup: LiveSessionLookup
   options?: Partial<LiveWebRtcOptions>
   logger: Logger
+  /** where the `shoal_gateway_live_webrtc_*` metrics go; none without it */
+  register?: Registry
 }
 
 export interface LiveWebRtcCounts {
@@ -53,6 +57,7 @@ function streamOf (request: FastifyRequest): string {
 export function registerLiveWebRtcRoutes (app: FastifyInstance, init: LiveWebRtcInit): LiveWebRtc {
   const options = resolveLiveWebRtcOptions(init.options)
   const logger = init.logger
+  const metrics: LiveWebRtcMetrics | null = init.register !== undefined ? createLiveWebRtcMetrics(init.register) : null
   const publishers = new Map<string, WhipSession>()
   const viewers = new Map<string, WhepSession>()
   // slots taken by offers being answered, so concurrent offers cannot pass a limit together
@@ -71,6 +76,12 @@ export function registerLiveWebRtcRoutes (app: FastifyInstance, init: LiveWebRtc
     const found = options.ffmpegPath ?? findProgram('ffmpeg')
     if (found === null) throw new GatewayFailureApiError(`live WHIP needs ffmpeg: ${programMissingHint('ffmpeg', 'ffmpeg')}`)
     return found
+  }
+  /** a session in the gauge until it closes, when it leaves its map */
+  const counted = (kind: 'whip' | 'whep', closed: Promise<string>): void => {
+    metrics?.sessionsStarted.inc({ kind })
+    metrics?.sessions.inc({ kind })
+    void closed.then(() => { metrics?.sessions.dec({ kind }) })
   }
   const offerOf = (request: FastifyRequest): string => {
     if (mediaType(request.headers['content-type']) !== 'application/sdp') throw new UnsupportedMediaTypeError('the offer must be sent as Content-Type: application/sdp')
@@ -96,12 +107,13 @@ export function registerLiveWebRtcRoutes (app: FastifyInstance, init: LiveWebRtc
       try {
         // the stream has one publisher: the newer one (a reloaded page) takes over
         if (previous !== undefined) await previous.close('replaced by a new publisher')
-        session = await startWhipSession({ media, offer, options, ffmpeg: binary, logger })
+        session = await startWhipSession({ media, offer, options, ffmpeg: binary, logger, metrics })
       } finally {
         pendingPublishers--
       }
       publishers.set(session.id, session)
       void session.closed.then(() => { publishers.delete(session.id) })
+      counted('whip', session.closed)
       if (stopped) await session.close('the gateway is stopping')
       return await answered(reply, `${BASE}/${encodeURIComponent(streamId)}/whip/${session.id}`, session.answer)
     })
@@ -116,7 +128,7 @@ export function registerLiveWebRtcRoutes (app: FastifyInstance, init: LiveWebRtc
       pendingViewers.set(streamId, (pendingViewers.get(streamId) ?? 0) + 1)
       let session: WhepSession
       try {
-        session = await startWhepSession({ media, offer, options, logger })
+        session = await startWhepSession({ media, offer, options, logger, metrics })
       } finally {
         const left = (pendingViewers.get(streamId) ?? 1) - 1
         if (left <= 0) pendingViewers.delete(streamId)
@@ -124,6 +136,7 @@ export function registerLiveWebRtcRoutes (app: FastifyInstance, init: LiveWebRtc
       }
       viewers.set(session.id, session)
       void session.closed.then(() => { viewers.delete(session.id) })
+      counted('whep', session.closed)
       if (stopped) await session.close('the gateway is stopping')
       return await answered(reply, `${BASE}/${encodeURIComponent(streamId)}/whep/${session.id}`, session.answer)
     })

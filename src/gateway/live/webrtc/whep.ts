@@ -17,6 +17,7 @@ import type { LiveWebRtcOptions } from './options.js'
 import { answerOffer, createPeer } from './peer.js'
 import { SegmentQueue } from './queue.js'
 import { watchConnection } from './watch.js'
+import type { LiveWebRtcMetrics } from './metrics.js'
 
 export interface WhepCounts {
   segments: number
@@ -75,6 +76,7 @@ export async function startWhepSession (init: {
   offer: string
   options: LiveWebRtcOptions
   logger: Logger
+  metrics?: LiveWebRtcMetrics | null
 }): Promise<WhepSession> {
   const { media, options } = init
   const id = randomUUID()
@@ -84,7 +86,7 @@ export async function startWhepSession (init: {
   ])
   const abort = new AbortController()
   const counts: WhepCounts = { segments: 0, droppedSegments: 0, badSegments: 0, frames: 0 }
-  const queue = new SegmentQueue(options.maxQueuedSegments, () => { counts.droppedSegments++ })
+  const queue = new SegmentQueue(options.maxQueuedSegments, () => { counts.droppedSegments++; init.metrics?.segments.inc({ kind: 'whep', outcome: 'dropped' }) })
   let closeReason: string | undefined
   let resolveClosed: (reason: string) => void = () => {}
   const closed = new Promise<string>(resolve => { resolveClosed = resolve })
@@ -116,6 +118,7 @@ export async function startWhepSession (init: {
     if (video === undefined) throw new SdpOfferError('no video section')
     stopWatch = watchConnection(pc, options, (reason) => { void close(reason) })
 
+    const answeredAt = performance.now()
     // the session's output -> the bounded queue, from now on (each segment opens with a keyframe)
     void (async () => {
       try {
@@ -145,14 +148,17 @@ export async function startWhepSession (init: {
             units = await readAccessUnits(segment)
           } catch (err) {
             counts.badSegments++
+            init.metrics?.segments.inc({ kind: 'whep', outcome: 'bad' })
             logger.warn({ err }, 'live WHEP: an output segment could not be read; skipped')
             continue
           }
           counts.segments++
+          init.metrics?.segments.inc({ kind: 'whep', outcome: 'sent' })
           for (const unit of units) {
             const { rtpTimestamp, waitMs } = pacer.schedule(unit.pts)
             if (waitMs > 0) await sleep(waitMs, undefined, { signal: abort.signal })
             for (const packet of packetizer.packetize(unit.data, rtpTimestamp)) await video.sender.sendRtp(packet)
+            if (counts.frames === 0) init.metrics?.firstSegmentDelay.observe({ kind: 'whep' }, (performance.now() - answeredAt) / 1000)
             counts.frames++
           }
         }

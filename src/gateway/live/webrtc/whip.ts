@@ -19,6 +19,7 @@ import type { LiveWebRtcOptions } from './options.js'
 import { answerOffer, createPeer } from './peer.js'
 import { SdpOfferError } from './errors.js'
 import { watchConnection } from './watch.js'
+import type { LiveWebRtcMetrics } from './metrics.js'
 
 export interface WhipSession {
   readonly id: string
@@ -63,6 +64,7 @@ export async function startWhipSession (init: {
   options: LiveWebRtcOptions
   ffmpeg: string
   logger: Logger
+  metrics?: LiveWebRtcMetrics | null
 }): Promise<WhipSession> {
   const { media, options } = init
   const id = randomUUID()
@@ -113,7 +115,7 @@ export async function startWhipSession (init: {
     if (chosen?.ivf === undefined) throw new SdpOfferError('offers neither H.264 (packetization-mode=1) nor VP8 video')
     const ivf = chosen.ivf
     const payloadTypes = new Set(video.codecs.filter(c => ivfCodecOf(c.mimeType) === ivf).map(c => c.payloadType))
-    encoder = await startSegmentEncoder({ ffmpeg: init.ffmpeg, codec: ivf, options, logger })
+    encoder = await startSegmentEncoder({ ffmpeg: init.ffmpeg, codec: ivf, options, logger, onDrop: () => { init.metrics?.segments.inc({ kind: 'whip', outcome: 'dropped' }) } })
     const activeEncoder = encoder
 
     // RTP -> frames
@@ -157,12 +159,15 @@ export async function startWhipSession (init: {
     }, Math.min(1_000, options.idleTimeoutMs))
     stopWatch.push(() => { clearInterval(idle) })
 
+    const answeredAt = performance.now()
     // segments -> the session, one at a time
     void (async () => {
       try {
         for await (const segment of activeEncoder.segments) {
           await media.publishInput(segment, abort.signal)
+          if (published === 0) init.metrics?.firstSegmentDelay.observe({ kind: 'whip' }, (performance.now() - answeredAt) / 1000)
           published++
+          init.metrics?.segments.inc({ kind: 'whip', outcome: 'published' })
         }
         const failure = await activeEncoder.exited
         if (closeReason === undefined) await close(failure ?? 'encoder ended')

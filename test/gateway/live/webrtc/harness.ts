@@ -19,6 +19,8 @@ export interface LiveGateway {
   server: GatewayHttpServer
   url: string
   live: LiveWebRtc
+  /** where the WebRTC metrics go */
+  registry: Registry
   sessions: Map<string, LoopbackMedia>
   /** a new loopback session for `streamId` */
   open: (streamId: string, opts?: Parameters<typeof createLoopbackMedia>[1]) => LoopbackMedia
@@ -35,7 +37,8 @@ export async function startLiveGateway (options: Partial<LiveWebRtcOptions> = {}
     logger: silentLogger(),
     metrics: createGatewayMetrics(new Registry())
   })
-  const live = registerLiveWebRtcRoutes(server.app, { lookup: (id) => sessions.get(id), options, logger: silentLogger() })
+  const registry = new Registry()
+  const live = registerLiveWebRtcRoutes(server.app, { lookup: (id) => sessions.get(id), options, logger: silentLogger(), register: registry })
   await server.start()
   const url = server.address?.url
   if (url === undefined) throw new Error('no address')
@@ -43,6 +46,7 @@ export async function startLiveGateway (options: Partial<LiveWebRtcOptions> = {}
     server,
     url,
     live,
+    registry,
     sessions,
     open (streamId, opts) {
       const media = createLoopbackMedia(streamId, opts)

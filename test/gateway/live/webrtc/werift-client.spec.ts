@@ -115,5 +115,15 @@ describe('gateway/live/webrtc: WHIP and WHEP with a werift client', function () 
     await waitFor(async () => (await childProcesses('ffmpeg')).length === ffmpegBefore, 10_000, 'ffmpeg exited')
     await waitFor(() => media.subscribers() === 0, 5_000, 'the subscription ended')
     await waitFor(async () => await socketCount() <= socketsBefore, 10_000, 'sockets closed')
+
+    // what the metrics say of it
+    const value = async (name: string, labels: Record<string, string>, sample = name): Promise<number> =>
+      (await gateway?.registry.getSingleMetric(name)?.get())?.values.find((v: { value: number, labels: Record<string, string | number>, metricName?: string }) => (v.metricName ?? name) === sample && Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0
+    expect(await value('shoal_gateway_live_webrtc_sessions', { kind: 'whip' })).to.equal(0)
+    expect(await value('shoal_gateway_live_webrtc_sessions', { kind: 'whep' })).to.equal(0)
+    expect(await value('shoal_gateway_live_webrtc_sessions_started_total', { kind: 'whip' })).to.equal(1)
+    expect(await value('shoal_gateway_live_webrtc_segments_total', { kind: 'whip', outcome: 'published' })).to.equal(media.inputs.length)
+    expect(await value('shoal_gateway_live_webrtc_segments_total', { kind: 'whep', outcome: 'sent' })).to.be.at.least(2)
+    expect(await value('shoal_gateway_live_webrtc_first_segment_delay_seconds', { kind: 'whip' }, 'shoal_gateway_live_webrtc_first_segment_delay_seconds_count')).to.equal(1)
   })
 })
