@@ -118,7 +118,7 @@ describe('gateway/live/webrtc: WHIP and WHEP with a werift client', function () 
 
     // what the metrics say of it
     const value = async (name: string, labels: Record<string, string>, sample = name): Promise<number> =>
-      (await gateway?.registry.getSingleMetric(name)?.get())?.values.find((v: { value: number, labels: Record<string, string | number>, metricName?: string }) => (v.metricName ?? name) === sample && Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0
+      (await gateway?.registry.getSingleMetric(name)?.get())?.values.find(v => ((v as { metricName?: string }).metricName ?? name) === sample && Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0
     expect(await value('shoal_gateway_live_webrtc_sessions', { kind: 'whip' })).to.equal(0)
     expect(await value('shoal_gateway_live_webrtc_sessions', { kind: 'whep' })).to.equal(0)
     expect(await value('shoal_gateway_live_webrtc_sessions_started_total', { kind: 'whip' })).to.equal(1)
