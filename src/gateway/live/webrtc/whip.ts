@@ -37,6 +37,9 @@ export interface WhipSession {
   readonly closed: Promise<string>
 }
 
+/** a frame spread over more packets than this (about 2.4 MB) is dropped: no camera frame needs it */
+const MAX_PACKETS_PER_FRAME = 2_000
+
 /** RTP timestamps (32-bit, wrapping) as increasing 90 kHz ticks from the first frame. */
 function timestampUnwrapper (): (timestamp: number) => number {
   let first: number | undefined
@@ -120,7 +123,13 @@ export async function startWhipSession (init: {
 
     // RTP -> frames
     const jitter = new JitterBufferBase(90_000, { latency: 200, bufferSize: 1_000 })
-    const depacketizer = new DepacketizeBase(ivf === 'H264' ? 'MPEG4/ISO/AVC' : 'VP8', { isFinalPacketInSequence: (h: RtpHeader) => h.marker, waitForKeyframe: true })
+    const newDepacketizer = (): DepacketizeBase => {
+      const d = new DepacketizeBase(ivf === 'H264' ? 'MPEG4/ISO/AVC' : 'VP8', { isFinalPacketInSequence: (h: RtpHeader) => h.marker, waitForKeyframe: true })
+      d.onNeedKeyFrame.subscribe(requestKeyframe)
+      return d
+    }
+    // the depacketizer holds a frame's packets until its last one (the marker bit): bounded here
+    let packetsInFrame = 0
     const pts = timestampUnwrapper()
     let ssrc: number | undefined
     let lastKeyframeRequest = 0
@@ -132,7 +141,7 @@ export async function startWhipSession (init: {
       lastKeyframeRequest = now
       video.receiver.sendRtcpPLI(ssrc).catch(() => {})
     }
-    depacketizer.onNeedKeyFrame.subscribe(requestKeyframe)
+    let depacketizer = newDepacketizer()
     onRtp = (rtp) => {
       if (closeReason !== undefined || !payloadTypes.has(rtp.header.payloadType)) return
       ssrc = rtp.header.ssrc
@@ -140,7 +149,14 @@ export async function startWhipSession (init: {
       for (const out of jitter.processInput({ rtp })) {
         if (out.isPacketLost !== undefined) { needKeyframe = true; requestKeyframe() }
         if (out.rtp === undefined) continue
+        if (++packetsInFrame > MAX_PACKETS_PER_FRAME) {
+          depacketizer = newDepacketizer()
+          packetsInFrame = 0
+          needKeyframe = true
+          continue
+        }
         for (const { frame } of depacketizer.processInput({ rtp: out.rtp })) {
+          packetsInFrame = 0
           if (frame === undefined) continue
           // after a loss, frames until the next keyframe would reference what is missing
           if (needKeyframe && !frame.isKeyframe) continue
