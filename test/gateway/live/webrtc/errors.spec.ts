@@ -30,14 +30,16 @@ const code = (body: string): string => (JSON.parse(body) as { error: { code: str
  * connects, or the live session ends; and whatever happened, no session or ffmpeg is left.
  */
 describe('gateway/live/webrtc: errors, limits and ends', function () {
-  this.timeout(60_000)
+  this.timeout(180_000)
   let gateway: LiveGateway | undefined
   const peers: RTCPeerConnection[] = []
   let ffmpegBefore = 0
 
-  beforeEach(async () => {
+  beforeEach(async function () {
     ffmpegBefore = (await childProcesses('ffmpeg')).length
-    gateway = await startLiveGateway({ maxPublishers: 2, maxViewersPerStream: 1, connectTimeoutMs: 3_000 })
+    // a short connect timeout only where it is what the test is about (answers sit unapplied elsewhere)
+    const short = this.currentTest?.title.includes('never connects') === true
+    gateway = await startLiveGateway({ maxPublishers: 2, maxViewersPerStream: 1, connectTimeoutMs: short ? 5_000 : 60_000 })
   })
 
   afterEach(async () => {
@@ -45,7 +47,7 @@ describe('gateway/live/webrtc: errors, limits and ends', function () {
     await gateway?.stop()
     // nothing outlives the gateway
     expect(gateway?.live.counts()).to.deep.equal({ publishers: 0, viewers: 0, encoders: 0 })
-    await waitFor(async () => (await childProcesses('ffmpeg')).length === ffmpegBefore, 10_000, 'ffmpeg exited')
+    await waitFor(async () => (await childProcesses('ffmpeg')).length === ffmpegBefore, 30_000, 'ffmpeg exited')
   })
 
   it('answers 404 for a stream without a live session, 400 for bad offers, 415 for other bodies', async () => {
@@ -127,30 +129,33 @@ describe('gateway/live/webrtc: errors, limits and ends', function () {
     expect((await post(`${base}/b/whep`, v2.sdp)).status).to.equal(201)
   })
 
-  it('closes sessions whose client never connects, and viewers when the live session ends', async () => {
+  it('closes sessions whose client never connects', async () => {
     if (gateway === undefined) throw new Error('not started')
     const base = `${gateway.url}/live/video-to-video`
-    const media = gateway.open('s')
+    gateway.open('s')
     const whip = await offer('sendonly')
     const whep = await offer('recvonly')
     peers.push(whip.pc, whep.pc)
     // answers never applied: ICE never connects
     expect((await post(`${base}/s/whip`, whip.sdp)).status).to.equal(201)
+    const publisher = gateway.live.publisher('s')
     expect((await post(`${base}/s/whep`, whep.sdp)).status).to.equal(201)
-    expect(gateway.live.counts()).to.deep.equal({ publishers: 1, viewers: 1, encoders: 1 })
-    const closed = await gateway.live.publisher('s')?.closed
-    expect(closed).to.equal('not connected within 3000 ms')
-    await waitFor(() => gateway?.live.counts().viewers === 0, 5_000, 'the viewer closed')
-    await waitFor(async () => (await childProcesses('ffmpeg')).length === ffmpegBefore, 5_000, 'ffmpeg exited')
+    expect(await publisher?.closed).to.equal('not connected within 5000 ms')
+    await waitFor(() => gateway?.live.counts().viewers === 0, 30_000, 'the viewer closed')
+    await waitFor(async () => (await childProcesses('ffmpeg')).length === ffmpegBefore, 30_000, 'ffmpeg exited')
+  })
 
-    // a connected viewer ends with the session
+  it('closes viewers when the live session ends', async () => {
+    if (gateway === undefined) throw new Error('not started')
+    const base = `${gateway.url}/live/video-to-video`
+    const media = gateway.open('s')
     const viewer = createPeer(DEFAULT_LIVE_WEBRTC_OPTIONS, [useH264()])
     peers.push(viewer)
     viewer.addTransceiver('video', { direction: 'recvonly' })
     await exchange(viewer, `${base}/s/whep`)
-    await waitFor(() => viewer.connectionState === 'connected' && media.subscribers() === 1, 10_000, 'the viewer connected')
+    await waitFor(() => viewer.connectionState === 'connected' && media.subscribers() === 1, 60_000, 'the viewer connected')
     media.end()
-    await waitFor(() => gateway?.live.counts().viewers === 0, 5_000, 'the viewer closed with the session')
+    await waitFor(() => gateway?.live.counts().viewers === 0, 30_000, 'the viewer closed with the session')
   })
 
   it('closes a publisher whose session refuses input, and everything when the gateway stops', async () => {
@@ -164,16 +169,16 @@ describe('gateway/live/webrtc: errors, limits and ends', function () {
       peers.push(publisher)
       const sending = publisher.addTransceiver('video', { direction: 'sendonly' })
       await exchange(publisher, `${base}/s/whip`)
-      await waitFor(() => publisher.connectionState === 'connected', 10_000, 'connected')
+      await waitFor(() => publisher.connectionState === 'connected', 60_000, 'connected')
       const session = gateway.live.publisher('s')
       let stop = false
       const sent = sendVp8(sending, frames, 30, () => stop)
-      await waitFor(() => media.inputs.length >= 1, 15_000, 'a segment')
+      await waitFor(() => media.inputs.length >= 1, 60_000, 'a segment')
       media.end()
       expect(await session?.closed).to.match(/^session refused input/)
       stop = true
       await sent
-      await waitFor(async () => (await childProcesses('ffmpeg')).length === ffmpegBefore, 5_000, 'ffmpeg exited')
+      await waitFor(async () => (await childProcesses('ffmpeg')).length === ffmpegBefore, 30_000, 'ffmpeg exited')
 
       // sessions left open when the gateway stops are closed by it (checked in afterEach)
       const other = gateway.open('t')

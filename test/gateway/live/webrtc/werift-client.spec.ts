@@ -40,7 +40,7 @@ function meanAbsDiff (a: Buffer, b: Buffer): number {
  * (within encoding error): nothing lost, reordered or duplicated on the way.
  */
 describe('gateway/live/webrtc: WHIP and WHEP with a werift client', function () {
-  this.timeout(60_000)
+  this.timeout(180_000)
   let gateway: LiveGateway | undefined
   let dir: string | undefined
 
@@ -81,18 +81,18 @@ describe('gateway/live/webrtc: WHIP and WHEP with a werift client', function () 
     const publisher = createPeer(DEFAULT_LIVE_WEBRTC_OPTIONS, [useVP8()])
     const sending = publisher.addTransceiver('video', { direction: 'sendonly' })
     const whipUrl = await exchange(publisher, `${base}/whip`)
-    await waitFor(() => publisher.connectionState === 'connected' && viewer.connectionState === 'connected', 20_000, 'both connected')
+    await waitFor(() => publisher.connectionState === 'connected' && viewer.connectionState === 'connected', 60_000, 'both connected')
     expect(gateway.live.counts()).to.deep.equal({ publishers: 1, viewers: 1, encoders: 1 })
 
     // real time, a frame every 1/30 s
     await sendVp8(sending, frames, FPS)
 
     // two whole segments of 30 frames (a keyframe each second); the last, partial one ends with the stream
-    await waitFor(() => media.inputs.length >= 2, 20_000, 'two input segments')
+    await waitFor(() => media.inputs.length >= 2, 60_000, 'two input segments')
     for (const segment of media.inputs.slice(0, 2)) {
       expect(await probeVideo(segment, 'mpegts')).to.include({ codec: 'h264', width: W, height: H, frames: 30, keyframes: 1, hasBFrames: 0, startsWithKeyframe: true })
     }
-    await waitFor(() => received.length >= 60, 20_000, 'sixty frames over WHEP')
+    await waitFor(() => received.length >= 60, 60_000, 'sixty frames over WHEP')
 
     // frame for frame, what came back is what was sent
     const sent = await greyFrames(['-i', source])
@@ -112,9 +112,9 @@ describe('gateway/live/webrtc: WHIP and WHEP with a werift client', function () 
     await publisher.close()
     await viewer.close()
     expect(gateway.live.counts()).to.deep.equal({ publishers: 0, viewers: 0, encoders: 0 })
-    await waitFor(async () => (await childProcesses('ffmpeg')).length === ffmpegBefore, 10_000, 'ffmpeg exited')
+    await waitFor(async () => (await childProcesses('ffmpeg')).length === ffmpegBefore, 30_000, 'ffmpeg exited')
     await waitFor(() => media.subscribers() === 0, 5_000, 'the subscription ended')
-    await waitFor(async () => await socketCount() <= socketsBefore, 10_000, 'sockets closed')
+    await waitFor(async () => await socketCount() <= socketsBefore, 30_000, 'sockets closed')
 
     // what the metrics say of it
     const value = async (name: string, labels: Record<string, string>, sample = name): Promise<number> =>
