@@ -20,6 +20,7 @@ export type ApiErrorCode =
   | 'GATEWAY_ERROR_RESULT_TOO_LARGE'
   | 'GATEWAY_ERROR_ABORTED'
   | 'GATEWAY_ERROR_STOPPING'
+  | 'GATEWAY_ERROR_LIVE_CAPACITY'
   | 'GATEWAY_ERROR_INTERNAL'
 
 /** One field problem, in the shape of the reference's 422 `detail` items (the pipeline validator's). */
