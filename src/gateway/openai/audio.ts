@@ -12,6 +12,12 @@ export const AUDIO_PARAMS: Readonly<Record<string, string>> = { model_id: 'model
 const TRANSCRIPTION_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const
 type TranscriptionFormat = typeof TRANSCRIPTION_FORMATS[number]
 
+// what OpenAI's audio/transcriptions takes (the ones the pipeline cannot honour are read and ignored)
+const TRANSCRIPTION_FIELDS = {
+  files: { file: 'one' },
+  texts: ['model', 'language', 'prompt', 'response_format', 'temperature', 'timestamp_granularities[]', 'include[]', 'chunking_strategy', 'stream', 'known_speaker_names[]', 'known_speaker_references[]']
+} as const
+
 interface Segment { start: number, end: number, text: string }
 
 /** The pipeline's TextResponse (`{text, chunks: [{timestamp: [start, end], text}]}`). */
@@ -36,7 +42,7 @@ function clock (seconds: number, separator: ',' | '.'): string {
 
 /** `POST /v1/audio/transcriptions` (multipart) on audio-to-text, in each of OpenAI's response formats. */
 export async function transcriptions (ctx: OpenAiContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-  const form = await readOpenAiForm(request, ctx.limits)
+  const form = await readOpenAiForm(request, ctx.limits, TRANSCRIPTION_FIELDS)
   const file = form.files.get('file')?.[0]
   if (file === undefined) throw invalidParam('file', "you must provide a 'file'")
   const format = (form.fields.get('response_format') ?? 'json') as TranscriptionFormat
