@@ -18,8 +18,12 @@ export interface UsdRate extends UsdPerEth {
 
 export interface PriceFeed {
   readonly source: PriceFeedSource
-  /** reads the feed once (a failure here is a start-up failure: there is no last good rate) and starts polling */
-  start: (options?: { signal?: AbortSignal }) => Promise<void>
+  /**
+   * reads the feed once and starts polling. A failure of that first read is a start-up
+   * failure (there is no last good rate) unless `required` is false: then it is logged
+   * and polling goes on until the feed answers (a gateway only shows USD).
+   */
+  start: (options?: { signal?: AbortSignal, required?: boolean }) => Promise<void>
   stop: () => void
   /** the rate in use: the last good one while it is younger than `keepLastGoodMs`; throws PriceFeedError NO_RATE otherwise */
   rate: () => UsdRate
@@ -48,8 +52,8 @@ export interface PriceFeedInit {
  * after that there is no rate (error), and nothing is priced with it: never at zero.
  */
 export function createPriceFeed (init: PriceFeedInit): PriceFeed {
-  const options = { ...defaultPriceFeedOptions, ...init.options }
   const { source, logger, metrics = null } = init
+  const options = { ...defaultPriceFeedOptions, ...init.options, ...(source.kind === 'aggregator' && source.pollIntervalMs !== undefined ? { pollIntervalMs: source.pollIntervalMs } : {}) }
   const now = init.now ?? Date.now
   const listeners = new Set<(rate: UsdRate | undefined) => void>()
   let current: UsdRate | undefined
@@ -159,7 +163,13 @@ export function createPriceFeed (init: PriceFeedInit): PriceFeed {
   return {
     source,
     async start (opts = {}) {
-      await refresh(opts)
+      try {
+        await refresh(opts.signal === undefined ? {} : { signal: opts.signal })
+      } catch (err) {
+        if (opts.required !== false || source.kind === 'fixed' || opts.signal?.aborted === true) throw err
+        schedule()
+        return
+      }
       logger.info({ source: source.kind, ...(source.kind === 'aggregator' ? { feed: source.address } : {}), usdPerEth: current?.usdPerEth }, 'price feed: ETH/USD rate')
       if (source.kind === 'aggregator') schedule()
     },

@@ -4,7 +4,7 @@
 
 /** Where the ETH/USD rate comes from: a Chainlink-style aggregator on a chain, or a fixed rate the operator gives. */
 export type PriceFeedSource =
-  | { kind: 'aggregator', rpcUrl: string, address: string }
+  | { kind: 'aggregator', rpcUrl: string, address: string, /** overrides `pollIntervalMs` */ pollIntervalMs?: number }
   | { kind: 'fixed', usdPerEth: string }
 
 export interface PriceFeedOptions {
