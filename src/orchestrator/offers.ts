@@ -5,6 +5,7 @@ import type { ModelEntry } from '../inference/models-config.js'
 import { PIPELINE_UNIT } from '../kernel/pipelines.js'
 import type { AiPrice } from '../protocols/ai/index.js'
 import { ShoalError } from '../observability/errors.js'
+import { reduce, usdToWei, type UsdPerEth } from '../payments/price-feed/index.js'
 
 export class PriceConfigError extends ShoalError<'PRICE_ERROR_CURRENCY' | 'PRICE_ERROR_VALUE'> {
   static override readonly name = 'PriceConfigError'
@@ -26,18 +27,29 @@ function decimalToRational (text: string): [bigint, bigint] {
   return [numerator, denominator]
 }
 
+/** How an operator who prices in USD gives the rate. */
+export const USD_RATE_HINT = '--price-feed ADDRESS (an ETH/USD AggregatorV3Interface on the --rpc-url chain) or --usd-per-eth N'
+
 /**
  * The price of an aiModels.json entry as integers for the wire: `price_per_unit` wei
- * for `pixels_per_unit` units, fractions scaled up exactly. Only WEI is accepted until
- * Shoal has a price feed: an operator pricing in USD gets a clear error at start.
+ * for `pixels_per_unit` units, fractions scaled up exactly. A price in USD is converted
+ * with `rate` (USD per ETH), exactly, and needs one.
  */
-export function weiPriceOf (entry: Pick<ModelEntry, 'pricePerUnit' | 'pixelsPerUnit' | 'currency' | 'pipeline' | 'modelId'>): WeiPrice {
-  if (entry.currency.toUpperCase() !== 'WEI') {
-    throw new PriceConfigError('PRICE_ERROR_CURRENCY', `${entry.pipeline} ${entry.modelId}: currency ${entry.currency} is not supported yet; price it in WEI`)
+export function weiPriceOf (entry: Pick<ModelEntry, 'pricePerUnit' | 'pixelsPerUnit' | 'currency' | 'pipeline' | 'modelId'>, rate?: UsdPerEth): WeiPrice {
+  const currency = entry.currency.toUpperCase()
+  if (currency !== 'WEI' && currency !== 'USD') {
+    throw new PriceConfigError('PRICE_ERROR_CURRENCY', `${entry.pipeline} ${entry.modelId}: currency ${entry.currency} is not supported; price it in WEI or USD`)
   }
   const [pn, pd] = decimalToRational(entry.pricePerUnit)
   const [un, ud] = decimalToRational(entry.pixelsPerUnit)
   if (un === 0n) throw new PriceConfigError('PRICE_ERROR_VALUE', `${entry.pipeline} ${entry.modelId}: pixels_per_unit must be positive`)
+  if (currency === 'USD') {
+    if (rate === undefined) throw new PriceConfigError('PRICE_ERROR_CURRENCY', `${entry.pipeline} ${entry.modelId}: priced in USD, which needs an ETH/USD rate: ${USD_RATE_HINT}`)
+    // (wn/wd) wei per (un/ud) units  ==  (wn*ud) wei per (wd*un) units
+    const [wn, wd] = usdToWei([pn, pd], rate)
+    const [pricePerUnit, pixelsPerUnit] = reduce(wn * ud, wd * un)
+    return { pricePerUnit, pixelsPerUnit }
+  }
   // (pn/pd) wei per (un/ud) units  ==  (pn*ud) wei per (un*pd) units
   return { pricePerUnit: pn * ud, pixelsPerUnit: un * pd }
 }
@@ -69,8 +81,32 @@ export function offersFrom (capabilities: ModelCapability[], prices: PriceTable)
 /** Prices per (pipeline, model). */
 export type PriceTable = ReadonlyMap<ModelKey, WeiPrice>
 
-export function priceTable (entries: readonly ModelEntry[]): PriceTable {
-  return new Map(entries.map(e => [modelKey(e), weiPriceOf(e)]))
+export function priceTable (entries: readonly ModelEntry[], rate?: UsdPerEth): PriceTable {
+  return new Map(entries.map(e => [modelKey(e), weiPriceOf(e, rate)]))
+}
+
+/** Whether any entry is priced in USD (and so needs a rate). */
+export function pricedInUsd (entries: readonly ModelEntry[]): boolean {
+  return entries.some(e => e.currency.toUpperCase() === 'USD')
+}
+
+/**
+ * The prices of a node whose USD entries follow a rate: `table` is read by quotes,
+ * debits and announcements at each use, and `update` rewrites it when the rate changes.
+ * Without a rate, USD entries have no price, so they are neither offered nor served:
+ * never priced at zero.
+ */
+export function livePriceTable (entries: readonly ModelEntry[], rate: UsdPerEth | undefined): { table: PriceTable, update: (rate: UsdPerEth | undefined) => void } {
+  const table = new Map<ModelKey, WeiPrice>()
+  const update = (next: UsdPerEth | undefined): void => {
+    for (const entry of entries) {
+      const usd = entry.currency.toUpperCase() === 'USD'
+      if (usd && next === undefined) table.delete(modelKey(entry))
+      else table.set(modelKey(entry), weiPriceOf(entry, next))
+    }
+  }
+  update(rate)
+  return { table, update }
 }
 
 /** Prices as quoted on `/shoal/ai` streams (decimal strings, as in announcements). */

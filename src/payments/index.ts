@@ -4,7 +4,7 @@
  * client: the ethers-backed Broker, anvil, deployment and account operations are in
  * `./chain/index.js`, the SQLite store in `./store/sqlite-ticket-store.js`.
  */
-export { createPaymentSender, type PaymentSender, type PaymentSenderInit, type PaymentRequest, type Payment } from './payment-sender.js'
+export { createPaymentSender, type PaymentSender, type PaymentSenderInit, type PaymentRequest, type Payment, type RecipientPayments } from './payment-sender.js'
 export { createPaymentRecipient, type PaymentRecipient, type PaymentRecipientInit } from './payment-recipient.js'
 export type { ReceiveResult, Recipient } from './recipient.js'
 export type { Sender } from './sender.js'

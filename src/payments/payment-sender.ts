@@ -53,10 +53,24 @@ export interface PaymentSender {
   credit: (recipient: string) => bigint
   /** adopts the recipient's reported balance when it is lower than our estimate */
   setCredit: (recipient: string, wei: bigint) => void
+  /** what this sender sent `recipient` since it started: tickets, their expected value, jobs paid (undefined: nothing) */
+  sent: (recipient: string) => RecipientPayments | undefined
   /** the largest face value this sender accepts from `recipient` now */
   maxFloat: (recipient: string, options?: AbortOptions) => Promise<bigint>
   /** the underlying ticket maker */
   readonly sender: Sender
+}
+
+/** What a sender sent one recipient since it started. */
+export interface RecipientPayments {
+  /** tickets sent */
+  tickets: number
+  /** their expected value, in wei */
+  evWei: bigint
+  /** jobs paid, by tickets or by credit already there */
+  jobs: number
+  /** what those jobs were expected to cost, in wei */
+  feesWei: bigint
 }
 
 export interface PaymentSenderInit {
@@ -82,6 +96,14 @@ export function createPaymentSender (init: PaymentSenderInit): PaymentSender {
   const broker = cachedBroker(init.broker, clock, { blockTtlMs: options.blockTtlMs, senderTtlMs: options.senderInfoTtlMs })
   const sender = createSender({ signer, broker, caps, options })
   const credits = new Map<string, bigint>()
+  // as bounded as the credits: the least recently paid recipient goes first
+  const sent = new Map<string, RecipientPayments>()
+  const record = (recipient: string, tickets: bigint, evWei: bigint, feeWei: bigint): void => {
+    const was = sent.get(recipient) ?? { tickets: 0, evWei: 0n, jobs: 0, feesWei: 0n }
+    sent.delete(recipient)
+    if (sent.size >= options.maxRecipients) sent.delete(sent.keys().next().value as string)
+    sent.set(recipient, { tickets: was.tickets + Number(tickets), evWei: was.evWei + evWei, jobs: was.jobs + 1, feesWei: was.feesWei + feeWei })
+  }
 
   const getCredit = (recipient: string): bigint => credits.get(recipient) ?? 0n
   const setCreditRaw = (recipient: string, wei: bigint): void => {
@@ -104,6 +126,7 @@ export function createPaymentSender (init: PaymentSenderInit): PaymentSender {
       if (request.feeWei <= getCredit(recipient)) {
         const creditAfter = getCredit(recipient) - request.feeWei
         setCreditRaw(recipient, creditAfter)
+        record(recipient, 0n, 0n, request.feeWei)
         return { recipient, batch: null, evWei: 0n, feeWei: request.feeWei, creditAfter }
       }
       let ev: bigint
@@ -118,6 +141,7 @@ export function createPaymentSender (init: PaymentSenderInit): PaymentSender {
       if (need <= 0n) {
         const creditAfter = getCredit(recipient) - request.feeWei
         setCreditRaw(recipient, creditAfter)
+        record(recipient, 0n, 0n, request.feeWei)
         return { recipient, batch: null, evWei: 0n, feeWei: request.feeWei, creditAfter }
       }
       const count = (need + ev - 1n) / ev
@@ -131,6 +155,7 @@ export function createPaymentSender (init: PaymentSenderInit): PaymentSender {
       const batch = sender.createTicketBatch(request.params, Number(count))
       const creditAfter = getCredit(recipient) + evWei - request.feeWei
       setCreditRaw(recipient, creditAfter)
+      record(recipient, count, evWei, request.feeWei)
       metrics?.ticketsSent.inc(Number(count))
       metrics?.evSent.inc(weiToMetric(evWei))
       return { recipient, batch, evWei, feeWei: request.feeWei, creditAfter }
@@ -147,6 +172,11 @@ export function createPaymentSender (init: PaymentSenderInit): PaymentSender {
     },
 
     credit: (recipient) => getCredit(normalizeAddress(recipient)),
+
+    sent: (recipient) => {
+      const s = sent.get(normalizeAddress(recipient))
+      return s === undefined ? undefined : { ...s }
+    },
 
     setCredit (recipient, wei) {
       const r = normalizeAddress(recipient)

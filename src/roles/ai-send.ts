@@ -13,7 +13,7 @@ const MAX_CACHED_PEER_IDS = 4096
 
 export interface AiSendDeps {
   logger: Logger
-  payments: GatewayPayments | undefined
+  payments: Pick<GatewayPayments, 'sender' | 'identity'> | undefined
   register: Registry | null
   /** a total deadline for attempts whose `SendOptions` give none */
   deadlineMs?: number

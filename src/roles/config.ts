@@ -1,3 +1,4 @@
+import type { PriceFeedSource } from '../payments/price-feed/options.js'
 /**
  * The plain configuration roles start from. The CLI maps flags, `SHOAL_*` variables and
  * the config file into these (src/cli/options); tests, benches and the testnet build
@@ -38,6 +39,8 @@ export interface PaymentConfig {
   maxTicketEV?: bigint
   /** gateway: the highest expected value sent for one job (wei) */
   maxJobEV?: bigint
+  /** the ETH/USD rate: orchestrators convert prices in USD with it, gateways show prices in USD */
+  priceFeed?: PriceFeedSource
 }
 
 /** Who runs an orchestrator's models: processes or Docker containers, plus allowed remote workers. */

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client'
 import type { OrchestratorDirectory } from '../discovery/directory.js'
-import type { DashboardSnapshot, DashboardSource, RecentRequests } from '../gateway/dashboard/index.js'
+import type { DashboardOrchestratorPayments, DashboardSnapshot, DashboardSource, RecentRequests } from '../gateway/dashboard/index.js'
+import type { RecipientWinners } from '../payments/chain/index.js'
 import { p95SecondsPerUnit } from '../gateway/selection/candidate.js'
 import type { AdaptiveStrategy } from '../gateway/selection/strategy.js'
 import type { ShoalLibp2p } from '../p2p/node.js'
@@ -26,6 +27,20 @@ async function metricSum (register: Registry, name: string): Promise<number> {
   return values.reduce((sum, v) => sum + v.value, 0)
 }
 
+/** What the gateway paid one orchestrator, from its sender's bookkeeping and the chain's winners. */
+function paidTo (address: string, payments: GatewayPayments, winners: ReadonlyMap<string, RecipientWinners> | null): DashboardOrchestratorPayments {
+  const sent = payments.sender.sent(address)
+  const won = winners?.get(address)
+  return {
+    jobs: sent?.jobs ?? 0,
+    ticketsSent: sent?.tickets ?? 0,
+    evSentWei: (sent?.evWei ?? 0n).toString(),
+    feesWei: (sent?.feesWei ?? 0n).toString(),
+    winningTickets: winners === null ? null : won?.count ?? 0,
+    winningPaidWei: winners === null ? null : (won?.paidWei ?? 0n).toString()
+  }
+}
+
 /**
  * The dashboard's snapshot, composed from the gateway's parts: the libp2p node (peers,
  * connections), the directory (orchestrators, models, prices, load), the selection
@@ -38,6 +53,8 @@ export function gatewayDashboardSource (parts: GatewayDashboardParts): Dashboard
     const now = Date.now()
     const connections = node.getConnections()
     const connected = new Set(connections.map(c => c.remotePeer.toString()))
+    // winners come from the chain: a failing RPC leaves them unknown, not the page broken
+    const winners = payments === undefined ? undefined : await payments.winners.read().catch(() => null)
     const orchestrators = directory.list().map(entry => ({
       peerId: entry.peerId,
       ethAddress: entry.announcement.ethAddress,
@@ -46,6 +63,7 @@ export function gatewayDashboardSource (parts: GatewayDashboardParts): Dashboard
       connected: connected.has(entry.peerId),
       source: entry.source,
       creditWei: payments === undefined ? null : payments.sender.credit(entry.announcement.ethAddress).toString(),
+      payments: payments === undefined ? null : paidTo(entry.announcement.ethAddress.toLowerCase(), payments, winners ?? null),
       models: entry.announcement.models.map(m => {
         const stats = strategy.stats(entry.peerId, { pipeline: m.pipeline, modelId: m.modelId })
         return {

@@ -1,3 +1,5 @@
+import { createPriceFeed, createPriceFeedMetrics } from '../payments/price-feed/index.js'
+import { withUsdPrices } from '../gateway/usd-prices.js'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { RoleStartError } from './errors.js'
@@ -117,6 +119,9 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
   await mesh.start({ signal })
 
   const metrics = createGatewayMetrics(register)
+  // the gateway only shows USD: a feed that does not answer yet is warned about, not fatal
+  const feed = options.payments.priceFeed === undefined ? undefined : createPriceFeed({ source: options.payments.priceFeed, logger: log, metrics: createPriceFeedMetrics(register) })
+  await feed?.start({ signal, required: false })
   const payments = options.payments.enabled ? await startGatewayPayments(options.payments, keys, register, signal) : undefined
   const candidates = directoryCandidates(mesh.directory, mesh.lookup, log, options.dhtLookupTimeoutMs, options.lookup, register)
   // free slots reported on /shoal/ai connections: fresher than any announcement
@@ -162,7 +167,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
       }
     },
     directory: {
-      list: () => mesh.directory.toJSON() as unknown[],
+      list: () => withUsdPrices(mesh.directory.toJSON(), feed?.tryRate()),
       servedModels: (pipeline) => [...new Set(mesh.directory.list().flatMap(e => e.announcement.models.filter(m => m.pipeline === pipeline).map(m => m.modelId)))].sort()
     },
     // async results too large for memory go to the data directory
@@ -183,6 +188,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     url: address.url,
     payments,
     async stop () {
+      feed?.stop()
       await http.stop()
       await mesh.stop()
       await payments?.stop()

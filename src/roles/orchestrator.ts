@@ -16,7 +16,8 @@ import { createPaidExecutor } from '../orchestrator/payments.js'
 import { startOrchestratorPayments, type OrchestratorPayments } from './payments.js'
 import { infoServer } from '../protocols/info/index.js'
 import { createJobExecutor } from '../orchestrator/executor.js'
-import { offersFrom, priceTable, quotePrices, type PriceTable } from '../orchestrator/offers.js'
+import { livePriceTable, offersFrom, PriceConfigError, pricedInUsd, quotePrices, USD_RATE_HINT, type PriceTable } from '../orchestrator/offers.js'
+import { createPriceFeed, createPriceFeedMetrics, type PriceFeed } from '../payments/price-feed/index.js'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
 import { prepareNode } from './node-context.js'
 import type { NodeKeys } from '../p2p/keys.js'
@@ -58,7 +59,16 @@ export interface OrchestratorRole {
  */
 export async function startOrchestrator (options: OrchestratorRoleOptions, logger: Logger, signal?: AbortSignal): Promise<OrchestratorRole> {
   const { keys, peerId, log, register } = await prepareNode(options.node.dataDir, logger)
-  const prices = priceTable([...options.models, ...(options.workerModels ?? [])])
+  const priced = [...options.models, ...(options.workerModels ?? [])]
+  let feed: PriceFeed | undefined
+  if (pricedInUsd(priced)) {
+    const source = options.payments.priceFeed
+    if (source === undefined) throw new PriceConfigError('PRICE_ERROR_CURRENCY', `aiModels.json prices some models in USD, which needs an ETH/USD rate: ${USD_RATE_HINT}`)
+    feed = createPriceFeed({ source, logger: log, metrics: createPriceFeedMetrics(register) })
+    await feed.start({ signal })
+  }
+  const book = livePriceTable(priced, feed?.tryRate())
+  const prices = book.table
 
   // the node first: remote workers register through its /shoal/worker handler
   const mesh = await createMesh(meshOptionsFor(options.node, keys.libp2p), { logger: log, register })
@@ -108,6 +118,8 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
   manager.on('change', onChange)
   // a relay reservation (behind NAT) or a new listen address changes what to announce
   mesh.node.addEventListener('self:peer:update', onChange)
+  // a new rate (or none) re-prices the USD entries and re-announces them
+  const offFeed = feed?.onChange(rate => { book.update(rate); publisher.update() })
 
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined
   try {
@@ -117,6 +129,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     await publisher.start()
     if (options.metricsPort !== undefined) metricsServer = await startMetricsServer(register, { host: '127.0.0.1', port: options.metricsPort })
   } catch (err) {
+    feed?.stop()
     await manager.stop()
     await payments?.stop()
     await mesh.stop().catch(() => {})
@@ -136,6 +149,8 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     async stop () {
       manager.off('change', onChange)
       mesh.node.removeEventListener('self:peer:update', onChange)
+      offFeed?.()
+      feed?.stop()
       // gateways drop it at once, instead of routing to it until its announcement expires
       await publisher.withdraw()
       publisher.stop()

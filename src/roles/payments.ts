@@ -3,7 +3,7 @@ import type { PaymentConfig } from './config.js'
 import { createEthBinding } from '../identity/binding.js'
 import type { Logger } from '../observability/logger.js'
 import type { NodeKeys } from '../p2p/keys.js'
-import { createEthersBroker, createProvider } from '../payments/chain/index.js'
+import { createEthersBroker, createProvider, createWinningTicketLog, type WinningTicketLog } from '../payments/chain/index.js'
 import { createPaymentMetrics, createPaymentRecipient, createPaymentSender, createRedeemer, systemClock, type PaymentRecipient, type PaymentSender, type Redeemer } from '../payments/index.js'
 import { createSqliteTicketStore, ticketStorePath } from '../payments/store/sqlite-ticket-store.js'
 import { mkdir } from 'node:fs/promises'
@@ -58,6 +58,8 @@ export async function startOrchestratorPayments (options: PaymentConfig, keys: N
 export interface GatewayPayments {
   sender: PaymentSender
   identity: { address: string, binding: string }
+  /** this gateway's tickets that won and were redeemed since it started, per orchestrator */
+  winners: WinningTicketLog
   stop: () => Promise<void>
 }
 
@@ -75,9 +77,12 @@ export async function startGatewayPayments (options: PaymentConfig, keys: NodeKe
     }
   })
   const binding = await createEthBinding(keys.peerId.toString(), keys.ethereum.privateKey)
+  // winners are counted from now: tickets of this run win once their params expire, later
+  const winners = createWinningTicketLog({ provider, broker: options.brokerAddress, sender: sender.address, fromBlock: await provider.getBlockNumber() })
   return {
     sender,
     identity: { address: sender.address, binding: binding.ethBinding },
+    winners,
     async stop () { provider.destroy() }
   }
 }

@@ -1,9 +1,18 @@
 import { Wallet, parseEther, type JsonRpcProvider } from 'ethers'
-import { createChainOperations, createProvider, deployTicketBroker, startAnvil, type LocalChain } from '../payments/chain/index.js'
+import { Contract } from 'ethers'
+import { createChainOperations, createProvider, deployPriceAggregator, deployTicketBroker, loadContractArtifact, startAnvil, type LocalChain } from '../payments/chain/index.js'
+import { parseUsdPerEth } from '../payments/price-feed/index.js'
+
+/** The testnet's ETH/USD answer at start (the aggregator's 8 decimals, as Chainlink's USD feeds). */
+export const TESTNET_USD_PER_ETH = '2500'
 
 export interface TestnetChain {
   rpcUrl: string
   brokerAddress: string
+  /** the ETH/USD aggregator (AggregatorV3Interface) deployed beside the broker */
+  priceFeedAddress: string
+  /** posts a new ETH/USD answer (e.g. "3000.5") to the aggregator */
+  postUsdPerEth: (usdPerEth: string) => Promise<void>
   chain: LocalChain
   provider: JsonRpcProvider
   /** sends ether for gas from anvil's first account */
@@ -23,6 +32,10 @@ export async function startTestnetChain (options: { blockTimeSec?: number, signa
     const provider = await createProvider(chain.rpcUrl, { chainId: chain.chainId, signal: options.signal })
     const deployment = await deployTicketBroker({ provider, privateKey: chain.accounts[0], signal: options.signal })
     const funder = new Wallet(chain.accounts[0], provider)
+    // the answer with the aggregator's 8 decimals
+    const answerOf = (usd: string): bigint => { const r = parseUsdPerEth(usd); return r.answer * 10n ** BigInt(8 - Math.min(8, r.decimals)) / 10n ** BigInt(Math.max(0, r.decimals - 8)) }
+    const priceFeedAddress = await deployPriceAggregator({ provider, privateKey: chain.accounts[0], initialAnswer: answerOf(TESTNET_USD_PER_ETH), signal: options.signal })
+    const aggregator = new Contract(priceFeedAddress, (await loadContractArtifact('ShoalPriceAggregator')).abi as never, funder)
     // one transaction at a time from the funder: anvil's nonces are strict
     let queue: Promise<unknown> = Promise.resolve()
     const sendEth = async (to: string, wei: bigint): Promise<void> => {
@@ -33,6 +46,12 @@ export async function startTestnetChain (options: { blockTimeSec?: number, signa
     return {
       rpcUrl: chain.rpcUrl,
       brokerAddress: deployment.address,
+      priceFeedAddress,
+      async postUsdPerEth (usdPerEth) {
+        const next = queue.then(async () => { await (await aggregator.getFunction('updateAnswer')(answerOf(usdPerEth)) as { wait: () => Promise<unknown> }).wait() })
+        queue = next.catch(() => {})
+        await next
+      },
       chain,
       provider,
       sendEth,

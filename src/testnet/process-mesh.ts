@@ -13,6 +13,8 @@ export interface TestnetModelEntry {
   capacity?: number
   price_per_unit?: string | number
   pixels_per_unit?: string | number
+  /** WEI unless set; USD is converted through the chain's price feed */
+  currency?: string
   url?: string
   token?: string
 }
@@ -82,7 +84,7 @@ export async function startProcessMesh (options: ProcessMeshOptions): Promise<Pr
   const progress = options.onProgress ?? (() => {})
   const common = ['--log-level', options.logLevel ?? 'info', '--listen', LOOPBACK, '--address-scope', 'private']
   const chain = options.payments?.chain
-  const paymentArgs = chain === undefined ? ['--payments', 'off'] : ['--rpc-url', chain.rpcUrl, '--broker', chain.brokerAddress]
+  const paymentArgs = chain === undefined ? ['--payments', 'off'] : ['--rpc-url', chain.rpcUrl, '--broker', chain.brokerAddress, '--price-feed', chain.priceFeedAddress]
   const started: ShoalChild[] = []
   const stopAll = async (): Promise<void> => {
     // gateway first, then orchestrators, then the bootstrap: nobody loses its peers mid-shutdown

@@ -87,14 +87,22 @@ describe('cli: start-up failures are one "shoal: ..." line naming the cause (rea
     expect(nonLogLines(run.stderr)).to.deep.equal([`shoal: a testnet is already running in ${tn} (pid ${process.pid}): stop it with Ctrl-C, or give another --data-dir`])
   })
 
-  it('a bad aiModels.json currency and an unsupported runner model: one line each, no stack', async () => {
+  it('a bad aiModels.json currency, USD without a rate, a bad rate and an unsupported runner model: one line each, no stack', async () => {
     const models = join(dir, 'aiModels.json')
     const args = ['orchestrator', '--payments', 'off', '--data-dir', join(dir, 'orch'), '--listen', '/ip4/127.0.0.1/tcp/0', '--ai-models', models]
     await writeFile(models, JSON.stringify([{ pipeline: 'upscale', model_id: 'upscalerjs/esrgan-slim-x2', price_per_unit: '1', currency: 'USD' }]))
     const usd = await shoal(args)
     expect(usd.code).to.equal(1)
     expect(nonLogLines(usd.stderr)).to.have.length(1)
-    expect(nonLogLines(usd.stderr)[0]).to.match(/^shoal: .*currency USD/)
+    expect(nonLogLines(usd.stderr)[0]).to.match(/^shoal: aiModels.json prices some models in USD, which needs an ETH\/USD rate: --price-feed ADDRESS .* or --usd-per-eth N$/)
+    const badRate = await shoal([...args, '--usd-per-eth', '0'])
+    expect(badRate.code).to.equal(1)
+    expect(nonLogLines(badRate.stderr)).to.deep.equal(['shoal: --usd-per-eth: a USD per ETH rate must be a positive decimal number (got "0")'])
+    await writeFile(models, JSON.stringify([{ pipeline: 'upscale', model_id: 'upscalerjs/esrgan-slim-x2', price_per_unit: '1', currency: 'EUR' }]))
+    const eur = await shoal([...args, '--usd-per-eth', '2500'])
+    expect(eur.code).to.equal(1)
+    expect(nonLogLines(eur.stderr)).to.have.length(1)
+    expect(nonLogLines(eur.stderr)[0]).to.match(/^shoal: .*currency EUR is not supported; price it in WEI or USD/)
     await writeFile(models, JSON.stringify([{ pipeline: 'upscale', model_id: 'acme/none', price_per_unit: '1' }]))
     const unsupported = await shoal(args)
     expect(unsupported.code).to.equal(1)

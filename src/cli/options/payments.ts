@@ -2,6 +2,8 @@ import type { Options } from 'yargs'
 import type { PaymentConfig } from '../../roles/config.js'
 import { CliError } from '../errors.js'
 import { isEthAddress } from '../../kernel/identifiers.js'
+import { defaultPriceFeedOptions, type PriceFeedSource } from '../../payments/price-feed/options.js'
+import { parseUsdPerEth } from '../../payments/price-feed/usd.js'
 
 /** Payment settings shared by orchestrators and gateways. Payments are on unless turned off explicitly. */
 export type PaymentCliOptions = PaymentConfig
@@ -10,7 +12,10 @@ export function paymentFlags (role: 'orchestrator' | 'gateway'): Record<string, 
   const common: Record<string, Options> = {
     payments: { choices: ['on', 'off'], default: 'on', describe: 'pay (gateway) or require payment (orchestrator) with tickets; "off" only for a private mesh', group: 'Payments:' },
     'rpc-url': { type: 'string', describe: 'Ethereum JSON-RPC URL of the chain with the TicketBroker', group: 'Payments:' },
-    broker: { type: 'string', describe: 'TicketBroker contract address', group: 'Payments:' }
+    broker: { type: 'string', describe: 'TicketBroker contract address', group: 'Payments:' },
+    'price-feed': { type: 'string', describe: `ETH/USD price feed: an AggregatorV3Interface contract (Chainlink's) on the --rpc-url chain; ${role === 'orchestrator' ? 'converts aiModels.json prices in USD to wei' : 'shows prices in USD in /network/orchestrators'}`, group: 'Payments:' },
+    'usd-per-eth': { type: 'string', describe: 'a fixed ETH/USD rate instead of --price-feed, e.g. 2500', group: 'Payments:' },
+    'price-feed-poll-ms': { type: 'number', describe: `how often --price-feed is read, ms [default: ${defaultPriceFeedOptions.pollIntervalMs}]`, group: 'Payments:' }
   }
   if (role === 'orchestrator') {
     return {
@@ -33,6 +38,28 @@ function wei (flag: string, value: unknown): bigint | undefined {
   return BigInt(text)
 }
 
+function priceFeedOf (args: Record<string, unknown>, rpcUrl: string): PriceFeedSource | undefined {
+  const address = typeof args.priceFeed === 'string' ? args.priceFeed : undefined
+  const fixed = args.usdPerEth === undefined ? undefined : String(args.usdPerEth)
+  if (address !== undefined && fixed !== undefined) throw new CliError('CLI_ERROR_CONFIG', '--price-feed and --usd-per-eth: give one ETH/USD rate source, not both')
+  if (address !== undefined) {
+    if (!isEthAddress(address)) throw new CliError('CLI_ERROR_CONFIG', `--price-feed: "${address}" is not a contract address`)
+    if (rpcUrl === '' || !URL.canParse(rpcUrl)) throw new CliError('CLI_ERROR_CONFIG', '--price-feed is read on the --rpc-url chain: give --rpc-url')
+    const poll = args.priceFeedPollMs
+    if (poll !== undefined && (typeof poll !== 'number' || !Number.isInteger(poll) || poll < 100)) throw new CliError('CLI_ERROR_CONFIG', `--price-feed-poll-ms: "${String(poll)}" must be a whole number of ms, at least 100`)
+    return { kind: 'aggregator', rpcUrl, address, ...(poll === undefined ? {} : { pollIntervalMs: poll }) }
+  }
+  if (fixed !== undefined) {
+    try {
+      parseUsdPerEth(fixed)
+    } catch (err) {
+      throw new CliError('CLI_ERROR_CONFIG', `--usd-per-eth: ${(err as Error).message}`)
+    }
+    return { kind: 'fixed', usdPerEth: fixed }
+  }
+  return undefined
+}
+
 export function parsePaymentArgs (args: Record<string, unknown>): PaymentCliOptions {
   const enabled = (args.payments ?? 'on') !== 'off'
   const rpcUrl = typeof args.rpcUrl === 'string' ? args.rpcUrl : ''
@@ -44,9 +71,11 @@ export function parsePaymentArgs (args: Record<string, unknown>): PaymentCliOpti
     if (!isEthAddress(brokerAddress)) throw new CliError('CLI_ERROR_CONFIG', `--broker: "${brokerAddress}" is not a contract address`)
     if (!URL.canParse(rpcUrl)) throw new CliError('CLI_ERROR_CONFIG', `--rpc-url: "${rpcUrl}" is not a URL`)
   }
+  const priceFeed = priceFeedOf(args, rpcUrl)
   return {
     enabled,
     rpcUrl,
+    ...(priceFeed === undefined ? {} : { priceFeed }),
     brokerAddress,
     ticketEV: wei('ticket-ev', args.ticketEv),
     gasPrice: wei('gas-price', args.gasPrice),

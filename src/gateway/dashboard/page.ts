@@ -44,6 +44,11 @@ export const DASHBOARD_HTML = `<!doctype html>
   <th>successes</th><th>success rate</th><th>s/unit (p95)</th><th>state</th><th>credit</th>
 </tr></thead><tbody></tbody></table>
 
+<h2>Payments per orchestrator</h2>
+<table id="payments"><thead><tr>
+  <th>peer</th><th>Ethereum address</th><th>jobs paid</th><th>tickets sent</th><th>expected value sent</th><th>fees</th><th>credit</th><th>winning tickets</th><th>won on chain</th>
+</tr></thead><tbody></tbody></table>
+
 <h2>Recent requests</h2>
 <table id="requests"><thead><tr>
   <th>time</th><th>request</th><th>pipeline</th><th>model</th><th>status</th><th>ms</th><th>orchestrator</th><th>attempts</th>
@@ -101,6 +106,19 @@ function render (s) {
     const suspended = st && st.suspendedUntil > s.generatedAt
     cell(tr, !o.reachable ? 'unreachable' : suspended ? 'suspended' : o.proven ? 'proven' : 'unproven', { cls: !o.reachable || suspended ? 'bad' : o.proven ? 'ok' : '' })
     cell(tr, o.creditWei === null ? '–' : eth(o.creditWei), { cls: 'num credit' })
+  })
+  fill('payments', s.orchestrators.filter(o => o.payments !== null), (tr, o) => {
+    const p = o.payments
+    tr.dataset.peer = o.peerId
+    cell(tr, short(o.peerId), { title: o.peerId })
+    cell(tr, o.ethAddress, { cls: 'address' })
+    cell(tr, p.jobs, { cls: 'num jobs' })
+    cell(tr, p.ticketsSent, { cls: 'num tickets' })
+    cell(tr, eth(p.evSentWei), { cls: 'num ev' })
+    cell(tr, eth(p.feesWei), { cls: 'num fees' })
+    cell(tr, eth(o.creditWei), { cls: 'num credit' })
+    cell(tr, p.winningTickets === null ? 'chain unread' : p.winningTickets, { cls: 'num winners' })
+    cell(tr, p.winningPaidWei === null ? '–' : eth(p.winningPaidWei), { cls: 'num won' })
   })
   fill('requests', s.requests, (tr, r) => {
     tr.dataset.request = r.requestId

@@ -41,7 +41,23 @@ export interface DashboardOrchestrator {
   source: string
   /** this gateway's estimate of its credit there, in wei; null with payments off */
   creditWei: string | null
+  /** what this gateway paid it since it started; null with payments off */
+  payments: DashboardOrchestratorPayments | null
   models: DashboardModel[]
+}
+
+/** What a gateway paid one orchestrator since it started (wei as decimal strings). */
+export interface DashboardOrchestratorPayments {
+  /** jobs paid, by tickets or by credit already there */
+  jobs: number
+  ticketsSent: number
+  /** the expected value of those tickets */
+  evSentWei: string
+  /** what the jobs were expected to cost */
+  feesWei: string
+  /** tickets that won and were redeemed on chain, and what they paid out (null: the chain could not be read) */
+  winningTickets: number | null
+  winningPaidWei: string | null
 }
 
 /** Everything the dashboard page shows; served as JSON at `/dashboard/data`. */

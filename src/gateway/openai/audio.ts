@@ -5,12 +5,19 @@ import { jsonBody, requiredString } from './body.js'
 import { readOpenAiForm } from './form.js'
 import { fromDataUrl, readJsonAnswer, upstream } from './runner-answer.js'
 import type { OpenAiContext } from './context.js'
+import { convertSpeech, resolveSpeechFormat, speechConverter, speechFormatOf } from './speech-format.js'
 
 /** audio-to-text's and text-to-speech's fields as OpenAI calls them, for error `param`s. */
 export const AUDIO_PARAMS: Readonly<Record<string, string>> = { model_id: 'model', audio: 'file', text: 'input', description: 'instructions' }
 
 const TRANSCRIPTION_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const
 type TranscriptionFormat = typeof TRANSCRIPTION_FORMATS[number]
+
+// what OpenAI's audio/transcriptions takes (the ones the pipeline cannot honour are read and ignored)
+const TRANSCRIPTION_FIELDS = {
+  files: { file: 'one' },
+  texts: ['model', 'language', 'prompt', 'response_format', 'temperature', 'timestamp_granularities[]', 'include[]', 'chunking_strategy', 'stream', 'known_speaker_names[]', 'known_speaker_references[]']
+} as const
 
 interface Segment { start: number, end: number, text: string }
 
@@ -36,7 +43,7 @@ function clock (seconds: number, separator: ',' | '.'): string {
 
 /** `POST /v1/audio/transcriptions` (multipart) on audio-to-text, in each of OpenAI's response formats. */
 export async function transcriptions (ctx: OpenAiContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-  const form = await readOpenAiForm(request, ctx.limits)
+  const form = await readOpenAiForm(request, ctx.limits, TRANSCRIPTION_FIELDS)
   const file = form.files.get('file')?.[0]
   if (file === undefined) throw invalidParam('file', "you must provide a 'file'")
   const format = (form.fields.get('response_format') ?? 'json') as TranscriptionFormat
@@ -68,13 +75,16 @@ export async function transcriptions (ctx: OpenAiContext, request: FastifyReques
 }
 
 /**
- * `POST /v1/audio/speech` on text-to-speech: the audio's bytes, in the format the model
- * produces (its Content-Type says which; `response_format` is not converted).
+ * `POST /v1/audio/speech` on text-to-speech: the audio in the `response_format` asked
+ * (mp3 by default, as OpenAI), converted from the model's own format by ffmpeg. An
+ * unknown format, or one that cannot be made here, is refused before the job is paid.
  */
 export async function speech (ctx: OpenAiContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const body = jsonBody(request)
   const input = requiredString(body, 'input')
   if (input === '') throw invalidParam('input', "'input' must not be empty")
+  const ffmpeg = speechConverter()
+  const format = resolveSpeechFormat(speechFormatOf(body.response_format), ffmpeg)
   const json = {
     text: input,
     ...(typeof body.model === 'string' ? { model_id: body.model } : {}),
@@ -84,5 +94,14 @@ export async function speech (ctx: OpenAiContext, request: FastifyRequest, reply
   const answer = await readJsonAnswer(result.response, ctx.limits.bodyLimitBytes) as { audio?: { url?: unknown } } | null
   const audio = fromDataUrl(answer?.audio?.url)
   if (audio === undefined) throw upstream('answered speech without an audio data URL')
-  return await reply.type(audio.contentType).send(audio.data)
+  // the conversion stops when the client goes away
+  const gone = new AbortController()
+  const onClose = (): void => { gone.abort(new Error('the client closed the connection')) }
+  reply.raw.once('close', onClose)
+  try {
+    const out = await convertSpeech(audio, format, ffmpeg, { signal: gone.signal, maxOutputBytes: ctx.limits.bodyLimitBytes * 4 })
+    return await reply.type(out.contentType).send(out.data)
+  } finally {
+    reply.raw.off('close', onClose)
+  }
 }

@@ -6,6 +6,12 @@ import { readOpenAiForm } from './form.js'
 import { fromDataUrl, readJsonAnswer, upstream } from './runner-answer.js'
 import type { OpenAiContext } from './context.js'
 
+// what OpenAI's images/edits takes (the ones the pipeline cannot honour are read and ignored, or refused below)
+const EDIT_FIELDS = {
+  files: { image: 'one', 'image[]': 'many', mask: 'one' },
+  texts: ['prompt', 'model', 'n', 'size', 'response_format', 'user', 'background', 'quality', 'output_format', 'output_compression', 'input_fidelity', 'stream', 'partial_images']
+} as const
+
 /** OpenAI's `size` ("1024x1024"; "auto" or none: the pipeline's default) as the pipeline's width and height. */
 function sizeOf (value: unknown): { width: number, height: number } | undefined {
   if (value === undefined || value === null || value === 'auto') return undefined
@@ -60,7 +66,7 @@ export async function imageGenerations (ctx: OpenAiContext, request: FastifyRequ
 
 /** `POST /v1/images/edits` (multipart) on image-to-image: the first image is edited; a mask is not supported by the pipeline and refused. */
 export async function imageEdits (ctx: OpenAiContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-  const form = await readOpenAiForm(request, ctx.limits)
+  const form = await readOpenAiForm(request, ctx.limits, EDIT_FIELDS)
   const image = (form.files.get('image') ?? form.files.get('image[]'))?.[0]
   if (image === undefined) throw invalidParam('image', "you must provide an 'image' file")
   if (form.files.has('mask')) throw invalidParam('mask', 'masks are not supported: the image-to-image pipeline edits the whole image')

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ChainError } from '../errors.js'
 
-/** ABI and creation bytecode of the TicketBroker contract. */
+/** ABI and creation bytecode of a contract of contracts/. */
 export interface ContractArtifact {
   contractName: string
   /** solc version that produced it */
@@ -18,18 +18,19 @@ export interface ContractArtifact {
 }
 
 export interface CompileOptions {
-  /** where `contracts/TicketBroker.sol` lives; found by walking up from this module by default */
+  /** where `contracts/` lives; found by walking up from this module by default */
   root?: string
-  /** artifact cache file; default `<root>/dist/contracts/TicketBroker.json`; null disables the file cache */
+  /** artifact cache file; default `<root>/dist/contracts/<name>.json`; null disables the file cache */
   cacheFile?: string | null
 }
 
+/** The contracts of contracts/, each in its own `<name>.sol`. */
+export type ContractName = 'TicketBroker' | 'ShoalPriceAggregator'
 const CONTRACT_FILE = 'TicketBroker.sol'
-const CONTRACT_NAME = 'TicketBroker'
 /** Cancun is live on Ethereum and its L2s; anvil runs it too. */
 const EVM_VERSION = 'cancun'
 
-let memo: Promise<ContractArtifact> | undefined
+const memo = new Map<ContractName, Promise<ContractArtifact>>()
 
 /** The repository (or installed package) root: the first folder above this module with `contracts/TicketBroker.sol`. */
 export function findContractsRoot (from = dirname(fileURLToPath(import.meta.url))): string {
@@ -47,25 +48,34 @@ export function findContractsRoot (from = dirname(fileURLToPath(import.meta.url)
  * matches, else compiled with solc-js (about 1-2 s) and written to the cache file.
  */
 export async function loadTicketBrokerArtifact (options: CompileOptions = {}): Promise<ContractArtifact> {
-  if (options.root === undefined && options.cacheFile === undefined) {
-    memo ??= compileTicketBroker().catch((err: unknown) => { memo = undefined; throw err })
-    return await memo
-  }
-  return await compileTicketBroker(options)
+  return await loadContractArtifact('TicketBroker', options)
 }
 
-async function compileTicketBroker (options: CompileOptions = {}): Promise<ContractArtifact> {
+/** A contract of contracts/, compiled or from its cache, as `loadTicketBrokerArtifact`. */
+export async function loadContractArtifact (name: ContractName, options: CompileOptions = {}): Promise<ContractArtifact> {
+  if (options.root === undefined && options.cacheFile === undefined) {
+    let pending = memo.get(name)
+    if (pending === undefined) {
+      pending = compileContract(name).catch((err: unknown) => { memo.delete(name); throw err })
+      memo.set(name, pending)
+    }
+    return await pending
+  }
+  return await compileContract(name, options)
+}
+
+async function compileContract (name: ContractName, options: CompileOptions = {}): Promise<ContractArtifact> {
   const root = options.root ?? findContractsRoot()
-  const source = await readFile(join(root, 'contracts', CONTRACT_FILE), 'utf8')
+  const source = await readFile(join(root, 'contracts', `${name}.sol`), 'utf8')
   const sourceHash = createHash('sha256').update(source).digest('hex')
-  const cacheFile = options.cacheFile === undefined ? join(root, 'dist', 'contracts', `${CONTRACT_NAME}.json`) : options.cacheFile
+  const cacheFile = options.cacheFile === undefined ? join(root, 'dist', 'contracts', `${name}.json`) : options.cacheFile
 
   if (cacheFile !== null) {
     const cached = await readCache(cacheFile)
     if (cached?.sourceHash === sourceHash) return cached
   }
 
-  const artifact = await compileSource(source, sourceHash)
+  const artifact = await compileSource(name, source, sourceHash)
   if (cacheFile !== null) {
     try {
       await mkdir(dirname(cacheFile), { recursive: true })
@@ -92,11 +102,12 @@ interface SolcOutput {
   contracts?: Record<string, Record<string, { abi: unknown[], evm: { bytecode: { object: string } } }>>
 }
 
-async function compileSource (source: string, sourceHash: string): Promise<ContractArtifact> {
+async function compileSource (name: ContractName, source: string, sourceHash: string): Promise<ContractArtifact> {
+  const file = `${name}.sol`
   const { default: solc } = await import('solc') as { default: { compile: (input: string) => string, version: () => string } }
   const input = {
     language: 'Solidity',
-    sources: { [CONTRACT_FILE]: { content: source } },
+    sources: { [file]: { content: source } },
     settings: {
       evmVersion: EVM_VERSION,
       optimizer: { enabled: true, runs: 200 },
@@ -108,10 +119,10 @@ async function compileSource (source: string, sourceHash: string): Promise<Contr
   if (errors.length > 0) {
     throw new ChainError('CHAIN_ERROR_COMPILE', `solc: ${errors.map(e => e.formattedMessage).join('\n')}`)
   }
-  const compiled = output.contracts?.[CONTRACT_FILE]?.[CONTRACT_NAME]
-  if (compiled === undefined) throw new ChainError('CHAIN_ERROR_COMPILE', `solc produced no ${CONTRACT_NAME}`)
+  const compiled = output.contracts?.[file]?.[name]
+  if (compiled === undefined) throw new ChainError('CHAIN_ERROR_COMPILE', `solc produced no ${name}`)
   return {
-    contractName: CONTRACT_NAME,
+    contractName: name,
     compiler: solc.version(),
     sourceHash,
     abi: compiled.abi,
@@ -121,6 +132,8 @@ async function compileSource (source: string, sourceHash: string): Promise<Contr
 
 // `node dist/src/payments/chain/compile.js` (or `npx tsx src/payments/chain/compile.ts`) writes the cache at build time.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const artifact = await loadTicketBrokerArtifact()
-  process.stdout.write(`compiled ${artifact.contractName} with solc ${artifact.compiler} (${(artifact.bytecode.length - 2) / 2} bytes)\n`)
+  for (const name of ['TicketBroker', 'ShoalPriceAggregator'] as const) {
+    const artifact = await loadContractArtifact(name)
+    process.stdout.write(`compiled ${artifact.contractName} with solc ${artifact.compiler} (${(artifact.bytecode.length - 2) / 2} bytes)\n`)
+  }
 }

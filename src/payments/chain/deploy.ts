@@ -1,6 +1,6 @@
 import { ContractFactory, Wallet, type JsonRpcProvider } from 'ethers'
 import { ChainError } from '../errors.js'
-import { loadTicketBrokerArtifact } from './compile.js'
+import { loadContractArtifact, loadTicketBrokerArtifact } from './compile.js'
 import { toChainError } from './abi.js'
 
 export interface DeployOptions {
@@ -57,5 +57,38 @@ export async function deployTicketBroker (options: DeployOptions): Promise<Deplo
     }
   } catch (err) {
     throw toChainError(err, 'deploy TicketBroker')
+  }
+}
+
+export interface AggregatorDeployOptions {
+  provider: JsonRpcProvider
+  /** deployer key (pays gas); the only account that may post answers */
+  privateKey: string
+  /** the first answer, `answer / 10^decimals` USD per ETH */
+  initialAnswer: bigint
+  /** @default 8, as Chainlink's USD feeds */
+  decimals?: number
+  /** @default "ETH / USD" */
+  description?: string
+  signal?: AbortSignal
+}
+
+/**
+ * Deploys contracts/ShoalPriceAggregator.sol, a Chainlink AggregatorV3Interface whose
+ * answers its deployer posts (`updateAnswer`): the testnet's ETH/USD feed. Returns its address, lower-case.
+ */
+export async function deployPriceAggregator (options: AggregatorDeployOptions): Promise<string> {
+  options.signal?.throwIfAborted()
+  const artifact = await loadContractArtifact('ShoalPriceAggregator')
+  const wallet = new Wallet(options.privateKey, options.provider)
+  try {
+    const factory = new ContractFactory(artifact.abi as never, artifact.bytecode, wallet)
+    const contract = await factory.deploy(options.decimals ?? 8, options.description ?? 'ETH / USD', options.initialAnswer)
+    const receipt = await contract.deploymentTransaction()?.wait(1)
+    options.signal?.throwIfAborted()
+    if (receipt === null || receipt === undefined || receipt.contractAddress === null) throw new ChainError('CHAIN_ERROR_RPC', 'deployment not mined')
+    return receipt.contractAddress.toLowerCase()
+  } catch (err) {
+    throw toChainError(err, 'deploy ShoalPriceAggregator')
   }
 }

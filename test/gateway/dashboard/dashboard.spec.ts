@@ -80,7 +80,7 @@ describe('gateway/dashboard: the page in headless Chromium against a real mesh',
     form.set('model_id', NOOP_MODEL_ID)
     form.set('image', new Blob([image], { type: 'image/png' }), 'in.png')
     const ok = await fetch(`${url}/image-to-image`, { method: 'POST', body: form })
-    expect(ok.status).to.equal(200)
+    expect(ok.status, await ok.clone().text()).to.equal(200)
     await ok.arrayBuffer()
     const okId = ok.headers.get('x-shoal-request-id') ?? ''
     const missing = await fetch(`${url}/text-to-image`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', model_id: 'nobody/serves-this' }) })
@@ -121,14 +121,34 @@ describe('gateway/dashboard: the page in headless Chromium against a real mesh',
     // one paid job: at least one ticket, a positive expected value
     expect(Number(await text(page, '#tickets-sent'))).to.be.greaterThan(0)
     expect(await text(page, '#ev-sent')).to.match(/^0\.\d*[1-9]\d* ETH$|^[1-9][\d.]* ETH$/)
+
+    // payments per orchestrator: the job, its tickets and their expected value, the credit, and the
+    // winning tickets the chain records (read from the broker's events; few or none after one job)
+    const ethAddress = (mesh.orchestrators[0]?.ethAddress ?? '').toLowerCase()
+    const paid = (await table(page, 'payments')).find(r => r.data.peer === orchestrator)
+    expect(paid?.cells[1]?.toLowerCase()).to.equal(ethAddress)
+    expect(paid?.cells[2]).to.equal('1')
+    const tickets = Number(paid?.cells[3])
+    expect(tickets).to.be.greaterThan(0)
+    // every ticket's expected value is the orchestrator's ticket EV (1e12 wei by default)
+    expect(paid?.cells[4]).to.equal(`${(tickets * 1e12 / 1e18).toFixed(9).replace(/0+$/, '')} ETH`)
+    // 16 x 16 pixels at 1 gwei
+    expect(paid?.cells[5]).to.equal('0.000000256 ETH')
+    expect(paid?.cells[6]).to.match(/ ETH$/)
+    expect(paid?.cells[7]).to.match(/^\d+$/)
+    expect(Number(paid?.cells[7])).to.be.at.most(tickets)
+    expect(paid?.cells[8]).to.match(/ ETH$/)
     expect(errors).to.deep.equal([])
     await page.close()
   })
 
   it('serves its JSON with bigints as strings and no request inputs', async () => {
     if (mesh === undefined) throw new Error('not started')
-    const data = await (await fetch(`${mesh.gateway.url}/dashboard/data`)).json() as { requests: Array<Record<string, unknown>>, payments: { evSentWei: string } }
+    const data = await (await fetch(`${mesh.gateway.url}/dashboard/data`)).json() as { requests: Array<Record<string, unknown>>, payments: { evSentWei: string }, orchestrators: Array<{ payments: Record<string, unknown> | null }> }
     expect(data.payments.evSentWei).to.match(/^\d+$/)
+    const paid = data.orchestrators[0]?.payments
+    for (const key of ['evSentWei', 'feesWei', 'winningPaidWei']) expect(paid?.[key]).to.match(/^\d+$/)
+    expect(paid?.jobs).to.equal(1)
     for (const r of data.requests) expect(Object.keys(r)).to.not.include.members(['params', 'inputs', 'prompt'])
   })
 })

@@ -1,15 +1,20 @@
 import { expect } from 'chai'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { parseEther } from 'ethers'
 import OpenAI, { toFile } from 'openai'
 import sharp from 'sharp'
+import { findProgram } from '../../../src/cpu-runner/models/extras.js'
 import { listCpuModels } from '../../../src/cpu-runner/models/index.js'
 import { NOOP_MODEL_ID } from '../../../src/cpu-runner/models/noop.js'
 import { startTestnetChain, type TestnetChain } from '../../../src/testnet/local-chain.js'
 import { startProcessMesh, type ProcessMesh, type TestnetModelEntry } from '../../../src/testnet/process-mesh.js'
 import { silentWav, startReferenceRunner, type ReferenceRunner } from './reference-runner.js'
+
+const execFileAsync = promisify(execFile)
 
 const API_KEY = 'openai-routes-test-key'
 const LLM = 'test/reference-llm'
@@ -17,6 +22,22 @@ const TEXT_TO_IMAGE = 'test/reference-text-to-image'
 const WHISPER = 'test/reference-whisper'
 const SPEECH = 'espeak-ng/en-us'
 const PRICE = '1000000000'
+
+/** What `audio` decodes as: ffprobe's codec name, and its length decoded by ffmpeg (raw formats need their `input` arguments). */
+async function probeAudio (audio: Buffer, input: string[] = []): Promise<{ codec: string, seconds: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-speech-'))
+  try {
+    const path = join(dir, 'audio')
+    await writeFile(path, audio)
+    const { stdout } = await execFileAsync(findProgram('ffprobe') ?? 'ffprobe', ['-v', 'error', ...input, '-show_entries', 'stream=codec_name', '-of', 'json', path])
+    const info = JSON.parse(stdout) as { streams?: Array<{ codec_name?: string }> }
+    // decoded to 8 kHz 16-bit mono: 16,000 bytes a second (a streamed header may not say its length)
+    const decoded = await execFileAsync(findProgram('ffmpeg') ?? 'ffmpeg', ['-v', 'error', ...input, '-i', path, '-f', 's16le', '-ac', '1', '-ar', '8000', 'pipe:1'], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 })
+    return { codec: info.streams?.[0]?.codec_name ?? '', seconds: decoded.stdout.byteLength / 16_000 }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
 
 /** The sum of a Prometheus counter's samples in a text exposition. */
 async function counter (url: string, name: string): Promise<number> {
@@ -197,18 +218,53 @@ describe('gateway/openai: the official openai client against a real paid mesh', 
     expect(srt).to.match(/^1\n00:00:00,000 --> 00:00:00,500\nheard\n\n2\n00:00:00,500 --> 00:00:01,250\n/)
   })
 
-  it('speech: the audio bytes of the spoken input', async function () {
-    if (!speechServed) {
+  it('speech: the audio bytes of the spoken input, mp3 by default as OpenAI answers', async function () {
+    if (!speechServed || findProgram('ffmpeg') === null) {
       // eslint-disable-next-line no-console
-      console.log(`      ${SPEECH} is not available here (apt-get install -y espeak-ng, or the extras)`)
+      console.log(`      ${SPEECH} or ffmpeg is not available here (apt-get install -y espeak-ng ffmpeg, or the extras)`)
       this.skip()
     }
     const response = await paid(async () => await client.audio.speech.create({ model: SPEECH, voice: 'alloy', input: 'A shoal of fish answers from the mesh.' }))
-    expect(response.headers.get('content-type')).to.equal('audio/wav')
-    const audio = Buffer.from(await response.arrayBuffer())
-    expect(audio.subarray(0, 4).toString()).to.equal('RIFF')
-    // 22050 samples/s x 2 bytes: at least a second of speech
-    expect(audio.length).to.be.greaterThan(44_100)
+    expect(response.headers.get('content-type')).to.equal('audio/mpeg')
+    const probe = await probeAudio(Buffer.from(await response.arrayBuffer()))
+    expect(probe.codec).to.equal('mp3')
+    expect(probe.seconds).to.be.greaterThan(1)
+  })
+
+  it('speech: response_format mp3, opus, aac, flac, wav and pcm, each decoding as that codec', async function () {
+    if (!speechServed || findProgram('ffmpeg') === null) this.skip()
+    const expected = {
+      mp3: { type: 'audio/mpeg', codec: 'mp3' },
+      opus: { type: 'audio/ogg', codec: 'opus' },
+      aac: { type: 'audio/aac', codec: 'aac' },
+      flac: { type: 'audio/flac', codec: 'flac' },
+      wav: { type: 'audio/wav', codec: 'pcm_s16le' },
+      pcm: { type: 'audio/pcm', codec: 'pcm_s16le' }
+    } as const
+    for (const format of Object.keys(expected) as Array<keyof typeof expected>) {
+      const response = await client.audio.speech.create({ model: SPEECH, voice: 'alloy', input: 'One fish, two fish.', response_format: format })
+      expect(response.headers.get('content-type'), format).to.equal(expected[format].type)
+      const audio = Buffer.from(await response.arrayBuffer())
+      const probe = await probeAudio(audio, format === 'pcm' ? ['-f', 's16le', '-ar', '24000', '-ac', '1'] : [])
+      expect(probe.codec, format).to.equal(expected[format].codec)
+      expect(probe.seconds, format).to.be.greaterThan(0.5)
+      if (format === 'wav') expect(audio.subarray(0, 4).toString()).to.equal('RIFF')
+      if (format === 'pcm') expect(audio.subarray(0, 4).toString()).to.not.equal('RIFF')
+    }
+  })
+
+  it('speech: an unsupported response_format is a BadRequestError naming it, and nothing is paid', async function () {
+    if (!speechServed) this.skip()
+    const before = await counter(orchestratorMetrics, 'shoal_payments_debited_wei_total')
+    let error: unknown
+    try {
+      await client.audio.speech.create({ model: SPEECH, voice: 'alloy', input: 'x', response_format: 'ogg' as unknown as 'mp3' })
+    } catch (err) { error = err }
+    expect(error).to.be.instanceOf(OpenAI.BadRequestError)
+    const bad = error as InstanceType<typeof OpenAI.BadRequestError>
+    expect(bad.param).to.equal('response_format')
+    expect(bad.message).to.include('mp3, opus, aac, flac, wav, pcm')
+    expect(await counter(orchestratorMetrics, 'shoal_payments_debited_wei_total')).to.equal(before)
   })
 
   it('errors come in OpenAI\'s shape and status, as the client\'s error classes', async () => {

@@ -92,7 +92,7 @@ describe('protocols/ai with payments: first job paid, cancelled jobs not charged
     const send = aiSend(node, {
       logger: silentLogger(),
       register,
-      payments: { sender, identity: { address: sender.address, binding: ethBinding }, stop: async () => {} },
+      payments: { sender, identity: { address: sender.address, binding: ethBinding } },
       onLoad: (peerId, l) => { loads.push({ peerId, loads: l }) }
     })
     const g = { node, send, sender, register, loads, stop: async () => { await node.stop() } }
