@@ -21,6 +21,11 @@ import type { ModelLoad } from '../protocols/ai/index.js'
 import type { Logger } from '../observability/logger.js'
 import type { Registry } from 'prom-client'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
+import { receiptJson } from '../trust/receipts/index.js'
+import {
+  createReceiptStore, createReputation, createVerificationMetrics, createVerifier, defaultVerificationOptions,
+  type ReceiptStore, type Reputation, type VerificationOptions, type Verifier
+} from '../gateway/verification/index.js'
 import { prepareNode } from './node-context.js'
 
 export interface GatewayRoleOptions {
@@ -34,6 +39,10 @@ export interface GatewayRoleOptions {
   /** a paying gateway without API keys listens beyond loopback only when this says it is meant to be open */
   allowOpenGateway?: boolean
   payments: PaymentConfig
+  /** spot checks and the reputation they feed (defaults: `defaultVerificationOptions`, checks off) */
+  verification?: Partial<VerificationOptions>
+  /** answers must carry a valid signed receipt (src/trust/receipts) @default true */
+  requireReceipts?: boolean
 }
 
 export interface GatewayRole {
@@ -43,6 +52,10 @@ export interface GatewayRole {
   ethAddress: string
   url: string
   payments: GatewayPayments | undefined
+  /** the signed receipts of recent jobs and spot checks */
+  receipts: ReceiptStore
+  reputation: Reputation
+  verifier: Verifier
   stop: () => Promise<void>
 }
 
@@ -125,13 +138,30 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     const now = Date.now()
     for (const l of loads) liveLoad.observe(peer, l.pipeline, l.modelId, { capacity: l.capacity, inUse: l.inUse }, now)
   }
-  const strategy = createAdaptiveStrategy()
+  const verification = { ...defaultVerificationOptions, ...options.verification }
+  const reputation = createReputation({ excludeAfterFaults: verification.excludeAfterFaults, exclusionMs: verification.exclusionMs })
+  const receipts = createReceiptStore()
+  // spot-check reputation weighs selection; an orchestrator excluded for wrong answers gets no work
+  const strategy = createAdaptiveStrategy({}, { trust: (peer, now) => reputation.score(peer, now) })
+  const send = aiSend(mesh.node, { logger: log, payments, register, onLoad, receipts: options.requireReceipts === false ? 'verify' : 'require' })
+  const verifier = createVerifier({
+    options: options.verification,
+    send,
+    candidates: (pipeline, modelId) => mesh.directory.candidates(pipeline, modelId).map(c => ({ peerId: c.peerId, operator: c.ethAddress.toLowerCase() })),
+    operatorOf: (peer) => mesh.directory.get(peer)?.announcement.ethAddress.toLowerCase(),
+    receipts,
+    reputation,
+    logger: log,
+    metrics: createVerificationMetrics(register),
+    // a refused receipt or a confirmed wrong answer is a failure of that orchestrator
+    onFault: (peer, job) => { strategy.record(peer, job, { kind: 'failure' }, Date.now()) }
+  })
   // the dashboard's recent requests, recorded around every dispatch (pipeline, OpenAI and async routes alike)
   const recent = createRecentRequests()
   const dispatcher = createDispatcher({
     candidates: candidates.list,
     strategy,
-    send: aiSend(mesh.node, { logger: log, payments, register, onLoad }),
+    send,
     liveLoad,
     onAttempt: (peer, _modelId, outcome, errorCode) => {
       // orchestrators seen serving are kept first when the directory must evict (Sybil floods)
@@ -151,7 +181,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
           if (mesh.directory.candidates(job.pipeline, job.modelId).length === 0) {
             await candidates.refill(job.pipeline, job.modelId, dispatchOptions.signal)
           }
-          const result = await dispatcher.dispatch(job, dispatchOptions)
+          const result = verifier.watch(job, await dispatcher.dispatch(job, dispatchOptions), dispatchOptions.requestId)
           done({ status: result.response.status, orchestrator: result.orchestrator, attempts: result.attempts })
           return result
         } catch (err) {
@@ -170,6 +200,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     logger: log,
     metrics,
     registry: register,
+    receipts: { get: (requestId) => receipts.get(requestId).map(receiptJson) },
     dashboard: gatewayDashboardSource({ node: mesh.node, directory: mesh.directory, strategy, payments, register, recent, ethAddress: keys.ethereum.address, startedAt: Date.now() })
   })
   await http.start()
@@ -182,7 +213,11 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     ethAddress: keys.ethereum.address,
     url: address.url,
     payments,
+    receipts,
+    reputation,
+    verifier,
     async stop () {
+      verifier.stop()
       await http.stop()
       await mesh.stop()
       await payments?.stop()

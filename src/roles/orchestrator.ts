@@ -90,6 +90,8 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     load: () => manager.capabilities().map(c => ({ pipeline: c.pipeline, modelId: c.modelId, capacity: c.capacity, inUse: c.inUse })),
     logger: log,
     metrics: createAiMetrics(register),
+    // every OK Final carries a receipt signed with our libp2p key (src/trust/receipts)
+    receipts: { peerId, privateKey: keys.libp2p },
     ...(options.aiLimits === undefined ? {} : { limits: options.aiLimits })
   })
   const publisher = announcementPublisher({ ttlMs: options.announcementTtlMs })({
