@@ -98,6 +98,8 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     privateKey: keys.libp2p,
     peerId: keys.peerId,
     ethPrivateKey: keys.ethereum.privateKey,
+    // with payments on, the broker is where this operator's bond (if any) is: gateways read it there
+    ...(options.payments.enabled ? { bondBroker: options.payments.brokerAddress } : {}),
     addresses: () => mesh.node.getMultiaddrs().map(a => a.toString()),
     offers: () => offersFrom(manager.capabilities(), prices),
     hardware: { cpus: cpus().length, memoryBytes: totalmem(), gpus: [] },

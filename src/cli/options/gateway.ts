@@ -7,6 +7,7 @@ import { CliError } from '../errors.js'
 import { listOption, parsePipelineMap, parsePort } from './node.js'
 import { ModelAliasSyntaxError, parseModelAliases, type ModelAliasMap } from '../../gateway/aliases.js'
 import type { VerificationOptions } from '../../gateway/verification/index.js'
+import type { StakeOptions } from '../../gateway/stake/index.js'
 
 export interface GatewayCliOptions {
   http: Partial<GatewayHttpOptions>
@@ -16,6 +17,7 @@ export interface GatewayCliOptions {
   allowOpenGateway: boolean
   verification: Partial<VerificationOptions>
   requireReceipts: boolean
+  stake: Partial<StakeOptions>
 }
 
 /** The HTTP hardening flags: flag name -> option, all positive integers. */
@@ -67,7 +69,10 @@ export function gatewayFlags (): Record<string, Options> {
     'spot-check-image-threshold': { type: 'number', describe: 'images agree at or above this similarity, 0..1 (default 0.9)', group: 'Verification:' },
     'spot-check-text-threshold': { type: 'number', describe: 'texts agree at or above this share of equal tokens, 0..1 (default 0.8)', group: 'Verification:' },
     'exclude-after-faults': { type: 'number', describe: 'wrong answers confirmed by a referee after which an orchestrator gets no work (default 1)', group: 'Verification:' },
-    'exclusion-time': { type: 'number', describe: 'how long such an orchestrator stays excluded, ms (default 86400000)', group: 'Verification:' }
+    'exclusion-time': { type: 'number', describe: 'how long such an orchestrator stays excluded, ms (default 86400000)', group: 'Verification:' },
+    'min-bond': { type: 'string', describe: 'wei an orchestrator must have bonded in the broker (shoal chain bond) to get work; needs payments on (default 0: none)', group: 'Stake:' },
+    'weigh-by-bond': { type: 'boolean', describe: 'weigh selection by bond, up to full weight at --full-weight-bond; needs payments on (default false)', group: 'Stake:' },
+    'full-weight-bond': { type: 'string', describe: 'the bond in wei that earns full selection weight with --weigh-by-bond (default 1 ETH)', group: 'Stake:' }
   }
 }
 
@@ -136,6 +141,22 @@ function parseDispatchTuning (args: Record<string, unknown>): Partial<Dispatcher
   return out
 }
 
+function weiOption (flag: string, value: unknown): bigint | undefined {
+  if (value === undefined || value === null) return undefined
+  if (!/^\d{1,78}$/.test(String(value).trim())) throw new CliError('CLI_ERROR_CONFIG', `--${flag}: ${String(value)} must be an amount in wei (digits)`)
+  return BigInt(String(value).trim())
+}
+
+function parseStake (args: Record<string, unknown>): Partial<StakeOptions> {
+  const out: Partial<StakeOptions> = {}
+  const min = weiOption('min-bond', args.minBond)
+  if (min !== undefined) out.minBondWei = min
+  const full = weiOption('full-weight-bond', args.fullWeightBond)
+  if (full !== undefined) out.fullWeightBondWei = full
+  if (args.weighByBond === true) out.weighByBond = true
+  return out
+}
+
 function parseVerification (args: Record<string, unknown>): Partial<VerificationOptions> {
   const out: Partial<VerificationOptions> = {}
   const set = <K extends keyof VerificationOptions>(key: K, value: VerificationOptions[K] | undefined): void => {
@@ -175,6 +196,7 @@ export function parseGatewayArgs (args: Record<string, unknown>): GatewayCliOpti
     },
     allowOpenGateway: args.allowOpenGateway === true,
     verification: parseVerification(args),
-    requireReceipts: args.requireReceipts !== false
+    requireReceipts: args.requireReceipts !== false,
+    stake: parseStake(args)
   }
 }
