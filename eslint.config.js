@@ -11,7 +11,8 @@ import neostandard from 'neostandard'
  */
 const LAYERS = [
   ['kernel', 'identity', 'observability', 'signals'],
-  ['p2p', 'payments', 'inference'],
+  // trust: receipts and verification primitives every upper layer checks (issue 15)
+  ['p2p', 'payments', 'inference', 'trust'],
   ['discovery', 'protocols'],
   ['orchestrator', 'gateway'],
   ['roles'],

@@ -25,6 +25,11 @@ pragma solidity ^0.8.24;
  *   shrink the share of later ones). Topping up a frozen reserve starts a new epoch
  *   whose allocBase is the new balance. N may only be raised while the reserve is empty.
  * - Senders unlock, wait `unlockPeriod` blocks, then withdraw deposit and reserve.
+ * - Orchestrators may bond funds (stake against Sybil identities, issue 15): bond() adds
+ *   to the bond; unbond(amount) moves part of it out of the bond at once and makes it
+ *   withdrawable `unlockPeriod` blocks later (a further unbond restarts the wait);
+ *   withdrawBond() takes the unbonded funds back. Gateways read bondOf() for the Ethereum
+ *   address an orchestrator's announcement binds to its peer id.
  */
 contract TicketBroker {
     struct Ticket {
@@ -65,6 +70,14 @@ contract TicketBroker {
     /// @notice Ticket hashes already redeemed.
     mapping(bytes32 => bool) public usedTickets;
 
+    struct BondState {
+        uint256 bonded;
+        uint256 unbonding;
+        uint256 withdrawBlock; // 0 while nothing is unbonding
+    }
+
+    mapping(address => BondState) private bonds;
+
     uint256 private lock = 1;
 
     event DepositFunded(address indexed sender, uint256 amount);
@@ -81,6 +94,9 @@ contract TicketBroker {
     event Unlock(address indexed sender, uint256 startBlock, uint256 withdrawBlock);
     event UnlockCancelled(address indexed sender);
     event Withdrawal(address indexed sender, uint256 deposit, uint256 reserve);
+    event Bonded(address indexed orchestrator, uint256 amount, uint256 bonded);
+    event Unbonding(address indexed orchestrator, uint256 amount, uint256 bonded, uint256 withdrawBlock);
+    event BondWithdrawn(address indexed orchestrator, uint256 amount);
 
     error ZeroValue();
     error ValueMismatch();
@@ -102,6 +118,7 @@ contract TicketBroker {
     error LengthMismatch();
     error TransferFailed();
     error Reentrancy();
+    error InsufficientBond(uint256 bonded);
 
     modifier nonReentrant() {
         if (lock != 1) revert Reentrancy();
@@ -196,6 +213,47 @@ contract TicketBroker {
         emit Withdrawal(msg.sender, deposit, reserve);
         (bool ok, ) = msg.sender.call{value: deposit + reserve}("");
         if (!ok) revert TransferFailed();
+    }
+
+    // ---------------------------------------------------------------- orchestrator bond
+
+    /// @notice Adds msg.value to the caller's bond.
+    function bond() external payable {
+        if (msg.value == 0) revert ZeroValue();
+        BondState storage b = bonds[msg.sender];
+        b.bonded += msg.value;
+        emit Bonded(msg.sender, msg.value, b.bonded);
+    }
+
+    /// @notice Takes `amount` out of the bond at once; it can be withdrawn `unlockPeriod` blocks later.
+    function unbond(uint256 amount) external {
+        if (amount == 0) revert ZeroValue();
+        BondState storage b = bonds[msg.sender];
+        if (amount > b.bonded) revert InsufficientBond(b.bonded);
+        b.bonded -= amount;
+        b.unbonding += amount;
+        b.withdrawBlock = block.number + unlockPeriod;
+        emit Unbonding(msg.sender, amount, b.bonded, b.withdrawBlock);
+    }
+
+    /// @notice Sends the unbonded funds to the caller once their wait is over.
+    function withdrawBond() external nonReentrant {
+        BondState storage b = bonds[msg.sender];
+        uint256 wb = b.withdrawBlock;
+        if (wb == 0 || b.unbonding == 0) revert NotUnlocking();
+        if (block.number < wb) revert UnlockPeriodNotOver(wb);
+        uint256 amount = b.unbonding;
+        b.unbonding = 0;
+        b.withdrawBlock = 0;
+        emit BondWithdrawn(msg.sender, amount);
+        (bool ok, ) = msg.sender.call{value: amount}("");
+        if (!ok) revert TransferFailed();
+    }
+
+    /// @notice An orchestrator's bond: what is bonded now, what is unbonding, and from which block it can be withdrawn.
+    function bondOf(address orchestrator) external view returns (uint256 bonded, uint256 unbonding, uint256 withdrawBlock) {
+        BondState storage b = bonds[orchestrator];
+        return (b.bonded, b.unbonding, b.withdrawBlock);
     }
 
     // ---------------------------------------------------------------- redemption

@@ -56,6 +56,11 @@ export interface Announcement {
   hardware: HardwareSummary
   /** a graceful stop: the peer serves nothing any more; directories drop it at once */
   withdrawn: boolean
+  /**
+   * the TicketBroker holding this orchestrator's bond for `ethAddress` (0x, lower case);
+   * a claim only: gateways read the amount on chain, and only at the broker they use
+   */
+  bondBroker?: string
 }
 
 /** Body bytes plus the libp2p signature over them; what travels on gossip, /shoal/info and in tests. */
@@ -158,7 +163,8 @@ export function announcementMessage (a: Announcement): pb.Announcement {
     ...a,
     ethAddress: getBytes(a.ethAddress) as Uint8Array<ArrayBuffer>,
     ethBinding: getBytes(a.ethBinding) as Uint8Array<ArrayBuffer>,
-    models: a.models.map(m => ({ ...m, load: LOAD_TO_WIRE[m.load] }))
+    models: a.models.map(m => ({ ...m, load: LOAD_TO_WIRE[m.load] })),
+    bondBroker: a.bondBroker === undefined ? undefined : getBytes(a.bondBroker) as Uint8Array<ArrayBuffer>
   }
 }
 
@@ -201,6 +207,7 @@ export function checkAnnouncement (o: pb.Announcement): Announcement {
   })
   if (o.ethAddress.length !== 20) fail('ethAddress', 'must be 20 bytes')
   if (o.ethBinding.length !== 65) fail('ethBinding', 'must be a 65-byte signature')
+  if (o.bondBroker !== undefined && o.bondBroker.length !== 20) fail('bondBroker', 'must be 20 bytes')
   if (o.hardware === undefined) fail('hardware', 'is required')
   const hardware = o.hardware
   const models = o.models.map(checkOffer)
@@ -229,6 +236,7 @@ export function checkAnnouncement (o: pb.Announcement): Announcement {
       memoryBytes: int(hardware.memoryBytes, 'hardware.memoryBytes', 0, Number.MAX_SAFE_INTEGER),
       gpus: hardware.gpus.map((g, i) => ({ name: str(g.name, `hardware.gpus[${i}].name`), memoryBytes: int(g.memoryBytes, `hardware.gpus[${i}].memoryBytes`, 0, Number.MAX_SAFE_INTEGER) }))
     },
-    withdrawn: o.withdrawn
+    withdrawn: o.withdrawn,
+    ...(o.bondBroker !== undefined ? { bondBroker: hexlify(o.bondBroker).toLowerCase() } : {})
   }
 }

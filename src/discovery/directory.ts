@@ -66,8 +66,11 @@ export interface DirectoryEvents {
   reachability: [string, boolean]
 }
 
-/** Eviction rank: the lowest goes first. Proven beats verified beats merely announced. */
-const RANK = { expired: -1, unreachable: 0, announced: 1, verified: 2, proven: 3 } as const
+/**
+ * Eviction rank: the lowest goes first. Proven beats bonded beats verified beats merely
+ * announced: made-up identities cost nothing, a bond costs its stake (issue 15).
+ */
+const RANK = { expired: -1, unreachable: 0, announced: 1, verified: 2, bonded: 3, proven: 4 } as const
 
 /**
  * The gateway's live view of orchestrators, fed by gossip, DHT lookups and direct
@@ -82,6 +85,8 @@ export class OrchestratorDirectory extends EventEmitter<DirectoryEvents> {
   private readonly seqs = new Map<string, number>()
   private readonly byHost = new Map<string, Set<string>>()
   private readonly proven = new Set<string>()
+  /** peers whose bond a gateway read on chain: eviction keeps them before unbonded ones */
+  private readonly bonded = new Set<string>()
   private readonly now: () => number
   private readonly sweepIntervalMs: number
   private readonly maxRememberedPeers: number
@@ -200,6 +205,24 @@ export class OrchestratorDirectory extends EventEmitter<DirectoryEvents> {
     }
   }
 
+  /**
+   * The peer's bond was read on chain (at least the gateway's minimum): under a flood,
+   * eviction keeps it before every unbonded peer not yet proven. `false` takes it back.
+   */
+  markBonded (peerId: string, bonded = true): void {
+    if (!bonded) { this.bonded.delete(peerId); return }
+    if (this.bonded.has(peerId)) return
+    this.bonded.add(peerId)
+    if (this.bonded.size > this.maxProvenPeers) {
+      const oldest = this.bonded.values().next().value
+      if (oldest !== undefined) this.bonded.delete(oldest)
+    }
+  }
+
+  isBonded (peerId: string): boolean {
+    return this.bonded.has(peerId)
+  }
+
   isProven (peerId: string): boolean {
     return this.proven.has(peerId)
   }
@@ -278,6 +301,7 @@ export class OrchestratorDirectory extends EventEmitter<DirectoryEvents> {
       source: e.source,
       reachable: !e.unreachable,
       proven: this.proven.has(e.peerId),
+      bonded: this.bonded.has(e.peerId),
       receivedAt: new Date(e.receivedAt).toISOString(),
       expiresAt: new Date(e.announcement.expiresAt).toISOString(),
       expiresInMs: e.announcement.expiresAt - now,
@@ -308,6 +332,7 @@ export class OrchestratorDirectory extends EventEmitter<DirectoryEvents> {
     if (expiresAt <= now) return RANK.expired
     if (this.proven.has(peerId)) return RANK.proven
     if (unreachable) return RANK.unreachable
+    if (this.bonded.has(peerId)) return RANK.bonded
     return verified ? RANK.verified : RANK.announced
   }
 

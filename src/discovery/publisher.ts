@@ -40,6 +40,8 @@ export interface AnnouncementPublisherComponents {
   gossip: AnnouncementGossip
   /** DHT provider records for each capability; omitted, no DHT fallback */
   routing?: ContentRouting
+  /** the TicketBroker holding this orchestrator's bond, claimed in every announcement (gateways check the amount on chain) */
+  bondBroker?: string
   logger: Logger
 }
 
@@ -151,7 +153,8 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
         expiresAt: timestamp + ttlMs,
         models: offers,
         hardware: components.hardware,
-        withdrawn: false
+        withdrawn: false,
+        ...(components.bondBroker !== undefined ? { bondBroker: components.bondBroker.toLowerCase() } : {})
       }
       current = await signAnnouncement(announcement, components.privateKey)
       lastPublishAt = timestamp

@@ -6,7 +6,7 @@ import { pipelineDefinition, type PipelineName } from '../kernel/pipelines.js'
 import type { Logger } from '../observability/logger.js'
 import { decodeJobPayment, encodeQuotePayment, encodeReceipt, type JobPayment } from '../payments/job-payment.js'
 import { PaymentError, PaymentWireError, TicketError, type PaymentRecipient } from '../payments/index.js'
-import type { AiExecuteContext, AiExecutionResult, AiExecutor, AiJobAdmission, AiJobCompletion, AiQuoteFn, PaymentBytes } from '../protocols/ai/index.js'
+import type { AiExecuteContext, AiExecutionResult, AiExecutor, AiJobAdmission, AiJobCharge, AiJobCompletion, AiQuoteFn, PaymentBytes } from '../protocols/ai/index.js'
 import { OrchestratorJobError } from './errors.js'
 import type { OrchestratorMetrics, PaymentRefusal } from './metrics.js'
 import { quotePrices, type PriceTable, type WeiPrice } from './offers.js'
@@ -79,6 +79,11 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
     }
     if (value !== null) checked.set(value, payment)
     return payment
+  }
+
+  /** the price and charge as the signed receipt states them */
+  function chargeOf (price: WeiPrice, charged: bigint): AiJobCharge {
+    return { pricePerUnit: price.pricePerUnit.toString(), pixelsPerUnit: price.pixelsPerUnit.toString(), chargedWei: charged.toString() }
   }
 
   function priceOf (job: { pipeline: string, modelId: string }): WeiPrice {
@@ -174,14 +179,14 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
         complete: async (): Promise<AiJobCompletion> => {
           const inner = await result.complete?.()
           if (result.status < 200 || result.status >= 300) {
-            return { ...inner, receipt: encodeReceipt({ charged: 0n, balance: recipient.balance(payment.sender) }) }
+            return { ...inner, receipt: encodeReceipt({ charged: 0n, balance: recipient.balance(payment.sender) }), charge: chargeOf(price, 0n) }
           }
           const delivered = meter ? deliveredUnits(job, result.contentType, Buffer.concat(metered)) : undefined
           const actual = delivered ?? units
           const charged = feeFor(actual, price)
           const balance = recipient.debit(payment.sender, charged)
           metrics?.jobsCharged.inc()
-          return { units: Number(actual), receipt: encodeReceipt({ charged, balance, units: Number(actual) }) }
+          return { units: Number(actual), receipt: encodeReceipt({ charged, balance, units: Number(actual) }), charge: chargeOf(price, charged) }
         }
       }
     }

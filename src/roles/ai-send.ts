@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js'
 import type { ShoalLibp2p } from '../p2p/node.js'
 import { createAiClient, createAiMetrics, type ModelLoad } from '../protocols/ai/index.js'
 import type { GatewayPayments } from './payments.js'
+import type { AttestedResponse } from '../gateway/verification/index.js'
 
 /** Orchestrators a gateway talks to; past this the cache starts over. */
 const MAX_CACHED_PEER_IDS = 4096
@@ -19,6 +20,8 @@ export interface AiSendDeps {
   deadlineMs?: number
   /** live slots an orchestrator reported on its connection (Hello, Quote, Final) */
   onLoad?: (peerId: string, loads: ModelLoad[]) => void
+  /** 'require': an answer without a valid signed receipt fails (the default); 'verify': only one present is checked */
+  receipts?: 'require' | 'verify'
 }
 
 /**
@@ -32,6 +35,7 @@ export function aiSend (node: ShoalLibp2p, deps: AiSendDeps): SendJob {
     dialProtocol: node.dialProtocol.bind(node),
     logger: deps.logger,
     metrics: deps.register === null ? null : createAiMetrics(deps.register),
+    receipts: deps.receipts ?? 'require',
     ...(deps.onLoad !== undefined ? { onLoad: deps.onLoad } : {})
   })
   const payer = deps.payments === undefined ? undefined : createJobPayer({ client, sender: deps.payments.sender, identity: deps.payments.identity, logger: deps.logger })
@@ -55,6 +59,9 @@ export function aiSend (node: ShoalLibp2p, deps: AiSendDeps): SendJob {
       ...(options.firstByteDeadlineMs === undefined ? {} : { firstByteDeadlineMs: options.firstByteDeadlineMs })
     }
     const peer = peerOf(peerId)
-    return payer === undefined ? await client.runJob(peer, job, runOptions) : await payer.runJob(peer, job, runOptions)
+    const result = payer === undefined ? await client.runJob(peer, job, runOptions) : await payer.runJob(peer, job, runOptions)
+    // the receipt the client checked, once the body has been read (src/gateway/verification)
+    const attested: AttestedResponse = { status: result.status, contentType: result.contentType, body: result.body, receipt: result.final.then(f => f.signedReceipt, () => undefined) }
+    return attested
   }
 }

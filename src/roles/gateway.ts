@@ -4,7 +4,7 @@ import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { RoleStartError } from './errors.js'
 import type { NodeConfig } from './config.js'
-import type { DirectoryCandidate, OrchestratorDirectory } from '../discovery/directory.js'
+import type { DirectoryCandidate, DirectoryEntry, OrchestratorDirectory } from '../discovery/directory.js'
 import { createDispatcher, type DispatcherOptions } from '../gateway/dispatch/index.js'
 import type { PaymentConfig } from './config.js'
 import { aiSend } from './ai-send.js'
@@ -23,6 +23,14 @@ import type { ModelLoad } from '../protocols/ai/index.js'
 import type { Logger } from '../observability/logger.js'
 import type { Registry } from 'prom-client'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
+import { receiptJson } from '../trust/receipts/index.js'
+import { createBondBook, defaultStakeOptions, type BondBook, type StakeOptions } from '../gateway/stake/index.js'
+import { createProvider } from '../payments/chain/provider.js'
+import { readBond } from '../payments/chain/operations.js'
+import {
+  createReceiptStore, createReputation, createVerificationMetrics, createVerifier, defaultVerificationOptions,
+  type ReceiptStore, type Reputation, type VerificationOptions, type Verifier
+} from '../gateway/verification/index.js'
 import { prepareNode } from './node-context.js'
 
 export interface GatewayRoleOptions {
@@ -36,6 +44,12 @@ export interface GatewayRoleOptions {
   /** a paying gateway without API keys listens beyond loopback only when this says it is meant to be open */
   allowOpenGateway?: boolean
   payments: PaymentConfig
+  /** spot checks and the reputation they feed (defaults: `defaultVerificationOptions`, checks off) */
+  verification?: Partial<VerificationOptions>
+  /** answers must carry a valid signed receipt (src/trust/receipts) @default true */
+  requireReceipts?: boolean
+  /** a minimum bond and weighing selection by bond; either needs the chain (payments on) */
+  stake?: Partial<StakeOptions>
 }
 
 export interface GatewayRole {
@@ -45,6 +59,12 @@ export interface GatewayRole {
   ethAddress: string
   url: string
   payments: GatewayPayments | undefined
+  /** the signed receipts of recent jobs and spot checks */
+  receipts: ReceiptStore
+  reputation: Reputation
+  verifier: Verifier
+  /** bonds read on chain, when a minimum bond or bond weighting is on */
+  bonds: BondBook | undefined
   stop: () => Promise<void>
 }
 
@@ -114,6 +134,11 @@ export function checkGatewayExposure (options: Pick<GatewayRoleOptions, 'http' |
  */
 export async function startGateway (options: GatewayRoleOptions, logger: Logger, signal?: AbortSignal): Promise<GatewayRole> {
   checkGatewayExposure(options)
+  const stake = { ...defaultStakeOptions, ...options.stake }
+  const readsBonds = stake.minBondWei > 0n || stake.weighByBond
+  if (readsBonds && !options.payments.enabled) {
+    throw new RoleStartError('ROLE_ERROR_CONFIG', 'a minimum bond (--min-bond) or bond weighting (--weigh-by-bond) reads bonds on chain: it needs payments on (--rpc-url and --broker)')
+  }
   const { keys, peerId, log, register } = await prepareNode(options.node.dataDir, logger)
   const mesh = await createMesh(meshOptionsFor(options.node, keys.libp2p), { logger: log, register })
   await mesh.start({ signal })
@@ -130,13 +155,53 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     const now = Date.now()
     for (const l of loads) liveLoad.observe(peer, l.pipeline, l.modelId, { capacity: l.capacity, inUse: l.inUse }, now)
   }
-  const strategy = createAdaptiveStrategy()
+  const verification = { ...defaultVerificationOptions, ...options.verification }
+  const reputation = createReputation({ excludeAfterFaults: verification.excludeAfterFaults, exclusionMs: verification.exclusionMs })
+  const receipts = createReceiptStore()
+  // spot-check reputation weighs selection; an orchestrator excluded for wrong answers gets no work
+  let bonds: BondBook | undefined
+  let bondProvider: { destroy: () => void } | undefined
+  if (readsBonds) {
+    const provider = bondProvider = await createProvider(options.payments.rpcUrl, { connectTimeoutMs: 10_000 })
+    bonds = createBondBook({
+      read: async (ethAddress, { signal }) => (await readBond(provider, options.payments.brokerAddress, ethAddress, { signal })).bonded,
+      broker: options.payments.brokerAddress,
+      options: stake,
+      logger: log,
+      // a bonded orchestrator is kept before unbonded ones when a flood fills the directory
+      onBond: (peer, bonded) => { mesh.directory.markBonded(peer, bonded) }
+    })
+    const book = bonds
+    const observe = (entry: DirectoryEntry): void => { book.observe(entry.peerId, entry.announcement.ethAddress, entry.announcement.bondBroker) }
+    mesh.directory.on('added', observe)
+    mesh.directory.on('updated', observe)
+    for (const entry of mesh.directory.list()) observe(entry)
+  }
+  const bookOf = bonds
+  // spot-check reputation and stake weigh selection; 0 (excluded, or below the minimum bond) means no work
+  const strategy = createAdaptiveStrategy({}, { trust: (peer, now) => reputation.score(peer, now) * (bookOf?.factor(peer) ?? 1) })
+  const send = aiSend(mesh.node, { logger: log, payments, register, onLoad, receipts: options.requireReceipts === false ? 'verify' : 'require' })
+  const verifier = createVerifier({
+    options: options.verification,
+    send,
+    // checks and referees only on orchestrators this gateway would use (bond included)
+    candidates: (pipeline, modelId) => mesh.directory.candidates(pipeline, modelId)
+      .filter(c => (bookOf?.factor(c.peerId) ?? 1) > 0)
+      .map(c => ({ peerId: c.peerId, operator: c.ethAddress.toLowerCase() })),
+    operatorOf: (peer) => mesh.directory.get(peer)?.announcement.ethAddress.toLowerCase(),
+    receipts,
+    reputation,
+    logger: log,
+    metrics: createVerificationMetrics(register),
+    // a refused receipt or a confirmed wrong answer is a failure of that orchestrator
+    onFault: (peer, job) => { strategy.record(peer, job, { kind: 'failure' }, Date.now()) }
+  })
   // the dashboard's recent requests, recorded around every dispatch (pipeline, OpenAI and async routes alike)
   const recent = createRecentRequests()
   const dispatcher = createDispatcher({
     candidates: candidates.list,
     strategy,
-    send: aiSend(mesh.node, { logger: log, payments, register, onLoad }),
+    send,
     liveLoad,
     onAttempt: (peer, _modelId, outcome, errorCode) => {
       // orchestrators seen serving are kept first when the directory must evict (Sybil floods)
@@ -156,7 +221,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
           if (mesh.directory.candidates(job.pipeline, job.modelId).length === 0) {
             await candidates.refill(job.pipeline, job.modelId, dispatchOptions.signal)
           }
-          const result = await dispatcher.dispatch(job, dispatchOptions)
+          const result = verifier.watch(job, await dispatcher.dispatch(job, dispatchOptions), dispatchOptions.requestId)
           done({ status: result.response.status, orchestrator: result.orchestrator, attempts: result.attempts })
           return result
         } catch (err) {
@@ -175,6 +240,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     logger: log,
     metrics,
     registry: register,
+    receipts: { get: (requestId) => receipts.get(requestId).map(receiptJson) },
     dashboard: gatewayDashboardSource({ node: mesh.node, directory: mesh.directory, strategy, payments, register, recent, ethAddress: keys.ethereum.address, startedAt: Date.now() })
   })
   await http.start()
@@ -187,8 +253,15 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     ethAddress: keys.ethereum.address,
     url: address.url,
     payments,
+    receipts,
+    reputation,
+    verifier,
+    bonds,
     async stop () {
       feed?.stop()
+      verifier.stop()
+      bonds?.stop()
+      bondProvider?.destroy()
       await http.stop()
       await mesh.stop()
       await payments?.stop()

@@ -100,12 +100,16 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     load: () => manager.capabilities().map(c => ({ pipeline: c.pipeline, modelId: c.modelId, capacity: c.capacity, inUse: c.inUse })),
     logger: log,
     metrics: createAiMetrics(register),
+    // every OK Final carries a receipt signed with our libp2p key (src/trust/receipts)
+    receipts: { peerId, privateKey: keys.libp2p },
     ...(options.aiLimits === undefined ? {} : { limits: options.aiLimits })
   })
   const publisher = announcementPublisher({ ttlMs: options.announcementTtlMs })({
     privateKey: keys.libp2p,
     peerId: keys.peerId,
     ethPrivateKey: keys.ethereum.privateKey,
+    // with payments on, the broker is where this operator's bond (if any) is: gateways read it there
+    ...(options.payments.enabled ? { bondBroker: options.payments.brokerAddress } : {}),
     addresses: () => mesh.node.getMultiaddrs().map(a => a.toString()),
     offers: () => offersFrom(manager.capabilities(), prices),
     hardware: { cpus: cpus().length, memoryBytes: totalmem(), gpus: [] },

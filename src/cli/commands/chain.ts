@@ -194,6 +194,36 @@ export const chainCommand: CommandModule<object, ChainArgs> = {
         print(A(args), { ...s }, statusText(s))
       })
     })
-    .demandCommand(1, 'Name a chain command: deposit, reserve, unlock, cancel-unlock, withdraw, status') as never,
+    .command('bond <amount>', 'add to this orchestrator\'s bond (with --role orchestrator or its --data-dir): stake gateways can require and weigh selection by', amountArg, async (args) => {
+      const a = A(args)
+      await run(a, false, async ({ ops }) => {
+        const wei = amountWei(a)
+        const r = await ops.bond(wei)
+        print(a, { action: 'bond', amountWei: wei, ...r }, `bonded ${eth(wei)} (bond now ${eth(r.bonded)}): ${txLine(r)}`)
+      })
+    })
+    .command('unbond <amount>', 'take part of the bond out; it can be withdrawn after the unbonding delay', amountArg, async (args) => {
+      const a = A(args)
+      await run(a, false, async ({ ops }) => {
+        const wei = amountWei(a)
+        const r = await ops.unbond(wei)
+        print(a, { action: 'unbond', amountWei: wei, ...r }, `unbonding ${eth(wei)} (bond now ${eth(r.bonded)}); withdraw from block ${r.withdrawBlock}: ${txLine(r)}`)
+      })
+    })
+    .command('withdraw-bond', 'take unbonded funds back once the delay is over', (yy) => yy, async (args) => {
+      const a = A(args)
+      await run(a, false, async ({ ops }) => {
+        const r = await ops.withdrawBond()
+        print(a, { action: 'withdraw-bond', ...r }, `withdrew ${eth(r.amount)} of unbonded stake: ${txLine(r)}`)
+      })
+    })
+    .command('bond-status', 'this account\'s bond, what is unbonding and when it can be withdrawn', (yy) => yy, async (args) => {
+      const a = A(args)
+      await run(a, false, async ({ ops }) => {
+        const b = await ops.bondStatus()
+        print(a, { ...b }, `account ${b.address}: bonded ${eth(b.bonded)}, unbonding ${eth(b.unbonding)}${b.unbonding > 0n ? `, withdrawable from block ${b.withdrawBlock}${b.withdrawable ? ' (now)' : ''}` : ''}`)
+      })
+    })
+    .demandCommand(1, 'Name a chain command: deposit, reserve, unlock, cancel-unlock, withdraw, status, bond, unbond, withdraw-bond, bond-status') as never,
   handler: () => {}
 }

@@ -20,7 +20,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'gateway', command: 'gateway', describe: 'run a gateway: a Livepeer-compatible HTTP API that routes jobs to orchestrators on the mesh', load: async () => (await import('./gateway.js')).gatewayCommand },
   { name: 'testnet', command: 'testnet', describe: 'start a local mesh with real inference and real payments: a local chain, a bootstrap, N orchestrators with CPU runners and a gateway, each its own process; Ctrl-C stops it', load: async () => (await import('./testnet.js')).testnetCommand },
   { name: 'runner', command: 'runner', describe: 'run an ai-runner-compatible CPU runner for one model (env PIPELINE, MODEL_ID, HOST, PORT, AUTH_TOKEN)', load: async () => (await import('./runner.js')).runnerCommand },
-  { name: 'chain', command: 'chain <command>', describe: 'TicketBroker account operations: deposit, reserve, unlock, withdraw, status', load: async () => (await import('./chain.js')).chainCommand },
+  { name: 'chain', command: 'chain <command>', describe: 'TicketBroker account operations: deposit, reserve, unlock, withdraw, status; orchestrator stake: bond, unbond, withdraw-bond, bond-status', load: async () => (await import('./chain.js')).chainCommand },
+  { name: 'receipt', command: 'receipt <action> <receipt>', describe: 'check a signed job receipt (an x-shoal-receipt header) offline against the orchestrator\'s peer id', load: async () => (await import('./receipt.js')).receiptCommand },
   { name: 'worker', command: 'worker', describe: 'run a remote worker: serve this machine\'s runners to one orchestrator (which must allow its peer id)', load: async () => (await import('./worker.js')).workerCommand }
 ]
 

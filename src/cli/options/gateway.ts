@@ -6,6 +6,8 @@ import { isPipelineName, type PipelineName } from '../../kernel/pipelines.js'
 import { CliError } from '../errors.js'
 import { listOption, parsePipelineMap, parsePort } from './node.js'
 import { ModelAliasSyntaxError, parseModelAliases, type ModelAliasMap } from '../../gateway/aliases.js'
+import type { VerificationOptions } from '../../gateway/verification/index.js'
+import type { StakeOptions } from '../../gateway/stake/index.js'
 
 export interface GatewayCliOptions {
   http: Partial<GatewayHttpOptions>
@@ -13,6 +15,9 @@ export interface GatewayCliOptions {
   dhtLookupTimeoutMs: number
   lookup: Partial<Omit<CandidateLookupOptions, 'timeoutMs'>>
   allowOpenGateway: boolean
+  verification: Partial<VerificationOptions>
+  requireReceipts: boolean
+  stake: Partial<StakeOptions>
 }
 
 /** The HTTP hardening flags: flag name -> option, all positive integers. */
@@ -57,7 +62,17 @@ export function gatewayFlags (): Record<string, Options> {
     'first-byte-deadline-cap': { type: 'number', describe: 'longest first-byte deadline of an attempt, ms (default 600000)', group: 'Gateway:' },
     'unmeasured-first-byte': { type: 'array', string: true, describe: 'first-byte deadline when nothing is measured for the model, as PIPELINE=MS (defaults: 30 s to 300 s by pipeline)', group: 'Gateway:' },
     'total-deadline-floor': { type: 'number', describe: 'shortest total deadline of an attempt, ms (default 600000)', group: 'Gateway:' },
-    'total-deadline-cap': { type: 'number', describe: 'longest total deadline of an attempt, ms (default 1800000)', group: 'Gateway:' }
+    'total-deadline-cap': { type: 'number', describe: 'longest total deadline of an attempt, ms (default 1800000)', group: 'Gateway:' },
+    'require-receipts': { type: 'boolean', default: true, describe: 'an answer without a valid signed receipt from its orchestrator fails, and counts against it', group: 'Verification:' },
+    'spot-check-rate': { type: 'number', describe: 'share of jobs re-run on an orchestrator of another operator to check the answer, 0..1 (default 0: off)', group: 'Verification:' },
+    'spot-check-concurrency': { type: 'number', describe: 'spot checks running at once; sampled jobs beyond it are not checked (default 4)', group: 'Verification:' },
+    'spot-check-image-threshold': { type: 'number', describe: 'images agree at or above this similarity, 0..1 (default 0.9)', group: 'Verification:' },
+    'spot-check-text-threshold': { type: 'number', describe: 'texts agree at or above this share of equal tokens, 0..1 (default 0.8)', group: 'Verification:' },
+    'exclude-after-faults': { type: 'number', describe: 'wrong answers confirmed by a referee after which an orchestrator gets no work (default 1)', group: 'Verification:' },
+    'exclusion-time': { type: 'number', describe: 'how long such an orchestrator stays excluded, ms (default 86400000)', group: 'Verification:' },
+    'min-bond': { type: 'string', describe: 'wei an orchestrator must have bonded in the broker (shoal chain bond) to get work; needs payments on (default 0: none)', group: 'Stake:' },
+    'weigh-by-bond': { type: 'boolean', describe: 'weigh selection by bond, up to full weight at --full-weight-bond; needs payments on (default false)', group: 'Stake:' },
+    'full-weight-bond': { type: 'string', describe: 'the bond in wei that earns full selection weight with --weigh-by-bond (default 1 ETH)', group: 'Stake:' }
   }
 }
 
@@ -126,6 +141,36 @@ function parseDispatchTuning (args: Record<string, unknown>): Partial<Dispatcher
   return out
 }
 
+function weiOption (flag: string, value: unknown): bigint | undefined {
+  if (value === undefined || value === null) return undefined
+  if (!/^\d{1,78}$/.test(String(value).trim())) throw new CliError('CLI_ERROR_CONFIG', `--${flag}: ${String(value)} must be an amount in wei (digits)`)
+  return BigInt(String(value).trim())
+}
+
+function parseStake (args: Record<string, unknown>): Partial<StakeOptions> {
+  const out: Partial<StakeOptions> = {}
+  const min = weiOption('min-bond', args.minBond)
+  if (min !== undefined) out.minBondWei = min
+  const full = weiOption('full-weight-bond', args.fullWeightBond)
+  if (full !== undefined) out.fullWeightBondWei = full
+  if (args.weighByBond === true) out.weighByBond = true
+  return out
+}
+
+function parseVerification (args: Record<string, unknown>): Partial<VerificationOptions> {
+  const out: Partial<VerificationOptions> = {}
+  const set = <K extends keyof VerificationOptions>(key: K, value: VerificationOptions[K] | undefined): void => {
+    if (value !== undefined) out[key] = value
+  }
+  set('sampleRate', optionalNumber('spot-check-rate', args.spotCheckRate, 0, 1))
+  set('maxConcurrent', optionalNumber('spot-check-concurrency', args.spotCheckConcurrency, 1, Infinity, true))
+  set('imageThreshold', optionalNumber('spot-check-image-threshold', args.spotCheckImageThreshold, 0, 1))
+  set('textThreshold', optionalNumber('spot-check-text-threshold', args.spotCheckTextThreshold, 0, 1))
+  set('excludeAfterFaults', optionalNumber('exclude-after-faults', args.excludeAfterFaults, 1, Infinity, true))
+  set('exclusionMs', optionalNumber('exclusion-time', args.exclusionTime, 0, Infinity, true))
+  return out
+}
+
 export function parseGatewayArgs (args: Record<string, unknown>): GatewayCliOptions {
   const bodyLimit = Number(args.bodyLimit)
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw new CliError('CLI_ERROR_CONFIG', `--body-limit: ${String(args.bodyLimit)} must be an integer of at least 1024 bytes`)
@@ -149,6 +194,9 @@ export function parseGatewayArgs (args: Record<string, unknown>): GatewayCliOpti
       maxConcurrent: positiveInt('dht-lookup-concurrency', args.dhtLookupConcurrency ?? lookupDefaults.maxConcurrent),
       negativeTtlMs: Number(args.dhtNegativeTtl ?? lookupDefaults.negativeTtlMs)
     },
-    allowOpenGateway: args.allowOpenGateway === true
+    allowOpenGateway: args.allowOpenGateway === true,
+    verification: parseVerification(args),
+    requireReceipts: args.requireReceipts !== false,
+    stake: parseStake(args)
   }
 }

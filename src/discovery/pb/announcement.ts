@@ -591,6 +591,7 @@ export interface Announcement {
   models: ModelOffer[]
   hardware?: Hardware
   withdrawn: boolean
+  bondBroker?: Uint8Array<ArrayBuffer>
 }
 
 export namespace Announcement {
@@ -660,6 +661,11 @@ export namespace Announcement {
         if ((obj.withdrawn != null && obj.withdrawn !== false)) {
           w.uint32(88)
           w.bool(obj.withdrawn)
+        }
+
+        if (obj.bondBroker != null) {
+          w.uint32(242)
+          w.bytes(obj.bondBroker)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -747,6 +753,10 @@ export namespace Announcement {
             }
             case 11: {
               obj.withdrawn = reader.bool()
+              break
+            }
+            case 30: {
+              obj.bondBroker = reader.bytes()
               break
             }
             default: {
@@ -870,6 +880,13 @@ export namespace Announcement {
               yield {
                 field: `${prefix}.withdrawn`,
                 value: reader.bool()
+              }
+              break
+            }
+            case 30: {
+              yield {
+                field: `${prefix}.bondBroker`,
+                value: reader.bytes()
               }
               break
             }
@@ -1007,6 +1024,11 @@ export namespace Announcement {
     value: boolean
   }
 
+  export interface AnnouncementBondBrokerFieldEvent {
+    field: '$.bondBroker'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Announcement>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Announcement.codec())
   }
@@ -1015,7 +1037,7 @@ export namespace Announcement {
     return decodeMessage(buf, Announcement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announcement>): Generator<AnnouncementVersionFieldEvent | AnnouncementPeerIdFieldEvent | AnnouncementAddressesFieldEvent | AnnouncementEthAddressFieldEvent | AnnouncementEthBindingFieldEvent | AnnouncementSeqFieldEvent | AnnouncementTimestampFieldEvent | AnnouncementExpiresAtFieldEvent | AnnouncementModelsPipelineFieldEvent | AnnouncementModelsModelIdFieldEvent | AnnouncementModelsWarmFieldEvent | AnnouncementModelsCapacityFieldEvent | AnnouncementModelsLoadFieldEvent | AnnouncementModelsPricePerUnitFieldEvent | AnnouncementModelsPixelsPerUnitFieldEvent | AnnouncementModelsUnitFieldEvent | AnnouncementModelsRunnerVersionFieldEvent | AnnouncementHardwareCpusFieldEvent | AnnouncementHardwareMemoryBytesFieldEvent | AnnouncementHardwareGpusNameFieldEvent | AnnouncementHardwareGpusMemoryBytesFieldEvent | AnnouncementWithdrawnFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announcement>): Generator<AnnouncementVersionFieldEvent | AnnouncementPeerIdFieldEvent | AnnouncementAddressesFieldEvent | AnnouncementEthAddressFieldEvent | AnnouncementEthBindingFieldEvent | AnnouncementSeqFieldEvent | AnnouncementTimestampFieldEvent | AnnouncementExpiresAtFieldEvent | AnnouncementModelsPipelineFieldEvent | AnnouncementModelsModelIdFieldEvent | AnnouncementModelsWarmFieldEvent | AnnouncementModelsCapacityFieldEvent | AnnouncementModelsLoadFieldEvent | AnnouncementModelsPricePerUnitFieldEvent | AnnouncementModelsPixelsPerUnitFieldEvent | AnnouncementModelsUnitFieldEvent | AnnouncementModelsRunnerVersionFieldEvent | AnnouncementHardwareCpusFieldEvent | AnnouncementHardwareMemoryBytesFieldEvent | AnnouncementHardwareGpusNameFieldEvent | AnnouncementHardwareGpusMemoryBytesFieldEvent | AnnouncementWithdrawnFieldEvent | AnnouncementBondBrokerFieldEvent> {
     return streamMessage(buf, Announcement.codec(), opts)
   }
 }

@@ -18,7 +18,9 @@ export const SHOAL_HEADERS = {
   /** the model the job ran on (the target of a model alias) */
   model: 'x-shoal-model',
   /** the model id the request named, when a model alias replaced it */
-  requestedModel: 'x-shoal-requested-model'
+  requestedModel: 'x-shoal-requested-model',
+  /** the orchestrator's signed receipt (base64url SignedReceipt), when the answer fit the gateway's buffer */
+  receipt: 'x-shoal-receipt'
 } as const
 
 /** the attempts as the `x-shoal-tried` value */

@@ -28,6 +28,11 @@ import { GATEWAY_PIPELINES, pipelineDefinition, type GatewayPipeline } from '../
 import { toApiError } from './to-api-error.js'
 import { openAiNotFound, registerOpenAiRoutes } from '../openai/index.js'
 import { registerDashboardRoutes, type DashboardSource } from '../dashboard/index.js'
+import { isAttested, type AttestedResponse } from '../verification/receipts.js'
+import { receiptHeaderValue } from '../../trust/receipts/index.js'
+
+/** An answer with a signed receipt is held up to this before its headers go out, so the receipt can be one of them. */
+const RECEIPT_HEADER_BUFFER_BYTES = 4 * 1024 * 1024
 
 /** What the server needs of the directory: a JSON-serialisable list (bigints become strings). */
 export interface DirectoryView {
@@ -46,6 +51,8 @@ export interface GatewayHttpServerInit {
   registry?: Registry
   /** what `GET /dashboard` shows; no dashboard without it */
   dashboard?: DashboardSource
+  /** the signed receipts `GET /receipts/:requestId` serves (src/gateway/verification); no route without it */
+  receipts?: { get: (requestId: string) => unknown[] }
 }
 
 export interface GatewayHttpServer {
@@ -322,13 +329,22 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     const body = response.body[Symbol.asyncIterator]()
     const head: Uint8Array[] = []
     if (!sse) {
-      // before the headers go out a failure can still become a proper error status
-      const first = await body.next()
-      if (first.done === true) return await reply.send(Buffer.alloc(0))
-      head.push(first.value)
-      const second = await body.next()
-      if (second.done === true) return await reply.send(Buffer.from(first.value.buffer, first.value.byteOffset, first.value.byteLength))
-      head.push(second.value)
+      // before the headers go out a failure (a refused receipt too) can still become a
+      // proper error status; an answer with a signed receipt is held up to a bound so
+      // that the receipt, which follows the last byte, can go in a header
+      const attested = isAttested(response)
+      let held = 0
+      while (true) {
+        const next = await body.next()
+        if (next.done === true) {
+          if (attested) await receiptHeader(response, reply)
+          const only = head[0]
+          return await reply.send(head.length === 0 ? Buffer.alloc(0) : head.length === 1 && only !== undefined ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(head))
+        }
+        head.push(next.value)
+        held += next.value.byteLength
+        if (attested ? held > RECEIPT_HEADER_BUFFER_BYTES : head.length >= 2) break
+      }
     }
     async function * chunks (): AsyncGenerator<Uint8Array> {
       try {
@@ -346,6 +362,12 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       }
     }
     return await reply.send(Readable.from(chunks(), { objectMode: false }))
+  }
+
+  /** `x-shoal-receipt`: the orchestrator's signed receipt, base64url (`shoal receipt verify` checks it offline). */
+  async function receiptHeader (response: AttestedResponse, reply: FastifyReply): Promise<void> {
+    const receipt = await response.receipt
+    if (receipt !== undefined) void reply.header(SHOAL_HEADERS.receipt, receiptHeaderValue(receipt.signed))
   }
 
   /** A NoOrchestratorError as a 503 that names the pipeline, the model and what the mesh serves instead. */
@@ -548,6 +570,16 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   add('GET', '/network/orchestrators', { operationId: 'networkOrchestrators', auth: false }, async (_request, reply) => {
     return await reply.type('application/json; charset=utf-8').send(toJson(directory.list()))
   })
+
+  if (init.receipts !== undefined) {
+    const source = init.receipts
+    add('GET', '/receipts/:requestId', { operationId: 'getReceipts', auth: true }, async (request) => {
+      const { requestId } = request.params as { requestId: string }
+      const found = source.get(requestId)
+      if (found.length === 0) throw new NotFoundError(`no receipt for ${JSON.stringify(requestId)} (unknown, or no longer kept)`)
+      return { request_id: requestId, receipts: found }
+    })
+  }
 
   add('GET', '/metrics', { operationId: 'metrics', auth: false }, async (_request, reply) => {
     if (registry === undefined) throw new NotFoundError('metrics are not enabled')

@@ -1,5 +1,5 @@
 export { p95SecondsPerUnit, type Candidate, type LatencyStats, type SelectionContext, type SelectionOutcome, type SelectionStrategy } from './candidate.js'
-export { createAdaptiveStrategy, type AdaptiveStrategy, type OrchestratorStats } from './strategy.js'
+export { createAdaptiveStrategy, type AdaptiveStrategy, type AdaptiveStrategyDeps, type OrchestratorStats } from './strategy.js'
 export { defaultAdaptiveStrategyOptions, type AdaptiveStrategyOptions } from './options.js'
 export {
   comparePrices, filterByMaxPrice, filterByPriceCeiling, maxPriceFor, medianPrice, modelPriceKey, priceAtMost, isValidPrice,

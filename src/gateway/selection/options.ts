@@ -21,6 +21,8 @@ export interface AdaptiveStrategyOptions {
    * is put first; the rest of the time unproven ones come after every proven one
    */
   explorationShare: number
+  /** the share scales with trust^trustExponent (verification reputation and stake, `AdaptiveStrategyDeps.trust`) */
+  trustExponent: number
 }
 
 export const defaultAdaptiveStrategyOptions: AdaptiveStrategyOptions = {
@@ -37,5 +39,7 @@ export const defaultAdaptiveStrategyOptions: AdaptiveStrategyOptions = {
   lastResortSuspended: true,
   // enough to measure a newcomer within tens of jobs; small enough that thousands of
   // fake identities, all unproven, take at most a tenth of first attempts
-  explorationShare: 0.1
+  explorationShare: 0.1,
+  // linear: an orchestrator with one confirmed fault against four passed checks keeps half its share
+  trustExponent: 1
 }

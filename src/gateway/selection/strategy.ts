@@ -11,6 +11,14 @@ export interface OrchestratorStats extends LatencyStats {
   suspendedUntil: number
 }
 
+export interface AdaptiveStrategyDeps {
+  /**
+   * 0..1 per orchestrator, a factor of its weight: spot-check reputation and stake
+   * (src/gateway/verification); 0 leaves it out of every order
+   */
+  trust?: (peerId: string, now: number) => number
+}
+
 export interface AdaptiveStrategy extends SelectionStrategy {
   /** a copy of what is known about one (orchestrator, pipeline, model), or undefined */
   stats: (peerId: string, model: PipelineModel) => OrchestratorStats | undefined
@@ -31,18 +39,24 @@ export interface AdaptiveStrategy extends SelectionStrategy {
  * weighted random draw without replacement (exponential clocks: -ln(u)/w ascending), so
  * load spreads in proportion to weight rather than all going to the single best one.
  *
- * weight = max(minWeight, latency x success x capacity), where
+ * weight = max(minWeight, latency x success x capacity x trust^trustExponent), where
  * - latency = (fastest seconds-per-unit in the tier / own)^latencyExponent, 1 while unknown
  *   (only unproven orchestrators are unknown, and they are ranked apart);
  * - success = successRate^successExponent;
- * - capacity = free / (free + 1), free slots with diminishing returns (1 for the full tiers).
+ * - capacity = free / (free + 1), free slots with diminishing returns (1 for the full tiers);
+ * - trust = the `trust` dependency's score (spot-check reputation, stake), 1 without it;
+ *   an orchestrator whose trust is 0 is left out.
  *
  * `record`: a success updates the latency average and variance and the success rate and ends any
  * suspension; busy changes nothing; a failure lowers the success rate and suspends for
  * suspendBaseMs x 2^(consecutive failures - 1), at most suspendMaxMs.
  */
-export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> = {}): AdaptiveStrategy {
+export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> = {}, deps: AdaptiveStrategyDeps = {}): AdaptiveStrategy {
   const options: AdaptiveStrategyOptions = { ...defaultAdaptiveStrategyOptions, ...init }
+  const trustOf = (peerId: string, now: number): number => {
+    const t = deps.trust?.(peerId, now) ?? 1
+    return Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : 1
+  }
   // per (peer, pipeline, model): a model served for two pipelines is measured in two units
   const entries = new Map<PeerModelKey, OrchestratorStats>()
 
@@ -63,7 +77,7 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
     return created
   }
 
-  function weightsFor (tier: Candidate[], full: boolean): number[] {
+  function weightsFor (tier: Candidate[], full: boolean, now: number): number[] {
     let fastest = Infinity
     const stats = tier.map(c => entries.get(peerModelKey(c.peerId, c)))
     for (const s of stats) {
@@ -76,7 +90,7 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
       const success = Math.pow(s?.successRate ?? 1, options.successExponent)
       const free = Math.max(0, c.capacity - c.inUse)
       const capacity = full ? 1 : free / (free + 1)
-      const w = latency * success * capacity
+      const w = latency * success * capacity * Math.pow(trustOf(c.peerId, now), options.trustExponent)
       return Number.isFinite(w) ? Math.max(options.minWeight, w) : options.minWeight
     })
   }
@@ -91,12 +105,12 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
     return keyed.map(e => e.c)
   }
 
-  function rank (tiers: Candidate[][], random: () => number): Candidate[] {
+  function rank (tiers: Candidate[][], random: () => number, now: number): Candidate[] {
     const ordered: Candidate[] = []
     tiers.forEach((tier, index) => {
       if (tier.length === 0) return
       const full = index % 2 === 1
-      ordered.push(...draw(tier, weightsFor(tier, full), random))
+      ordered.push(...draw(tier, weightsFor(tier, full, now), random))
     })
     return ordered
   }
@@ -112,6 +126,8 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
       for (const c of candidates) {
         if (seen.has(c.peerId)) continue
         seen.add(c.peerId)
+        // excluded by verification (a confirmed wrong answer): no work at all, not even as a last resort
+        if (deps.trust !== undefined && trustOf(c.peerId, ctx.now) === 0) continue
         const s = entries.get(peerModelKey(c.peerId, c))
         if (s !== undefined && s.suspendedUntil > ctx.now) {
           suspended.push({ c, until: s.suspendedUntil })
@@ -129,11 +145,11 @@ export function createAdaptiveStrategy (init: Partial<AdaptiveStrategyOptions> =
       }
       let ordered: Candidate[]
       if (provenCount === 0 || unprovenCount === 0) {
-        ordered = rank(proven.map((tier, i) => tier.concat(unproven[i] ?? [])), ctx.random)
+        ordered = rank(proven.map((tier, i) => tier.concat(unproven[i] ?? [])), ctx.random, ctx.now)
       } else {
         const share = ctx.explorationShare ?? options.explorationShare
-        const first = rank(proven, ctx.random)
-        const rest = rank(unproven, ctx.random)
+        const first = rank(proven, ctx.random, ctx.now)
+        const rest = rank(unproven, ctx.random, ctx.now)
         // one unproven orchestrator first on a bounded share of orders; otherwise proven
         // ones first, unproven ones only once those are used up
         ordered = ctx.random() < share ? [...rest.slice(0, 1), ...first, ...rest.slice(1)] : [...first, ...rest]

@@ -24,6 +24,10 @@ export const TICKET_BROKER_ABI = [
   'function usedTickets(bytes32) view returns (bool)',
   'function unlockPeriod() view returns (uint256)',
   'function redeemWindow() view returns (uint256)',
+  'function bond() payable',
+  'function unbond(uint256 amount)',
+  'function withdrawBond()',
+  'function bondOf(address orchestrator) view returns (uint256 bonded, uint256 unbonding, uint256 withdrawBlock)',
   'event DepositFunded(address indexed sender, uint256 amount)',
   'event ReserveFunded(address indexed sender, uint256 amount, uint32 maxRecipients, uint64 epoch)',
   'event WinningTicketRedeemed(bytes32 indexed ticketHash, address indexed sender, address indexed recipient, uint256 faceValue, uint256 fromDeposit, uint256 fromReserve)',
@@ -31,6 +35,9 @@ export const TICKET_BROKER_ABI = [
   'event Unlock(address indexed sender, uint256 startBlock, uint256 withdrawBlock)',
   'event UnlockCancelled(address indexed sender)',
   'event Withdrawal(address indexed sender, uint256 deposit, uint256 reserve)',
+  'event Bonded(address indexed orchestrator, uint256 amount, uint256 bonded)',
+  'event Unbonding(address indexed orchestrator, uint256 amount, uint256 bonded, uint256 withdrawBlock)',
+  'event BondWithdrawn(address indexed orchestrator, uint256 amount)',
   'error ZeroValue()',
   'error ValueMismatch()',
   'error InvalidMaxRecipients()',
@@ -50,7 +57,8 @@ export const TICKET_BROKER_ABI = [
   'error SenderUnfunded()',
   'error LengthMismatch()',
   'error TransferFailed()',
-  'error Reentrancy()'
+  'error Reentrancy()',
+  'error InsufficientBond(uint256 bonded)'
 ] as const
 
 export const ticketBrokerInterface = new Interface(TICKET_BROKER_ABI)

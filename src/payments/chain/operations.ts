@@ -51,6 +51,32 @@ export interface ChainOperations {
   cancelUnlock: (options?: AbortOptions) => Promise<TxResult>
   withdraw: (options?: AbortOptions) => Promise<TxResult & { deposit: bigint, reserve: bigint }>
   status: (options?: AbortOptions & { recentTickets?: number }) => Promise<ChainStatus>
+  /** adds to this account's orchestrator bond (stake) */
+  bond: (wei: bigint, options?: AbortOptions) => Promise<TxResult & { bonded: bigint }>
+  /** takes `wei` out of the bond; withdrawable from `withdrawBlock` */
+  unbond: (wei: bigint, options?: AbortOptions) => Promise<TxResult & { bonded: bigint, withdrawBlock: bigint }>
+  withdrawBond: (options?: AbortOptions) => Promise<TxResult & { amount: bigint }>
+  bondStatus: (options?: AbortOptions) => Promise<BondInfo & { address: string, blockNumber: bigint, withdrawable: boolean }>
+}
+
+/** An orchestrator's bond in the TicketBroker. */
+export interface BondInfo {
+  bonded: bigint
+  unbonding: bigint
+  /** first block withdrawBond() works in (0 when nothing is unbonding) */
+  withdrawBlock: bigint
+}
+
+/** Reads one address's bond (a view call: no key needed). */
+export async function readBond (provider: JsonRpcProvider, broker: string, address: string, options?: AbortOptions): Promise<BondInfo> {
+  options?.signal?.throwIfAborted()
+  try {
+    const contract = new Contract(normalizeAddress(broker), TICKET_BROKER_ABI, provider)
+    const [bonded, unbonding, withdrawBlock] = await contract.bondOf(address) as [bigint, bigint, bigint]
+    return { bonded, unbonding, withdrawBlock }
+  } catch (err) {
+    throw toChainError(err, 'read bond')
+  }
 }
 
 export interface ChainOperationsInit {
@@ -120,6 +146,24 @@ export function createChainOperations (init: ChainOperationsInit): ChainOperatio
     async withdraw (options) {
       const { result, receipt } = await send('withdraw', options, async () => await contract.withdraw())
       return { ...result, deposit: eventArg(receipt, 'Withdrawal', 'deposit'), reserve: eventArg(receipt, 'Withdrawal', 'reserve') }
+    },
+    async bond (wei, options) {
+      positive(wei, 'the bond')
+      const { result, receipt } = await send('bond', options, async () => await contract.bond({ value: wei }))
+      return { ...result, bonded: eventArg(receipt, 'Bonded', 'bonded') }
+    },
+    async unbond (wei, options) {
+      positive(wei, 'the amount to unbond')
+      const { result, receipt } = await send('unbond', options, async () => await contract.unbond(wei))
+      return { ...result, bonded: eventArg(receipt, 'Unbonding', 'bonded'), withdrawBlock: eventArg(receipt, 'Unbonding', 'withdrawBlock') }
+    },
+    async withdrawBond (options) {
+      const { result, receipt } = await send('withdraw bond', options, async () => await contract.withdrawBond())
+      return { ...result, amount: eventArg(receipt, 'BondWithdrawn', 'amount') }
+    },
+    async bondStatus (options) {
+      const [info, blockNumber] = await Promise.all([readBond(init.provider, brokerAddress, address, options), reader.blockNumber(options)])
+      return { address, blockNumber, ...info, withdrawable: info.withdrawBlock !== 0n && info.unbonding > 0n && blockNumber + 1n >= info.withdrawBlock }
     },
     async status (options) {
       options?.signal?.throwIfAborted()

@@ -38,6 +38,7 @@ import {
 } from './constants.js'
 import { AiJobAbortedError, AiProtocolError, jobErrorFromFinal, unreachableError } from './errors.js'
 import type { Frame } from './frame-stream.js'
+import { inputHash, ReceiptError, ResultHasher, verifyReceipt, type Receipt } from '../../trust/receipts/index.js'
 import type {
   AiClient as AiClientApi,
   AiClientInit,
@@ -76,6 +77,7 @@ export class AiClient implements AiClientApi {
   readonly deadlineGraceMs: number
   readonly cancelGraceMs: number
   readonly quoteMaxAgeMs: number
+  readonly receipts: 'require' | 'verify'
   private readonly onLoadHook: ((peerId: string, loads: ModelLoad[]) => void) | undefined
   private stopController = AiClient.stopController()
   private started = true
@@ -96,6 +98,7 @@ export class AiClient implements AiClientApi {
     this.cancelGraceMs = init.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS
     this.quoteMaxAgeMs = init.quoteMaxAgeMs ?? DEFAULT_QUOTE_MAX_AGE_MS
     this.onLoadHook = init.onLoad
+    this.receipts = init.receipts ?? 'verify'
     this.pool = new StreamPool(dial, {
       protocol: this.protocol,
       maxStreamsPerPeer: init.maxStreamsPerPeer ?? DEFAULT_MAX_STREAMS_PER_PEER,
@@ -247,6 +250,9 @@ class ClientJob {
   /** a `next()` (or quote read) on the stream is pending: it will see an abort itself */
   private reading = false
   private failure: Error | undefined
+  /** the ResultHead, for checking the signed receipt */
+  private head: ResultHeadMessage | undefined
+  private readonly resultHash = new ResultHasher()
 
   constructor (
     private readonly client: AiClient,
@@ -406,6 +412,7 @@ class ClientJob {
       try {
         const head = await this.onFrameBeforeHead(pooled, frame)
         if (head !== undefined) {
+          this.head = head
           clearTimeout(this.firstByteTimer)
           this.client.metrics?.clientTimeToHead.observe({ pipeline: this.pipeline }, (performance.now() - this.started) / 1000)
           return {
@@ -491,16 +498,31 @@ class ClientJob {
           throw this.fail(err)
         }
         if (final === undefined) {
-          yield frame.payload.subarray()
+          const chunk = frame.payload.subarray()
+          this.resultHash.update(chunk)
+          yield chunk
           continue
         }
         done = true
         this.client.pool.release(pooled)
         if (final.code === 'OK') {
+          let signedReceipt: Receipt | undefined
+          try {
+            signedReceipt = await this.checkReceipt(final)
+          } catch (err) {
+            // the stream is sound (Final arrived) but the orchestrator's account is not
+            const receiptError = err as ReceiptError
+            this.client.metrics?.clientReceipts.inc({ result: receiptError.code.replace('RECEIPT_ERROR_', '') })
+            const mapped = unreachableError(`orchestrator's receipt refused: ${receiptError.message}`, { ...this.details(), receipt: receiptError.code }, receiptError)
+            this.failure = mapped
+            this.settle('UNREACHABLE', mapped)
+            throw mapped
+          }
           this.settle('OK')
           this.finalResolvers.resolve({
             ...(final.units !== undefined ? { units: final.units } : {}),
-            ...(final.receipt !== undefined ? { receipt: final.receipt } : {})
+            ...(final.receipt !== undefined ? { receipt: final.receipt } : {}),
+            ...(signedReceipt !== undefined ? { signedReceipt } : {})
           })
           return
         }
@@ -511,6 +533,32 @@ class ClientJob {
       // the caller broke out of the loop early: tell the orchestrator to stop
       if (!done) this.abandon()
     }
+  }
+
+  /**
+   * The Final's signed receipt, checked against the peer dialed, the job sent and the
+   * bytes received; throws `ReceiptError`. Absent: undefined, unless receipts are required.
+   */
+  private async checkReceipt (final: FinalMessage): Promise<Receipt | undefined> {
+    if (final.signedReceipt === undefined) {
+      if (this.client.receipts === 'require') throw new ReceiptError('RECEIPT_ERROR_MISSING', 'no signed receipt in the Final')
+      return undefined
+    }
+    const receipt = await verifyReceipt(final.signedReceipt, {
+      orchestrator: this.peerId.toString(),
+      expect: {
+        requestId: this.requestId,
+        pipeline: this.job.pipeline,
+        modelId: this.job.modelId,
+        inputHash: inputHash(this.job),
+        resultHash: this.resultHash.digest(),
+        resultBytes: this.resultHash.bytes,
+        ...(this.head !== undefined ? { status: this.head.status } : {}),
+        ...(final.units !== undefined ? { units: final.units } : {})
+      }
+    })
+    this.client.metrics?.clientReceipts.inc({ result: 'valid' })
+    return receipt
   }
 
   /** The caller stopped reading the body: Cancel (as if aborted), settle as ABORTED. */

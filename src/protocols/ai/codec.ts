@@ -15,6 +15,7 @@ import { isModelId } from '../../kernel/identifiers.js'
 import { FINAL_CODES, FRAME_LIMITS, type FinalCode } from './constants.js'
 import { AiProtocolError } from './errors.js'
 import * as pb from './pb/ai.js'
+import { RECEIPT_LIMITS } from '../../trust/receipts/index.js'
 
 export const FrameType = {
   /** server -> client, first frame of every stream: version, limits and a quote */
@@ -147,6 +148,8 @@ export interface FinalMessage {
   receipt?: PaymentBytes
   /** the job's (pipeline, model) slots after this job (empty when not served there) */
   load?: ModelLoad[]
+  /** trust.SignedReceipt, opaque here (checked by the client with src/trust/receipts) */
+  signedReceipt?: Uint8Array<ArrayBuffer>
 }
 
 // ---------------------------------------------------------------------------
@@ -216,7 +219,7 @@ export const encodeJobHeader = (m: JobHeaderMessage): Uint8Array =>
 export const encodeProgress = (m: ProgressMessage): Uint8Array => frame(FrameType.PROGRESS, pb.Progress.encode(m))
 export const encodeResultHead = (m: ResultHeadMessage): Uint8Array => frame(FrameType.RESULT_HEAD, pb.ResultHead.encode(m))
 export const encodeFinal = (m: FinalMessage): Uint8Array =>
-  frame(FrameType.FINAL, pb.Final.encode({ code: m.code as pb.FinalCode, message: m.message, units: m.units, receipt: m.receipt, load: loadsOf(m.load) }))
+  frame(FrameType.FINAL, pb.Final.encode({ code: m.code as pb.FinalCode, message: m.message, units: m.units, receipt: m.receipt, load: loadsOf(m.load), signedReceipt: m.signedReceipt }))
 
 // ---------------------------------------------------------------------------
 // strict decoding
@@ -405,6 +408,10 @@ export function decodeFinal (payload: Uint8Array | Uint8ArrayList): FinalMessage
   }
   const receipt = payment('Final', 'receipt', o.receipt)
   if (receipt !== null) out.receipt = receipt
+  if (o.signedReceipt !== undefined) {
+    if (o.signedReceipt.byteLength > RECEIPT_LIMITS.maxBytes) fail('Final', `signedReceipt must be at most ${RECEIPT_LIMITS.maxBytes} bytes`)
+    out.signedReceipt = o.signedReceipt
+  }
   const { load } = checkLoads('Final', o.load)
   if (load !== undefined) out.load = load
   return out

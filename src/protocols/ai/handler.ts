@@ -25,7 +25,8 @@ import { AiProtocolError, finalCodeOf } from './errors.js'
 import { raceSignal } from '../../signals/race-signal.js'
 import { FrameStream, type Frame } from './frame-stream.js'
 import { isRefusal, type BudgetReservation, type InputBudget } from './budget.js'
-import type { AiExecutionResult, AiExecutor, AiQuoteFn } from './index.js'
+import type { AiExecutionResult, AiExecutor, AiQuoteFn, AiReceiptSigner } from './index.js'
+import { inputHash, ResultHasher, signReceipt } from '../../trust/receipts/index.js'
 import { pipelineLabel, type AiMetrics } from './metrics.js'
 
 export interface SessionDeps {
@@ -46,6 +47,8 @@ export interface SessionDeps {
   maxDeadlineMs: number
   /** aborts when the service stops */
   shutdown: AbortSignal
+  /** signs a receipt into every OK Final */
+  receipts?: AiReceiptSigner
 }
 
 /** Why a job's signal aborted; decides the Final code (none when the client is gone). */
@@ -65,6 +68,8 @@ const EMPTY_QUOTE: AiQuote = { prices: [], payment: null }
 class ServerJob {
   readonly controller = new AbortController()
   readonly started = performance.now()
+  /** epoch ms, for the signed receipt */
+  readonly startedAt = Date.now()
   readonly deadline: number
   readonly total: number
   /**
@@ -386,6 +391,9 @@ export class StreamSession {
       params: header.params,
       inputs: job.inputs()
     }
+    // hashed before the executor sees the inputs: what was received is what is attested
+    const signer = this.deps.receipts
+    const attest = signer === undefined ? undefined : { signer, input: inputHash(inferenceJob), result: new ResultHasher() }
     const pending = Promise.resolve().then(async () => await this.deps.executor.execute(inferenceJob, {
       signal,
       requestId: header.requestId,
@@ -423,6 +431,7 @@ export class StreamSession {
         const next = await raceSignal(iterator.next(), signal)
         if (next.done === true) break
         const chunk = next.value
+        attest?.result.update(chunk)
         for (let offset = 0; offset < chunk.byteLength; offset += max) {
           const part = chunk.subarray(offset, Math.min(offset + max, chunk.byteLength))
           this.frames.write(frameHeader(FrameType.RESULT_CHUNK, part.byteLength))
@@ -433,11 +442,34 @@ export class StreamSession {
       }
       const completion = await raceSignal(Promise.resolve(result.complete?.() ?? {}), signal)
       const units = completion.units ?? result.units
+      const validUnits = units !== undefined && Number.isFinite(units) && units >= 0 ? units : undefined
+      let signedReceipt: Uint8Array<ArrayBuffer> | undefined
+      if (attest !== undefined && !job.finalSent) {
+        const charge = completion.charge ?? { pricePerUnit: '0', pixelsPerUnit: '1', chargedWei: '0' }
+        signedReceipt = await raceSignal(signReceipt({
+          orchestrator: attest.signer.peerId,
+          gateway: this.peerId.toString(),
+          requestId: header.requestId,
+          pipeline: header.pipeline,
+          modelId: header.modelId,
+          inputHash: attest.input,
+          resultHash: attest.result.digest(),
+          status: result.status,
+          contentType: result.contentType.slice(0, FRAME_LIMITS.maxContentTypeLength),
+          resultBytes: attest.result.bytes,
+          units: validUnits ?? 0,
+          ...charge,
+          startedAt: job.startedAt,
+          finishedAt: Math.max(job.startedAt, Date.now())
+        }, attest.signer.privateKey), signal)
+        this.deps.metrics?.serverReceiptsSigned.inc()
+      }
       if (!job.finalSent) {
         this.finish({
           code: 'OK',
-          ...(units !== undefined && Number.isFinite(units) && units >= 0 ? { units } : {}),
-          ...(completion.receipt !== undefined ? { receipt: completion.receipt } : {})
+          ...(validUnits !== undefined ? { units: validUnits } : {}),
+          ...(completion.receipt !== undefined ? { receipt: completion.receipt } : {}),
+          ...(signedReceipt !== undefined ? { signedReceipt } : {})
         })
       }
     } catch (err) {

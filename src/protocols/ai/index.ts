@@ -19,12 +19,13 @@
  * const { units, receipt } = await res.final
  * ```
  */
-import type { AbortOptions, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { AbortOptions, PeerId, PrivateKey, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
 import type { Logger } from '../../observability/logger.js'
 import { AiClient as AiClientImpl } from './client.js'
 import type { AiQuote, FinalMessage, JobHeaderMessage, ModelLoad, PaymentBytes, ProgressMessage } from './codec.js'
 import type { AiMetrics } from './metrics.js'
+import type { Receipt } from '../../trust/receipts/index.js'
 import { AiProtocolService } from './protocol.js'
 
 export { AI_PROTOCOL, PROTOCOL_NAME, PROTOCOL_VERSION, FINAL_CODES, type FinalCode, type FinalErrorCode } from './constants.js'
@@ -55,6 +56,21 @@ export interface AiExecuteContext {
 export interface AiJobCompletion {
   units?: number
   receipt?: PaymentBytes
+  /** the price and what was charged, for the signed receipt (absent: unpriced, '0') */
+  charge?: AiJobCharge
+}
+
+/** What a job cost, as the signed receipt states it (decimal wei). */
+export interface AiJobCharge {
+  pricePerUnit: string
+  pixelsPerUnit: string
+  chargedWei: string
+}
+
+/** The orchestrator's identity for signing receipts: its libp2p key and peer id. */
+export interface AiReceiptSigner {
+  peerId: string
+  privateKey: PrivateKey
 }
 
 /**
@@ -129,6 +145,12 @@ export interface AiProtocolInit {
    * @default none: frames carry no `load`
    */
   load?: () => ModelLoad[]
+  /**
+   * Signs a receipt (src/trust/receipts) into every OK Final: request id, model, hashes
+   * of the input and the result, units, price, charge and timings
+   * @default none: Finals carry no signed receipt
+   */
+  receipts?: AiReceiptSigner
   /** @default AI_PROTOCOL ('/shoal/ai/2.0.0') */
   protocol?: string
 }
@@ -189,6 +211,11 @@ export interface AiClientInit {
   quoteMaxAgeMs?: number
   /** called with an orchestrator's live slots whenever a Hello, Quote or Final carries them */
   onLoad?: (peerId: string, loads: ModelLoad[]) => void
+  /**
+   * 'require': an OK Final without a valid signed receipt fails the job (the body throws
+   * `BadReceiptError`); 'verify': one that is present must be valid @default 'verify'
+   */
+  receipts?: 'require' | 'verify'
   /** @default AI_PROTOCOL ('/shoal/ai/2.0.0') */
   protocol?: string
 }
@@ -234,6 +261,8 @@ export interface AiRunJobOptions extends AbortOptions {
 export interface AiJobFinal {
   units?: number
   receipt?: PaymentBytes
+  /** the orchestrator's signed receipt, checked against the peer id dialed, the job sent and the bytes received */
+  signedReceipt?: Receipt
 }
 
 /**

@@ -50,6 +50,17 @@ export function createAiMetrics (register: Registry) {
       labelNames: ['kind'] as const,
       registers
     }),
+    clientReceipts: new Counter({
+      name: 'shoal_ai_client_receipts_total',
+      help: 'Signed receipts in OK Finals as the client checked them: valid, or the ReceiptError code without its prefix',
+      labelNames: ['result'] as const,
+      registers
+    }),
+    serverReceiptsSigned: new Counter({
+      name: 'shoal_ai_server_receipts_signed_total',
+      help: 'Signed receipts put into OK Finals',
+      registers
+    }),
     clientIdleStreams: new Gauge({
       name: 'shoal_ai_client_idle_streams',
       help: 'Idle pooled streams, all peers together',

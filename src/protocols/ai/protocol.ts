@@ -49,7 +49,8 @@ export class AiProtocolService implements AiProtocol {
       idleTimeoutMs: limits.idleTimeoutMs ?? DEFAULT_SERVER_IDLE_TIMEOUT_MS,
       quoteTimeoutMs: limits.quoteTimeoutMs ?? DEFAULT_QUOTE_TIMEOUT_MS,
       maxDeadlineMs: limits.maxDeadlineMs ?? DEFAULT_SERVER_MAX_DEADLINE_MS,
-      ...(init.load !== undefined ? { load: init.load } : {})
+      ...(init.load !== undefined ? { load: init.load } : {}),
+      ...(init.receipts !== undefined ? { receipts: init.receipts } : {})
     }
     this.handleStream = this.handleStream.bind(this)
   }

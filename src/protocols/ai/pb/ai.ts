@@ -1694,6 +1694,7 @@ export interface Final {
   units?: number
   receipt?: Uint8Array<ArrayBuffer>
   load?: Loads
+  signedReceipt?: Uint8Array<ArrayBuffer>
 }
 
 export namespace Final {
@@ -1731,6 +1732,11 @@ export namespace Final {
           Loads.codec().encode(obj.load, w)
         }
 
+        if (obj.signedReceipt != null) {
+          w.uint32(242)
+          w.bytes(obj.signedReceipt)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1765,6 +1771,10 @@ export namespace Final {
               obj.load = Loads.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.load
               })
+              break
+            }
+            case 30: {
+              obj.signedReceipt = reader.bytes()
               break
             }
             default: {
@@ -1815,6 +1825,13 @@ export namespace Final {
                 limits: opts.limits?.load
               })
 
+              break
+            }
+            case 30: {
+              yield {
+                field: `${prefix}.signedReceipt`,
+                value: reader.bytes()
+              }
               break
             }
             default: {
@@ -1873,6 +1890,11 @@ export namespace Final {
     index: number
   }
 
+  export interface FinalSignedReceiptFieldEvent {
+    field: '$.signedReceipt'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Final>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Final.codec())
   }
@@ -1881,7 +1903,7 @@ export namespace Final {
     return decodeMessage(buf, Final.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Final>): Generator<FinalCodeFieldEvent | FinalMessageFieldEvent | FinalUnitsFieldEvent | FinalReceiptFieldEvent | FinalLoadEntriesPipelineFieldEvent | FinalLoadEntriesModelIdFieldEvent | FinalLoadEntriesCapacityFieldEvent | FinalLoadEntriesInUseFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Final>): Generator<FinalCodeFieldEvent | FinalMessageFieldEvent | FinalUnitsFieldEvent | FinalReceiptFieldEvent | FinalLoadEntriesPipelineFieldEvent | FinalLoadEntriesModelIdFieldEvent | FinalLoadEntriesCapacityFieldEvent | FinalLoadEntriesInUseFieldEvent | FinalSignedReceiptFieldEvent> {
     return streamMessage(buf, Final.codec(), opts)
   }
 }

@@ -1,0 +1,1 @@
+export { createBondBook, defaultStakeOptions, type BondBook, type BondBookInit, type StakeOptions } from './bonds.js'

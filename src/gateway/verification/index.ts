@@ -1,0 +1,6 @@
+export { compareAnswers, imageSimilarity, textOf, tokenAgreement, type Answer, type Verdict } from './compare.js'
+export { createVerificationMetrics, type VerificationMetrics } from './metrics.js'
+export { defaultVerificationOptions, type CompareMode, type VerificationOptions } from './options.js'
+export { createReceiptStore, isAttested, type AttestedResponse, type ReceiptStore } from './receipts.js'
+export { createReputation, type Reputation, type ReputationEntry } from './reputation.js'
+export { createVerifier, isReceiptRefusal, type CheckCandidate, type FaultKind, type Verifier, type VerifierInit } from './spot-check.js'
