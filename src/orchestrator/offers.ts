@@ -46,12 +46,15 @@ export function weiPriceOf (entry: Pick<ModelEntry, 'pricePerUnit' | 'pixelsPerU
  * Offers for the publisher: what the runners serve now, with the configured prices and
  * live slot use (the publisher turns that into the coarse load gossip carries).
  */
-export function offersFrom (capabilities: ModelCapability[], prices: PriceTable): LiveOffer[] {
+export function offersFrom (capabilities: ModelCapability[], prices: PriceTable, descriptions: ReadonlyMap<string, string> = new Map()): LiveOffer[] {
   const offers: LiveOffer[] = []
   for (const c of capabilities) {
     const price = prices.get(modelKey(c))
     if (price === undefined) continue
+    // custom capabilities carry their operator's description
+    const description = c.pipeline === 'custom' ? descriptions.get(c.modelId) : undefined
     offers.push({
+      ...(description === undefined || description === '' ? {} : { description }),
       pipeline: c.pipeline,
       modelId: c.modelId,
       warm: c.warm,

@@ -16,7 +16,10 @@ import { createPaidExecutor } from '../orchestrator/payments.js'
 import { startOrchestratorPayments, type OrchestratorPayments } from './payments.js'
 import { infoServer } from '../protocols/info/index.js'
 import { createJobExecutor } from '../orchestrator/executor.js'
-import { offersFrom, priceTable, quotePrices, type PriceTable } from '../orchestrator/offers.js'
+import { offersFrom, priceTable, quotePrices, weiPriceOf, type PriceTable } from '../orchestrator/offers.js'
+import { capabilityPriceEntry, type CustomCapability } from '../inference/custom/config.js'
+import { createCustomRunnerManager } from '../inference/custom/manager.js'
+import { modelKey } from '../kernel/model-key.js'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
 import { prepareNode } from './node-context.js'
 import type { NodeKeys } from '../p2p/keys.js'
@@ -30,6 +33,8 @@ export interface OrchestratorRoleOptions {
   metricsPort?: number
   /** who runs the models (processes or Docker) and which remote workers may register */
   runners?: RunnersConfig
+  /** custom capabilities (docs/custom-capabilities.md), served as pipeline `custom` */
+  customCapabilities?: CustomCapability[]
   /** prices of models that only remote workers serve */
   workerModels?: ModelEntry[]
   /** memory budget and receive deadline of the /shoal/ai handler @default the handler's defaults */
@@ -58,7 +63,12 @@ export interface OrchestratorRole {
  */
 export async function startOrchestrator (options: OrchestratorRoleOptions, logger: Logger, signal?: AbortSignal): Promise<OrchestratorRole> {
   const { keys, peerId, log, register } = await prepareNode(options.node.dataDir, logger)
-  const prices = priceTable([...options.models, ...(options.workerModels ?? [])])
+  const custom = options.customCapabilities ?? []
+  const descriptions = new Map(custom.map(c => [c.name, c.description]))
+  const prices = new Map([
+    ...priceTable([...options.models, ...(options.workerModels ?? [])]),
+    ...custom.map(c => { const entry = capabilityPriceEntry(c); return [modelKey(entry), weiPriceOf(entry)] as const })
+  ])
 
   // the node first: remote workers register through its /shoal/worker handler
   const mesh = await createMesh(meshOptionsFor(options.node, keys.libp2p), { logger: log, register })
@@ -71,7 +81,10 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     managed: options.runners?.managed ?? 'process',
     ...(options.process === undefined ? {} : { process: options.process }),
     docker: { ...options.runners?.docker, owner: peerId },
-    extra: workers === undefined ? [] : [workers]
+    extra: [
+      ...(workers === undefined ? [] : [workers]),
+      ...(custom.length === 0 ? [] : [createCustomRunnerManager({ capabilities: custom, logger: log, owner: peerId, ...(options.runners?.docker?.docker === undefined ? {} : { docker: options.runners.docker.docker }) })])
+    ]
   })
   await manager.start({ signal })
 
@@ -97,7 +110,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     peerId: keys.peerId,
     ethPrivateKey: keys.ethereum.privateKey,
     addresses: () => mesh.node.getMultiaddrs().map(a => a.toString()),
-    offers: () => offersFrom(manager.capabilities(), prices),
+    offers: () => offersFrom(manager.capabilities(), prices, descriptions),
     hardware: { cpus: cpus().length, memoryBytes: totalmem(), gpus: [] },
     gossip: mesh.gossip,
     routing: mesh.node.contentRouting,
