@@ -1,11 +1,11 @@
 import { expect } from 'chai'
-import { request } from 'node:http'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
 import { waitFor } from './helpers.js'
+import { livepeerHeader, post } from './custom-fixtures.js'
 
 /**
  * Custom capabilities through a real mesh (bootstrap, two orchestrators, a gateway, as
@@ -17,25 +17,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const APP = join(ROOT, 'docker/custom-example/server.mjs')
 const NAME = 'example'
 const BODY_LIMIT = 1024 * 1024
-
-export function livepeerHeader (value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64')
-}
-
-/** A POST whose answer is read chunk by chunk, with the arrival time of each chunk and the trailers. */
-export async function post (url: string, body: Buffer | string, headers: Record<string, string> = {}): Promise<{ status: number, headers: Record<string, string | string[] | undefined>, body: Buffer, arrivals: Array<{ at: number, text: string }>, trailers: Record<string, string | undefined> }> {
-  return await new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
-      const parts: Buffer[] = []
-      const arrivals: Array<{ at: number, text: string }> = []
-      res.on('data', (chunk: Buffer) => { parts.push(chunk); arrivals.push({ at: Date.now(), text: chunk.toString('utf8') }) })
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), arrivals, trailers: res.trailers }) })
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 describe('e2e: custom capabilities (process runner)', function () {
   this.timeout(90_000)
