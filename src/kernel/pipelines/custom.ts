@@ -47,6 +47,6 @@ export default definePipeline({
   units: job => positiveParam(job.params.timeout_ms, CUSTOM_DEFAULT_TIMEOUT_MS),
   admissionUnits: ({ params }) => positiveParam(params.timeout_ms, CUSTOM_DEFAULT_TIMEOUT_MS),
   work: () => 1,
-  // 1e9 wei per second of compute
+  // wei per compute-ms: 1e9 wei per second of compute
   testnetPrice: '1000000'
 })
