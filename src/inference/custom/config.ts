@@ -23,7 +23,7 @@ export interface CustomCapability {
   runner:
   | { kind: 'image', image: string, port: number }
   | { kind: 'command', command: string[] }
-  | { kind: 'url', url: string }
+  | { kind: 'url', url: string, token?: string }
   /** requests at once */
   capacity: number
   /** wei per second of compute, a non-negative decimal string */
@@ -58,6 +58,7 @@ export const CustomCapabilityFile = Type.Object({
   image: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   command: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 64 })),
   url: Type.Optional(Type.String()),
+  token: Type.Optional(Type.String({ minLength: 1 })),
   port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535 })),
   capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
   price_per_second: Type.Optional(Decimal),
@@ -115,8 +116,9 @@ function parseEntry (file: string, raw: unknown, index: number): CustomCapabilit
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(file, index, 'url', `must be an http(s) URL (got ${describe(e.url)})`)
     if (url.search !== '' || url.hash !== '') throw invalid(file, index, 'url', 'must not have a query or fragment')
-    runner = { kind: 'url', url: (e.url ?? '').replace(/\/+$/, '') }
+    runner = { kind: 'url', url: (e.url ?? '').replace(/\/+$/, ''), ...(e.token === undefined ? {} : { token: e.token }) }
   }
+  if (e.token !== undefined && runner.kind !== 'url') throw invalid(file, index, 'token', 'is the bearer token of an app someone else runs: only meaningful with "url"')
   if (e.port !== undefined && runner.kind !== 'image') throw invalid(file, index, 'port', 'is the container\'s port: only meaningful with "image"')
   if (e.env !== undefined && runner.kind === 'url') throw invalid(file, index, 'env', 'is the app\'s environment: not meaningful with "url"')
   let pricePerSecond = '0'

@@ -99,9 +99,9 @@ export function createCustomRunnerManager (options: CustomRunnerManagerOptions):
   const timers = new Set<NodeJS.Timeout>()
   let started = false
 
-  async function healthy (base: string, path: string, signal: AbortSignal): Promise<boolean> {
+  async function healthy (base: string, path: string, signal: AbortSignal, token?: string): Promise<boolean> {
     try {
-      const res = await request(base + path, { signal: AbortSignal.any([signal, AbortSignal.timeout(opts.healthTimeoutMs)]) })
+      const res = await request(base + path, { signal: AbortSignal.any([signal, AbortSignal.timeout(opts.healthTimeoutMs)]), ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }) })
       await res.body.dump()
       return res.statusCode >= 200 && res.statusCode < 300
     } catch {
@@ -124,8 +124,9 @@ export function createCustomRunnerManager (options: CustomRunnerManagerOptions):
   }
 
   function serve (runner: CustomRunner, base: string): void {
+    const how = runner.capability.runner
     runner.base = base
-    runner.client = createRunnerClient({ url: base })
+    runner.client = createRunnerClient({ url: base, ...(how.kind === 'url' && how.token !== undefined ? { token: how.token } : {}) })
     runner.available = runner.warm = true
     runner.failures = 0
     runner.version = runner.capability.runner.kind === 'image' ? runner.capability.runner.image : runner.capability.runner.kind
@@ -243,7 +244,7 @@ export function createCustomRunnerManager (options: CustomRunnerManagerOptions):
     const { runner: how } = runner.capability
     if (how.kind === 'command') await launchProcess(runner, how.command, signal)
     else if (how.kind === 'image') await launchContainer(runner, how.image, how.port, signal)
-    else if (await healthy(how.url, runner.capability.healthPath, signal)) serve(runner, how.url)
+    else if (await healthy(how.url, runner.capability.healthPath, signal, how.token)) serve(runner, how.url)
     else logger.warn({ capability: runner.modelId, url: how.url }, 'custom capability app not healthy at start')
   }
 
@@ -252,7 +253,7 @@ export function createCustomRunnerManager (options: CustomRunnerManagerOptions):
       const how = runner.capability.runner
       const base = runner.base ?? (how.kind === 'url' ? how.url : null)
       if (base === null) return
-      if (await healthy(base, runner.capability.healthPath, signal)) {
+      if (await healthy(base, runner.capability.healthPath, signal, how.kind === 'url' ? how.token : undefined)) {
         runner.failures = 0
         if (runner.base === null) serve(runner, base)
         else if (!runner.available) { runner.available = runner.warm = true; emitChange() }
