@@ -32,6 +32,10 @@ describe('e2e: custom capabilities (process runner)', function () {
       command: [process.execPath, APP],
       capacity: 4,
       timeout_seconds: 20
+    }, {
+      name: 'strict',
+      command: [process.execPath, APP],
+      request_schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } }
     }]))
     mesh = await startProcessMesh({
       dataDir,
@@ -48,7 +52,7 @@ describe('e2e: custom capabilities (process runner)', function () {
     const listed = await waitFor(async () => {
       const { capabilities } = await (await fetch(`${url}/capabilities`)).json() as { capabilities: Array<{ name: string, description: string, orchestrators: unknown[], capacity: number }> }
       const mine = capabilities.find(c => c.name === NAME)
-      return mine !== undefined && mine.orchestrators.length === 2 ? mine : undefined
+      return mine !== undefined && mine.orchestrators.length === 2 && capabilities.length === 2 ? mine : undefined
     }, 30_000, 'both orchestrators listed under /capabilities')
     expect(listed.description).to.equal('the custom-example app: echo, events, sleep, thumbnail')
     expect(listed.capacity).to.equal(8)
@@ -74,6 +78,16 @@ describe('e2e: custom capabilities (process runner)', function () {
     // the compute time the orchestrator measured: at least the 50 ms the app slept
     expect(Number(byoc.headers['x-shoal-compute-ms'])).to.be.at.least(50).and.below(5_000)
     expect(byoc.headers['x-shoal-attempts']).to.equal('1')
+  })
+
+  it('checks JSON bodies against the capability\'s request schema on the orchestrator', async () => {
+    const bad = await post(`${url}/capability/strict/echo`, '{"text": 1}', { 'content-type': 'application/json' })
+    expect(bad.status).to.equal(400)
+    expect(JSON.parse(bad.body.toString()).error.message).to.equal('request does not match the strict request schema: /text must be string')
+    expect(bad.headers['x-shoal-attempts']).to.equal('1')
+    const good = await post(`${url}/capability/strict/echo`, '{"text": "hi"}', { 'content-type': 'application/json' })
+    expect(good.status).to.equal(200)
+    expect(good.body.toString()).to.equal('{"text": "hi"}')
   })
 
   it('relays a Server-Sent Events answer as it arrives, with its compute time as a trailer', async () => {
@@ -107,7 +121,7 @@ describe('e2e: custom capabilities (process runner)', function () {
 
     const unknown = await post(`${url}/capability/no-such-app/echo`, 'x')
     expect(unknown.status).to.equal(404)
-    expect(JSON.parse(unknown.body.toString()).error.message).to.match(/unknown capability "no-such-app"; the mesh serves example/)
+    expect(JSON.parse(unknown.body.toString()).error.message).to.match(/unknown capability "no-such-app"; the mesh serves example, strict/)
 
     const oversized = await post(`${url}/capability/${NAME}/echo`, Buffer.alloc(BODY_LIMIT + 1))
     expect(oversized.status).to.equal(413)
