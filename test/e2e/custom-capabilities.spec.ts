@@ -23,7 +23,9 @@ describe('e2e: custom capabilities (process runner)', function () {
   let mesh: ProcessMesh
   let url: string
 
-  before(async () => {
+  before(async function () {
+    // starting four processes takes seconds on an idle machine, minutes on a loaded one
+    this.timeout(300_000)
     const dataDir = await mkdtemp(join(tmpdir(), 'shoal-custom-'))
     const file = join(dataDir, 'capabilities.json')
     await writeFile(file, JSON.stringify([{
@@ -57,7 +59,7 @@ describe('e2e: custom capabilities (process runner)', function () {
     expect(listed.description).to.equal('the custom-example app: echo, events, sleep, thumbnail')
     expect(listed.capacity).to.equal(8)
     const rows = await (await fetch(`${url}/network/orchestrators`)).json() as Array<{ models: Array<{ pipeline: string, modelId: string, unit: string }> }>
-    const offers = rows.flatMap(r => r.models).filter(m => m.pipeline === 'custom')
+    const offers = rows.flatMap(r => r.models).filter(m => m.pipeline === 'custom' && m.modelId === NAME)
     expect(offers.map(o => [o.modelId, o.unit])).to.deep.equal([[NAME, 'compute-ms'], [NAME, 'compute-ms']])
   })
 
