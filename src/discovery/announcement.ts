@@ -30,6 +30,8 @@ export interface ModelOffer {
   pixelsPerUnit: string
   unit: string
   runnerVersion: string
+  /** a custom capability's description (pipeline `custom` only) */
+  description?: string
 }
 
 export interface HardwareSummary {
@@ -180,7 +182,9 @@ function checkOffer (o: pb.ModelOffer, index: number): ModelOffer {
   const unit = str(o.unit, f('unit'), 32)
   if (unit !== PIPELINE_UNIT[pipeline]) fail(f('unit'), `must be ${PIPELINE_UNIT[pipeline]} for ${pipeline}`)
   if (!isModelId(o.modelId)) fail(f('modelId'), 'must be a model id (1..128 printable ASCII characters, no spaces)')
+  if (o.description !== undefined && pipeline !== 'custom') fail(f('description'), 'is only for custom capabilities')
   return {
+    ...(o.description === undefined ? {} : { description: str(o.description, f('description'), 256) }),
     pipeline,
     modelId: o.modelId,
     warm: o.warm,

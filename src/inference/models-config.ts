@@ -49,7 +49,8 @@ const Decimal = Type.Union([Type.Number(), Type.String()])
 
 /** One entry of `aiModels.json` as written (go-livepeer's field names). */
 const ModelEntryFile = Type.Object({
-  pipeline: Type.Unsafe<PipelineName>({ type: 'string', enum: [...PIPELINES] }),
+  // custom capabilities have their own file (--custom-capabilities)
+  pipeline: Type.Unsafe<PipelineName>({ type: 'string', enum: PIPELINES.filter(p => p !== 'custom') }),
   model_id: Type.String({ pattern: MODEL_ID_PATTERN }),
   warm: Type.Optional(Type.Boolean()),
   capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_CAPACITY })),

@@ -7,6 +7,7 @@
  */
 import type { BillingUnit, PipelineDefinition } from './pipelines/definition.js'
 import audioToText from './pipelines/audio-to-text.js'
+import custom from './pipelines/custom.js'
 import imageToImage from './pipelines/image-to-image.js'
 import imageToText from './pipelines/image-to-text.js'
 import imageToVideo from './pipelines/image-to-video.js'
@@ -29,7 +30,8 @@ const DEFINITIONS = [
   llm,
   imageToText,
   textToSpeech,
-  liveVideoToVideo
+  liveVideoToVideo,
+  custom
 ] as const
 
 type AnyDefinition = typeof DEFINITIONS[number]
@@ -65,7 +67,7 @@ function table<T> (pick: (d: PipelineDefinition) => T): Record<PipelineName, T> 
 }
 
 /** How the runner expects the request body, per pipeline. */
-export const PIPELINE_BODY: Readonly<Record<PipelineName, 'json' | 'multipart'>> = table(d => d.body)
+export const PIPELINE_BODY: Readonly<Record<PipelineName, 'json' | 'multipart' | 'raw'>> = table(d => d.body)
 
 /** The unit a price is quoted in, per pipeline (`pricePerUnit` wei for `pixelsPerUnit` units). */
 export const PIPELINE_UNIT: Readonly<Record<PipelineName, BillingUnit>> = table(d => d.unit)

@@ -1,4 +1,5 @@
 import type { InferenceJob } from '../kernel/job.js'
+import { pipelineDefinition } from '../kernel/pipelines.js'
 import { InsufficientCapacityError, RunnerStartError, RunnerUnavailableError, UnsupportedModelError, type RunnerLease, type RunnerManager } from '../inference/managers/index.js'
 import { RunnerClientError } from '../inference/runner-client/index.js'
 import type { Logger } from '../observability/logger.js'
@@ -69,10 +70,15 @@ export function createJobExecutor (components: JobExecutorComponents): AiExecuto
       // a progress frame only for jobs that take a while: for small jobs it would be one more
       // write and wake-up on both sides of the stream for nothing
       const progress = setTimeout(() => { context.onProgress({ stage: 'running' }) }, PROGRESS_AFTER_MS)
+      // compute time of custom capabilities: from the runner call to its answer's last byte
+      const started = performance.now()
+      let ended: number | undefined
       try {
         const response = await lease.client.run(job, { signal: context.signal })
         clearTimeout(progress)
-        return { ...response, body: releasingBody(response.body, () => { finished(); lease.release() }) }
+        const body = releasingBody(response.body, () => { ended = performance.now(); finished(); lease.release() })
+        if (pipelineDefinition(job.pipeline).measured !== true) return { ...response, body }
+        return { ...response, body, complete: () => ({ units: Math.max(1, Math.ceil((ended ?? performance.now()) - started)) }) }
       } catch (err) {
         clearTimeout(progress)
         finished()

@@ -58,12 +58,15 @@ export function weiPriceOf (entry: Pick<ModelEntry, 'pricePerUnit' | 'pixelsPerU
  * Offers for the publisher: what the runners serve now, with the configured prices and
  * live slot use (the publisher turns that into the coarse load gossip carries).
  */
-export function offersFrom (capabilities: ModelCapability[], prices: PriceTable): LiveOffer[] {
+export function offersFrom (capabilities: ModelCapability[], prices: PriceTable, descriptions: ReadonlyMap<string, string> = new Map()): LiveOffer[] {
   const offers: LiveOffer[] = []
   for (const c of capabilities) {
     const price = prices.get(modelKey(c))
     if (price === undefined) continue
+    // custom capabilities carry their operator's description
+    const description = c.pipeline === 'custom' ? descriptions.get(c.modelId) : undefined
     offers.push({
+      ...(description === undefined || description === '' ? {} : { description }),
       pipeline: c.pipeline,
       modelId: c.modelId,
       warm: c.warm,
@@ -86,7 +89,7 @@ export function priceTable (entries: readonly ModelEntry[], rate?: UsdPerEth): P
 }
 
 /** Whether any entry is priced in USD (and so needs a rate). */
-export function pricedInUsd (entries: readonly ModelEntry[]): boolean {
+export function pricedInUsd (entries: ReadonlyArray<Pick<ModelEntry, 'currency'>>): boolean {
   return entries.some(e => e.currency.toUpperCase() === 'USD')
 }
 
@@ -96,7 +99,7 @@ export function pricedInUsd (entries: readonly ModelEntry[]): boolean {
  * Without a rate, USD entries have no price, so they are neither offered nor served:
  * never priced at zero.
  */
-export function livePriceTable (entries: readonly ModelEntry[], rate: UsdPerEth | undefined): { table: PriceTable, update: (rate: UsdPerEth | undefined) => void } {
+export function livePriceTable (entries: ReadonlyArray<Pick<ModelEntry, 'pipeline' | 'modelId' | 'pricePerUnit' | 'pixelsPerUnit' | 'currency'>>, rate: UsdPerEth | undefined): { table: PriceTable, update: (rate: UsdPerEth | undefined) => void } {
   const table = new Map<ModelKey, WeiPrice>()
   const update = (next: UsdPerEth | undefined): void => {
     for (const entry of entries) {

@@ -181,8 +181,10 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
           if (result.status < 200 || result.status >= 300) {
             return { ...inner, receipt: encodeReceipt({ charged: 0n, balance: recipient.balance(payment.sender) }), charge: chargeOf(price, 0n) }
           }
-          const delivered = meter ? deliveredUnits(job, result.contentType, Buffer.concat(metered)) : undefined
-          const actual = delivered ?? units
+          // compute time (custom capabilities) as the executor measured it, never more than was prepaid
+          const timed = pipelineDefinition(job.pipeline).measured === true && inner?.units !== undefined
+          const delivered = meter ? deliveredUnits(job, result.contentType, Buffer.concat(metered)) : timed ? BigInt(inner.units ?? 0) : undefined
+          const actual = delivered === undefined ? units : timed && delivered > units ? units : delivered
           const charged = feeFor(actual, price)
           const balance = recipient.debit(payment.sender, charged)
           metrics?.jobsCharged.inc()

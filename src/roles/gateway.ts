@@ -11,6 +11,7 @@ import { aiSend } from './ai-send.js'
 import { startGatewayPayments, type GatewayPayments } from './payments.js'
 import { createGatewayHttpServer, type GatewayHttpOptions, type GatewayHttpServer } from '../gateway/http/index.js'
 import { createRecentRequests } from '../gateway/dashboard/index.js'
+import { listCustomCapabilities } from '../gateway/custom/listing.js'
 import { DispatchError } from '../gateway/dispatch/errors.js'
 import { toApiError } from '../gateway/http/to-api-error.js'
 import { gatewayDashboardSource } from './gateway-dashboard.js'
@@ -233,6 +234,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     },
     directory: {
       list: () => withUsdPrices(mesh.directory.toJSON(), feed?.tryRate()),
+      customCapabilities: () => listCustomCapabilities(mesh.directory.list()),
       servedModels: (pipeline) => [...new Set(mesh.directory.list().flatMap(e => e.announcement.models.filter(m => m.pipeline === pipeline).map(m => m.modelId)))].sort()
     },
     // async results too large for memory go to the data directory

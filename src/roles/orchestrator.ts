@@ -18,6 +18,8 @@ import { infoServer } from '../protocols/info/index.js'
 import { createJobExecutor } from '../orchestrator/executor.js'
 import { livePriceTable, offersFrom, PriceConfigError, pricedInUsd, quotePrices, USD_RATE_HINT, type PriceTable } from '../orchestrator/offers.js'
 import { createPriceFeed, createPriceFeedMetrics, type PriceFeed } from '../payments/price-feed/index.js'
+import { capabilityPriceEntry, type CustomCapability } from '../inference/custom/config.js'
+import { createCustomRunnerManager } from '../inference/custom/manager.js'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
 import { prepareNode } from './node-context.js'
 import type { NodeKeys } from '../p2p/keys.js'
@@ -31,6 +33,8 @@ export interface OrchestratorRoleOptions {
   metricsPort?: number
   /** who runs the models (processes or Docker) and which remote workers may register */
   runners?: RunnersConfig
+  /** custom capabilities (docs/custom-capabilities.md), served as pipeline `custom` */
+  customCapabilities?: CustomCapability[]
   /** prices of models that only remote workers serve */
   workerModels?: ModelEntry[]
   /** memory budget and receive deadline of the /shoal/ai handler @default the handler's defaults */
@@ -59,7 +63,10 @@ export interface OrchestratorRole {
  */
 export async function startOrchestrator (options: OrchestratorRoleOptions, logger: Logger, signal?: AbortSignal): Promise<OrchestratorRole> {
   const { keys, peerId, log, register } = await prepareNode(options.node.dataDir, logger)
-  const priced = [...options.models, ...(options.workerModels ?? [])]
+  const custom = options.customCapabilities ?? []
+  const descriptions = new Map(custom.map(c => [c.name, c.description]))
+  // custom capabilities are priced per second of compute, in the same table as the models
+  const priced = [...options.models, ...(options.workerModels ?? []), ...custom.map(capabilityPriceEntry)]
   let feed: PriceFeed | undefined
   if (pricedInUsd(priced)) {
     const source = options.payments.priceFeed
@@ -81,7 +88,10 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     managed: options.runners?.managed ?? 'process',
     ...(options.process === undefined ? {} : { process: options.process }),
     docker: { ...options.runners?.docker, owner: peerId },
-    extra: workers === undefined ? [] : [workers]
+    extra: [
+      ...(workers === undefined ? [] : [workers]),
+      ...(custom.length === 0 ? [] : [createCustomRunnerManager({ capabilities: custom, logger: log, owner: peerId, ...(options.runners?.docker?.docker === undefined ? {} : { docker: options.runners.docker.docker }) })])
+    ]
   })
   await manager.start({ signal })
 
@@ -111,7 +121,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     // with payments on, the broker is where this operator's bond (if any) is: gateways read it there
     ...(options.payments.enabled ? { bondBroker: options.payments.brokerAddress } : {}),
     addresses: () => mesh.node.getMultiaddrs().map(a => a.toString()),
-    offers: () => offersFrom(manager.capabilities(), prices),
+    offers: () => offersFrom(manager.capabilities(), prices, descriptions),
     hardware: { cpus: cpus().length, memoryBytes: totalmem(), gpus: [] },
     gossip: mesh.gossip,
     routing: mesh.node.contentRouting,

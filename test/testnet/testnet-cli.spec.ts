@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline'
 import { defaultGatewayHttpOptions } from '../../src/gateway/http/options.js'
 import { pipelineRequests, type DemoInputs } from '../../src/testnet/demo.js'
 import { shoalBin } from '../../src/testnet/package-root.js'
+import { waitForValue as waitFor } from '../helpers/wait-for.js'
 
 /** The pids of a process's children (Linux /proc), with their command lines. */
 function children (pid: number): Array<{ pid: number, cmd: string }> {
@@ -67,7 +68,8 @@ describe('testnet: every CPU pipeline through `shoal testnet`, and its shutdown 
 
   it('every served pipeline answers a request with no model id (the Livepeer default, aliased), naming the model that ran', async () => {
     const rows = await (await fetch(`${url}/network/orchestrators`)).json() as Array<{ models: Array<{ pipeline: string, modelId: string }> }>
-    const models = new Map((rows[0]?.models ?? []).map(m => [m.pipeline, m.modelId]))
+    // the custom capability has its own test below
+    const models = new Map((rows[0]?.models ?? []).filter(m => m.pipeline !== 'custom').map(m => [m.pipeline, m.modelId]))
     const inputs: DemoInputs = { card: join(dir, 'demo-input.png'), portrait: existsSync(join(dir, 'demo-portrait.png')) ? join(dir, 'demo-portrait.png') : join(dir, 'demo-input.png') }
     expect((await stat(inputs.card)).size).to.be.greaterThan(0)
     const requests = pipelineRequests(url, inputs)
@@ -99,6 +101,20 @@ describe('testnet: every CPU pipeline through `shoal testnet`, and its shutdown 
     expect(unknown.status).to.equal(503)
     const body = await unknown.json() as { error: { pipeline: string, model: string, served: string[] } }
     expect(body.error).to.deep.include({ pipeline: 'upscale', model: 'acme/unknown', served: ['upscalerjs/esrgan-slim-x2'] })
+  })
+
+  it('serves a custom capability by default, listed under /capabilities, and prints a curl that calls it', async () => {
+    const { capabilities } = await (await fetch(`${url}/capabilities`)).json() as { capabilities: Array<{ name: string }> }
+    expect(capabilities.map(c => c.name)).to.deep.equal(['thumbnail'])
+    const curl = await waitFor(async () => out.find(l => l.includes('/capability/thumbnail/thumbnail')), 30_000, 'the curl line')
+    expect(curl).to.match(/^ {2}curl -D - -H 'content-type: image\/png' --data-binary @\S+demo-input\.png 'http:\/\/\S+\/capability\/thumbnail\/thumbnail\?width=32' -o thumbnail\.png$/)
+    const res = await fetch(`${url}/capability/thumbnail/thumbnail?width=32`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: await readFile(join(dir, 'demo-input.png')) })
+    expect(res.status).to.equal(200)
+    expect(res.headers.get('content-type')).to.equal('image/png')
+    // paid: the orchestrator measured the compute time and charged for it
+    expect(Number(res.headers.get('x-shoal-compute-ms'))).to.be.greaterThan(0)
+    expect(BigInt(res.headers.get('x-shoal-charged-wei') ?? '0') > 0n).to.equal(true)
+    expect((await res.arrayBuffer()).byteLength).to.be.greaterThan(0)
   })
 
   it('Ctrl-C (SIGINT to the process group) stops the nodes first and the chain last, with a chain log', async () => {

@@ -3,7 +3,7 @@ import { createLogger } from '../../observability/logger.js'
 import { startOrchestrator } from '../../roles/orchestrator.js'
 import { printEvent, runUntilSignal } from '../lifecycle.js'
 import { nodeFlags, parseNodeArgs, withConfigFile } from '../options/node.js'
-import { orchestratorFlags, parseOrchestratorArgs, readModels } from '../options/orchestrator.js'
+import { orchestratorFlags, parseOrchestratorArgs, readCustomCapabilities, readModels } from '../options/orchestrator.js'
 import { parsePaymentArgs, paymentFlags } from '../options/payments.js'
 import { parseRunnerArgs, runnerFlags } from '../options/runners.js'
 import { commandSummary } from './index.js'
@@ -16,11 +16,12 @@ export const orchestratorCommand: CommandModule = {
     const options = parseOrchestratorArgs(node, args)
     const payments = parsePaymentArgs(args)
     const runners = parseRunnerArgs(args)
-    const models = await readModels(options.aiModelsPath, { allowEmpty: runners.workerAllow.length > 0 })
+    const customCapabilities = await readCustomCapabilities(options.customCapabilitiesPath)
+    const models = await readModels(options.aiModelsPath, { allowEmpty: runners.workerAllow.length > 0 || customCapabilities.length > 0 })
     const workerModels = runners.workerModelsPath === undefined ? [] : await readModels(runners.workerModelsPath)
     const logger = createLogger({ level: node.logLevel, bindings: { role: 'orchestrator' } })
     await runUntilSignal(logger, async (signal) => {
-      const role = await startOrchestrator({ node, models, workerModels, runners, payments, announcementTtlMs: options.announcementTtlMs, aiLimits: options.aiLimits, metricsPort: options.metricsPort }, logger, signal)
+      const role = await startOrchestrator({ node, models, customCapabilities, workerModels, runners, payments, announcementTtlMs: options.announcementTtlMs, aiLimits: options.aiLimits, metricsPort: options.metricsPort }, logger, signal)
       const addresses = role.mesh.node.getMultiaddrs().map(a => a.toString())
       printEvent('listening', { role: 'orchestrator', peerId: role.peerId, ethAddress: role.keys.ethereum.address, addresses, models: role.manager.capabilities(), payments: payments.enabled, metrics: role.metricsUrl ?? null })
       logger.info({ peer: role.peerId, addresses }, 'orchestrator running')

@@ -10,6 +10,7 @@ import { planTestnetPipelines, type ServedPipeline } from '../../testnet/pipelin
 import { createChainOperations } from '../../payments/chain/index.js'
 import { loadNodeKeys } from '../../p2p/keys.js'
 import { extraPackageDir } from '../../cpu-runner/models/extras.js'
+import { runCapabilityDemo, testnetCapabilityCurl, TESTNET_CAPABILITY, writeTestnetCapabilities } from '../../testnet/custom.js'
 import { CliError } from '../errors.js'
 import { parsePort } from '../options/node.js'
 import { commandSummary } from './index.js'
@@ -138,6 +139,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
       }
       controller.signal.throwIfAborted()
       const models = testnetModels(plan.served, args.capacity)
+      const capabilities = await writeTestnetCapabilities(dataDir)
       mesh = await startProcessMesh({
         dataDir,
         orchestrators: args.orchestrators,
@@ -149,7 +151,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
         ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('10'), reserveWei: parseEther('10') } }),
         extraArgs: {
           gateway: testnetAliases(plan.served).flatMap(a => ['--model-alias', a]),
-          orchestrator: () => chain === undefined ? [] : ['--ticket-ev', TESTNET_TICKET_EV_WEI, '--gas-price', TESTNET_GAS_PRICE_WEI]
+          orchestrator: () => ['--custom-capabilities', capabilities, ...(chain === undefined ? [] : ['--ticket-ev', TESTNET_TICKET_EV_WEI, '--gas-price', TESTNET_GAS_PRICE_WEI])]
         },
         onProgress: (message) => { say(`  ${message}`) }
       })
@@ -157,6 +159,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
       for (const s of plan.served) say(`  ${s.pipeline.padEnd(19)} ${s.modelId.padEnd(37)} for ${s.clientDefault}`)
       const llm = plan.served.find(s => s.pipeline === 'llm')
       if (llm !== undefined) say(`  (llm: ${llm.description})`)
+      say(`custom capability: ${TESTNET_CAPABILITY} (docker/custom-example as a process, billed per ms of compute; GET /capabilities)`)
       if (plan.notServed.length > 0) {
         say('not served here:')
         for (const n of plan.notServed) say(`  ${n.pipeline.padEnd(19)} ${n.reason}`)
@@ -179,6 +182,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
             say(`  ${r.pipeline.padEnd(19)} ${r.status === 0 ? 'failed' : String(r.status)} in ${r.ms.toFixed(0)} ms${r.model === null ? '' : ` on ${r.model}`}: ${r.summary}`)
           }
         }
+        say(`  custom/${TESTNET_CAPABILITY} ${await runCapabilityDemo(mesh.gateway.url, join(dataDir, 'demo-input.png'), { signal: controller.signal })}`)
         if (chain !== undefined) {
           const gatewayKeys = await loadNodeKeys(`${dataDir}/gateway`)
           const status = await createChainOperations({ provider: chain.provider, broker: chain.brokerAddress, privateKey: gatewayKeys.ethereum.privateKey }).status()
@@ -191,6 +195,8 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
         const request = requests[s.pipeline]
         if (request !== undefined) say(`  ${request.curl}`)
       }
+      say(`  curl ${mesh.gateway.url}/capabilities`)
+      say(`  ${testnetCapabilityCurl(mesh.gateway.url, join(dataDir, 'demo-input.png'))}`)
       say(`  curl ${mesh.gateway.url}/metrics`)
       if (args.exitAfterDemo) controller.abort()
       else say('Ctrl-C stops the mesh.')

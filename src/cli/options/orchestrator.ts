@@ -6,9 +6,12 @@ import { parsePort, type NodeOptions } from './node.js'
 import { DEFAULT_ANNOUNCEMENT_TTL_MS } from '../../discovery/constants.js'
 import { DEFAULT_INPUT_IDLE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED_INPUT_BYTES, DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER } from '../../protocols/ai/constants.js'
 import type { AiServerLimits } from '../../protocols/ai/index.js'
+import { CustomCapabilitiesError, loadCustomCapabilities, type CustomCapability } from '../../inference/custom/config.js'
 
 export interface OrchestratorCliOptions {
   aiModelsPath: string
+  /** the custom capabilities file, when one is given */
+  customCapabilitiesPath?: string
   announcementTtlMs: number
   metricsPort?: number
   /** memory budget and receive deadline of the /shoal/ai handler */
@@ -18,6 +21,7 @@ export interface OrchestratorCliOptions {
 export function orchestratorFlags (): Record<string, Options> {
   return {
     'ai-models': { type: 'string', describe: 'aiModels.json: the models served, their capacity and price [default: <data-dir>/aiModels.json]', group: 'Orchestrator:' },
+    'custom-capabilities': { type: 'string', describe: 'a JSON file of custom capabilities (your own containers, commands or URLs) served under a name, billed per second of compute: docs/custom-capabilities.md [default: none]', group: 'Orchestrator:' },
     'metrics-port': { type: 'number', describe: 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 picks a port) [default: off]', group: 'Orchestrator:' },
     'announcement-ttl': { type: 'number', default: DEFAULT_ANNOUNCEMENT_TTL_MS, describe: 'how long an announcement stays valid, ms; republished at a third of it and on every change', group: 'Orchestrator:' },
     'max-buffered-input': { type: 'number', default: DEFAULT_MAX_BUFFERED_INPUT_BYTES, describe: 'bytes of job input held in memory at once, all gateways together; a job whose declared input does not fit is refused (INSUFFICIENT_CAPACITY) before it is uploaded', group: 'Orchestrator:' },
@@ -42,6 +46,7 @@ export function parseOrchestratorArgs (node: NodeOptions, args: Record<string, u
   return {
     aiLimits,
     aiModelsPath: typeof args.aiModels === 'string' ? args.aiModels : join(node.dataDir, 'aiModels.json'),
+    ...(typeof args.customCapabilities === 'string' && args.customCapabilities !== '' ? { customCapabilitiesPath: args.customCapabilities } : {}),
     announcementTtlMs: ttl,
     ...(args.metricsPort === undefined ? {} : { metricsPort: parsePort('metrics-port', args.metricsPort) })
   }
@@ -55,6 +60,17 @@ export async function readModels (path: string, options: { allowEmpty?: boolean 
     return models
   } catch (err) {
     if (err instanceof ModelsConfigError) throw new CliError('CLI_ERROR_CONFIG', err.message)
+    throw err
+  }
+}
+
+/** Reads the custom capabilities file; a bad entry is a start-up error naming the entry and field. */
+export async function readCustomCapabilities (path: string | undefined): Promise<CustomCapability[]> {
+  if (path === undefined) return []
+  try {
+    return await loadCustomCapabilities(path)
+  } catch (err) {
+    if (err instanceof CustomCapabilitiesError) throw new CliError('CLI_ERROR_CONFIG', err.message)
     throw err
   }
 }

@@ -31,6 +31,7 @@ export interface ModelOffer {
   pixelsPerUnit: string
   unit: string
   runnerVersion: string
+  description?: string
 }
 
 export namespace ModelOffer {
@@ -86,6 +87,11 @@ export namespace ModelOffer {
         if ((obj.runnerVersion != null && obj.runnerVersion !== '')) {
           w.uint32(74)
           w.string(obj.runnerVersion)
+        }
+
+        if (obj.description != null) {
+          w.uint32(162)
+          w.string(obj.description)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -144,6 +150,10 @@ export namespace ModelOffer {
             }
             case 9: {
               obj.runnerVersion = reader.string()
+              break
+            }
+            case 20: {
+              obj.description = reader.string()
               break
             }
             default: {
@@ -224,6 +234,13 @@ export namespace ModelOffer {
               }
               break
             }
+            case 20: {
+              yield {
+                field: `${prefix}.description`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -281,6 +298,11 @@ export namespace ModelOffer {
     value: string
   }
 
+  export interface ModelOfferDescriptionFieldEvent {
+    field: '$.description'
+    value: string
+  }
+
   export function encode (obj: Partial<ModelOffer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ModelOffer.codec())
   }
@@ -289,7 +311,7 @@ export namespace ModelOffer {
     return decodeMessage(buf, ModelOffer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelOffer>): Generator<ModelOfferPipelineFieldEvent | ModelOfferModelIdFieldEvent | ModelOfferWarmFieldEvent | ModelOfferCapacityFieldEvent | ModelOfferLoadFieldEvent | ModelOfferPricePerUnitFieldEvent | ModelOfferPixelsPerUnitFieldEvent | ModelOfferUnitFieldEvent | ModelOfferRunnerVersionFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelOffer>): Generator<ModelOfferPipelineFieldEvent | ModelOfferModelIdFieldEvent | ModelOfferWarmFieldEvent | ModelOfferCapacityFieldEvent | ModelOfferLoadFieldEvent | ModelOfferPricePerUnitFieldEvent | ModelOfferPixelsPerUnitFieldEvent | ModelOfferUnitFieldEvent | ModelOfferRunnerVersionFieldEvent | ModelOfferDescriptionFieldEvent> {
     return streamMessage(buf, ModelOffer.codec(), opts)
   }
 }
@@ -997,6 +1019,12 @@ export namespace Announcement {
     index: number
   }
 
+  export interface AnnouncementModelsDescriptionFieldEvent {
+    field: '$.models[].description'
+    value: string
+    index: number
+  }
+
   export interface AnnouncementHardwareCpusFieldEvent {
     field: '$.hardware.cpus'
     value: number
@@ -1037,7 +1065,7 @@ export namespace Announcement {
     return decodeMessage(buf, Announcement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announcement>): Generator<AnnouncementVersionFieldEvent | AnnouncementPeerIdFieldEvent | AnnouncementAddressesFieldEvent | AnnouncementEthAddressFieldEvent | AnnouncementEthBindingFieldEvent | AnnouncementSeqFieldEvent | AnnouncementTimestampFieldEvent | AnnouncementExpiresAtFieldEvent | AnnouncementModelsPipelineFieldEvent | AnnouncementModelsModelIdFieldEvent | AnnouncementModelsWarmFieldEvent | AnnouncementModelsCapacityFieldEvent | AnnouncementModelsLoadFieldEvent | AnnouncementModelsPricePerUnitFieldEvent | AnnouncementModelsPixelsPerUnitFieldEvent | AnnouncementModelsUnitFieldEvent | AnnouncementModelsRunnerVersionFieldEvent | AnnouncementHardwareCpusFieldEvent | AnnouncementHardwareMemoryBytesFieldEvent | AnnouncementHardwareGpusNameFieldEvent | AnnouncementHardwareGpusMemoryBytesFieldEvent | AnnouncementWithdrawnFieldEvent | AnnouncementBondBrokerFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announcement>): Generator<AnnouncementVersionFieldEvent | AnnouncementPeerIdFieldEvent | AnnouncementAddressesFieldEvent | AnnouncementEthAddressFieldEvent | AnnouncementEthBindingFieldEvent | AnnouncementSeqFieldEvent | AnnouncementTimestampFieldEvent | AnnouncementExpiresAtFieldEvent | AnnouncementModelsPipelineFieldEvent | AnnouncementModelsModelIdFieldEvent | AnnouncementModelsWarmFieldEvent | AnnouncementModelsCapacityFieldEvent | AnnouncementModelsLoadFieldEvent | AnnouncementModelsPricePerUnitFieldEvent | AnnouncementModelsPixelsPerUnitFieldEvent | AnnouncementModelsUnitFieldEvent | AnnouncementModelsRunnerVersionFieldEvent | AnnouncementModelsDescriptionFieldEvent | AnnouncementHardwareCpusFieldEvent | AnnouncementHardwareMemoryBytesFieldEvent | AnnouncementHardwareGpusNameFieldEvent | AnnouncementHardwareGpusMemoryBytesFieldEvent | AnnouncementWithdrawnFieldEvent | AnnouncementBondBrokerFieldEvent> {
     return streamMessage(buf, Announcement.codec(), opts)
   }
 }

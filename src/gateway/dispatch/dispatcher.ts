@@ -32,6 +32,8 @@ export interface DispatchOptions {
   requestId: string
   /** the job's work for the latency score and the deadlines (`estimateWorkUnits`); 1 when absent */
   workUnits?: number
+  /** the job's own time limit (a custom capability request's timeout): each attempt's first-byte and total deadline, instead of measured ones */
+  deadlineMs?: number
 }
 
 export interface DispatchResult {
@@ -290,6 +292,8 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       }
 
       function deadlinesFor (c: Candidate, expected: number | undefined): { firstByteMs: number, totalMs: number } {
+        const own = dispatchOptions.deadlineMs
+        if (own !== undefined) return { firstByteMs: own, totalMs: own }
         const base = expected === undefined
           ? options.unmeasuredFirstByteMs[pipeline] ?? options.unmeasuredFirstByteDefaultMs
           : expected * options.deadlineMultiple

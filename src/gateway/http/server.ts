@@ -33,12 +33,16 @@ import { receiptHeaderValue } from '../../trust/receipts/index.js'
 
 /** An answer with a signed receipt is held up to this before its headers go out, so the receipt can be one of them. */
 const RECEIPT_HEADER_BUFFER_BYTES = 4 * 1024 * 1024
+import { registerCustomRoutes } from '../custom/routes.js'
+import type { CapabilityListing } from '../custom/listing.js'
 
 /** What the server needs of the directory: a JSON-serialisable list (bigints become strings). */
 export interface DirectoryView {
   list: () => unknown[]
   /** the model ids orchestrators announce for a pipeline, named in 503s */
   servedModels?: (pipeline: string) => string[]
+  /** the custom capabilities the mesh serves (`GET /capabilities`); none without it */
+  customCapabilities?: () => CapabilityListing[]
 }
 
 export interface GatewayHttpServerInit {
@@ -68,7 +72,8 @@ export interface GatewayHttpServer {
 
 export interface RouteInfo {
   operationId: string
-  pipeline?: GatewayPipeline
+  /** the pipeline its metrics count under (`custom`: the custom capability routes) */
+  pipeline?: GatewayPipeline | 'custom'
   auth: boolean
   /** the route's own error body (the OpenAI-compatible routes answer in OpenAI's shape) */
   errorShape?: (error: ApiError) => ApiError
@@ -442,7 +447,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   }
 
   /** Dispatches a validated job for a synchronous answer: aborted when the client goes away or on stop(). */
-  async function dispatchFor (parsed: ServedJob, request: FastifyRequest, reply: FastifyReply): Promise<DispatchResult> {
+  async function dispatchFor (parsed: ServedJob, request: FastifyRequest, reply: FastifyReply, deadlineMs?: number): Promise<DispatchResult> {
     if (stopping) throw new ServiceStoppingError()
     // aborted when the client goes away (the response closes unfinished) or on stop()
     const controller = new AbortController()
@@ -456,7 +461,8 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       result = await dispatcher.dispatch(parsed.job, {
         signal: controller.signal,
         requestId: request.id,
-        workUnits: parsed.workUnits
+        workUnits: parsed.workUnits,
+        ...(deadlineMs === undefined ? {} : { deadlineMs })
       })
     } catch (err) {
       if (err instanceof NoOrchestratorError) void reply.headers(dispatchHeaders(err.attempts, err.orchestrator))
@@ -563,6 +569,21 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   })
 
   registerOpenAiRoutes({ add, submit, directory, limits, logger })
+  // custom capabilities take any body as it is: no parser reads it, the route does
+  void app.register(async (child) => {
+    child.removeAllContentTypeParsers()
+    child.addContentTypeParser('*', (_request, _payload, done) => { done(null) })
+    registerCustomRoutes({
+      add: (method, url, info, handler) => {
+        routes.set(`${method} ${url}`, info)
+        child.route({ method, url, handler })
+      },
+      dispatch: async (job, deadlineMs, request, reply) => await dispatchFor({ job, workUnits: 1 }, request, reply, deadlineMs),
+      capabilities: () => directory.customCapabilities?.() ?? [],
+      bodyLimitBytes: options.bodyLimitBytes,
+      logger
+    })
+  })
   if (init.dashboard !== undefined) registerDashboardRoutes(add, init.dashboard)
 
   add('GET', '/health', { operationId: 'health', auth: false }, async () => ({ status: 'OK' }))

@@ -1,7 +1,7 @@
 import type { PipelineName } from '../../kernel/pipelines.js'
 
-/** How two answers to the same job are compared (compare.ts). */
-export type CompareMode = 'bytes' | 'image' | 'text'
+/** How two answers to the same job are compared (compare.ts); `none`: never spot-checked (an operator's own app need not be deterministic). */
+export type CompareMode = 'bytes' | 'image' | 'text' | 'none'
 
 export interface VerificationOptions {
   /** the share of successful jobs re-run on a second orchestrator of another operator, 0..1 @default 0 (off) */
@@ -39,7 +39,8 @@ export const defaultVerificationOptions: VerificationOptions = {
     llm: 'text',
     'image-to-text': 'text',
     'text-to-speech': 'bytes',
-    'live-video-to-video': 'bytes'
+    'live-video-to-video': 'bytes',
+    custom: 'none'
   },
   imageThreshold: 0.9,
   textThreshold: 0.8,

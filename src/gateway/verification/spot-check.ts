@@ -174,7 +174,7 @@ export function createVerifier (init: VerifierInit): Verifier {
       if (!isAttested(original)) return result
       const response = original
       const peerId = result.orchestrator
-      const sampled = options.sampleRate > 0 && response.status >= 200 && response.status < 300 &&
+      const sampled = options.sampleRate > 0 && options.compareModes[job.pipeline] !== 'none' && response.status >= 200 && response.status < 300 &&
         random() < options.sampleRate && running < options.maxConcurrent && !controller.signal.aborted
       let kept: Buffer[] | undefined = sampled ? [] : undefined
       let size = 0

@@ -9,8 +9,9 @@
  */
 import { Readable } from 'node:stream'
 import { Pool, type Dispatcher } from 'undici'
-import type { InferenceJob, JsonValue, RunnerResponse } from '../../kernel/job.js'
+import { inputParts, type InferenceJob, type JsonValue, type RunnerResponse } from '../../kernel/job.js'
 import { pipelineDefinition } from '../../kernel/pipelines.js'
+import { isCustomPath } from '../../kernel/pipelines/custom.js'
 import { RunnerClientError } from './errors.js'
 import { encodeMultipart, type EncodedBody } from './multipart.js'
 
@@ -103,8 +104,8 @@ export function createRunnerClient (options: RunnerClientOptions): RunnerClient 
    * idle keep-alive socket as we wrote to it, and saw nothing. (A runner that died
    * refuses the second try.)
    */
-  async function exchange (method: 'GET' | 'POST', path: string, signal: AbortSignal, body: EncodedBody | null, what: string): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = { accept: 'application/json, text/event-stream' }
+  async function exchange (method: 'GET' | 'POST', path: string, signal: AbortSignal, body: EncodedBody | null, what: string, extra: Record<string, string> = {}): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { accept: 'application/json, text/event-stream', ...extra }
     // on every request: a runner may guard its hardware routes too
     if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`
     if (body !== null) {
@@ -168,11 +169,15 @@ export function createRunnerClient (options: RunnerClientOptions): RunnerClient 
       isObject(v) && typeof v.pipeline === 'string' && typeof v.model_id === 'string' && typeof v.version === 'string'),
     run: async (job, { signal } = {}) => {
       const effective = signal ?? AbortSignal.timeout(opts.runTimeoutMs)
-      const { route } = pipelineDefinition(job.pipeline)
+      const raw = pipelineDefinition(job.pipeline).body === 'raw'
+      // a custom capability's app: the job's own path and body, as the client sent them
+      const route = raw ? rawPath(job) : pipelineDefinition(job.pipeline).route
       const what = `POST ${url}${route}`
       if (effective.aborted) throw failure(effective.reason, effective, what)
-      const body = encodeJob(job)
-      const res = await exchange('POST', route, effective, body, what)
+      const body = raw ? encodeRaw(job) : encodeJob(job)
+      const extra: Record<string, string> = {}
+      if (raw && typeof job.params.request === 'string') extra['livepeer-request'] = job.params.request
+      const res = await exchange('POST', route, effective, body, what, extra)
       const contentType = res.headers['content-type']
       return {
         status: res.statusCode,
@@ -215,6 +220,20 @@ export function encodeJob (job: InferenceJob): EncodedBody {
     return { contentType: 'application/json', chunks: [data], length: data.byteLength }
   }
   return encodeMultipart(params, job.inputs)
+}
+
+/** The app path of a raw job, checked here too: it comes from a peer. */
+function rawPath (job: InferenceJob): string {
+  if (!isCustomPath(job.params.path)) throw new RunnerClientError('RUNNER_ERROR_INVALID_JOB', `path ${JSON.stringify(job.params.path)} is not an app path`)
+  return job.params.path
+}
+
+/** The one input of a raw job, as is (no input: an empty body). */
+function encodeRaw (job: InferenceJob): EncodedBody {
+  if (job.inputs.length > 1) throw new RunnerClientError('RUNNER_ERROR_INVALID_JOB', `a ${job.pipeline} job has one body; it has ${job.inputs.length} inputs`)
+  const input = job.inputs[0]
+  if (input === undefined) return { contentType: 'application/octet-stream', chunks: [], length: 0 }
+  return { contentType: input.contentType === '' ? 'application/octet-stream' : input.contentType, chunks: [...inputParts(input.data)], length: input.data.byteLength }
 }
 
 function isObject (value: unknown): value is Record<string, unknown> {

@@ -10,7 +10,7 @@ import type { InferenceJob } from '../job.js'
  * The unit a price is quoted in. Prices in announcements are `pricePerUnit` wei for
  * `pixelsPerUnit` of these units.
  */
-export type BillingUnit = 'pixel' | 'audio-ms' | 'token' | 'character' | 'second'
+export type BillingUnit = 'pixel' | 'audio-ms' | 'token' | 'character' | 'second' | 'compute-ms'
 
 /** Dimensions of a job's input image, when it has one (the gateway reads them while validating). */
 export interface InputMedia {
@@ -61,8 +61,8 @@ export interface PipelineDefinition<Name extends string = string, Request extend
   readonly operationId: string
   /** whether the gateway's HTTP API serves it (live video has its own flow) */
   readonly gateway: Gateway
-  /** how the runner expects the request body */
-  readonly body: 'json' | 'multipart'
+  /** how the runner expects the request body (`raw`: the one input as is, a custom capability's) */
+  readonly body: 'json' | 'multipart' | 'raw'
   /** the request field naming the model (the runner checks it against the model it serves) */
   readonly modelField: 'model_id' | 'model'
   /**
@@ -99,6 +99,12 @@ export interface PipelineDefinition<Name extends string = string, Request extend
    * per unit). Only ratios between orchestrators serving the same (pipeline, model) matter.
    */
   readonly work: (job: InferenceJob, media?: InputMedia) => number
+  /**
+   * Units measured by the orchestrator while the runner worked (`compute-ms`: the
+   * milliseconds from sending the request to the last byte of the answer), charged
+   * instead of `units`, which the gateway prepaid as an upper bound.
+   */
+  readonly measured?: true
   /** wei per unit the local testnet charges, chosen so a typical job costs about one ticket; none: not priced there */
   readonly testnetPrice?: string
 }

@@ -1,0 +1,92 @@
+// A custom capability app for Shoal ("bring your own container"): a plain HTTP server,
+// no Shoal code. It listens on HOST:PORT (the orchestrator sets them for a process
+// runner; a container listens on 0.0.0.0:8000 and the orchestrator publishes that port).
+//
+//   GET  /health                     200 when it takes requests
+//   POST /thumbnail?width=N          an image (PNG, JPEG, WebP, GIF, AVIF, TIFF) -> a PNG N px wide (sharp, libvips)
+//   POST /echo                       the body back, same content type, chunk by chunk
+//   POST /events?count=N&interval_ms=M   Server-Sent Events: N events, M ms apart
+//   POST /sleep?ms=N                 answers {"slept": N} after N ms (prints "sleep <id>" first)
+import { createServer } from 'node:http'
+
+const host = process.env.HOST ?? '0.0.0.0'
+const port = Number(process.env.PORT ?? 8000)
+const MAX_IMAGE_BYTES = 32 * 1024 * 1024
+let sharp
+
+function json (res, status, value) {
+  const body = JSON.stringify(value)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body)
+}
+
+function intParam (url, name, fallback, min, max) {
+  const raw = url.searchParams.get(name)
+  const n = raw === null ? fallback : Number(raw)
+  return Number.isInteger(n) && n >= min && n <= max ? n : null
+}
+
+async function readAll (req, limit) {
+  const parts = []
+  let size = 0
+  for await (const chunk of req) {
+    size += chunk.length
+    if (size > limit) throw Object.assign(new Error(`body over ${limit} bytes`), { status: 413 })
+    parts.push(chunk)
+  }
+  return Buffer.concat(parts)
+}
+
+const routes = {
+  'GET /health': (req, res) => json(res, 200, { status: 'OK' }),
+  'POST /thumbnail': async (req, res, url) => {
+    const width = intParam(url, 'width', 128, 1, 4096)
+    if (width === null) return json(res, 400, { error: { message: 'width must be an integer in [1, 4096]' } })
+    const image = await readAll(req, MAX_IMAGE_BYTES)
+    sharp ??= (await import('sharp')).default
+    let png
+    try {
+      png = await sharp(image).resize({ width }).png().toBuffer()
+    } catch (err) {
+      return json(res, 400, { error: { message: `not an image: ${err.message}` } })
+    }
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length }).end(png)
+  },
+  'POST /echo': async (req, res) => {
+    res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/octet-stream' })
+    for await (const chunk of req) if (!res.write(chunk)) await new Promise(resolve => res.once('drain', resolve))
+    res.end()
+  },
+  'POST /events': async (req, res, url) => {
+    const count = intParam(url, 'count', 5, 1, 10_000)
+    const interval = intParam(url, 'interval_ms', 100, 0, 60_000)
+    if (count === null || interval === null) return json(res, 400, { error: { message: 'count in [1, 10000], interval_ms in [0, 60000]' } })
+    await readAll(req, 1024 * 1024)
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+    for (let i = 0; i < count && !res.destroyed; i++) {
+      res.write(`data: ${JSON.stringify({ i, at: Date.now() })}\n\n`)
+      if (i + 1 < count) await new Promise(resolve => setTimeout(resolve, interval))
+    }
+    res.end()
+  },
+  'POST /sleep': async (req, res, url) => {
+    const ms = intParam(url, 'ms', 100, 0, 3_600_000)
+    if (ms === null) return json(res, 400, { error: { message: 'ms must be an integer in [0, 3600000]' } })
+    await readAll(req, 1024 * 1024)
+    // what a test watches for to know which app holds the request
+    process.stdout.write(`sleep ${url.searchParams.get('id') ?? '-'}\n`)
+    await new Promise(resolve => setTimeout(resolve, ms))
+    json(res, 200, { slept: ms, livepeer_request: req.headers['livepeer-request'] ?? null })
+  }
+}
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://app')
+  const route = routes[`${req.method} ${url.pathname}`]
+  if (route === undefined) return json(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } })
+  Promise.resolve(route(req, res, url)).catch((err) => {
+    if (!res.headersSent) json(res, err.status ?? 500, { error: { message: err.message } })
+    else res.destroy(err)
+  })
+})
+server.listen(port, host, () => { process.stdout.write(`custom-example listening on ${host}:${port}\n`) })
+for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => { server.close(); server.closeAllConnections(); process.exit(0) })

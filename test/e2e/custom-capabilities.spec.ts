@@ -1,0 +1,139 @@
+import { expect } from 'chai'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
+import { waitFor } from './helpers.js'
+import { livepeerHeader, post } from './custom-fixtures.js'
+
+/**
+ * Custom capabilities through a real mesh (bootstrap, two orchestrators, a gateway, as
+ * processes): the example app of docker/custom-example run as a process runner, declared in
+ * a capabilities file, announced, and called through both gateway routes. The Docker and
+ * paid part is test/e2e/custom-capabilities-docker.spec.ts.
+ */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const APP = join(ROOT, 'docker/custom-example/server.mjs')
+const NAME = 'example'
+const BODY_LIMIT = 1024 * 1024
+
+describe('e2e: custom capabilities (process runner)', function () {
+  this.timeout(90_000)
+  let mesh: ProcessMesh
+  let url: string
+
+  before(async function () {
+    // starting four processes takes seconds on an idle machine, minutes on a loaded one
+    this.timeout(300_000)
+    const dataDir = await mkdtemp(join(tmpdir(), 'shoal-custom-'))
+    const file = join(dataDir, 'capabilities.json')
+    await writeFile(file, JSON.stringify([{
+      name: NAME,
+      description: 'the custom-example app: echo, events, sleep, thumbnail',
+      command: [process.execPath, APP],
+      capacity: 4,
+      timeout_seconds: 20
+    }, {
+      name: 'strict',
+      command: [process.execPath, APP],
+      request_schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } }
+    }]))
+    mesh = await startProcessMesh({
+      dataDir,
+      orchestrators: 2,
+      models: () => [],
+      gatewayPort: 0,
+      extraArgs: { orchestrator: () => ['--custom-capabilities', file], gateway: ['--body-limit', String(BODY_LIMIT)] }
+    })
+    url = mesh.gateway.url
+  })
+  after(async () => { await mesh?.stop() })
+
+  it('is announced: GET /capabilities and GET /network/orchestrators list it on both orchestrators', async () => {
+    const listed = await waitFor(async () => {
+      const { capabilities } = await (await fetch(`${url}/capabilities`)).json() as { capabilities: Array<{ name: string, description: string, orchestrators: unknown[], capacity: number }> }
+      const mine = capabilities.find(c => c.name === NAME)
+      return mine !== undefined && mine.orchestrators.length === 2 && capabilities.length === 2 ? mine : undefined
+    }, 30_000, 'both orchestrators listed under /capabilities')
+    expect(listed.description).to.equal('the custom-example app: echo, events, sleep, thumbnail')
+    expect(listed.capacity).to.equal(8)
+    const rows = await (await fetch(`${url}/network/orchestrators`)).json() as Array<{ models: Array<{ pipeline: string, modelId: string, unit: string }> }>
+    const offers = rows.flatMap(r => r.models).filter(m => m.pipeline === 'custom' && m.modelId === NAME)
+    expect(offers.map(o => [o.modelId, o.unit])).to.deep.equal([[NAME, 'compute-ms'], [NAME, 'compute-ms']])
+  })
+
+  it('passes bodies and answers unchanged on Shoal\'s route and on the reference\'s /process/request route', async () => {
+    const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256))
+    const plain = await post(`${url}/capability/${NAME}/echo`, bytes, { 'content-type': 'application/x-custom' })
+    expect(plain.status).to.equal(200)
+    expect(plain.headers['content-type']).to.equal('application/x-custom')
+    expect(plain.body.equals(bytes)).to.equal(true)
+    expect(plain.headers['x-shoal-capability']).to.equal(NAME)
+
+    const byoc = await post(`${url}/process/request/sleep?ms=50`, '{}', {
+      'content-type': 'application/json',
+      livepeer: livepeerHeader({ capability: NAME, request: JSON.stringify({ run: 'me' }), timeout_seconds: 10 })
+    })
+    expect(byoc.status, byoc.body.toString()).to.equal(200)
+    expect(JSON.parse(byoc.body.toString())).to.deep.equal({ slept: 50, livepeer_request: '{"run":"me"}' })
+    // the compute time the orchestrator measured: at least the 50 ms the app slept
+    expect(Number(byoc.headers['x-shoal-compute-ms'])).to.be.at.least(50).and.below(5_000)
+    expect(byoc.headers['x-shoal-attempts']).to.equal('1')
+  })
+
+  it('checks JSON bodies against the capability\'s request schema on the orchestrator', async () => {
+    const bad = await post(`${url}/capability/strict/echo`, '{"text": 1}', { 'content-type': 'application/json' })
+    expect(bad.status).to.equal(400)
+    expect(JSON.parse(bad.body.toString()).error.message).to.equal('request does not match the strict request schema: /text must be string')
+    expect(bad.headers['x-shoal-attempts']).to.equal('1')
+    const good = await post(`${url}/capability/strict/echo`, '{"text": "hi"}', { 'content-type': 'application/json' })
+    expect(good.status).to.equal(200)
+    expect(good.body.toString()).to.equal('{"text": "hi"}')
+  })
+
+  it('relays a Server-Sent Events answer as it arrives, with its compute time as a trailer', async () => {
+    const started = Date.now()
+    const res = await post(`${url}/capability/${NAME}/events?count=4&interval_ms=400`, '')
+    expect(res.status).to.equal(200)
+    expect(res.headers['content-type']).to.equal('text/event-stream')
+    const events = res.body.toString().split('\n\n').filter(e => e.startsWith('data: '))
+    expect(events).to.have.length(4)
+    // the first event reached the client long before the last was written (1.2 s later)
+    const first = res.arrivals.find(a => a.text.includes('"i":0'))
+    const last = res.arrivals.find(a => a.text.includes('"i":3'))
+    expect(first, 'first event').to.not.equal(undefined)
+    expect(last!.at - first!.at).to.be.at.least(900)
+    expect(first!.at - started).to.be.below(last!.at - started - 900)
+    expect(Number(res.trailers['x-shoal-compute-ms'])).to.be.at.least(1_200)
+  })
+
+  it('answers a malformed Livepeer header, an unknown capability, an oversized body and a timeout with clear errors', async () => {
+    const notBase64 = await post(`${url}/process/request/echo`, 'x', { livepeer: '%%%not base64%%%' })
+    expect(notBase64.status).to.equal(400)
+    expect(JSON.parse(notBase64.body.toString()).error.message).to.match(/Livepeer header is not base64/)
+
+    const noCapability = await post(`${url}/process/request/echo`, 'x', { livepeer: livepeerHeader({ request: '{}' }) })
+    expect(noCapability.status).to.equal(400)
+    expect(JSON.parse(noCapability.body.toString()).error.message).to.match(/"capability" must be a non-empty string/)
+
+    const missing = await post(`${url}/process/request/echo`, 'x')
+    expect(missing.status).to.equal(400)
+    expect(JSON.parse(missing.body.toString()).error.message).to.match(/missing Livepeer header/)
+
+    const unknown = await post(`${url}/capability/no-such-app/echo`, 'x')
+    expect(unknown.status).to.equal(404)
+    expect(JSON.parse(unknown.body.toString()).error.message).to.match(/unknown capability "no-such-app"; the mesh serves example, strict/)
+
+    const oversized = await post(`${url}/capability/${NAME}/echo`, Buffer.alloc(BODY_LIMIT + 1))
+    expect(oversized.status).to.equal(413)
+
+    const began = Date.now()
+    const late = await post(`${url}/capability/${NAME}/sleep?ms=10000`, '', { 'x-shoal-timeout': '1' })
+    expect(late.status).to.equal(408)
+    expect(JSON.parse(late.body.toString()).error.message).to.match(/did not answer within 1000 ms/)
+    expect(Date.now() - began).to.be.below(5_000)
+    // the request's own timeout is not tried elsewhere
+    expect(late.headers['x-shoal-attempts']).to.equal('1')
+  })
+})
