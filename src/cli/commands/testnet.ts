@@ -14,6 +14,9 @@ import { CliError } from '../errors.js'
 import { parsePort } from '../options/node.js'
 import { commandSummary } from './index.js'
 import { pipelineDefinition } from '../../kernel/pipelines.js'
+import { loadScenario } from '../../testnet/scenario/schema.js'
+import { runScenario } from '../../testnet/scenario/run.js'
+import { ScenarioError } from '../../testnet/scenario/errors.js'
 
 interface TestnetArgs {
   orchestrators: number
@@ -26,6 +29,8 @@ interface TestnetArgs {
   demo: boolean
   exitAfterDemo: boolean
   logLevel: string
+  scenario?: string
+  reportDir?: string
 }
 
 /** Testnet prices (upscale's `testnetPrice`): 1 gwei per pixel; a 128x96 upscale costs about 12,000 gwei, paid in tickets of 10,000 gwei EV. */
@@ -97,8 +102,14 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
     .option('payments', { choices: ['on', 'off'] as const, default: 'on' as const, describe: 'run a local chain (anvil) with the TicketBroker and pay for every job' })
     .option('demo', { type: 'boolean', default: true, describe: 'once ready, send a real request to every pipeline served (writing the upscaled image to a file)' })
     .option('exit-after-demo', { type: 'boolean', default: false, describe: 'stop the mesh after the demo (for scripts and CI)' })
-    .option('log-level', { type: 'string', default: 'info', describe: 'log level of the nodes (their logs go to files in the data directory)' }) as never,
+    .option('log-level', { type: 'string', default: 'info', describe: 'log level of the nodes (their logs go to files in the data directory)' })
+    .option('scenario', { type: 'string', describe: 'run a scenario file (YAML or JSON: nodes, load, timed events) on emulated hosts, one network namespace per node (root), write its report and exit; see scenarios/' })
+    .option('report-dir', { type: 'string', describe: 'where a scenario writes report.json and report.html [default: <data-dir>/report]' }) as never,
   handler: async (args) => {
+    if (args.scenario !== undefined) {
+      await runScenarioCommand(args)
+      return
+    }
     if (!Number.isInteger(args.orchestrators) || args.orchestrators < 1 || args.orchestrators > 50) throw new CliError('CLI_ERROR_CONFIG', '--orchestrators must be an integer in [1, 50]')
     if (!Number.isInteger(args.capacity) || args.capacity < 1) throw new CliError('CLI_ERROR_CONFIG', '--capacity must be a positive integer')
     const gatewayPort = parsePort('gateway-port', args.gatewayPort)
@@ -210,5 +221,47 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }
+  }
+}
+
+/** `shoal testnet --scenario FILE`: the scenario's own mesh on emulated hosts, its report, then exit. */
+async function runScenarioCommand (args: TestnetArgs): Promise<void> {
+  const say = (line: string): void => { process.stdout.write(`${line}\n`) }
+  let scenario
+  try {
+    scenario = await loadScenario(args.scenario as string)
+  } catch (err) {
+    if (err instanceof ScenarioError) throw new CliError('CLI_ERROR_CONFIG', err.message)
+    throw err
+  }
+  const dataDir = resolve(args.dataDir)
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const unlock = await lockDataDir(dataDir)
+  const controller = new AbortController()
+  const onSignal = (): void => { controller.abort() }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    say(`scenario ${scenario.name}: ${scenario.nodes.length} nodes, ${scenario.load.rate} requests/s for ${scenario.load.durationS} s, ${scenario.events.length} events (logs: ${dataDir}/scenario/*.log)`)
+    const result = await runScenario({
+      scenario,
+      dataDir: join(dataDir, 'scenario'),
+      reportDir: resolve(args.reportDir ?? join(dataDir, 'report')),
+      logLevel: args.logLevel,
+      signal: controller.signal,
+      onProgress: (line) => { say(`  ${line}`) }
+    })
+    const r = result.report
+    say(`done in ${r.timing.totalS.toFixed(0)} s (set-up ${r.timing.setupS.toFixed(0)} s, load ${r.timing.loadS.toFixed(0)} s): ${r.totals.ok}/${r.totals.requests} ok, latency p50 ${String(r.latencyMs.p50)} ms p99 ${String(r.latencyMs.p99)} ms, ${r.orchestrators.filter(o => o.served > 0).length} orchestrators served` +
+      (r.settlement === null ? '' : `, ${r.payments?.ticketsSent ?? 0} tickets sent, ${r.settlement.redemptions} redeemed on chain`))
+    say(`report: ${result.htmlPath}`)
+    say(`        ${result.jsonPath}`)
+  } catch (err) {
+    if (err instanceof CliError) throw err
+    throw new CliError('CLI_ERROR_RUNTIME', `scenario failed: ${(err as Error).message}`)
+  } finally {
+    await unlock()
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
   }
 }
