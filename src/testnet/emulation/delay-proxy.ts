@@ -94,8 +94,10 @@ export async function startDelayProxy (options: DelayProxyOptions): Promise<Dela
     const teardown = (): void => { inbound.destroy(); outbound.destroy() }
     inbound.on('error', teardown)
     outbound.on('error', teardown)
-    inbound.on('close', () => { if (!outbound.writableEnded) outbound.destroy() })
-    outbound.on('close', () => { if (!inbound.writableEnded) inbound.destroy() })
+    // a clean close follows an 'end', which reaches the other side after the delay (with
+    // the data still held); only an abrupt one tears the pair down at once
+    inbound.on('close', (hadError) => { if (hadError) teardown() })
+    outbound.on('close', (hadError) => { if (hadError) teardown() })
     pipeDelayed(inbound, outbound, () => delayMs, maxQueued)
     pipeDelayed(outbound, inbound, () => delayMs, maxQueued)
   })
