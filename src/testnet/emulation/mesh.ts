@@ -244,19 +244,20 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     const orchestratorSpecs = options.nodes.filter(n => n.role === 'orchestrator')
     const prepared: EmulatedNode[] = []
     for (const spec of orchestratorSpecs) prepared.push(await prepare(spec))
-    let started = 0
-    await limit(prepared, options.startConcurrency ?? 4, async (node) => {
-      await launch(node)
-      started++
-      if (started % 10 === 0 || started === prepared.length) progress(`orchestrators listening: ${started}/${prepared.length}`)
-    })
-
     const gateway = await prepare(gateways[0])
     if (options.payments !== undefined && chain !== undefined) {
       const keys = await loadOrCreateNodeKeys(join(options.dataDir, gateway.spec.name))
       await chain.fundSender(keys.ethereum.privateKey, options.payments.depositWei, options.payments.reserveWei, Math.max(orchestratorSpecs.length, 1) + 4)
     }
-    await launch(gateway)
+    // start-up is CPU-bound (a few CPU-seconds per node process): a few at a time, the
+    // gateway among the first so that it learns of the orchestrators as they come
+    let started = 0
+    await limit([gateway, ...prepared], options.startConcurrency ?? 4, async (node) => {
+      await launch(node)
+      if (node === gateway) return
+      started++
+      if (started % 10 === 0 || started === prepared.length) progress(`orchestrators listening: ${started}/${prepared.length}`)
+    })
     // the gateway's API: 127.0.0.1:8935 inside its namespace -> unix socket -> the host's loopback
     const apiSocket = join(sockets, 'gateway-api.sock')
     helpers.push(await startHelper('gateway-bridge', gateway.host, { listen: { path: apiSocket }, target: { host: '127.0.0.1', port: GATEWAY_API_PORT }, delayMs: 0 }, join(options.dataDir, 'gateway-bridge.log')))
