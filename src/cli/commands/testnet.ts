@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { formatEther, parseEther } from 'ethers'
 import { pipelineRequests, runPipelineDemos, runUpscaleDemo, writeDemoInputs } from '../../testnet/demo.js'
 import { startTestnetChain, type TestnetChain } from '../../testnet/local-chain.js'
-import { startProcessMesh, type ProcessMesh, type TestnetModelEntry } from '../../testnet/process-mesh.js'
+import { startProcessMesh, type TestnetModelEntry } from '../../testnet/process-mesh.js'
 import { planTestnetPipelines, type ServedPipeline } from '../../testnet/pipelines.js'
 import { createChainOperations } from '../../payments/chain/index.js'
 import { loadNodeKeys } from '../../p2p/keys.js'
@@ -15,7 +15,8 @@ import { parsePort } from '../options/node.js'
 import { commandSummary } from './index.js'
 import { pipelineDefinition } from '../../kernel/pipelines.js'
 import { loadScenario } from '../../testnet/scenario/schema.js'
-import { runScenario } from '../../testnet/scenario/run.js'
+import { runScenario, scenarioSupport } from '../../testnet/scenario/run.js'
+import { startEmulatedMesh } from '../../testnet/emulation/mesh.js'
 import { ScenarioError } from '../../testnet/scenario/errors.js'
 
 interface TestnetArgs {
@@ -31,7 +32,11 @@ interface TestnetArgs {
   logLevel: string
   scenario?: string
   reportDir?: string
+  hosts: 'loopback' | 'netns'
 }
+
+/** What the command uses of a running mesh, on loopback or on emulated hosts. */
+interface RunningMesh { gateway: { url: string }, orchestrators: readonly unknown[], stop: () => Promise<void> }
 
 /** Testnet prices (upscale's `testnetPrice`): 1 gwei per pixel; a 128x96 upscale costs about 12,000 gwei, paid in tickets of 10,000 gwei EV. */
 export const TESTNET_PRICE_WEI_PER_PIXEL = pipelineDefinition('upscale').testnetPrice as string
@@ -103,6 +108,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
     .option('demo', { type: 'boolean', default: true, describe: 'once ready, send a real request to every pipeline served (writing the upscaled image to a file)' })
     .option('exit-after-demo', { type: 'boolean', default: false, describe: 'stop the mesh after the demo (for scripts and CI)' })
     .option('log-level', { type: 'string', default: 'info', describe: 'log level of the nodes (their logs go to files in the data directory)' })
+    .option('hosts', { choices: ['loopback', 'netns'] as const, default: 'loopback' as const, describe: 'where the nodes run: all on 127.0.0.1, or each in its own network namespace with its own address (root; the gateway\'s API is still on the host\'s 127.0.0.1)' })
     .option('scenario', { type: 'string', describe: 'run a scenario file (YAML or JSON: nodes, load, timed events) on emulated hosts, one network namespace per node (root), write its report and exit; see scenarios/' })
     .option('report-dir', { type: 'string', describe: 'where a scenario writes report.json and report.html [default: <data-dir>/report]' }) as never,
   handler: async (args) => {
@@ -134,7 +140,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
     process.on('SIGTERM', onSignal)
     say(`starting a local Shoal mesh in ${dataDir} (logs: ${dataDir}/*.log)`)
     let chain: TestnetChain | undefined
-    let mesh: ProcessMesh | undefined
+    let mesh: RunningMesh | undefined
     // the gateway first, then the orchestrators and the bootstrap, the chain last: nobody
     // loses what it depends on while it is still stopping
     const stopAll = async (): Promise<void> => {
@@ -149,21 +155,44 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
       }
       controller.signal.throwIfAborted()
       const models = testnetModels(plan.served, args.capacity)
-      mesh = await startProcessMesh({
-        dataDir,
-        orchestrators: args.orchestrators,
-        models: () => models,
-        gatewayPort,
-        logLevel: args.logLevel,
-        signal: controller.signal,
-        env: plan.env,
-        ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('10'), reserveWei: parseEther('10') } }),
-        extraArgs: {
-          gateway: testnetAliases(plan.served).flatMap(a => ['--model-alias', a]),
-          orchestrator: () => chain === undefined ? [] : ['--ticket-ev', TESTNET_TICKET_EV_WEI, '--gas-price', TESTNET_GAS_PRICE_WEI]
-        },
-        onProgress: (message) => { say(`  ${message}`) }
-      })
+      if (args.hosts === 'netns') {
+        const support = await scenarioSupport()
+        if (!support.ok) throw new CliError('CLI_ERROR_CONFIG', `--hosts netns: ${support.reason}`)
+        const emulated = await startEmulatedMesh({
+          dataDir,
+          nodes: [
+            { name: 'bootstrap', role: 'bootstrap' },
+            { name: 'gateway', role: 'gateway' },
+            ...Array.from({ length: args.orchestrators }, (_, i) => ({ name: `orchestrator-${i}`, role: 'orchestrator' as const, models }))
+          ],
+          // each orchestrator runs its own CPU runners, as on loopback
+          runners: 'per-node',
+          gatewayPort,
+          logLevel: args.logLevel,
+          signal: controller.signal,
+          env: plan.env,
+          ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('10'), reserveWei: parseEther('10'), ticketEvWei: TESTNET_TICKET_EV_WEI, gasPriceWei: TESTNET_GAS_PRICE_WEI } }),
+          extraArgs: { gateway: testnetAliases(plan.served).flatMap(a => ['--model-alias', a]) },
+          onProgress: (message) => { say(`  ${message}`) }
+        })
+        mesh = { gateway: { url: emulated.gatewayUrl }, orchestrators: [...emulated.nodes.values()].filter(n => n.spec.role === 'orchestrator'), stop: emulated.stop }
+      } else {
+        mesh = await startProcessMesh({
+          dataDir,
+          orchestrators: args.orchestrators,
+          models: () => models,
+          gatewayPort,
+          logLevel: args.logLevel,
+          signal: controller.signal,
+          env: plan.env,
+          ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('10'), reserveWei: parseEther('10') } }),
+          extraArgs: {
+            gateway: testnetAliases(plan.served).flatMap(a => ['--model-alias', a]),
+            orchestrator: () => chain === undefined ? [] : ['--ticket-ev', TESTNET_TICKET_EV_WEI, '--gas-price', TESTNET_GAS_PRICE_WEI]
+          },
+          onProgress: (message) => { say(`  ${message}`) }
+        })
+      }
       say('pipelines on CPU (what a request with no model_id, or with the Livepeer default, runs):')
       for (const s of plan.served) say(`  ${s.pipeline.padEnd(19)} ${s.modelId.padEnd(37)} for ${s.clientDefault}`)
       const llm = plan.served.find(s => s.pipeline === 'llm')

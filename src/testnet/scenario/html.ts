@@ -132,7 +132,7 @@ svg{background:#fff;border:1px solid #eee;margin:6px 0}
 </style></head><body>
 <h1>Scenario: ${esc(report.name)}</h1>
 <p class="muted">${esc(report.description)}</p>
-<p class="muted">started ${esc(report.startedAt)} on ${report.host.cpus} CPUs, ${report.host.memoryMb} MB; ${report.nodes.length} nodes; load ${report.load.rate}/s for ${report.load.durationS} s; set-up ${report.timing.setupS.toFixed(0)} s, load ${report.timing.loadS.toFixed(0)} s, tear-down ${report.timing.teardownS.toFixed(0)} s</p>
+<p class="muted">started ${esc(report.startedAt)} on ${report.host.cpus} CPUs, ${report.host.memoryMb} MB; ${report.nodes.length} nodes (the gateway listed ${report.listedAtStart} orchestrators when the load started); load ${report.load.rate}/s for ${report.load.durationS} s; set-up ${report.timing.setupS.toFixed(0)} s, load ${report.timing.loadS.toFixed(0)} s, tear-down ${report.timing.teardownS.toFixed(0)} s</p>
 ${summary}
 <h2>Requests per second (green ok, red failed)</h2>
 ${successPlot(report)}

@@ -30,6 +30,8 @@ export interface ReportInput {
   durationS: number
   rate: number
   records: RequestRecord[]
+  /** orchestrators the gateway listed when the load started */
+  listedAtStart: number
   events: AppliedEvent[]
   nodes: ReportNode[]
   samples: ResourceSample[]
@@ -76,6 +78,8 @@ export interface ScenarioReport {
   host: ReportInput['host']
   timing: ReportInput['timing']
   load: { rate: number, durationS: number }
+  /** orchestrators the gateway listed when the load started */
+  listedAtStart: number
   totals: { requests: number, ok: number, failed: number, successRate: number | null, byStatus: Record<string, number>, byPipeline: Record<string, { requests: number, ok: number }>, errors: Record<string, number> }
   latencyMs: Percentiles
   attempts: { total: number, perRequest: Record<string, number>, byOutcome: Record<string, number>, retried: number }
@@ -210,6 +214,7 @@ export function buildReport (input: ReportInput): ScenarioReport {
     host: input.host,
     timing: input.timing,
     load: { rate: input.rate, durationS: input.durationS },
+    listedAtStart: input.listedAtStart,
     totals: { requests: records.length, ok: ok.length, failed: records.length - ok.length, successRate: rate(ok.length, records.length), byStatus, byPipeline, errors },
     latencyMs: percentiles(ok.map(r => r.end - r.start)),
     attempts: { total: totalAttempts, perRequest, byOutcome, retried: records.filter(r => Math.max(r.attempts, attemptsOf(r).length) > 1).length },

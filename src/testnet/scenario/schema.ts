@@ -244,6 +244,8 @@ export function checkScenario (doc: unknown, file = 'scenario'): Scenario {
         }
         return { at: e.at, action: 'price', nodes: names, pipeline: e.pipeline as PipelineName | undefined, price: String(e.price) }
       }
+      default:
+        return fail(file, ['events', i, 'action'], `must be one of ${EVENT_ACTIONS.join(', ')}`)
     }
   }).sort((a, b) => a.at - b.at)
 

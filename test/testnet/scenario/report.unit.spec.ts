@@ -17,6 +17,7 @@ function input (records: RequestRecord[]): ReportInput {
     durationS: 3,
     rate: 4,
     records,
+    listedAtStart: 2,
     events: [{ at: 1, appliedAtMs: 1005, tookMs: 20, action: 'kill', nodes: ['o-b'], detail: '' }],
     nodes: [
       { name: 'o-a', role: 'orchestrator', peerId: A, address: '10.0.0.2', ethAddress: '0xAa00000000000000000000000000000000000001' },
