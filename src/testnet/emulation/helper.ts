@@ -4,10 +4,11 @@
  * namespace from a running process. It stops when its stdin ends, so it never outlives
  * the process that started it.
  */
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { createWriteStream, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { promisify } from 'node:util'
 import { packageRoot } from '../package-root.js'
 import type { NetnsHost } from '../netns.js'
 import type { DelayProxyOptions } from './delay-proxy.js'
@@ -57,5 +58,20 @@ export async function startHelper (name: string, host: NetnsHost, options: Delay
       clearTimeout(timer)
       log.end()
     }
+  }
+}
+
+/**
+ * Sends every TCP connection that arrives at `host` from the lab for `port` to `proxyPort`
+ * instead (iptables REDIRECT in its namespace). The proxy's own connection to `port` is
+ * made locally (OUTPUT, not PREROUTING), so it is not redirected again.
+ */
+export async function redirectInbound (host: NetnsHost, port: number, proxyPort: number): Promise<void> {
+  const [cmd, ...args] = host.exec(['iptables', '-w', '-t', 'nat', '-A', 'PREROUTING', '-i', host.device, '-p', 'tcp', '--dport', String(port), '-j', 'REDIRECT', '--to-ports', String(proxyPort)])
+  try {
+    await promisify(execFile)(cmd, args, { timeout: 10_000 })
+  } catch (err) {
+    const detail = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim()
+    throw new EmulationError('EMULATION_ERROR_COMMAND', `iptables REDIRECT in ${host.namespace}: ${detail}`)
   }
 }

@@ -12,19 +12,17 @@
  * `http://<chain host>:8545` inside the lab, and the gateway's API (on 127.0.0.1 inside
  * its namespace) at a loopback port of the host.
  */
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { parseEther } from 'ethers'
 import { loadOrCreateNodeKeys } from '../../p2p/keys.js'
 import { spawnShoal, type ShoalChild } from '../child.js'
 import type { TestnetChain } from '../local-chain.js'
 import { createNetnsLab, type NetnsHost, type NetnsLab } from '../netns.js'
 import type { TestnetModelEntry } from '../process-mesh.js'
-import { startHelper, type HelperProcess } from './helper.js'
+import { redirectInbound, startHelper, type HelperProcess } from './helper.js'
 import { startDelayProxy, type DelayProxy } from './delay-proxy.js'
 import { EmulationError } from './errors.js'
 import { healAll, partition } from './partition.js'
@@ -101,7 +99,6 @@ export interface EmulatedMesh {
   stop: () => Promise<void>
 }
 
-const execFileAsync = promisify(execFile)
 const P2P_PORT = 4001
 const PROXY_PORT = 14001
 const CHAIN_PORT = 8545
@@ -230,7 +227,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
         const proxy = await startHelper(`delay-${spec.name}`, host, { listen: { host: host.address, port: PROXY_PORT }, target: { host: host.address, port: P2P_PORT }, delayMs: spec.link?.delayMs ?? 0 }, join(options.dataDir, `delay-${spec.name}.log`))
         helpers.push(proxy)
         proxies.set(spec.name, proxy)
-        await runIn(host, ['iptables', '-w', '-t', 'nat', '-A', 'PREROUTING', '-i', host.device, '-p', 'tcp', '--dport', String(P2P_PORT), '-j', 'REDIRECT', '--to-ports', String(PROXY_PORT)])
+        await redirectInbound(host, P2P_PORT, PROXY_PORT)
       }
       if (spec.link !== undefined && ((spec.link.rateKbit ?? 0) > 0 || (spec.link.lossPercent ?? 0) > 0)) await shapeLink(lab, spec.name, spec.link)
       if (spec.role !== 'bootstrap' && chain !== undefined) {
@@ -351,15 +348,5 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
   } catch (err) {
     await stop()
     throw err
-  }
-}
-
-async function runIn (host: NetnsHost, argv: string[]): Promise<void> {
-  const [cmd, ...args] = host.exec(argv)
-  try {
-    await execFileAsync(cmd, args, { timeout: 10_000 })
-  } catch (err) {
-    const detail = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim()
-    throw new EmulationError('EMULATION_ERROR_COMMAND', `${argv.join(' ')} in ${host.namespace}: ${detail}`)
   }
 }
