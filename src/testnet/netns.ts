@@ -36,6 +36,8 @@ export interface NetnsLab {
   id: string
   /** the subnet, e.g. 10.201.0.0/24 */
   subnet: string
+  /** the hub namespace holding the bridge and every host's switch port (for shaping a link from the switch side) */
+  hub: string
   hosts: ReadonlyMap<string, NetnsHost>
   /** a new namespace with loopback up and one address on the lab's bridge */
   addHost: (name: string) => Promise<NetnsHost>
@@ -129,6 +131,7 @@ export async function createNetnsLab (options: NetnsLabOptions = {}): Promise<Ne
   return {
     id,
     subnet: `${subnetPrefix}.0/24`,
+    hub,
     hosts,
     async addHost (name) {
       if (removed) throw new NetnsError(`lab ${id} was removed`, [])

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { formatEther, parseEther } from 'ethers'
 import { pipelineRequests, runPipelineDemos, runUpscaleDemo, writeDemoInputs } from '../../testnet/demo.js'
 import { startTestnetChain, type TestnetChain } from '../../testnet/local-chain.js'
-import { startProcessMesh, type ProcessMesh, type TestnetModelEntry } from '../../testnet/process-mesh.js'
+import { startProcessMesh, type TestnetModelEntry } from '../../testnet/process-mesh.js'
 import { planTestnetPipelines, type ServedPipeline } from '../../testnet/pipelines.js'
 import { createChainOperations } from '../../payments/chain/index.js'
 import { loadNodeKeys } from '../../p2p/keys.js'
@@ -15,6 +15,10 @@ import { CliError } from '../errors.js'
 import { parsePort } from '../options/node.js'
 import { commandSummary } from './index.js'
 import { pipelineDefinition } from '../../kernel/pipelines.js'
+import { loadScenario } from '../../testnet/scenario/schema.js'
+import { runScenario, scenarioSupport } from '../../testnet/scenario/run.js'
+import { startEmulatedMesh } from '../../testnet/emulation/mesh.js'
+import { ScenarioError } from '../../testnet/scenario/errors.js'
 
 interface TestnetArgs {
   orchestrators: number
@@ -27,7 +31,13 @@ interface TestnetArgs {
   demo: boolean
   exitAfterDemo: boolean
   logLevel: string
+  scenario?: string
+  reportDir?: string
+  hosts: 'loopback' | 'netns'
 }
+
+/** What the command uses of a running mesh, on loopback or on emulated hosts. */
+interface RunningMesh { gateway: { url: string }, orchestrators: readonly unknown[], stop: () => Promise<void> }
 
 /** Testnet prices (upscale's `testnetPrice`): 1 gwei per pixel; a 128x96 upscale costs about 12,000 gwei, paid in tickets of 10,000 gwei EV. */
 export const TESTNET_PRICE_WEI_PER_PIXEL = pipelineDefinition('upscale').testnetPrice as string
@@ -98,8 +108,15 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
     .option('payments', { choices: ['on', 'off'] as const, default: 'on' as const, describe: 'run a local chain (anvil) with the TicketBroker and pay for every job' })
     .option('demo', { type: 'boolean', default: true, describe: 'once ready, send a real request to every pipeline served (writing the upscaled image to a file)' })
     .option('exit-after-demo', { type: 'boolean', default: false, describe: 'stop the mesh after the demo (for scripts and CI)' })
-    .option('log-level', { type: 'string', default: 'info', describe: 'log level of the nodes (their logs go to files in the data directory)' }) as never,
+    .option('log-level', { type: 'string', default: 'info', describe: 'log level of the nodes (their logs go to files in the data directory)' })
+    .option('hosts', { choices: ['loopback', 'netns'] as const, default: 'loopback' as const, describe: 'where the nodes run: all on 127.0.0.1, or each in its own network namespace with its own address (root; the gateway\'s API is still on the host\'s 127.0.0.1)' })
+    .option('scenario', { type: 'string', describe: 'run a scenario file (YAML or JSON: nodes, load, timed events) on emulated hosts, one network namespace per node (root), write its report and exit; see scenarios/' })
+    .option('report-dir', { type: 'string', describe: 'where a scenario writes report.json and report.html [default: <data-dir>/report]' }) as never,
   handler: async (args) => {
+    if (args.scenario !== undefined) {
+      await runScenarioCommand(args)
+      return
+    }
     if (!Number.isInteger(args.orchestrators) || args.orchestrators < 1 || args.orchestrators > 50) throw new CliError('CLI_ERROR_CONFIG', '--orchestrators must be an integer in [1, 50]')
     if (!Number.isInteger(args.capacity) || args.capacity < 1) throw new CliError('CLI_ERROR_CONFIG', '--capacity must be a positive integer')
     const gatewayPort = parsePort('gateway-port', args.gatewayPort)
@@ -124,7 +141,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
     process.on('SIGTERM', onSignal)
     say(`starting a local Shoal mesh in ${dataDir} (logs: ${dataDir}/*.log)`)
     let chain: TestnetChain | undefined
-    let mesh: ProcessMesh | undefined
+    let mesh: RunningMesh | undefined
     // the gateway first, then the orchestrators and the bootstrap, the chain last: nobody
     // loses what it depends on while it is still stopping
     const stopAll = async (): Promise<void> => {
@@ -140,21 +157,44 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
       controller.signal.throwIfAborted()
       const models = testnetModels(plan.served, args.capacity)
       const capabilities = await writeTestnetCapabilities(dataDir)
-      mesh = await startProcessMesh({
-        dataDir,
-        orchestrators: args.orchestrators,
-        models: () => models,
-        gatewayPort,
-        logLevel: args.logLevel,
-        signal: controller.signal,
-        env: plan.env,
-        ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('10'), reserveWei: parseEther('10') } }),
-        extraArgs: {
-          gateway: testnetAliases(plan.served).flatMap(a => ['--model-alias', a]),
-          orchestrator: () => ['--custom-capabilities', capabilities, ...(chain === undefined ? [] : ['--ticket-ev', TESTNET_TICKET_EV_WEI, '--gas-price', TESTNET_GAS_PRICE_WEI])]
-        },
-        onProgress: (message) => { say(`  ${message}`) }
-      })
+      if (args.hosts === 'netns') {
+        const support = await scenarioSupport()
+        if (!support.ok) throw new CliError('CLI_ERROR_CONFIG', `--hosts netns: ${support.reason}`)
+        const emulated = await startEmulatedMesh({
+          dataDir,
+          nodes: [
+            { name: 'bootstrap', role: 'bootstrap' },
+            { name: 'gateway', role: 'gateway' },
+            ...Array.from({ length: args.orchestrators }, (_, i) => ({ name: `orchestrator-${i}`, role: 'orchestrator' as const, models }))
+          ],
+          // each orchestrator runs its own CPU runners, as on loopback
+          runners: 'per-node',
+          gatewayPort,
+          logLevel: args.logLevel,
+          signal: controller.signal,
+          env: plan.env,
+          ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('10'), reserveWei: parseEther('10'), ticketEvWei: TESTNET_TICKET_EV_WEI, gasPriceWei: TESTNET_GAS_PRICE_WEI } }),
+          extraArgs: { gateway: testnetAliases(plan.served).flatMap(a => ['--model-alias', a]), orchestrator: ['--custom-capabilities', capabilities] },
+          onProgress: (message) => { say(`  ${message}`) }
+        })
+        mesh = { gateway: { url: emulated.gatewayUrl }, orchestrators: [...emulated.nodes.values()].filter(n => n.spec.role === 'orchestrator'), stop: emulated.stop }
+      } else {
+        mesh = await startProcessMesh({
+          dataDir,
+          orchestrators: args.orchestrators,
+          models: () => models,
+          gatewayPort,
+          logLevel: args.logLevel,
+          signal: controller.signal,
+          env: plan.env,
+          ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('10'), reserveWei: parseEther('10') } }),
+          extraArgs: {
+            gateway: testnetAliases(plan.served).flatMap(a => ['--model-alias', a]),
+            orchestrator: () => ['--custom-capabilities', capabilities, ...(chain === undefined ? [] : ['--ticket-ev', TESTNET_TICKET_EV_WEI, '--gas-price', TESTNET_GAS_PRICE_WEI])]
+          },
+          onProgress: (message) => { say(`  ${message}`) }
+        })
+      }
       say('pipelines on CPU (what a request with no model_id, or with the Livepeer default, runs):')
       for (const s of plan.served) say(`  ${s.pipeline.padEnd(19)} ${s.modelId.padEnd(37)} for ${s.clientDefault}`)
       const llm = plan.served.find(s => s.pipeline === 'llm')
@@ -216,5 +256,47 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }
+  }
+}
+
+/** `shoal testnet --scenario FILE`: the scenario's own mesh on emulated hosts, its report, then exit. */
+async function runScenarioCommand (args: TestnetArgs): Promise<void> {
+  const say = (line: string): void => { process.stdout.write(`${line}\n`) }
+  let scenario
+  try {
+    scenario = await loadScenario(args.scenario as string)
+  } catch (err) {
+    if (err instanceof ScenarioError) throw new CliError('CLI_ERROR_CONFIG', err.message)
+    throw err
+  }
+  const dataDir = resolve(args.dataDir)
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const unlock = await lockDataDir(dataDir)
+  const controller = new AbortController()
+  const onSignal = (): void => { controller.abort() }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    say(`scenario ${scenario.name}: ${scenario.nodes.length} nodes, ${scenario.load.rate} requests/s for ${scenario.load.durationS} s, ${scenario.events.length} events (logs: ${dataDir}/scenario/*.log)`)
+    const result = await runScenario({
+      scenario,
+      dataDir: join(dataDir, 'scenario'),
+      reportDir: resolve(args.reportDir ?? join(dataDir, 'report')),
+      logLevel: args.logLevel,
+      signal: controller.signal,
+      onProgress: (line) => { say(`  ${line}`) }
+    })
+    const r = result.report
+    say(`done in ${r.timing.totalS.toFixed(0)} s (set-up ${r.timing.setupS.toFixed(0)} s, load ${r.timing.loadS.toFixed(0)} s): ${r.totals.ok}/${r.totals.requests} ok, latency p50 ${String(r.latencyMs.p50)} ms p99 ${String(r.latencyMs.p99)} ms, ${r.orchestrators.filter(o => o.served > 0).length} orchestrators served` +
+      (r.settlement === null ? '' : `, ${r.payments?.ticketsSent ?? 0} tickets sent, ${r.settlement.redemptions} redeemed on chain`))
+    say(`report: ${result.htmlPath}`)
+    say(`        ${result.jsonPath}`)
+  } catch (err) {
+    if (err instanceof CliError) throw err
+    throw new CliError('CLI_ERROR_RUNTIME', `scenario failed: ${(err as Error).message}`)
+  } finally {
+    await unlock()
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
   }
 }

@@ -1,0 +1,277 @@
+/**
+ * Runs a scenario: an emulated mesh (one namespace per node), the load, the timed events,
+ * then the report (JSON and HTML) from what the load recorded, the gateway's payment
+ * metrics and the TicketBroker's redemption logs.
+ */
+import { execFile } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus, loadavg, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { parseEther } from 'ethers'
+import { ticketBrokerInterface } from '../../payments/chain/index.js'
+import { startTestnetChain, type TestnetChain } from '../local-chain.js'
+import { netnsSupport } from '../netns.js'
+import type { TestnetModelEntry } from '../process-mesh.js'
+import { startEmulatedMesh, type EmulatedMesh, type EmulatedNodeSpec } from '../emulation/mesh.js'
+import { ScenarioError } from './errors.js'
+import { renderReportHtml } from './html.js'
+import { startLoad, type RequestRecord } from './load.js'
+import { buildReport, type AppliedEvent, type Redemption, type ResourceSample, type ScenarioReport } from './report.js'
+import type { Scenario, ScenarioEvent, ScenarioModel } from './schema.js'
+
+const run = promisify(execFile)
+
+/** Ticket values: 10,000 gwei of expected value per ticket, as `shoal testnet`. */
+const TICKET_EV_WEI = '10000000000000'
+/**
+ * The gas price face values are computed from (faceValue = 150k gas x this x 100). At
+ * `shoal testnet`'s 1 gwei one ticket in 1,500 wins, and a run of a minute redeems
+ * nothing; at 0.01 gwei one in 15 does, so settlement shows in the report. Anvil's real
+ * base fee is lower still, so redemptions stay profitable.
+ */
+const GAS_PRICE_WEI = '10000000'
+
+export interface RunScenarioOptions {
+  scenario: Scenario
+  /** node data directories and logs */
+  dataDir: string
+  /** where report.json and report.html go */
+  reportDir: string
+  logLevel?: string
+  /** the host's loopback port for the gateway's API (0 picks one) */
+  gatewayPort?: number
+  signal?: AbortSignal
+  onProgress?: (message: string) => void
+}
+
+export interface ScenarioRunResult { report: ScenarioReport, jsonPath: string, htmlPath: string }
+
+function entriesOf (models: ScenarioModel[]): TestnetModelEntry[] {
+  return models.map(m => ({ pipeline: m.pipeline, model_id: m.model, warm: m.warm, capacity: m.capacity, price_per_unit: m.price, pixels_per_unit: '1' }))
+}
+
+/** Can this machine run scenarios: root, `ip netns`, `iptables` and `tc`. */
+export async function scenarioSupport (): Promise<{ ok: true } | { ok: false, reason: string }> {
+  const netns = await netnsSupport()
+  if (!netns.ok) return netns
+  for (const tool of [['iptables', '--version'], ['tc', '-V']]) {
+    try { await run(tool[0], tool.slice(1), { timeout: 5_000 }) } catch { return { ok: false, reason: `\`${tool[0]}\` is missing (apt-get install -y iptables iproute2)` } }
+  }
+  return { ok: true }
+}
+
+/** RSS (MB) of `roots` and all their descendants, and how many processes that is. */
+async function treeRss (roots: number[]): Promise<{ rssMb: number, processes: number }> {
+  const { stdout } = await run('ps', ['-e', '-o', 'pid=,ppid=,rss='], { timeout: 5_000 })
+  const children = new Map<number, number[]>()
+  const rss = new Map<number, number>()
+  for (const line of stdout.split('\n')) {
+    const [pid, ppid, kb] = line.trim().split(/\s+/).map(Number)
+    if (!Number.isFinite(pid)) continue
+    rss.set(pid, kb)
+    const list = children.get(ppid) ?? []
+    list.push(pid)
+    children.set(ppid, list)
+  }
+  const seen = new Set<number>()
+  const stack = [...roots]
+  while (stack.length > 0) {
+    const pid = stack.pop() as number
+    if (seen.has(pid) || !rss.has(pid)) continue
+    seen.add(pid)
+    stack.push(...(children.get(pid) ?? []))
+  }
+  let kb = 0
+  for (const pid of seen) kb += rss.get(pid) ?? 0
+  return { rssMb: Math.round(kb / 1024), processes: seen.size }
+}
+
+function metricValue (text: string, name: string): number {
+  let sum = 0
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0
+  }
+  return sum
+}
+
+export async function runScenario (options: RunScenarioOptions): Promise<ScenarioRunResult> {
+  const { scenario } = options
+  const progress = options.onProgress ?? (() => {})
+  const support = await scenarioSupport()
+  if (!support.ok) throw new ScenarioError('SCENARIO_ERROR_RUN', `scenarios need emulated hosts: ${support.reason}`)
+  const t0 = Date.now()
+  const startedAtIso = new Date(t0).toISOString()
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+  await mkdir(options.reportDir, { recursive: true })
+
+  let chain: TestnetChain | undefined
+  let mesh: EmulatedMesh | undefined
+  const samples: ResourceSample[] = []
+  let sampler: NodeJS.Timeout | undefined
+  const timers: NodeJS.Timeout[] = []
+  try {
+    if (scenario.payments) {
+      chain = await startTestnetChain({ logFile: join(options.dataDir, 'chain.log'), detached: true, signal: options.signal })
+      progress(`local chain ${chain.rpcUrl}, TicketBroker at ${chain.brokerAddress}`)
+    }
+    const delayed = new Set(scenario.events.flatMap(e => e.action === 'slow-link' && e.link.delayMs !== undefined ? e.nodes : []))
+    const specs: EmulatedNodeSpec[] = scenario.nodes.map(n => ({
+      name: n.name,
+      role: n.role,
+      models: entriesOf(n.models),
+      link: n.link,
+      delayable: delayed.has(n.name)
+    }))
+    progress(`starting ${specs.length} nodes, each in its own network namespace (${scenario.subnet}.0/24)`)
+    mesh = await startEmulatedMesh({
+      dataDir: options.dataDir,
+      nodes: specs,
+      subnetPrefix: scenario.subnet,
+      runners: scenario.runners,
+      gatewayPort: options.gatewayPort ?? 0,
+      logLevel: options.logLevel ?? 'info',
+      signal: options.signal,
+      onProgress: progress,
+      // a big mesh on a busy machine may list the last few late: the report says how many were listed
+      requireAllListed: false,
+      readyTimeoutMs: 180_000,
+      ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('50'), reserveWei: parseEther('50'), ticketEvWei: TICKET_EV_WEI, gasPriceWei: GAS_PRICE_WEI } })
+    })
+    const m = mesh
+    const setupS = (Date.now() - t0) / 1000
+    progress(`mesh ready in ${setupS.toFixed(1)} s: the gateway lists ${m.listedAtStart} of ${scenario.nodes.filter(n => n.role === 'orchestrator').length} orchestrators`)
+
+    // the load and the events share one clock: ms after `startedAt`
+    const startedAt = Date.now() + 500
+    const sample = async (): Promise<void> => {
+      const { rssMb, processes } = await treeRss([process.pid, ...m.pids()]).catch(() => ({ rssMb: 0, processes: 0 }))
+      samples.push({ t: Math.round((Date.now() - startedAt) / 100) / 10, rssMb, load1: Math.round(loadavg()[0] * 100) / 100, processes })
+    }
+    await sample()
+    sampler = setInterval(() => { void sample() }, 2_000)
+
+    const applied: AppliedEvent[] = []
+    let queue = Promise.resolve()
+    const apply = async (event: ScenarioEvent): Promise<string> => {
+      switch (event.action) {
+        case 'kill':
+          for (const n of event.nodes) await m.kill(n)
+          return 'SIGKILL to the node and its process group'
+        case 'restart':
+          await Promise.all(event.nodes.map(async n => { await m.restart(n) }))
+          return 'started again with the same keys (same peer id)'
+        case 'partition':
+          await m.partition(event.nodes)
+          return `${event.nodes.length} nodes cut off from the other ${m.nodes.size + (chain === undefined ? 0 : 1) - event.nodes.length}`
+        case 'heal':
+          await m.heal()
+          return 'every partition rule removed'
+        case 'slow-link':
+          for (const n of event.nodes) await m.setLink(n, event.link)
+          return Object.entries(event.link).map(([k, v]) => `${k} ${String(v)}`).join(', ')
+        case 'price':
+          await Promise.all(event.nodes.map(async name => {
+            const node = m.nodes.get(name)
+            if (node === undefined) return
+            const models = node.models.map(x => event.pipeline === undefined || x.pipeline === event.pipeline ? { ...x, price_per_unit: event.price } : x)
+            await m.restart(name, models)
+          }))
+          return `price ${event.price} wei/unit${event.pipeline === undefined ? '' : ` for ${event.pipeline}`} (orchestrator restarted with the new aiModels.json)`
+      }
+    }
+    for (const event of scenario.events) {
+      timers.push(setTimeout(() => {
+        queue = queue.then(async () => {
+          const appliedAtMs = Date.now() - startedAt
+          const nodes = 'nodes' in event ? event.nodes : []
+          try {
+            const detail = await apply(event)
+            applied.push({ at: event.at, appliedAtMs, tookMs: Date.now() - startedAt - appliedAtMs, action: event.action, nodes, detail })
+            progress(`t=${(appliedAtMs / 1000).toFixed(1)} s ${event.action}${nodes.length > 0 ? ` ${nodes.length > 4 ? `${nodes.length} nodes` : nodes.join(',')}` : ''}`)
+          } catch (err) {
+            applied.push({ at: event.at, appliedAtMs, tookMs: Date.now() - startedAt - appliedAtMs, action: event.action, nodes, detail: '', error: (err as Error).message })
+            progress(`t=${(appliedAtMs / 1000).toFixed(1)} s ${event.action} FAILED: ${(err as Error).message}`)
+          }
+        })
+      }, Math.max(0, startedAt + event.at * 1000 - Date.now())))
+    }
+
+    progress(`load: ${scenario.load.rate}/s for ${scenario.load.durationS} s (${scenario.load.mix.map(x => `${x.pipeline} x${x.weight}`).join(', ')})`)
+    let lastSecond = -1
+    const window: RequestRecord[] = []
+    const load = await startLoad(m.gatewayUrl, scenario.load, startedAt, {
+      onRecord: (r) => {
+        window.push(r)
+        const second = Math.floor((Date.now() - startedAt) / 1000)
+        if (second >= lastSecond + 5) {
+          lastSecond = second
+          const ok = window.filter(x => x.status === 200).length
+          progress(`t=${second} s: ${window.length} answered in the last 5 s, ${ok} ok`)
+          window.length = 0
+        }
+      }
+    })
+    const onAbort = (): void => { load.stop() }
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    const records = await load.done
+    options.signal?.removeEventListener('abort', onAbort)
+    await queue
+    const loadS = (Date.now() - startedAt) / 1000
+    if (!(options.signal?.aborted ?? false) && scenario.drainS > 0) {
+      progress(`load done; ${scenario.drainS} s for redemptions and late answers`)
+      await new Promise(resolve => setTimeout(resolve, scenario.drainS * 1000))
+    }
+    clearInterval(sampler)
+    sampler = undefined
+
+    let payments: ScenarioReport['payments'] = null
+    let redemptions: Redemption[] | null = null
+    if (chain !== undefined) {
+      const metrics = await fetch(`${m.gatewayUrl}/metrics`, { signal: AbortSignal.timeout(10_000) }).then(async r => await r.text()).catch(() => '')
+      payments = { ticketsSent: metricValue(metrics, 'shoal_payments_tickets_sent_total'), evSentWei: BigInt(Math.round(metricValue(metrics, 'shoal_payments_ev_sent_wei_total'))).toString() }
+      const iface = ticketBrokerInterface
+      const topic = iface.getEvent('WinningTicketRedeemed')?.topicHash
+      const logs = await chain.provider.getLogs({ address: chain.brokerAddress, fromBlock: 0, toBlock: 'latest', ...(topic === undefined ? {} : { topics: [topic] }) })
+      redemptions = logs.map(log => {
+        const parsed = iface.parseLog(log)
+        return { recipient: String(parsed?.args.recipient), faceValueWei: String(parsed?.args.faceValue ?? 0), block: log.blockNumber }
+      })
+    }
+
+    const nodes = [...m.nodes.values()].map(n => ({ name: n.spec.name, role: n.spec.role, peerId: n.peerId, address: n.host.address, ethAddress: n.ethAddress }))
+    const tStop = Date.now()
+    progress('stopping the mesh...')
+    await m.stop()
+    mesh = undefined
+    await chain?.stop()
+    chain = undefined
+    const teardownS = (Date.now() - tStop) / 1000
+    const report = buildReport({
+      name: scenario.name,
+      description: scenario.description,
+      durationS: scenario.load.durationS,
+      rate: scenario.load.rate,
+      records,
+      listedAtStart: m.listedAtStart,
+      events: applied,
+      nodes,
+      samples,
+      payments,
+      redemptions,
+      timing: { setupS, loadS, teardownS, totalS: (Date.now() - t0) / 1000 },
+      startedAt: startedAtIso,
+      host: { cpus: cpus().length, memoryMb: Math.round(totalmem() / 1024 / 1024) }
+    })
+    const jsonPath = join(options.reportDir, 'report.json')
+    const htmlPath = join(options.reportDir, 'report.html')
+    await writeFile(jsonPath, `${JSON.stringify({ ...report, requests: records }, null, 1)}\n`)
+    await writeFile(htmlPath, renderReportHtml(report))
+    return { report, jsonPath, htmlPath }
+  } finally {
+    for (const t of timers) clearTimeout(t)
+    if (sampler !== undefined) clearInterval(sampler)
+    await mesh?.stop().catch(() => {})
+    await chain?.stop().catch(() => {})
+  }
+}
