@@ -104,7 +104,7 @@ export function startLiveSession (options: LiveSessionOptions): LiveRunnerSessio
   async function controlLoop (): Promise<void> {
     if (options.controlUrl === '') return
     try {
-      for await (const { data } of trickleSubscribe(options.controlUrl, { signal })) {
+      for await (const { data } of trickleSubscribe(options.controlUrl, { from: 0, signal })) {
         try {
           const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as unknown
           if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
@@ -133,6 +133,8 @@ export function startLiveSession (options: LiveSessionOptions): LiveRunnerSessio
       signal.throwIfAborted()
       const alpha = await matte.alpha(frame, decoded.width, decoded.height)
       out.push(composite(frame, alpha, colour))
+      // the model runs in this thread: let health checks and the channels' HTTP in between frames
+      await new Promise<void>(resolve => { setImmediate(resolve) })
     }
     inferenceMs += performance.now() - started
     const encoded = await encodeSegment(ffmpeg, out, decoded.width, decoded.height, decoded.fps, startSeconds, signal)
@@ -146,7 +148,8 @@ export function startLiveSession (options: LiveSessionOptions): LiveRunnerSessio
 
   async function mainLoop (): Promise<void> {
     try {
-      for await (const { seq, data } of trickleSubscribe(options.subscribeUrl, { signal })) {
+      // from the channel's first segment: one published before we subscribed is not skipped
+      for await (const { seq, data } of trickleSubscribe(options.subscribeUrl, { from: 0, signal })) {
         try {
           await processSegment(data)
         } catch (err) {

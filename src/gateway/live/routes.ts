@@ -74,7 +74,7 @@ async function readBody (request: FastifyRequest, max: number): Promise<Uint8Arr
 /** Registers the live routes on the gateway's HTTP API. */
 export function registerLiveRoutes (add: AddRoute, app: FastifyInstance, live: GatewayLive): void {
   // segments arrive as MPEG-TS (or untyped bytes from scripts): the handler reads the stream itself
-  app.addContentTypeParser(['video/mp2t', 'video/MP2T', 'application/octet-stream'], (_request, payload, done) => { done(null, payload) })
+  app.addContentTypeParser(['video/mp2t', 'application/octet-stream'], (_request, payload, done) => { done(null, payload) })
 
   const wrap = (handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     try {

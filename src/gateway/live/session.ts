@@ -254,7 +254,8 @@ export class GatewayLiveSession implements LiveSessionMedia {
     try {
       while (true) {
         const message = await a.channel.read({ signal })
-        a.lastActivity = performance.now()
+        // progress is output or a segment taken: events alone do not show the runner keeps up
+        if (message.type === 'output' || message.type === 'ack') a.lastActivity = performance.now()
         switch (message.type) {
           case 'output': this.onOutput(a, message.segment.data); break
           case 'ack': a.acked = Math.min(a.sent, Math.max(a.acked, message.ack.seq - a.baseSeq + 1)); this.wake(); break
@@ -322,7 +323,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
     if (a === undefined || this.stateValue !== 'running') return
     const inFlight = a.sent - a.acked
     const quiet = performance.now() - a.lastActivity
-    if ((inFlight > 0 || a.pending.length > 0) && quiet > this.deps.options.stallTimeoutMs) {
+    if (inFlight > 0 && quiet > this.deps.options.stallTimeoutMs) {
       void this.swap(`STALLED: nothing from the orchestrator for ${Math.round(quiet)} ms with ${inFlight} segments in flight`)
     }
   }
@@ -377,6 +378,8 @@ export class GatewayLiveSession implements LiveSessionMedia {
     }
     const a = this.current as Attachment
     const seq = this.inputSeq++
+    // nothing was in flight: the stall clock starts now, not at the last output
+    if (a.sent === a.acked) a.lastActivity = performance.now()
     a.sent++
     a.pending.push({ seq, at: performance.now() })
     if (a.pending.length > 64) a.pending.shift()

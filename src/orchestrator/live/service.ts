@@ -256,8 +256,9 @@ export function createLiveOrchestrator (components: LiveOrchestratorComponents):
       const paymentLoop = async (): Promise<void> => {
         while (!stopAll.aborted) {
           await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, options.paymentIntervalMs)
-            stopAll.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
+            const onAbort = (): void => { clearTimeout(t); resolve() }
+            const t = setTimeout(() => { stopAll.removeEventListener('abort', onAbort); resolve() }, options.paymentIntervalMs)
+            stopAll.addEventListener('abort', onAbort, { once: true })
           })
           if (stopAll.aborted) return
           const balance = recipient !== undefined && sender !== undefined ? recipient.balance(sender) : 0n
