@@ -175,4 +175,32 @@ describe('e2e: live video-to-video through a real mesh (trickle in and out)', fu
     const metrics = await (await fetch(`${url}/metrics`)).text()
     expect(metrics).to.match(/^shoal_gateway_live_sessions 0$/m)
   })
+
+  it('moves the session to another orchestrator when its orchestrator is SIGKILLed mid-stream, and says so in status', async () => {
+    const m = mesh as ProcessMesh
+    await start('cam3', {})
+    const first = collect('cam3', 0, 2)
+    for (const i of [0, 1]) expect((await publish('cam3', i, segments[i])).status).to.equal(200)
+    await first
+    const before = await status('cam3')
+    const victim = m.orchestrators.find(o => o.peerId === before.orchestrator)
+    expect(victim, 'the orchestrator serving the stream').to.not.equal(undefined)
+    await victim?.kill()
+    const swapped = await waitFor(async () => { const st = await status('cam3'); return st.gateway.swaps.length > 0 && st.state === 'running' ? st : undefined }, 60_000, 'a swap')
+    expect(swapped.orchestrator).to.not.equal(before.orchestrator)
+    expect(swapped.gateway.swaps[0]).to.include({ from: before.orchestrator, to: swapped.orchestrator })
+    // output resumes, its numbering continuing at the gateway
+    const from = swapped.gateway.segments_out as number
+    const resumed = collect('cam3', from, 2)
+    for (const i of [2, 3]) expect((await publish('cam3', i, segments[i])).status).to.equal(200)
+    const outputs = await resumed
+    for (const [k, out] of outputs.entries()) {
+      const input = await decodeFrames(segments[2 + k])
+      const output = await decodeFrames(out)
+      expect(output.frames.length).to.equal(input.frames.length)
+      const expected = composite(input.frames[0], await matte.alpha(input.frames[0], input.width, input.height), [0, 177, 64])
+      expect(psnr(expected, output.frames[0])).to.be.greaterThan(28)
+    }
+    expect((await fetch(`${url}${BASE}/cam3/stop`, { method: 'POST' })).status).to.equal(200)
+  })
 })

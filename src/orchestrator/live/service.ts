@@ -176,6 +176,9 @@ export function createLiveOrchestrator (components: LiveOrchestratorComponents):
 
       const readLoop = async (): Promise<void> => {
         let controlSeq = 0
+        // the runner's input channel is numbered from 0 on every session, whatever the gateway's seq
+        // (after a swap the gateway continues its own numbering): the runner starts at segment 0
+        let inSeq = 0
         while (true) {
           let message: LiveMessage
           try {
@@ -185,7 +188,7 @@ export function createLiveOrchestrator (components: LiveOrchestratorComponents):
             throw new SessionEnd('OK', `the gateway went away: ${(err as Error).message}`)
           }
           if (message.type === 'input') {
-            const segment = channels.in.publish(message.segment.seq)
+            const segment = channels.in.publish(inSeq++)
             const seq = message.segment.seq
             // read by the runner: one segment fewer in flight at the gateway
             segment.onRead = () => { void channel.write({ type: 'ack', ack: { seq } }).catch(() => {}) }
