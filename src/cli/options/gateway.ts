@@ -85,6 +85,7 @@ export function gatewayFlags (): Record<string, Options> {
     'live-stall-timeout': { type: 'number', default: liveDefaults.stallTimeoutMs, describe: 'live video: an orchestrator with segments in flight and no progress for this long is swapped, ms', group: 'Live video:' },
     'live-max-swaps': { type: 'number', default: liveDefaults.maxSwaps, describe: 'live video: orchestrator swaps allowed per session in --live-swap-window', group: 'Live video:' },
     'live-swap-window': { type: 'number', default: liveDefaults.swapWindowMs, describe: 'live video: the window of --live-max-swaps, ms', group: 'Live video:' },
+    'live-prepay-pixels': { type: 'number', default: liveDefaults.prepayPixels, describe: 'live video: pixels paid for before any output arrives; then each interval pays the pixels received', group: 'Live video:' },
     'live-max-wei-per-session': { type: 'string', describe: 'live video: the most one session may spend, wei; then no more tickets and the orchestrator ends it when its credit runs out [default: no cap]', group: 'Live video:' }
   }
 }
@@ -217,6 +218,7 @@ export function parseGatewayArgs (args: Record<string, unknown>): GatewayCliOpti
       stallTimeoutMs: positiveInt('live-stall-timeout', args.liveStallTimeout ?? liveDefaults.stallTimeoutMs),
       maxSwaps: Number.isSafeInteger(Number(args.liveMaxSwaps ?? liveDefaults.maxSwaps)) && Number(args.liveMaxSwaps ?? liveDefaults.maxSwaps) >= 0 ? Number(args.liveMaxSwaps ?? liveDefaults.maxSwaps) : positiveInt('live-max-swaps', args.liveMaxSwaps),
       swapWindowMs: positiveInt('live-swap-window', args.liveSwapWindow ?? liveDefaults.swapWindowMs),
+      prepayPixels: positiveInt('live-prepay-pixels', args.livePrepayPixels ?? liveDefaults.prepayPixels),
       ...(args.liveMaxWeiPerSession === undefined ? {} : { maxWeiPerSession: parseWei('live-max-wei-per-session', args.liveMaxWeiPerSession) })
     }
   }

@@ -20,11 +20,8 @@ export interface GatewayLiveOptions {
   maxAttempts: number
   /** payment interval assumed until the orchestrator says */
   paymentIntervalMs: number
-  /** what is prepaid before any output is measured: intervals of width x height at fps */
-  prepayWidth: number
-  prepayHeight: number
-  prepayFps: number
-  prepayIntervals: number
+  /** pixels prepaid before any output is measured (then each interval pays the pixels received) */
+  prepayPixels: number
   /** the most one session may spend; then no more tickets (the orchestrator closes when the credit runs out) */
   maxWeiPerSession: bigint
   /** an ended session's status stays readable this long */
@@ -42,10 +39,8 @@ export const defaultGatewayLiveOptions: GatewayLiveOptions = {
   startTimeoutMs: 30_000,
   maxAttempts: 3,
   paymentIntervalMs: DEFAULT_PAYMENT_INTERVAL_MS,
-  prepayWidth: 512,
-  prepayHeight: 512,
-  prepayFps: 30,
-  prepayIntervals: 2,
+  // 10 s of 512x512 at 30 fps
+  prepayPixels: 512 * 512 * 30 * 10,
   maxWeiPerSession: 10n ** 30n,
   keepEndedMs: 300_000
 }

@@ -220,10 +220,9 @@ export class GatewayLiveSession implements LiveSessionMedia {
     this.wake()
   }
 
-  /** pixels paid ahead: one interval at the configured assumption until real output is measured */
+  /** pixels paid ahead, before any output is measured */
   private prepayPixels (): bigint {
-    const o = this.deps.options
-    return BigInt(o.prepayWidth * o.prepayHeight * o.prepayFps) * BigInt(Math.ceil(o.prepayIntervals * o.paymentIntervalMs / 1000))
+    return BigInt(this.deps.options.prepayPixels)
   }
 
   private async pay (attachment: Attachment, message: Extract<LiveMessage, { type: 'payment' }>, pixels: bigint, signal: AbortSignal): Promise<void> {
