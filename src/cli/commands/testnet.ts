@@ -196,7 +196,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
         })
       }
       say('pipelines on CPU (what a request with no model_id, or with the Livepeer default, runs):')
-      for (const s of plan.served) say(`  ${s.pipeline.padEnd(19)} ${s.modelId.padEnd(37)} for ${s.clientDefault}`)
+      for (const s of plan.served) say(`  ${s.pipeline.padEnd(19)} ${s.modelId.padEnd(37)} ${s.clientDefault === '' ? 'on /live/video-to-video/{stream}/...' : `for ${s.clientDefault}`}`)
       const llm = plan.served.find(s => s.pipeline === 'llm')
       if (llm !== undefined) say(`  (llm: ${llm.description})`)
       say(`custom capability: ${TESTNET_CAPABILITY} (docker/custom-example as a process, billed per ms of compute; GET /capabilities)`)

@@ -78,8 +78,7 @@ export function createGatewayLive (components: GatewayLiveComponents): GatewayLi
       ended.delete(request.streamId)
       output.delete(request.streamId)
       const channel = output.create(request.streamId)
-      let session: GatewayLiveSession | undefined
-      session = new GatewayLiveSession({
+      const session: GatewayLiveSession = new GatewayLiveSession({
         streamId: request.streamId,
         requestId: randomUUID(),
         modelId,
@@ -94,7 +93,7 @@ export function createGatewayLive (components: GatewayLiveComponents): GatewayLi
         ...(components.metrics === undefined ? {} : { metrics: components.metrics }),
         options,
         onEnd: () => {
-          if (session !== undefined && sessions.get(request.streamId) === session) {
+          if (sessions.get(request.streamId) === session) {
             sessions.delete(request.streamId)
             ended.set(request.streamId, { session, at: Date.now() })
           }

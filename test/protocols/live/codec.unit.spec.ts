@@ -47,5 +47,4 @@ describe('protocols/live: MPEG-TS inspection', () => {
     expect(isMpegTs(Buffer.from('not video at all'))).to.equal(false)
     expect(inspectSegment(Buffer.alloc(188 * 3))).to.equal(undefined)
   })
-
 })
