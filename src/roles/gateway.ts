@@ -37,6 +37,7 @@ import { createGatewayLiveMetrics } from '../gateway/live/metrics.js'
 import type { GatewayLiveOptions } from '../gateway/live/options.js'
 import type { LiveSessionLookup } from '../gateway/live/media.js'
 import { registerLiveRoutes } from '../gateway/live/routes.js'
+import { registerLiveWebRtcRoutes } from '../gateway/live/webrtc/index.js'
 import { prepareNode } from './node-context.js'
 
 export interface GatewayRoleOptions {
@@ -266,6 +267,8 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     extraRoutes: [(add, app) => { registerLiveRoutes(add, app, live) }],
     dashboard: gatewayDashboardSource({ node: mesh.node, directory: mesh.directory, strategy, payments, register, recent, ethAddress: keys.ethereum.address, startedAt: Date.now() })
   })
+  // WHIP ingest and WHEP playback over the same sessions
+  registerLiveWebRtcRoutes(http.app, { lookup: live.lookup, logger: log, register })
   await http.start()
   const address = http.address
   if (address === undefined) throw new Error('gateway HTTP server has no address')

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
-import { verifyEthBinding } from '../../discovery/announcement.js'
+import { verifyEthBinding } from '../../identity/binding.js'
 import { InsufficientCapacityError, UnsupportedModelError, type RunnerLease, type RunnerManager } from '../../inference/managers/index.js'
 import { feeFor } from '../../kernel/billing.js'
 import { modelKey } from '../../kernel/model-key.js'
