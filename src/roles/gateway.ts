@@ -32,6 +32,12 @@ import {
   createReceiptStore, createReputation, createVerificationMetrics, createVerifier, defaultVerificationOptions,
   type ReceiptStore, type Reputation, type VerificationOptions, type Verifier
 } from '../gateway/verification/index.js'
+import { createGatewayLive, type GatewayLive } from '../gateway/live/service.js'
+import { createGatewayLiveMetrics } from '../gateway/live/metrics.js'
+import type { GatewayLiveOptions } from '../gateway/live/options.js'
+import type { LiveSessionLookup } from '../gateway/live/media.js'
+import { registerLiveRoutes } from '../gateway/live/routes.js'
+import { registerLiveWebRtcRoutes } from '../gateway/live/webrtc/index.js'
 import { prepareNode } from './node-context.js'
 
 export interface GatewayRoleOptions {
@@ -51,6 +57,8 @@ export interface GatewayRoleOptions {
   requireReceipts?: boolean
   /** a minimum bond and weighing selection by bond; either needs the chain (payments on) */
   stake?: Partial<StakeOptions>
+  /** live video sessions (limits, swaps, payment interval) */
+  live?: Partial<GatewayLiveOptions>
 }
 
 export interface GatewayRole {
@@ -66,6 +74,10 @@ export interface GatewayRole {
   verifier: Verifier
   /** bonds read on chain, when a minimum bond or bond weighting is on */
   bonds: BondBook | undefined
+  /** live video sessions */
+  live: GatewayLive
+  /** finds a running live session by stream id (the WebRTC adapters use it) */
+  liveLookup: LiveSessionLookup
   stop: () => Promise<void>
 }
 
@@ -214,6 +226,15 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     logger: log,
     metrics
   })
+  const live = createGatewayLive({
+    dialProtocol: async (peer, protocol, opts) => await mesh.node.dialProtocol(peer, protocol, opts),
+    candidates: (pipeline, modelId) => candidates.list(pipeline, modelId),
+    refill: async (pipeline, modelId, signal) => { await candidates.refill(pipeline, modelId, signal) },
+    ...(payments === undefined ? {} : { payments: { sender: payments.sender, identity: payments.identity } }),
+    logger: log,
+    metrics: createGatewayLiveMetrics(register),
+    ...(options.live === undefined ? {} : { options: options.live })
+  })
   const http = createGatewayHttpServer({
     dispatcher: {
       async dispatch (job, dispatchOptions) {
@@ -243,8 +264,11 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     metrics,
     registry: register,
     receipts: { get: (requestId) => receipts.get(requestId).map(receiptJson) },
+    extraRoutes: [(add, app) => { registerLiveRoutes(add, app, live) }],
     dashboard: gatewayDashboardSource({ node: mesh.node, directory: mesh.directory, strategy, payments, register, recent, ethAddress: keys.ethereum.address, startedAt: Date.now() })
   })
+  // WHIP ingest and WHEP playback over the same sessions
+  registerLiveWebRtcRoutes(http.app, { lookup: live.lookup, logger: log, register })
   await http.start()
   const address = http.address
   if (address === undefined) throw new Error('gateway HTTP server has no address')
@@ -259,7 +283,10 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     reputation,
     verifier,
     bonds,
+    live,
+    liveLookup: live.lookup,
     async stop () {
+      await live.close()
       feed?.stop()
       verifier.stop()
       bonds?.stop()

@@ -20,6 +20,8 @@ import { livePriceTable, offersFrom, PriceConfigError, pricedInUsd, quotePrices,
 import { createPriceFeed, createPriceFeedMetrics, type PriceFeed } from '../payments/price-feed/index.js'
 import { capabilityPriceEntry, type CustomCapability } from '../inference/custom/config.js'
 import { createCustomRunnerManager } from '../inference/custom/manager.js'
+import { createLiveOrchestrator, type LiveOrchestrator, type LiveOrchestratorOptions } from '../orchestrator/live/service.js'
+import { createLiveOrchestratorMetrics } from '../orchestrator/live/metrics.js'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
 import { prepareNode } from './node-context.js'
 import type { NodeKeys } from '../p2p/keys.js'
@@ -41,6 +43,8 @@ export interface OrchestratorRoleOptions {
   aiLimits?: AiServerLimits
   /** passed to the process runner manager (tests) */
   process?: RunnerManagerOptions['process']
+  /** live video sessions over /shoal/live (payment interval, limits) */
+  live?: Partial<LiveOrchestratorOptions>
 }
 
 export interface OrchestratorRole {
@@ -48,6 +52,7 @@ export interface OrchestratorRole {
   manager: RunnerManager
   publisher: AnnouncementPublisher
   ai: AiProtocol
+  live: LiveOrchestrator
   keys: NodeKeys
   peerId: string
   register: Registry
@@ -114,6 +119,15 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     receipts: { peerId, privateKey: keys.libp2p },
     ...(options.aiLimits === undefined ? {} : { limits: options.aiLimits })
   })
+  const live = createLiveOrchestrator({
+    registrar: mesh.node,
+    manager,
+    prices,
+    ...(payments === undefined ? {} : { recipient: payments.recipient }),
+    logger: log,
+    metrics: createLiveOrchestratorMetrics(register),
+    ...(options.live === undefined ? {} : { options: options.live })
+  })
   const publisher = announcementPublisher({ ttlMs: options.announcementTtlMs })({
     privateKey: keys.libp2p,
     peerId: keys.peerId,
@@ -139,6 +153,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
   try {
     await mesh.start({ signal })
     await ai.start()
+    await live.start()
     await info.start()
     await publisher.start()
     if (options.metricsPort !== undefined) metricsServer = await startMetricsServer(register, { host: '127.0.0.1', port: options.metricsPort })
@@ -155,6 +170,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     manager,
     publisher,
     ai,
+    live,
     keys,
     peerId,
     register,
@@ -170,6 +186,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
       publisher.stop()
       await metricsServer?.stop()
       await ai.stop()
+      await live.stop()
       await info.stop()
       await mesh.stop()
       await manager.stop()

@@ -81,5 +81,9 @@ export async function planTestnetPipelines (options: { dataDir: string, upscaleM
       notServed.push({ pipeline, reason: family[0]?.unavailableReason ?? 'not available here' })
     }
   }
+  // live video has its own routes (/live/video-to-video/...), not a gateway default model
+  const live = models.find(m => m.pipeline === 'live-video-to-video')
+  if (live?.available === true) served.push({ pipeline: 'live-video-to-video', modelId: live.modelId, clientDefault: '', description: live.description })
+  else notServed.push({ pipeline: 'live-video-to-video', reason: live?.unavailableReason ?? GPU_ONLY_REASON })
   return { served, notServed, env }
 }

@@ -22,6 +22,7 @@ describe('testnet/pipelines: what `shoal testnet` serves, and why not the rest',
     expect(why['text-to-speech']).to.contain('apt-get install -y espeak-ng')
     expect(why['image-to-video']).to.contain('apt-get install -y ffmpeg')
     expect(why.llm).to.contain('npm run install:extras')
+    expect(why['live-video-to-video']).to.contain('npm run install:extras')
     // no runtime, no model file written
     expect(existsSync(join(dir, 'tiny-random-llama.gguf'))).to.equal(false)
     expect(testnetAliases(plan.served)).to.deep.equal(['upscale:stabilityai/stable-diffusion-x4-upscaler=upscalerjs/esrgan-slim-x2'])
@@ -30,7 +31,7 @@ describe('testnet/pipelines: what `shoal testnet` serves, and why not the rest',
   it('with the extras installed: every CPU pipeline, the LLM on a tiny GGUF it writes, aliased from the Livepeer defaults', async function () {
     if (extraPackageDir('node-llama-cpp') === null) this.skip()
     const plan = await planTestnetPipelines({ dataDir: dir, upscaleModel: 'upscalerjs/esrgan-slim-x2' })
-    expect(plan.served.map(s => s.pipeline).sort()).to.deep.equal(['image-to-text', 'image-to-video', 'llm', 'segment-anything-2', 'text-to-speech', 'upscale'])
+    expect(plan.served.map(s => s.pipeline).sort()).to.deep.equal(['image-to-text', 'image-to-video', 'live-video-to-video', 'llm', 'segment-anything-2', 'text-to-speech', 'upscale'])
     expect(plan.notServed.map(n => n.pipeline).sort()).to.deep.equal(['audio-to-text', 'image-to-image', 'text-to-image'])
     expect(plan.env.SHOAL_LLM_MODEL_PATH).to.equal(join(dir, 'tiny-random-llama.gguf'))
     expect(existsSync(join(dir, 'tiny-random-llama.gguf'))).to.equal(true)

@@ -68,8 +68,8 @@ describe('testnet: every CPU pipeline through `shoal testnet`, and its shutdown 
 
   it('every served pipeline answers a request with no model id (the Livepeer default, aliased), naming the model that ran', async () => {
     const rows = await (await fetch(`${url}/network/orchestrators`)).json() as Array<{ models: Array<{ pipeline: string, modelId: string }> }>
-    // the custom capability has its own test below
-    const models = new Map((rows[0]?.models ?? []).filter(m => m.pipeline !== 'custom').map(m => [m.pipeline, m.modelId]))
+    // the custom capability and live video have their own tests (below; test/e2e/live.spec.ts)
+    const models = new Map((rows[0]?.models ?? []).filter(m => m.pipeline !== 'custom' && m.pipeline !== 'live-video-to-video').map(m => [m.pipeline, m.modelId]))
     const inputs: DemoInputs = { card: join(dir, 'demo-input.png'), portrait: existsSync(join(dir, 'demo-portrait.png')) ? join(dir, 'demo-portrait.png') : join(dir, 'demo-input.png') }
     expect((await stat(inputs.card)).size).to.be.greaterThan(0)
     const requests = pipelineRequests(url, inputs)

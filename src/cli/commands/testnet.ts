@@ -196,7 +196,7 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
         })
       }
       say('pipelines on CPU (what a request with no model_id, or with the Livepeer default, runs):')
-      for (const s of plan.served) say(`  ${s.pipeline.padEnd(19)} ${s.modelId.padEnd(37)} for ${s.clientDefault}`)
+      for (const s of plan.served) say(`  ${s.pipeline.padEnd(19)} ${s.modelId.padEnd(37)} ${s.clientDefault === '' ? 'on /live/video-to-video/{stream}/...' : `for ${s.clientDefault}`}`)
       const llm = plan.served.find(s => s.pipeline === 'llm')
       if (llm !== undefined) say(`  (llm: ${llm.description})`)
       say(`custom capability: ${TESTNET_CAPABILITY} (docker/custom-example as a process, billed per ms of compute; GET /capabilities)`)
@@ -237,6 +237,13 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
       }
       say(`  curl ${mesh.gateway.url}/capabilities`)
       say(`  ${testnetCapabilityCurl(mesh.gateway.url, join(dataDir, 'demo-input.png'))}`)
+      if (plan.served.some(s => s.pipeline === 'live-video-to-video')) {
+        const live = `${mesh.gateway.url}/live/video-to-video/demo`
+        say('  live video (person segmentation with a virtual background on every frame):')
+        say(`  curl -X POST '${live}/start?params={"background":"%2300b140"}'`)
+        say(`  ffmpeg -re -f lavfi -i testsrc=size=256x256:rate=30 -c:v libx264 -preset ultrafast -tune zerolatency -bf 0 -g 30 -f segment -segment_time 1 -segment_format mpegts -segment_list pipe:1 /tmp/shoal-live-%d.ts | while read f; do curl -s -H 'content-type: video/mp2t' --data-binary @/tmp/$f ${live}/in/\${f//[^0-9]/}; done`)
+        say(`  for i in $(seq 0 9); do curl -s ${live}/out/$i -o out-$i.ts; done; curl ${live}/status`)
+      }
       say(`  curl ${mesh.gateway.url}/metrics`)
       if (args.exitAfterDemo) controller.abort()
       else say('Ctrl-C stops the mesh.')

@@ -8,6 +8,7 @@ import { listOption, parsePipelineMap, parsePort } from './node.js'
 import { ModelAliasSyntaxError, parseModelAliases, type ModelAliasMap } from '../../gateway/aliases.js'
 import type { VerificationOptions } from '../../gateway/verification/index.js'
 import type { StakeOptions } from '../../gateway/stake/index.js'
+import { defaultGatewayLiveOptions as liveDefaults, type GatewayLiveOptions } from '../../gateway/live/options.js'
 
 export interface GatewayCliOptions {
   http: Partial<GatewayHttpOptions>
@@ -18,6 +19,7 @@ export interface GatewayCliOptions {
   verification: Partial<VerificationOptions>
   requireReceipts: boolean
   stake: Partial<StakeOptions>
+  live: Partial<GatewayLiveOptions>
 }
 
 /** The HTTP hardening flags: flag name -> option, all positive integers. */
@@ -31,6 +33,11 @@ const HTTP_LIMIT_FLAGS = {
   maxAsyncDispatches: ['max-async-dispatches', 'maxAsyncDispatches', 'asynchronous jobs dispatched at once; more wait their turn'],
   asyncStoreBudget: ['async-store-budget', 'asyncStoreBudgetBytes', 'bytes of asynchronous results held (memory and the data directory); past it new async requests get 503']
 } as const satisfies Record<string, readonly [string, keyof GatewayHttpOptions, string]>
+
+function parseWei (flag: string, value: unknown): bigint {
+  if (typeof value !== 'string' || !/^\d{1,78}$/.test(value)) throw new CliError('CLI_ERROR_CONFIG', `--${flag}: ${String(value)} must be a whole number of wei`)
+  return BigInt(value)
+}
 
 function positiveInt (flag: string, value: unknown): number {
   const n = Number(value)
@@ -72,7 +79,14 @@ export function gatewayFlags (): Record<string, Options> {
     'exclusion-time': { type: 'number', describe: 'how long such an orchestrator stays excluded, ms (default 86400000)', group: 'Verification:' },
     'min-bond': { type: 'string', describe: 'wei an orchestrator must have bonded in the broker (shoal chain bond) to get work; needs payments on (default 0: none)', group: 'Stake:' },
     'weigh-by-bond': { type: 'boolean', describe: 'weigh selection by bond, up to full weight at --full-weight-bond; needs payments on (default false)', group: 'Stake:' },
-    'full-weight-bond': { type: 'string', describe: 'the bond in wei that earns full selection weight with --weigh-by-bond (default 1 ETH)', group: 'Stake:' }
+    'full-weight-bond': { type: 'string', describe: 'the bond in wei that earns full selection weight with --weigh-by-bond (default 1 ETH)', group: 'Stake:' },
+    'live-default-model': { type: 'string', default: liveDefaults.defaultModelId, describe: 'live video: the model a start naming none gets', group: 'Live video:' },
+    'live-max-sessions': { type: 'number', default: liveDefaults.maxSessions, describe: 'live video: sessions at once', group: 'Live video:' },
+    'live-stall-timeout': { type: 'number', default: liveDefaults.stallTimeoutMs, describe: 'live video: an orchestrator with segments in flight and no progress for this long is swapped, ms', group: 'Live video:' },
+    'live-max-swaps': { type: 'number', default: liveDefaults.maxSwaps, describe: 'live video: orchestrator swaps allowed per session in --live-swap-window', group: 'Live video:' },
+    'live-swap-window': { type: 'number', default: liveDefaults.swapWindowMs, describe: 'live video: the window of --live-max-swaps, ms', group: 'Live video:' },
+    'live-prepay-pixels': { type: 'number', default: liveDefaults.prepayPixels, describe: 'live video: pixels paid for before any output arrives; then each interval pays the pixels received', group: 'Live video:' },
+    'live-max-wei-per-session': { type: 'string', describe: 'live video: the most one session may spend, wei; then no more tickets and the orchestrator ends it when its credit runs out [default: no cap]', group: 'Live video:' }
   }
 }
 
@@ -197,6 +211,15 @@ export function parseGatewayArgs (args: Record<string, unknown>): GatewayCliOpti
     allowOpenGateway: args.allowOpenGateway === true,
     verification: parseVerification(args),
     requireReceipts: args.requireReceipts !== false,
-    stake: parseStake(args)
+    stake: parseStake(args),
+    live: {
+      defaultModelId: String(args.liveDefaultModel ?? liveDefaults.defaultModelId),
+      maxSessions: positiveInt('live-max-sessions', args.liveMaxSessions ?? liveDefaults.maxSessions),
+      stallTimeoutMs: positiveInt('live-stall-timeout', args.liveStallTimeout ?? liveDefaults.stallTimeoutMs),
+      maxSwaps: Number.isSafeInteger(Number(args.liveMaxSwaps ?? liveDefaults.maxSwaps)) && Number(args.liveMaxSwaps ?? liveDefaults.maxSwaps) >= 0 ? Number(args.liveMaxSwaps ?? liveDefaults.maxSwaps) : positiveInt('live-max-swaps', args.liveMaxSwaps),
+      swapWindowMs: positiveInt('live-swap-window', args.liveSwapWindow ?? liveDefaults.swapWindowMs),
+      prepayPixels: positiveInt('live-prepay-pixels', args.livePrepayPixels ?? liveDefaults.prepayPixels),
+      ...(args.liveMaxWeiPerSession === undefined ? {} : { maxWeiPerSession: parseWei('live-max-wei-per-session', args.liveMaxWeiPerSession) })
+    }
   }
 }

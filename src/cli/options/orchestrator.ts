@@ -16,6 +16,8 @@ export interface OrchestratorCliOptions {
   metricsPort?: number
   /** memory budget and receive deadline of the /shoal/ai handler */
   aiLimits: Pick<AiServerLimits, 'maxBufferedInputBytes' | 'maxBufferedInputBytesPerPeer' | 'inputIdleTimeoutMs'>
+  /** live video: how often the balance is sent and tickets expected, ms */
+  livePaymentIntervalMs: number
 }
 
 export function orchestratorFlags (): Record<string, Options> {
@@ -26,7 +28,8 @@ export function orchestratorFlags (): Record<string, Options> {
     'announcement-ttl': { type: 'number', default: DEFAULT_ANNOUNCEMENT_TTL_MS, describe: 'how long an announcement stays valid, ms; republished at a third of it and on every change', group: 'Orchestrator:' },
     'max-buffered-input': { type: 'number', default: DEFAULT_MAX_BUFFERED_INPUT_BYTES, describe: 'bytes of job input held in memory at once, all gateways together; a job whose declared input does not fit is refused (INSUFFICIENT_CAPACITY) before it is uploaded', group: 'Orchestrator:' },
     'max-buffered-input-per-peer': { type: 'number', default: DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER, describe: 'the same for one gateway; also the largest input one job may have', group: 'Orchestrator:' },
-    'input-idle-timeout': { type: 'number', default: DEFAULT_INPUT_IDLE_TIMEOUT_MS, describe: 'ms an upload may go without an input frame before it is ended and its memory freed', group: 'Orchestrator:' }
+    'input-idle-timeout': { type: 'number', default: DEFAULT_INPUT_IDLE_TIMEOUT_MS, describe: 'ms an upload may go without an input frame before it is ended and its memory freed', group: 'Orchestrator:' },
+    'live-payment-interval': { type: 'number', default: 5_000, describe: 'live video: how often gateways are sent their balance and must pay for the pixels delivered, ms', group: 'Orchestrator:' }
   }
 }
 
@@ -48,6 +51,7 @@ export function parseOrchestratorArgs (node: NodeOptions, args: Record<string, u
     aiModelsPath: typeof args.aiModels === 'string' ? args.aiModels : join(node.dataDir, 'aiModels.json'),
     ...(typeof args.customCapabilities === 'string' && args.customCapabilities !== '' ? { customCapabilitiesPath: args.customCapabilities } : {}),
     announcementTtlMs: ttl,
+    livePaymentIntervalMs: positive('live-payment-interval', args.livePaymentInterval ?? 5_000, 100),
     ...(args.metricsPort === undefined ? {} : { metricsPort: parsePort('metrics-port', args.metricsPort) })
   }
 }

@@ -16,12 +16,13 @@ import { ocrFamily } from './ocr.js'
 import { llmFamily } from './llm.js'
 import { espeakFamily } from './espeak.js'
 import { kenBurnsFamily } from './ken-burns.js'
+import { liveVideoFamily } from '../live/model.js'
 
 /**
  * The optional model families, one per pipeline: they need the extras package
  * (`npm run install:extras`), a system binary, or a model file (see MODELS.md).
  */
-const FAMILIES: readonly CpuModelFamily[] = [personMaskFamily, ocrFamily, llmFamily, espeakFamily, kenBurnsFamily]
+const FAMILIES: readonly CpuModelFamily[] = [personMaskFamily, ocrFamily, llmFamily, espeakFamily, kenBurnsFamily, liveVideoFamily]
 
 function familyFor (pipeline: string, modelId: string, env: NodeJS.ProcessEnv): CpuModelFamily | undefined {
   return FAMILIES.find((f) => f.pipeline === pipeline && f.matches(modelId, env))

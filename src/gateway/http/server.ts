@@ -57,6 +57,8 @@ export interface GatewayHttpServerInit {
   dashboard?: DashboardSource
   /** the signed receipts `GET /receipts/:requestId` serves (src/gateway/verification); no route without it */
   receipts?: { get: (requestId: string) => unknown[] }
+  /** more route groups (live video), registered with the same auth, metrics and error handling */
+  extraRoutes?: Array<(add: AddRoute, app: FastifyInstance) => void>
 }
 
 export interface GatewayHttpServer {
@@ -585,6 +587,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     })
   })
   if (init.dashboard !== undefined) registerDashboardRoutes(add, init.dashboard)
+  for (const register of init.extraRoutes ?? []) register(add, app as unknown as FastifyInstance)
 
   add('GET', '/health', { operationId: 'health', auth: false }, async () => ({ status: 'OK' }))
 

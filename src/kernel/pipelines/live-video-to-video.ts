@@ -3,8 +3,12 @@ import { definePipeline } from './definition.js'
 import { LiveVideoToVideoResponse } from './responses.js'
 
 /**
- * Live video through a model, billed per second of stream. Runners accept it; the
- * gateway's HTTP API does not serve it (live video has its own flow, not one request).
+ * Live video through a model. Runners accept `POST /live-video-to-video` with the four
+ * trickle channel URLs; gateways serve it through their `/live/video-to-video/{stream}/...`
+ * routes and `/shoal/live/1.0.0` (src/gateway/live, src/orchestrator/live), not as one
+ * request on `/<pipeline>`. Billed by pixels really delivered: width x height x frames of
+ * every output segment, at the real resolution and frame rate (the reference bills a
+ * fixed 1280x720x30 per second whatever the stream), paid by the interval on the stream.
  */
 export default definePipeline({
   name: 'live-video-to-video',
@@ -27,8 +31,11 @@ export default definePipeline({
   examples: [
     { model_id: 'streamdiffusion', subscribe_url: 'http://127.0.0.1:8890/in', publish_url: 'http://127.0.0.1:8890/out', params: { prompt: 'anime' } }
   ],
-  unit: 'second',
-  units: () => 1n,
-  admissionUnits: () => 1n,
-  work: () => 1
+  unit: 'pixel',
+  // a session is billed segment by segment on its stream, not per request
+  units: () => 0n,
+  admissionUnits: () => 0n,
+  work: () => 1,
+  // a 256x256 stream at 30 fps is 2 Mpixel/s: one 10,000 gwei ticket every 5 s
+  testnetPrice: '1000000'
 })

@@ -1,0 +1,206 @@
+import { expect } from 'chai'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LIVE_MODEL_ID } from '../../src/cpu-runner/live/model.js'
+import { listCpuModels } from '../../src/cpu-runner/models/index.js'
+import { composite, loadMatte, type Matte } from '../../src/cpu-runner/live/matte.js'
+import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
+import { decodeFrames, personSegments, psnr } from '../protocols/live/media.js'
+import { waitFor } from './helpers.js'
+
+const BASE = '/live/video-to-video'
+
+/** Descendant pids of a process (runner processes, their ffmpeg children). */
+async function descendants (pid: number): Promise<number[]> {
+  const parents = new Map<number, number[]>()
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)])
+    } catch {}
+  }
+  const out: number[] = []
+  const walk = (p: number): void => { for (const c of parents.get(p) ?? []) { out.push(c); walk(c) } }
+  walk(pid)
+  return out
+}
+
+/**
+ * Live video-to-video through a real mesh: a bootstrap, two orchestrators (each with a
+ * CPU live runner: person segmentation with a virtual background per frame) and a
+ * gateway, as separate processes. ffmpeg cuts a clip of a real person into H.264
+ * MPEG-TS segments, which are published to the gateway over trickle HTTP; the output is
+ * subscribed over trickle, decoded, and compared frame by frame with the model applied
+ * to the input in this process.
+ */
+describe('e2e: live video-to-video through a real mesh (trickle in and out)', function () {
+  this.timeout(240_000)
+  let dir: string
+  let mesh: ProcessMesh | undefined
+  let url: string
+  let matte: Matte
+  let segments: Uint8Array[]
+
+  before(async function () {
+    if (!listCpuModels().some(m => m.modelId === LIVE_MODEL_ID && m.available)) this.skip()
+    dir = await mkdtemp(join(tmpdir(), 'shoal-e2e-live-'))
+    segments = await personSegments({ size: 128, fps: 10, seconds: 4 })
+    matte = await loadMatte()
+    mesh = await startProcessMesh({
+      dataDir: dir,
+      orchestrators: 2,
+      models: () => [{ pipeline: 'live-video-to-video', model_id: LIVE_MODEL_ID, warm: true, capacity: 2, price_per_unit: '1', pixels_per_unit: '1' }],
+      gatewayPort: 0,
+      announcementTtlMs: 10_000,
+      logLevel: 'info',
+      env: { ...process.env, SHOAL_LIVE_EVENT_INTERVAL_MS: '500' }
+    })
+    url = mesh.gateway.url
+  })
+
+  after(async () => {
+    matte?.close()
+    await mesh?.stop()
+    if (dir !== undefined && process.env.SHOAL_KEEP_TEST_LOGS === undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  async function start (stream: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const res = await fetch(`${url}${BASE}/${stream}/start?params=${encodeURIComponent(JSON.stringify(params))}`, { method: 'POST' })
+    const body = await res.json() as Record<string, unknown>
+    expect(res.status, JSON.stringify(body)).to.equal(200)
+    return body
+  }
+
+  async function publish (stream: string, seq: number, data: Uint8Array): Promise<Response> {
+    return await fetch(`${url}${BASE}/${stream}/in/${seq}`, { method: 'POST', body: data, headers: { 'content-type': 'video/mp2t' }, signal: AbortSignal.timeout(90_000) })
+  }
+
+  /** reads output segments from `from` until `count` arrived */
+  async function collect (stream: string, from: number, count: number): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    let seq = from
+    while (out.length < count) {
+      const res = await fetch(`${url}${BASE}/${stream}/out/${seq}`, { signal: AbortSignal.timeout(90_000) })
+      expect(res.status, `out/${seq}`).to.equal(200)
+      expect(res.headers.get('lp-trickle-seq')).to.equal(String(seq))
+      out.push(new Uint8Array(await res.arrayBuffer()))
+      seq++
+    }
+    return out
+  }
+
+  async function status (stream: string): Promise<Record<string, any>> {
+    const res = await fetch(`${url}${BASE}/${stream}/status`)
+    return await res.json() as Record<string, any>
+  }
+
+  it('replaces the background of every frame of a real person: H.264 MPEG-TS out, as many frames, in order, matching the model', async () => {
+    const started = await start('cam1', { background: '#0000ff' })
+    expect(started.subscribe_url).to.equal(`${BASE}/cam1/out`)
+    const reading = collect('cam1', 0, segments.length)
+    for (const [i, s] of segments.entries()) expect((await publish('cam1', i, s)).status).to.equal(200)
+    const outputs = await reading
+    let framesIn = 0
+    let framesOut = 0
+    for (const [i, s] of segments.entries()) {
+      const input = await decodeFrames(s)
+      const output = await decodeFrames(outputs[i])
+      framesIn += input.frames.length
+      framesOut += output.frames.length
+      expect([output.width, output.height]).to.deep.equal([input.width, input.height])
+      expect(output.frames.length).to.equal(input.frames.length)
+      for (const [k, frame] of input.frames.entries()) {
+        const expected = composite(frame, await matte.alpha(frame, input.width, input.height), [0, 0, 255])
+        const vsModel = psnr(expected, output.frames[k])
+        expect(vsModel, `segment ${i} frame ${k}`).to.be.greaterThan(28)
+        expect(vsModel, `segment ${i} frame ${k}: closer to the model's output than to the input`).to.be.greaterThan(psnr(frame, output.frames[k]) + 3)
+        // in order: the same frame a step earlier or later matches worse
+        if (k > 0) expect(vsModel).to.be.greaterThan(psnr(expected, output.frames[k - 1]))
+      }
+    }
+    expect(framesOut).to.equal(framesIn)
+    const s = await waitFor(async () => { const st = await status('cam1'); return ['ONLINE', 'DEGRADED_INPUT'].includes(st.runner?.state) && st.runner?.frames_out >= framesIn ? st : undefined }, 20_000, 'runner status')
+    expect(s.state).to.equal('running')
+    expect(mesh?.orchestrators.map(o => o.peerId)).to.include(s.orchestrator)
+    expect(s.gateway.frames_out).to.equal(framesIn)
+    expect(s.gateway.pixels_out).to.equal(framesIn * 128 * 128)
+    expect(s.runner.last_params).to.deep.equal({ background: '#0000ff' })
+  })
+
+  it('applies new params sent to /update to the following segments', async () => {
+    const res = await fetch(`${url}${BASE}/cam1/update`, { method: 'POST', body: JSON.stringify({ background: '#ff0000' }), headers: { 'content-type': 'application/json' } })
+    expect(res.status).to.equal(200)
+    await waitFor(async () => { const st = await status('cam1'); return st.runner?.last_params?.background === '#ff0000' ? true : undefined }, 20_000, 'params applied')
+    const from = (await status('cam1')).gateway.segments_out as number
+    const reading = collect('cam1', from, 1)
+    expect((await publish('cam1', segments.length, segments[0])).status).to.equal(200)
+    const [out] = await reading
+    const input = await decodeFrames(segments[0])
+    const output = await decodeFrames(out)
+    const expected = composite(input.frames[0], await matte.alpha(input.frames[0], input.width, input.height), [255, 0, 0])
+    expect(psnr(expected, output.frames[0])).to.be.greaterThan(28)
+  })
+
+  it('refuses bad input with clear errors and leaks no session or process', async () => {
+    const notVideo = await publish('cam1', 99, Buffer.from('this is not a video segment'))
+    expect(notVideo.status).to.equal(415)
+    expect(((await notVideo.json()) as any).error.message).to.match(/not MPEG-TS/)
+    const oversized = await publish('cam1', 99, new Uint8Array(9 * 1024 * 1024).fill(0x47))
+    expect(oversized.status).to.equal(413)
+    const unknown = await publish('nosuchstream', 0, segments[0])
+    expect(unknown.status).to.equal(404)
+    expect(((await unknown.json()) as any).error.message).to.match(/no live stream "nosuchstream"/)
+    expect((await fetch(`${url}${BASE}/nosuchstream/status`)).status).to.equal(404)
+    expect((await fetch(`${url}${BASE}/nosuchstream/out/0`)).status).to.equal(404)
+    const badParams = await fetch(`${url}${BASE}/cam2/start?params=notjson`, { method: 'POST' })
+    expect(badParams.status).to.equal(400)
+
+    const orchestratorPids = (mesh as ProcessMesh).orchestrators.map(o => o.pid)
+    const stop = await fetch(`${url}${BASE}/cam1/stop`, { method: 'POST' })
+    expect(stop.status).to.equal(200)
+    expect(((await stop.json()) as any).state).to.equal('stopped')
+    // the output channel says the stream ended
+    const ended = await fetch(`${url}${BASE}/cam1/out/-1`)
+    expect(ended.status).to.equal(404)
+    expect(ended.headers.get('lp-trickle-closed')).to.equal('terminated')
+    // no ffmpeg left running under any orchestrator, gateway and orchestrators count no session
+    await waitFor(async () => {
+      const kids = (await Promise.all(orchestratorPids.map(descendants))).flat()
+      const names = await Promise.all(kids.map(async p => await readFile(`/proc/${p}/comm`, 'utf8').catch(() => '')))
+      return names.some(n => n.trim() === 'ffmpeg') ? undefined : true
+    }, 20_000, 'no ffmpeg left')
+    const metrics = await (await fetch(`${url}/metrics`)).text()
+    expect(metrics).to.match(/^shoal_gateway_live_sessions 0$/m)
+  })
+
+  it('moves the session to another orchestrator when its orchestrator is SIGKILLed mid-stream, and says so in status', async () => {
+    const m = mesh as ProcessMesh
+    await start('cam3', {})
+    const first = collect('cam3', 0, 2)
+    for (const i of [0, 1]) expect((await publish('cam3', i, segments[i])).status).to.equal(200)
+    await first
+    const before = await status('cam3')
+    const victim = m.orchestrators.find(o => o.peerId === before.orchestrator)
+    expect(victim, 'the orchestrator serving the stream').to.not.equal(undefined)
+    await victim?.kill()
+    const swapped = await waitFor(async () => { const st = await status('cam3'); return st.gateway.swaps.length > 0 && st.state === 'running' ? st : undefined }, 60_000, 'a swap')
+    expect(swapped.orchestrator).to.not.equal(before.orchestrator)
+    expect(swapped.gateway.swaps[0]).to.include({ from: before.orchestrator, to: swapped.orchestrator })
+    // output resumes, its numbering continuing at the gateway
+    const from = swapped.gateway.segments_out as number
+    const resumed = collect('cam3', from, 2)
+    for (const i of [2, 3]) expect((await publish('cam3', i, segments[i])).status).to.equal(200)
+    const outputs = await resumed
+    for (const [k, out] of outputs.entries()) {
+      const input = await decodeFrames(segments[2 + k])
+      const output = await decodeFrames(out)
+      expect(output.frames.length).to.equal(input.frames.length)
+      const expected = composite(input.frames[0], await matte.alpha(input.frames[0], input.width, input.height), [0, 177, 64])
+      expect(psnr(expected, output.frames[0])).to.be.greaterThan(28)
+    }
+    expect((await fetch(`${url}${BASE}/cam3/stop`, { method: 'POST' })).status).to.equal(200)
+  })
+})
