@@ -1,4 +1,4 @@
-import { ShoalError } from '../observability/errors.js'
+import { ShoalError } from '../kernel/errors.js'
 
 /**
  * The CPU runner cannot serve this (pipeline, model): it only runs models it really

@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { Type } from '@sinclair/typebox'
-import { ShoalError } from '../observability/errors.js'
+import { ShoalError } from '../kernel/errors.js'
 import { MODEL_ID_PATTERN, modelIdProblem } from '../kernel/identifiers.js'
 import { modelKey } from '../kernel/model-key.js'
 import { PIPELINES, type PipelineName } from '../kernel/pipelines.js'

@@ -1,4 +1,4 @@
-import { ShoalError } from '../observability/errors.js'
+import { ShoalError } from './errors.js'
 
 /**
  * The one error model of a job, from the runner to the HTTP client: a closed set of

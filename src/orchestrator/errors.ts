@@ -1,4 +1,4 @@
-import { ShoalError } from '../observability/errors.js'
+import { ShoalError } from '../kernel/errors.js'
 import type { FinalErrorCode } from '../protocols/ai/index.js'
 
 /**

@@ -4,7 +4,7 @@ import type { ModelCapability } from '../inference/managers/types.js'
 import type { ModelEntry } from '../inference/models-config.js'
 import { PIPELINE_UNIT } from '../kernel/pipelines.js'
 import type { AiPrice } from '../protocols/ai/index.js'
-import { ShoalError } from '../observability/errors.js'
+import { ShoalError } from '../kernel/errors.js'
 import { reduce, usdToWei, type UsdPerEth } from '../payments/price-feed/index.js'
 
 export class PriceConfigError extends ShoalError<'PRICE_ERROR_CURRENCY' | 'PRICE_ERROR_VALUE'> {

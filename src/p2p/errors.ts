@@ -1,4 +1,4 @@
-import { ShoalError } from '../observability/errors.js'
+import { ShoalError } from '../kernel/errors.js'
 
 export type KeyErrorCode =
   | 'KEY_ERROR_MISSING'

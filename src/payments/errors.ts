@@ -1,4 +1,4 @@
-import { ShoalError } from '../observability/errors.js'
+import { ShoalError } from '../kernel/errors.js'
 
 /**
  * Why a ticket (or a batch of tickets) was refused by a recipient. The set is bounded:

@@ -1,4 +1,4 @@
-import { ShoalError } from '../observability/errors.js'
+import { ShoalError } from '../kernel/errors.js'
 
 export type RoleErrorCode = 'ROLE_ERROR_CONFIG' | 'ROLE_ERROR_KEYS'
 

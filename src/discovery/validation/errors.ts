@@ -1,4 +1,4 @@
-import { ShoalError } from '../../observability/errors.js'
+import { ShoalError } from '../../kernel/errors.js'
 
 /** What gossip does with a message that fails a rule: IGNORE drops it, REJECT drops it and penalises the sender. */
 export enum GossipAction {

@@ -1,4 +1,4 @@
-import { ShoalError } from '../../observability/errors.js'
+import { ShoalError } from '../../kernel/errors.js'
 
 /**
  * The job error model lives in the kernel (src/kernel/job-outcome.ts), below the

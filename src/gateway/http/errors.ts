@@ -1,6 +1,6 @@
 import { httpStatusOf } from '../../kernel/job-outcome.js'
 import type { ValidationIssue } from '../../kernel/pipelines/validate.js'
-import { ShoalError } from '../../observability/errors.js'
+import { ShoalError } from '../../kernel/errors.js'
 
 export type ApiErrorCode =
   | 'GATEWAY_ERROR_BAD_REQUEST'

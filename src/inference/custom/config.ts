@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises'
 import { Type, type Static } from '@sinclair/typebox'
 import { Ajv, type ValidateFunction } from 'ajv'
-import { ShoalError } from '../../observability/errors.js'
+import { ShoalError } from '../../kernel/errors.js'
 import { compileSchema } from '../../kernel/schema.js'
 import { CUSTOM_DEFAULT_TIMEOUT_MS, CUSTOM_MAX_TIMEOUT_MS } from '../../kernel/pipelines/custom.js'
 

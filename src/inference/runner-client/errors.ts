@@ -1,4 +1,4 @@
-import { ShoalError } from '../../observability/errors.js'
+import { ShoalError } from '../../kernel/errors.js'
 
 export type RunnerClientErrorCode =
   /** the runner could not be reached or dropped the connection before answering */

@@ -1,4 +1,4 @@
-import { ShoalError } from '../../observability/errors.js'
+import { ShoalError } from '../../kernel/errors.js'
 
 /** Why the feed has no rate, or a read was refused. The codes are the `reason` label of the failures metric. */
 export const PRICE_FEED_ERROR_CODES = [

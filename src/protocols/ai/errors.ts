@@ -1,4 +1,4 @@
-import { ShoalError } from '../../observability/errors.js'
+import { ShoalError } from '../../kernel/errors.js'
 import { createJobError, isWireOutcome, JobError } from '../../kernel/job-outcome.js'
 import type { FinalErrorCode } from './constants.js'
 

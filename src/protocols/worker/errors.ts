@@ -1,4 +1,4 @@
-import { ShoalError } from '../../observability/errors.js'
+import { ShoalError } from '../../kernel/errors.js'
 import type { RefusalCode } from './constants.js'
 
 export type WorkerProtocolErrorCode =

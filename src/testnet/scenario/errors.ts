@@ -1,4 +1,4 @@
-import { ShoalError } from '../../observability/errors.js'
+import { ShoalError } from '../../kernel/errors.js'
 
 export type ScenarioErrorCode =
   | 'SCENARIO_ERROR_FILE'

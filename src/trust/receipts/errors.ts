@@ -1,4 +1,4 @@
-import { ShoalError } from '../../observability/errors.js'
+import { ShoalError } from '../../kernel/errors.js'
 
 /** Why a receipt was refused; bounded: these are the `reason` label of the gateway's receipt metric. */
 export const RECEIPT_ERROR_CODES = [
