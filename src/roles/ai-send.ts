@@ -60,8 +60,9 @@ export function aiSend (node: ShoalLibp2p, deps: AiSendDeps): SendJob {
     }
     const peer = peerOf(peerId)
     const result = payer === undefined ? await client.runJob(peer, job, runOptions) : await payer.runJob(peer, job, runOptions)
-    // the receipt the client checked, once the body has been read (src/gateway/verification)
-    const attested: AttestedResponse = { status: result.status, contentType: result.contentType, body: result.body, receipt: result.final.then(f => f.signedReceipt, () => undefined) }
+    // the receipt the client checked, once the body has been read (src/gateway/verification);
+    // the Final itself stays reachable too: custom capabilities read their compute time from it
+    const attested: AttestedResponse & Pick<typeof result, 'final'> = { status: result.status, contentType: result.contentType, body: result.body, final: result.final, receipt: result.final.then(f => f.signedReceipt, () => undefined) }
     return attested
   }
 }

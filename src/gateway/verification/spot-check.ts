@@ -1,4 +1,4 @@
-import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
+import type { InferenceJob } from '../../kernel/job.js'
 import { JobError } from '../../kernel/job-outcome.js'
 import type { Logger } from '../../observability/logger.js'
 import { receiptJson, ReceiptError, type Receipt } from '../../trust/receipts/index.js'
@@ -6,7 +6,7 @@ import type { DispatchResult, SendJob } from '../dispatch/index.js'
 import { compareAnswers, type Answer, type Verdict } from './compare.js'
 import type { VerificationMetrics } from './metrics.js'
 import { defaultVerificationOptions, type VerificationOptions } from './options.js'
-import { isAttested, type ReceiptStore } from './receipts.js'
+import { isAttested, type AttestedResponse, type ReceiptStore } from './receipts.js'
 import type { Reputation } from './reputation.js'
 
 /** An orchestrator that could check a job, and who runs it (its announcement's Ethereum address). */
@@ -215,7 +215,8 @@ export function createVerifier (init: VerifierInit): Verifier {
         kept = undefined
         check(job, primary, requestId).catch(err => { logger.warn({ err, requestId }, 'spot check failed') }).finally(settle)
       }
-      const watched: RunnerResponse & { receipt: Promise<Receipt | undefined> } = { status: response.status, contentType: response.contentType, body: body(), receipt: response.receipt }
+      // everything else the answer carries (its receipt, its Final) passes through
+      const watched: AttestedResponse = { ...response, body: body() }
       return { ...result, response: watched }
     },
     get running () { return running },
