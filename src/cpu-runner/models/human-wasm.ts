@@ -44,6 +44,7 @@ export interface HumanTf {
   engine: () => { startScope: () => void, endScope: () => void }
   io: {
     registerLoadRouter: (router: (url: string | string[]) => { load: () => Promise<ModelArtifacts> } | null) => void
+    getLoadHandlers: (url: string) => unknown[]
     getModelArtifactsForJSON: (json: unknown, loadWeights: (manifest: WeightsGroup[]) => Promise<[unknown[], ArrayBuffer]>) => Promise<ModelArtifacts>
     concatenateArrayBuffers: (buffers: ArrayBuffer[]) => ArrayBuffer
   }
@@ -71,7 +72,10 @@ const routed = new WeakSet<object>()
 
 /** Lets `tf.loadGraphModel('file:///...json')` read a model and its weight shards from disk. */
 function registerFileRouter (tf: HumanTf): void {
-  if (routed.has(tf.io)) return
+  // tf.io is not always the same object for one registry (a second Human in the same
+  // process, such as the live runner's after the segmenter's): ask the registry itself,
+  // since two routers for file:// make every load fail
+  if (routed.has(tf.io) || tf.io.getLoadHandlers('file:///probe.json').length > 0) return
   routed.add(tf.io)
   tf.io.registerLoadRouter((url) => {
     if (typeof url !== 'string' || !url.startsWith('file://')) return null
