@@ -7,6 +7,7 @@
 import sharp from 'sharp'
 import { pipelineDefinition } from '../../kernel/pipelines.js'
 import type { LoadPipeline, Scenario } from './schema.js'
+import { seededRandom } from '../../cpu-runner/models/seeded-random.js'
 
 export interface RequestRecord {
   /** ms after the load started: when it was due, sent and answered */
@@ -23,18 +24,6 @@ export interface RequestRecord {
   /** X-Shoal-Tried: `peer;outcome;ms[;code]` per attempt */
   tried: string
   error?: string
-}
-
-/** A deterministic generator (mulberry32): the mix is the same on every run of a file. */
-export function seededRandom (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 type Init = () => RequestInit
