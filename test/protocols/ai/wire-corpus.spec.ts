@@ -141,6 +141,9 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
 
   it('inputs that fit alone but not together: the header that does not fit is refused INSUFFICIENT_CAPACITY before its bytes', async () => {
     const size = 3 * MiB
+    // the other peer is made first: starting a node can take longer than the input idle
+    // timeout on a loaded machine, which would free the first reservation too early
+    const other = await freshPeer()
     const first = await open()
     await first.header({ pipeline: 'upscale', modelId: 'shoal/noop', deadlineMs: 60_000, inputs: [{ field: 'image', filename: 'a', contentType: 'image/png', size }] })
     await first.input(size - 1)
@@ -151,7 +154,6 @@ describe('protocols/ai: a hostile peer gets the documented answers and cannot ho
     const refused = await expectAnswer(second.answer(), ['final INSUFFICIENT_CAPACITY'])
     expect(refused.kind === 'final' && refused.final.message).to.match(/this peer holds 3145728 of 4194304 bytes/)
     // another peer: over the node's total
-    const other = await freshPeer()
     try {
       const third = await open(other)
       await third.header({ pipeline: 'upscale', modelId: 'shoal/noop', deadlineMs: 60_000, inputs: [{ field: 'image', filename: 'c', contentType: 'image/png', size: 4 * MiB }] })
