@@ -98,7 +98,7 @@ export async function startProcessMesh (options: ProcessMeshOptions): Promise<Pr
     await mkdir(bootstrapDir, { recursive: true, mode: 0o700 })
     const bootstrapChild = spawnShoal('bootstrap', ['bootstrap', '--data-dir', bootstrapDir, ...common, ...(options.extraArgs?.bootstrap ?? [])], { logFile: join(options.dataDir, 'bootstrap.log'), env: options.env })
     started.push(bootstrapChild)
-    const bootstrapEvent = await bootstrapChild.waitForEvent('listening', { signal: options.signal })
+    const bootstrapEvent = await bootstrapChild.waitForEvent('listening', { signal: options.signal, timeoutMs: 120_000 })
     const bootstrapAddress = (bootstrapEvent.addresses as string[]).find(a => a.includes('/127.0.0.1/'))
     if (bootstrapAddress === undefined) throw new Error('bootstrap has no loopback address')
     progress(`bootstrap ${String(bootstrapEvent.peerId)} at ${bootstrapAddress}`)
@@ -136,7 +136,7 @@ export async function startProcessMesh (options: ProcessMeshOptions): Promise<Pr
     }
     const gatewayChild = spawnShoal('gateway', ['gateway', '--data-dir', gatewayDir, ...common, '--bootstrap', bootstrapAddress, '--http-port', String(options.gatewayPort), ...paymentArgs, ...(options.extraArgs?.gateway ?? [])], { logFile: join(options.dataDir, 'gateway.log'), env: options.env })
     started.push(gatewayChild)
-    const gatewayEvent = await gatewayChild.waitForEvent('listening', { signal: options.signal })
+    const gatewayEvent = await gatewayChild.waitForEvent('listening', { signal: options.signal, timeoutMs: 120_000 })
     const url = String(gatewayEvent.url)
     progress(`gateway ${String(gatewayEvent.peerId)} at ${url}`)
 
