@@ -6,6 +6,7 @@
 //   POST /thumbnail?width=N          an image (PNG, JPEG, WebP, GIF, AVIF, TIFF) -> a PNG N px wide (sharp, libvips)
 //   POST /echo                       the body back, same content type, chunk by chunk
 //   POST /events?count=N&interval_ms=M   Server-Sent Events: N events, M ms apart
+//   POST /drip?count=N&interval_ms=M     text/plain, chunked: N lines "chunk <i>", M ms apart
 //   POST /sleep?ms=N                 answers {"slept": N} after N ms (prints "sleep <id>" first)
 import { createServer } from 'node:http'
 
@@ -64,6 +65,18 @@ const routes = {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
     for (let i = 0; i < count && !res.destroyed; i++) {
       res.write(`data: ${JSON.stringify({ i, at: Date.now() })}\n\n`)
+      if (i + 1 < count) await new Promise(resolve => setTimeout(resolve, interval))
+    }
+    res.end()
+  },
+  'POST /drip': async (req, res, url) => {
+    const count = intParam(url, 'count', 5, 1, 10_000)
+    const interval = intParam(url, 'interval_ms', 100, 0, 60_000)
+    if (count === null || interval === null) return json(res, 400, { error: { message: 'count in [1, 10000], interval_ms in [0, 60000]' } })
+    await readAll(req, 1024 * 1024)
+    res.writeHead(200, { 'content-type': 'text/plain' })
+    for (let i = 0; i < count && !res.destroyed; i++) {
+      res.write(`chunk ${i}\n`)
       if (i + 1 < count) await new Promise(resolve => setTimeout(resolve, interval))
     }
     res.end()

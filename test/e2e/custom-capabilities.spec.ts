@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
 import { waitFor } from './helpers.js'
-import { livepeerHeader, post } from './custom-fixtures.js'
+import { livepeerHeader, post } from '../helpers/custom-http.js'
 
 /**
  * Custom capabilities through a real mesh (bootstrap, two orchestrators, a gateway, as
@@ -135,5 +135,29 @@ describe('e2e: custom capabilities (process runner)', function () {
     expect(Date.now() - began).to.be.below(5_000)
     // the request's own timeout is not tried elsewhere
     expect(late.headers['x-shoal-attempts']).to.equal('1')
+  })
+
+  it('a timeout after the answer started: 408 while nothing was sent, else the answer so far with a timeout trailer or SSE event', async () => {
+    // one chunk, then nothing for 3 s: the gateway still holds the headers when the 1 s passes
+    const held = await post(`${url}/capability/${NAME}/drip?count=3&interval_ms=3000`, '', { 'x-shoal-timeout': '1' })
+    expect(held.status).to.equal(408)
+    expect(JSON.parse(held.body.toString()).error).to.deep.include({ code: 'GATEWAY_ERROR_REQUEST_TIMEOUT' })
+    expect(JSON.parse(held.body.toString()).error.message).to.match(/capability example did not finish its answer within 1000 ms/)
+
+    // chunks every 200 ms for 4 s, cut at 1.5 s: the headers went out after the second
+    const plain = await post(`${url}/capability/${NAME}/drip?count=20&interval_ms=200`, '', { 'x-shoal-timeout': '1.5' })
+    expect(plain.status).to.equal(200)
+    const lines = plain.body.toString().split('\n').filter(l => l !== '')
+    expect(lines.length).to.be.within(3, 9)
+    expect(lines).to.deep.equal(lines.map((_, i) => `chunk ${i}`))
+    expect(plain.trailers['x-shoal-error']).to.match(/^timeout: (orchestrator: )?capability example did not finish its answer within 1500 ms/)
+
+    const sse = await post(`${url}/capability/${NAME}/events?count=20&interval_ms=200`, '', { 'x-shoal-timeout': '1.5' })
+    expect(sse.status).to.equal(200)
+    const events = sse.body.toString().trim().split('\n\n')
+    expect(events.length).to.be.within(3, 10)
+    const last = JSON.parse(events.at(-1)!.slice('data: '.length)) as { error: { code: string, message: string } }
+    expect(last.error.code).to.equal('timeout')
+    expect(last.error.message).to.match(/within 1500 ms/)
   })
 })

@@ -15,7 +15,6 @@
  * headers on an answer that fits in a few chunks, else as trailers.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Readable } from 'node:stream'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
 import { CUSTOM_DEFAULT_TIMEOUT_MS } from '../../kernel/pipelines/custom.js'
@@ -23,7 +22,7 @@ import type { Logger } from '../../observability/logger.js'
 import { decodeReceipt } from '../../payments/job-payment.js'
 import type { DispatchResult } from '../dispatch/dispatcher.js'
 import { NotFoundError, PayloadTooLargeError } from '../http/errors.js'
-import { mediaType } from '../http/read-request.js'
+import { relay } from '../http/relay.js'
 import type { AddRoute } from '../http/server.js'
 import type { CapabilityListing } from './listing.js'
 import { parseLivepeerHeader, timeoutMsOf } from './livepeer-header.js'
@@ -35,7 +34,9 @@ export const CUSTOM_HEADERS = {
   /** wei the orchestrator charged for it (absent when not paid) */
   chargedWei: 'x-shoal-charged-wei',
   /** seconds the request may take (Shoal's route; the Livepeer header has `timeout_seconds`) */
-  timeout: 'x-shoal-timeout'
+  timeout: 'x-shoal-timeout',
+  /** trailer of a streamed answer that ended early: `timeout: <message>` when the request's timeout passed (empty otherwise) */
+  error: 'x-shoal-error'
 } as const
 
 /** Added to the request's own timeout for the attempt's deadline, so the orchestrator's answer to a timeout arrives first. */
@@ -70,8 +71,15 @@ async function costOf (response: RunnerResponse): Promise<Cost> {
   return cost
 }
 
+function costHeaders (cost: Cost): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (cost.computeMs !== undefined) headers[CUSTOM_HEADERS.computeMs] = String(cost.computeMs)
+  if (cost.chargedWei !== undefined) headers[CUSTOM_HEADERS.chargedWei] = cost.chargedWei.toString()
+  return headers
+}
+
 export function registerCustomRoutes (init: CustomRoutesInit): void {
-  const { add, dispatch, bodyLimitBytes, logger } = init
+  const { add, dispatch, bodyLimitBytes } = init
 
   /** The request body, whole, within the limit (a content-length over it was refused before). */
   async function readBody (request: FastifyRequest): Promise<Uint8ArrayList> {
@@ -104,48 +112,12 @@ export function registerCustomRoutes (init: CustomRoutesInit): void {
     }
     const result = await dispatch(job, timeoutMs + DEADLINE_GRACE_MS, request, reply)
     void reply.header('x-shoal-capability', name)
-    return await relay(result.response, request, reply)
-  }
-
-  /** The app's answer, as is; its cost as headers when the answer is short, else as trailers. */
-  async function relay (response: RunnerResponse, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const status = Number.isInteger(response.status) && response.status >= 200 && response.status < 600 ? response.status : 502
-    const sse = mediaType(response.contentType) === 'text/event-stream'
-    void reply.code(status).header('content-type', response.contentType === '' ? 'application/octet-stream' : response.contentType)
-    if (sse) void reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no')
-    const body = response.body[Symbol.asyncIterator]()
-    const head: Uint8Array[] = []
-    if (!sse) {
-      const first = await body.next()
-      if (first.done !== true) head.push(first.value)
-      const second = first.done === true ? first : await body.next()
-      if (second.done === true) {
-        // the whole answer is here: its Final follows at once
-        const cost = await Promise.race([costOf(response).catch((): Cost => ({})), new Promise<Cost>(resolve => { setTimeout(() => { resolve({}) }, FINAL_WAIT_MS).unref() })])
-        if (cost.computeMs !== undefined) void reply.header(CUSTOM_HEADERS.computeMs, String(cost.computeMs))
-        if (cost.chargedWei !== undefined) void reply.header(CUSTOM_HEADERS.chargedWei, cost.chargedWei.toString())
-        return await reply.send(Buffer.concat(head))
-      }
-      head.push(second.value)
-    }
-    // streamed: the cost is known only after the last byte
-    let cost: Promise<Cost> | undefined
-    const costLater = async (): Promise<Cost> => await (cost ??= costOf(response).catch((): Cost => ({})))
-    void reply.trailer(CUSTOM_HEADERS.computeMs, async () => String((await costLater()).computeMs ?? ''))
-    void reply.trailer(CUSTOM_HEADERS.chargedWei, async () => (await costLater()).chargedWei?.toString() ?? '')
-    async function * chunks (): AsyncGenerator<Uint8Array> {
-      try {
-        yield * head
-        for (let next = await body.next(); next.done !== true; next = await body.next()) yield next.value
-      } catch (err) {
-        if (reply.raw.destroyed) return
-        logger.warn({ err, requestId: request.id }, 'custom capability answer failed mid-stream')
-        throw err
-      } finally {
-        await body.return?.()
-      }
-    }
-    return await reply.send(Readable.from(chunks(), { objectMode: false }))
+    const response = result.response
+    return await relay(response, request, reply, {
+      late: { names: [CUSTOM_HEADERS.computeMs, CUSTOM_HEADERS.chargedWei], facts: async () => costHeaders(await costOf(response)), waitMs: FINAL_WAIT_MS },
+      errorTrailer: CUSTOM_HEADERS.error,
+      holdForReceipt: false
+    })
   }
 
   add('POST', '/process/request/*', { operationId: 'processRequest', pipeline: 'custom', auth: true }, async (request, reply) => {
