@@ -32,6 +32,7 @@ export interface ModelOffer {
   unit: string
   runnerVersion: string
   description?: string
+  pricePerRequest?: string
 }
 
 export namespace ModelOffer {
@@ -94,6 +95,11 @@ export namespace ModelOffer {
           w.string(obj.description)
         }
 
+        if (obj.pricePerRequest != null) {
+          w.uint32(170)
+          w.string(obj.pricePerRequest)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -154,6 +160,10 @@ export namespace ModelOffer {
             }
             case 20: {
               obj.description = reader.string()
+              break
+            }
+            case 21: {
+              obj.pricePerRequest = reader.string()
               break
             }
             default: {
@@ -241,6 +251,13 @@ export namespace ModelOffer {
               }
               break
             }
+            case 21: {
+              yield {
+                field: `${prefix}.pricePerRequest`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -303,6 +320,11 @@ export namespace ModelOffer {
     value: string
   }
 
+  export interface ModelOfferPricePerRequestFieldEvent {
+    field: '$.pricePerRequest'
+    value: string
+  }
+
   export function encode (obj: Partial<ModelOffer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ModelOffer.codec())
   }
@@ -311,7 +333,7 @@ export namespace ModelOffer {
     return decodeMessage(buf, ModelOffer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelOffer>): Generator<ModelOfferPipelineFieldEvent | ModelOfferModelIdFieldEvent | ModelOfferWarmFieldEvent | ModelOfferCapacityFieldEvent | ModelOfferLoadFieldEvent | ModelOfferPricePerUnitFieldEvent | ModelOfferPixelsPerUnitFieldEvent | ModelOfferUnitFieldEvent | ModelOfferRunnerVersionFieldEvent | ModelOfferDescriptionFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelOffer>): Generator<ModelOfferPipelineFieldEvent | ModelOfferModelIdFieldEvent | ModelOfferWarmFieldEvent | ModelOfferCapacityFieldEvent | ModelOfferLoadFieldEvent | ModelOfferPricePerUnitFieldEvent | ModelOfferPixelsPerUnitFieldEvent | ModelOfferUnitFieldEvent | ModelOfferRunnerVersionFieldEvent | ModelOfferDescriptionFieldEvent | ModelOfferPricePerRequestFieldEvent> {
     return streamMessage(buf, ModelOffer.codec(), opts)
   }
 }
@@ -1025,6 +1047,12 @@ export namespace Announcement {
     index: number
   }
 
+  export interface AnnouncementModelsPricePerRequestFieldEvent {
+    field: '$.models[].pricePerRequest'
+    value: string
+    index: number
+  }
+
   export interface AnnouncementHardwareCpusFieldEvent {
     field: '$.hardware.cpus'
     value: number
@@ -1065,7 +1093,7 @@ export namespace Announcement {
     return decodeMessage(buf, Announcement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announcement>): Generator<AnnouncementVersionFieldEvent | AnnouncementPeerIdFieldEvent | AnnouncementAddressesFieldEvent | AnnouncementEthAddressFieldEvent | AnnouncementEthBindingFieldEvent | AnnouncementSeqFieldEvent | AnnouncementTimestampFieldEvent | AnnouncementExpiresAtFieldEvent | AnnouncementModelsPipelineFieldEvent | AnnouncementModelsModelIdFieldEvent | AnnouncementModelsWarmFieldEvent | AnnouncementModelsCapacityFieldEvent | AnnouncementModelsLoadFieldEvent | AnnouncementModelsPricePerUnitFieldEvent | AnnouncementModelsPixelsPerUnitFieldEvent | AnnouncementModelsUnitFieldEvent | AnnouncementModelsRunnerVersionFieldEvent | AnnouncementModelsDescriptionFieldEvent | AnnouncementHardwareCpusFieldEvent | AnnouncementHardwareMemoryBytesFieldEvent | AnnouncementHardwareGpusNameFieldEvent | AnnouncementHardwareGpusMemoryBytesFieldEvent | AnnouncementWithdrawnFieldEvent | AnnouncementBondBrokerFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announcement>): Generator<AnnouncementVersionFieldEvent | AnnouncementPeerIdFieldEvent | AnnouncementAddressesFieldEvent | AnnouncementEthAddressFieldEvent | AnnouncementEthBindingFieldEvent | AnnouncementSeqFieldEvent | AnnouncementTimestampFieldEvent | AnnouncementExpiresAtFieldEvent | AnnouncementModelsPipelineFieldEvent | AnnouncementModelsModelIdFieldEvent | AnnouncementModelsWarmFieldEvent | AnnouncementModelsCapacityFieldEvent | AnnouncementModelsLoadFieldEvent | AnnouncementModelsPricePerUnitFieldEvent | AnnouncementModelsPixelsPerUnitFieldEvent | AnnouncementModelsUnitFieldEvent | AnnouncementModelsRunnerVersionFieldEvent | AnnouncementModelsDescriptionFieldEvent | AnnouncementModelsPricePerRequestFieldEvent | AnnouncementHardwareCpusFieldEvent | AnnouncementHardwareMemoryBytesFieldEvent | AnnouncementHardwareGpusNameFieldEvent | AnnouncementHardwareGpusMemoryBytesFieldEvent | AnnouncementWithdrawnFieldEvent | AnnouncementBondBrokerFieldEvent> {
     return streamMessage(buf, Announcement.codec(), opts)
   }
 }
