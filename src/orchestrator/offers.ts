@@ -70,15 +70,16 @@ function unitPriceOf (entry: PriceEntry, rate?: UsdPerEth): WeiPrice {
  * Offers for the publisher: what the runners serve now, with the configured prices and
  * live slot use (the publisher turns that into the coarse load gossip carries).
  */
-export function offersFrom (capabilities: ModelCapability[], prices: PriceTable, descriptions: ReadonlyMap<string, string> = new Map()): LiveOffer[] {
+export function offersFrom (capabilities: ModelCapability[], prices: PriceTable, custom: ReadonlyMap<string, { description: string, streaming: boolean }> = new Map()): LiveOffer[] {
   const offers: LiveOffer[] = []
   for (const c of capabilities) {
     const price = prices.get(modelKey(c))
     if (price === undefined) continue
-    // custom capabilities carry their operator's description
-    const description = c.pipeline === 'custom' ? descriptions.get(c.modelId) : undefined
+    // custom capabilities carry their operator's description, and whether they serve stream sessions
+    const declared = c.pipeline === 'custom' ? custom.get(c.modelId) : undefined
     offers.push({
-      ...(description === undefined || description === '' ? {} : { description }),
+      ...(declared === undefined || declared.description === '' ? {} : { description: declared.description }),
+      ...(declared?.streaming === true ? { streaming: true } : {}),
       pipeline: c.pipeline,
       modelId: c.modelId,
       warm: c.warm,

@@ -38,6 +38,12 @@ describe('e2e: custom capabilities (process runner)', function () {
       name: 'strict',
       command: [process.execPath, APP],
       request_schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } }
+    }, {
+      name: 'pow',
+      description: 'proof-of-work search, a stream session',
+      command: [process.execPath, APP],
+      streaming: true,
+      timeout_seconds: 60
     }]))
     mesh = await startProcessMesh({
       dataDir,
@@ -54,7 +60,7 @@ describe('e2e: custom capabilities (process runner)', function () {
     const listed = await waitFor(async () => {
       const { capabilities } = await (await fetch(`${url}/capabilities`)).json() as { capabilities: Array<{ name: string, description: string, orchestrators: unknown[], capacity: number }> }
       const mine = capabilities.find(c => c.name === NAME)
-      return mine !== undefined && mine.orchestrators.length === 2 && capabilities.length === 2 ? mine : undefined
+      return mine !== undefined && mine.orchestrators.length === 2 && capabilities.length === 3 ? mine : undefined
     }, 30_000, 'both orchestrators listed under /capabilities')
     expect(listed.description).to.equal('the custom-example app: echo, events, sleep, thumbnail')
     expect(listed.capacity).to.equal(8)
@@ -123,7 +129,7 @@ describe('e2e: custom capabilities (process runner)', function () {
 
     const unknown = await post(`${url}/capability/no-such-app/echo`, 'x')
     expect(unknown.status).to.equal(404)
-    expect(JSON.parse(unknown.body.toString()).error.message).to.match(/unknown capability "no-such-app"; the mesh serves example, strict/)
+    expect(JSON.parse(unknown.body.toString()).error.message).to.match(/unknown capability "no-such-app"; the mesh serves example, pow, strict/)
 
     const oversized = await post(`${url}/capability/${NAME}/echo`, Buffer.alloc(BODY_LIMIT + 1))
     expect(oversized.status).to.equal(413)
@@ -135,6 +141,27 @@ describe('e2e: custom capabilities (process runner)', function () {
     expect(Date.now() - began).to.be.below(5_000)
     // the request's own timeout is not tried elsewhere
     expect(late.headers['x-shoal-attempts']).to.equal('1')
+  })
+
+  it('a stream session the app ends itself: its data, then the end; params the app refuses are a 400 in its words', async () => {
+    const start = await fetch(`${url}/process/stream/start?capability=pow`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prefix: 'x', difficulty: 2, max_results: 3 }) })
+    expect(start.status).to.equal(200)
+    const { stream_id: id, data_url: dataUrl } = await start.json() as { stream_id: string, data_url: string }
+    // read once the app may already have ended: the kept messages, then the end
+    const text = await (await fetch(`${url}${dataUrl}`)).text()
+    const events = text.trim().split('\n\n')
+    expect(events).to.have.length(4)
+    expect(events.slice(0, 3).map(e => e.split('\n')[0])).to.deep.equal(['id: 0', 'id: 1', 'id: 2'])
+    expect(events[3].split('\n')[0]).to.equal('event: end')
+    expect(JSON.parse(events[3].split('\n')[1].slice('data: '.length))).to.deep.include({ state: 'ended', reason: 'the app ended the stream', data_messages: 3, charged_wei: '0' })
+    const status = await (await fetch(`${url}/process/stream/${id}/status`)).json() as { state: string, compute_ms: number }
+    expect(status.state).to.equal('ended')
+
+    const refused = await fetch(`${url}/process/stream/start?capability=pow`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ difficulty: 99 }) })
+    expect(refused.status).to.equal(400)
+    expect((await refused.json() as { error: { message: string } }).error.message).to.match(/the app answered 400 to \/stream\/start: .*difficulty must be an integer in \[1, 6\]/)
+    const unknown = await fetch(`${url}/process/stream/nope/status`)
+    expect(unknown.status).to.equal(404)
   })
 
   it('a timeout after the answer started: 408 while nothing was sent, else the answer so far with a timeout trailer or SSE event', async () => {

@@ -33,6 +33,7 @@ export interface ModelOffer {
   runnerVersion: string
   description?: string
   pricePerRequest?: string
+  streaming?: boolean
 }
 
 export namespace ModelOffer {
@@ -100,6 +101,11 @@ export namespace ModelOffer {
           w.string(obj.pricePerRequest)
         }
 
+        if (obj.streaming != null) {
+          w.uint32(176)
+          w.bool(obj.streaming)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -164,6 +170,10 @@ export namespace ModelOffer {
             }
             case 21: {
               obj.pricePerRequest = reader.string()
+              break
+            }
+            case 22: {
+              obj.streaming = reader.bool()
               break
             }
             default: {
@@ -258,6 +268,13 @@ export namespace ModelOffer {
               }
               break
             }
+            case 22: {
+              yield {
+                field: `${prefix}.streaming`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -325,6 +342,11 @@ export namespace ModelOffer {
     value: string
   }
 
+  export interface ModelOfferStreamingFieldEvent {
+    field: '$.streaming'
+    value: boolean
+  }
+
   export function encode (obj: Partial<ModelOffer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ModelOffer.codec())
   }
@@ -333,7 +355,7 @@ export namespace ModelOffer {
     return decodeMessage(buf, ModelOffer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelOffer>): Generator<ModelOfferPipelineFieldEvent | ModelOfferModelIdFieldEvent | ModelOfferWarmFieldEvent | ModelOfferCapacityFieldEvent | ModelOfferLoadFieldEvent | ModelOfferPricePerUnitFieldEvent | ModelOfferPixelsPerUnitFieldEvent | ModelOfferUnitFieldEvent | ModelOfferRunnerVersionFieldEvent | ModelOfferDescriptionFieldEvent | ModelOfferPricePerRequestFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelOffer>): Generator<ModelOfferPipelineFieldEvent | ModelOfferModelIdFieldEvent | ModelOfferWarmFieldEvent | ModelOfferCapacityFieldEvent | ModelOfferLoadFieldEvent | ModelOfferPricePerUnitFieldEvent | ModelOfferPixelsPerUnitFieldEvent | ModelOfferUnitFieldEvent | ModelOfferRunnerVersionFieldEvent | ModelOfferDescriptionFieldEvent | ModelOfferPricePerRequestFieldEvent | ModelOfferStreamingFieldEvent> {
     return streamMessage(buf, ModelOffer.codec(), opts)
   }
 }
@@ -1053,6 +1075,12 @@ export namespace Announcement {
     index: number
   }
 
+  export interface AnnouncementModelsStreamingFieldEvent {
+    field: '$.models[].streaming'
+    value: boolean
+    index: number
+  }
+
   export interface AnnouncementHardwareCpusFieldEvent {
     field: '$.hardware.cpus'
     value: number
@@ -1093,7 +1121,7 @@ export namespace Announcement {
     return decodeMessage(buf, Announcement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announcement>): Generator<AnnouncementVersionFieldEvent | AnnouncementPeerIdFieldEvent | AnnouncementAddressesFieldEvent | AnnouncementEthAddressFieldEvent | AnnouncementEthBindingFieldEvent | AnnouncementSeqFieldEvent | AnnouncementTimestampFieldEvent | AnnouncementExpiresAtFieldEvent | AnnouncementModelsPipelineFieldEvent | AnnouncementModelsModelIdFieldEvent | AnnouncementModelsWarmFieldEvent | AnnouncementModelsCapacityFieldEvent | AnnouncementModelsLoadFieldEvent | AnnouncementModelsPricePerUnitFieldEvent | AnnouncementModelsPixelsPerUnitFieldEvent | AnnouncementModelsUnitFieldEvent | AnnouncementModelsRunnerVersionFieldEvent | AnnouncementModelsDescriptionFieldEvent | AnnouncementModelsPricePerRequestFieldEvent | AnnouncementHardwareCpusFieldEvent | AnnouncementHardwareMemoryBytesFieldEvent | AnnouncementHardwareGpusNameFieldEvent | AnnouncementHardwareGpusMemoryBytesFieldEvent | AnnouncementWithdrawnFieldEvent | AnnouncementBondBrokerFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announcement>): Generator<AnnouncementVersionFieldEvent | AnnouncementPeerIdFieldEvent | AnnouncementAddressesFieldEvent | AnnouncementEthAddressFieldEvent | AnnouncementEthBindingFieldEvent | AnnouncementSeqFieldEvent | AnnouncementTimestampFieldEvent | AnnouncementExpiresAtFieldEvent | AnnouncementModelsPipelineFieldEvent | AnnouncementModelsModelIdFieldEvent | AnnouncementModelsWarmFieldEvent | AnnouncementModelsCapacityFieldEvent | AnnouncementModelsLoadFieldEvent | AnnouncementModelsPricePerUnitFieldEvent | AnnouncementModelsPixelsPerUnitFieldEvent | AnnouncementModelsUnitFieldEvent | AnnouncementModelsRunnerVersionFieldEvent | AnnouncementModelsDescriptionFieldEvent | AnnouncementModelsPricePerRequestFieldEvent | AnnouncementModelsStreamingFieldEvent | AnnouncementHardwareCpusFieldEvent | AnnouncementHardwareMemoryBytesFieldEvent | AnnouncementHardwareGpusNameFieldEvent | AnnouncementHardwareGpusMemoryBytesFieldEvent | AnnouncementWithdrawnFieldEvent | AnnouncementBondBrokerFieldEvent> {
     return streamMessage(buf, Announcement.codec(), opts)
   }
 }

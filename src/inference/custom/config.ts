@@ -41,6 +41,12 @@ export interface CustomCapability {
   env: Record<string, string>
   /** the JSON schema JSON request bodies must satisfy, compiled */
   requestSchema?: ValidateFunction
+  /**
+   * also serves stream sessions (`POST /process/stream/start` at a gateway): the app's
+   * `POST /stream/start?stream_id=ID` answers a long-running body of data messages and
+   * `POST /stream/update?stream_id=ID` takes new params (docs/custom-capabilities.md)
+   */
+  streaming: boolean
 }
 
 export type CustomCapabilitiesErrorCode = 'CUSTOM_CAPABILITIES_ERROR_INVALID' | 'CUSTOM_CAPABILITIES_ERROR_READ'
@@ -70,7 +76,8 @@ export const CustomCapabilityFile = Type.Object({
   startup_timeout_seconds: Type.Optional(Seconds(3600)),
   health_path: Type.Optional(Type.String({ pattern: '^/[\\x21-\\x7e]{0,255}$' })),
   env: Type.Optional(Type.Record(Type.String(), Type.String(), { propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } })),
-  request_schema: Type.Optional(Type.Object({}))
+  request_schema: Type.Optional(Type.Object({})),
+  streaming: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
 
 export type CustomCapabilityEntry = Static<typeof CustomCapabilityFile>
@@ -156,6 +163,7 @@ function parseEntry (file: string, raw: unknown, index: number): CustomCapabilit
     startupTimeoutMs: Math.ceil((e.startup_timeout_seconds ?? 60) * 1000),
     healthPath: e.health_path ?? '/health',
     env: { ...e.env },
+    streaming: e.streaming ?? false,
     ...(requestSchema === undefined ? {} : { requestSchema })
   }
 }
