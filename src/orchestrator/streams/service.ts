@@ -11,6 +11,7 @@
  * when the app has started) and tells the gateway its balance and the milliseconds billed;
  * a credit that does not cover the next interval ends the session.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
 import { verifyEthBinding } from '../../identity/binding.js'
@@ -279,12 +280,7 @@ export function createStreamOrchestrator (components: StreamOrchestratorComponen
 
       const paymentLoop = async (): Promise<never> => {
         while (true) {
-          await new Promise<void>((resolve) => {
-            const onAbort = (): void => { clearTimeout(t); resolve() }
-            const t = setTimeout(() => { stopAll.removeEventListener('abort', onAbort); resolve() }, options.paymentIntervalMs)
-            stopAll.addEventListener('abort', onAbort, { once: true })
-          })
-          stopAll.throwIfAborted()
+          await sleep(options.paymentIntervalMs, undefined, { signal: stopAll })
           if (!bill()) throw new SessionEnd('PAYMENT_REQUIRED', `credit spent: the balance did not cover the last ${options.paymentIntervalMs} ms`)
           await balanceFrame(true, stopAll)
         }
