@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
 import { waitFor } from './helpers.js'
@@ -17,6 +18,33 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const APP = join(ROOT, 'docker/custom-example/server.mjs')
 const NAME = 'example'
 const BODY_LIMIT = 1024 * 1024
+/** a longer body is streamed to the orchestrator as it arrives */
+const REPLAY_BYTES = 64 * 1024
+
+/** Bytes the orchestrators have received as job input, all together. */
+async function inputBytes (mesh: ProcessMesh): Promise<number> {
+  let sum = 0
+  for (const o of mesh.orchestrators) {
+    const text = await (await fetch(o.metricsUrl!)).text()
+    for (const line of text.split('\n')) if (line.startsWith('shoal_ai_server_input_bytes_total')) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return sum
+}
+
+/** A POST whose body goes out in two parts: `between` runs after the first. */
+async function postInTwo (url: string, first: Buffer, rest: Buffer, between: () => Promise<void>): Promise<{ status: number, body: Buffer }> {
+  return await new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(first.byteLength + rest.byteLength) } }, (res) => {
+      const parts: Buffer[] = []
+      res.on('data', (c: Buffer) => parts.push(c))
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }) })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.write(first)
+    between().then(() => { req.end(rest) }, (err: unknown) => { req.destroy(err as Error); reject(err) })
+  })
+}
 
 describe('e2e: custom capabilities (process runner)', function () {
   this.timeout(90_000)
@@ -50,7 +78,7 @@ describe('e2e: custom capabilities (process runner)', function () {
       orchestrators: 2,
       models: () => [],
       gatewayPort: 0,
-      extraArgs: { orchestrator: () => ['--custom-capabilities', file], gateway: ['--body-limit', String(BODY_LIMIT)] }
+      extraArgs: { orchestrator: () => ['--custom-capabilities', file, '--metrics-port', '0'], gateway: ['--body-limit', String(BODY_LIMIT), '--custom-replay-bytes', String(REPLAY_BYTES)] }
     })
     url = mesh.gateway.url
   })
@@ -162,6 +190,34 @@ describe('e2e: custom capabilities (process runner)', function () {
     expect((await refused.json() as { error: { message: string } }).error.message).to.match(/the app answered 400 to \/stream\/start: .*difficulty must be an integer in \[1, 6\]/)
     const unknown = await fetch(`${url}/process/stream/nope/status`)
     expect(unknown.status).to.equal(404)
+  })
+
+  it('streams a body longer than --custom-replay-bytes to the orchestrator while the client still sends it; a chunked body over the limit is a 413 as it arrives', async () => {
+    const body = Buffer.from(Array.from({ length: 600_000 }, (_, i) => (i * 31 + 7) % 256))
+    const before = await inputBytes(mesh)
+    const echoed = await postInTwo(`${url}/capability/${NAME}/echo`, body.subarray(0, 400_000), body.subarray(400_000), async () => {
+      // the first 400 KB reach the orchestrator before the client sends the rest
+      await waitFor(async () => await inputBytes(mesh) - before >= 350_000 ? true : undefined, 20_000, 'the first part at the orchestrator')
+    })
+    expect(echoed.status).to.equal(200)
+    expect(echoed.body.equals(body)).to.equal(true)
+
+    const refused = await new Promise<number>((resolve, reject) => {
+      const req = request(`${url}/capability/${NAME}/echo`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => { res.resume(); resolve(res.statusCode ?? 0) })
+      // the gateway answers and closes while this side still writes: the answer is what counts
+      req.on('error', () => {})
+      setTimeout(() => { reject(new Error('no answer to the oversized chunked body')) }, 20_000).unref()
+      const chunk = Buffer.alloc(64 * 1024)
+      let sent = 0
+      const pump = (): void => {
+        while (sent <= BODY_LIMIT + chunk.byteLength && !req.destroyed) {
+          sent += chunk.byteLength
+          if (!req.write(chunk)) { req.once('drain', pump); return }
+        }
+      }
+      pump()
+    })
+    expect(refused).to.equal(413)
   })
 
   it('a timeout after the answer started: 408 while nothing was sent, else the answer so far with a timeout trailer or SSE event', async () => {

@@ -7,10 +7,12 @@
  *   seconds, optional);
  * - `GET /capabilities`: what the mesh serves, by name.
  * The body goes to the app unchanged, whatever its content type, and the app's answer
- * comes back unchanged, streamed as it arrives (SSE and chunked included). The body is
- * read whole first, within the gateway's body limit: a failed attempt is sent again to
- * another orchestrator, with the selection, retries and payment of the pipelines. The
- * request's timeout is each attempt's deadline. The orchestrator measures the compute
+ * comes back unchanged, streamed as it arrives (SSE and chunked included). A body up to
+ * `replayBytes` (or a chunked one, within the body limit) is read whole first; a longer
+ * one is sent to the orchestrator as it arrives, its first `replayBytes` kept
+ * (`BodySpool`). A failed attempt is sent again to another orchestrator, with the
+ * selection, retries and payment of the pipelines, while the body can be read from its
+ * start again. The request's timeout is each attempt's deadline. The orchestrator measures the compute
  * time and charges for it: `X-Shoal-Compute-Ms` and `X-Shoal-Charged-Wei` say so, as
  * headers on an answer that fits in a few chunks, else as trailers.
  */
@@ -20,7 +22,8 @@ import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
 import { CUSTOM_DEFAULT_TIMEOUT_MS } from '../../kernel/pipelines/custom.js'
 import type { Logger } from '../../observability/logger.js'
 import { decodeReceipt } from '../../payments/job-payment.js'
-import type { DispatchResult } from '../dispatch/dispatcher.js'
+import type { DispatchOptions, DispatchResult } from '../dispatch/dispatcher.js'
+import { BodySpool } from './body-spool.js'
 import { NotFoundError, PayloadTooLargeError } from '../http/errors.js'
 import { relay } from '../http/relay.js'
 import type { AddRoute } from '../http/server.js'
@@ -47,10 +50,12 @@ const FINAL_WAIT_MS = 1_000
 export interface CustomRoutesInit {
   add: AddRoute
   /** dispatches the job as the pipeline routes do; aborted when the client leaves */
-  dispatch: (job: InferenceJob, deadlineMs: number, request: FastifyRequest, reply: FastifyReply) => Promise<DispatchResult>
+  dispatch: (job: InferenceJob, own: Pick<DispatchOptions, 'deadlineMs' | 'replayable'>, request: FastifyRequest, reply: FastifyReply) => Promise<DispatchResult>
   /** the capabilities the mesh serves now */
   capabilities: () => CapabilityListing[]
   bodyLimitBytes: number
+  /** a body longer than this (by Content-Length) is streamed; this much is kept for another attempt */
+  replayBytes: number
   logger: Logger
 }
 
@@ -84,7 +89,8 @@ export function registerCustomRoutes (init: CustomRoutesInit): void {
   /** The request body, whole, within the limit (a content-length over it was refused before). */
   async function readBody (request: FastifyRequest): Promise<Uint8ArrayList> {
     const body = new Uint8ArrayList()
-    for await (const chunk of request.raw) {
+    // leaving the loop must not destroy the request (and its socket): the 413 goes out on it
+    for await (const chunk of request.raw.iterator({ destroyOnReturn: false })) {
       body.append(chunk as Buffer)
       if (body.byteLength > bodyLimitBytes) throw new PayloadTooLargeError(bodyLimitBytes)
     }
@@ -96,7 +102,12 @@ export function registerCustomRoutes (init: CustomRoutesInit): void {
     if (!served.some(c => c.name === name)) {
       throw new NotFoundError(`unknown capability ${JSON.stringify(name)}; the mesh serves ${served.length === 0 ? 'none' : served.map(c => c.name).join(', ')} (GET /capabilities)`)
     }
-    const data = await readBody(request)
+    // a long body with a declared length goes out as it arrives (its length is the input's
+    // declared size); a chunked one is read whole first, within the limit
+    const declared = Number(request.headers['content-length'])
+    const data = request.headers['transfer-encoding'] === undefined && Number.isSafeInteger(declared) && declared > init.replayBytes
+      ? new BodySpool(request.raw, declared, init.replayBytes)
+      : await readBody(request)
     const query = request.url.indexOf('?')
     const job: InferenceJob = {
       pipeline: 'custom',
@@ -110,7 +121,10 @@ export function registerCustomRoutes (init: CustomRoutesInit): void {
         ? []
         : [{ field: 'body', filename: 'body', contentType: request.headers['content-type'] ?? 'application/octet-stream', data }]
     }
-    const result = await dispatch(job, timeoutMs + DEADLINE_GRACE_MS, request, reply)
+    const result = await dispatch(job, {
+      deadlineMs: timeoutMs + DEADLINE_GRACE_MS,
+      ...(data instanceof BodySpool ? { replayable: () => data.replayable } : {})
+    }, request, reply)
     void reply.header('x-shoal-capability', name)
     const response = result.response
     return await relay(response, request, reply, {

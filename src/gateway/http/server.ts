@@ -11,7 +11,7 @@ import { createAsyncJobStore, outcomeFailed, type AsyncJob, type AsyncJobOutcome
 import { DispatchAbortedError, DispatchError, NoOrchestratorError } from '../dispatch/errors.js'
 import { resolveModelAlias } from '../aliases.js'
 import { ModelNotServedApiError } from './not-served.js'
-import type { Dispatcher, DispatchResult } from '../dispatch/dispatcher.js'
+import type { Dispatcher, DispatchOptions, DispatchResult } from '../dispatch/dispatcher.js'
 import { statusClass, type GatewayMetrics } from '../metrics.js'
 import { createApiKeyCheck } from './auth.js'
 import {
@@ -388,7 +388,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   }
 
   /** Dispatches a validated job for a synchronous answer: aborted when the client goes away or on stop(). */
-  async function dispatchFor (parsed: ServedJob, request: FastifyRequest, reply: FastifyReply, deadlineMs?: number): Promise<DispatchResult> {
+  async function dispatchFor (parsed: ServedJob, request: FastifyRequest, reply: FastifyReply, own: Pick<DispatchOptions, 'deadlineMs' | 'replayable'> = {}): Promise<DispatchResult> {
     if (stopping) throw new ServiceStoppingError()
     // aborted when the client goes away (the response closes unfinished) or on stop()
     const controller = new AbortController()
@@ -403,7 +403,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         signal: controller.signal,
         requestId: request.id,
         workUnits: parsed.workUnits,
-        ...(deadlineMs === undefined ? {} : { deadlineMs })
+        ...own
       })
     } catch (err) {
       if (err instanceof NoOrchestratorError) void reply.headers(dispatchHeaders(err.attempts, err.orchestrator))
@@ -519,9 +519,10 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         routes.set(`${method} ${url}`, info)
         child.route({ method, url, handler })
       },
-      dispatch: async (job, deadlineMs, request, reply) => await dispatchFor({ job, workUnits: 1 }, request, reply, deadlineMs),
+      dispatch: async (job, own, request, reply) => await dispatchFor({ job, workUnits: 1 }, request, reply, own),
       capabilities: () => directory.customCapabilities?.() ?? [],
       bodyLimitBytes: options.bodyLimitBytes,
+      replayBytes: options.customReplayBytes,
       logger
     })
   })

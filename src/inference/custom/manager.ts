@@ -17,7 +17,7 @@ import { EventEmitter, once } from 'node:events'
 import Dockerode from 'dockerode'
 import { request } from 'undici'
 import { silentLogger, type Logger } from '../../observability/logger.js'
-import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
+import { wholeInput, type InferenceJob, type RunnerResponse } from '../../kernel/job.js'
 import { createJobError } from '../../kernel/job-outcome.js'
 import type { PipelineName } from '../../kernel/pipelines.js'
 import { CUSTOM_DEFAULT_TIMEOUT_MS } from '../../kernel/pipelines/custom.js'
@@ -357,7 +357,8 @@ function schemaProblem (capability: CustomCapability, job: InferenceJob): string
   if (input.data.byteLength > MAX_SCHEMA_BODY_BYTES) return `a JSON body larger than ${MAX_SCHEMA_BODY_BYTES} bytes`
   let value: unknown
   try {
-    value = JSON.parse(Buffer.from(input.data.subarray(0, input.data.byteLength)).toString('utf8'))
+    const data = wholeInput(input.data)
+    value = JSON.parse(Buffer.from(data.subarray(0, data.byteLength)).toString('utf8'))
   } catch {
     return 'the body is not valid JSON'
   }
