@@ -20,7 +20,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
 import { CUSTOM_DEFAULT_TIMEOUT_MS } from '../../kernel/pipelines/custom.js'
-import type { Logger } from '../../observability/logger.js'
 import { decodeReceipt } from '../../payments/job-payment.js'
 import type { DispatchOptions, DispatchResult } from '../dispatch/dispatcher.js'
 import { BodySpool } from './body-spool.js'
@@ -56,7 +55,6 @@ export interface CustomRoutesInit {
   bodyLimitBytes: number
   /** a body longer than this (by Content-Length) is streamed; this much is kept for another attempt */
   replayBytes: number
-  logger: Logger
 }
 
 interface Cost { computeMs?: number, chargedWei?: bigint }

@@ -522,8 +522,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       dispatch: async (job, own, request, reply) => await dispatchFor({ job, workUnits: 1 }, request, reply, own),
       capabilities: () => directory.customCapabilities?.() ?? [],
       bodyLimitBytes: options.bodyLimitBytes,
-      replayBytes: options.customReplayBytes,
-      logger
+      replayBytes: options.customReplayBytes
     })
   })
   if (init.dashboard !== undefined) registerDashboardRoutes(add, init.dashboard)
