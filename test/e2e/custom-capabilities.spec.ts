@@ -6,7 +6,7 @@ import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
 import { waitFor } from './helpers.js'
-import { livepeerHeader, post } from '../helpers/custom-http.js'
+import { livepeerHeader, post, postInTwo } from '../helpers/custom-http.js'
 
 /**
  * Custom capabilities through a real mesh (bootstrap, two orchestrators, a gateway, as
@@ -29,21 +29,6 @@ async function inputBytes (mesh: ProcessMesh): Promise<number> {
     for (const line of text.split('\n')) if (line.startsWith('shoal_ai_server_input_bytes_total')) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
   }
   return sum
-}
-
-/** A POST whose body goes out in two parts: `between` runs after the first. */
-async function postInTwo (url: string, first: Buffer, rest: Buffer, between: () => Promise<void>): Promise<{ status: number, body: Buffer }> {
-  return await new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(first.byteLength + rest.byteLength) } }, (res) => {
-      const parts: Buffer[] = []
-      res.on('data', (c: Buffer) => parts.push(c))
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }) })
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.write(first)
-    between().then(() => { req.end(rest) }, (err: unknown) => { req.destroy(err as Error); reject(err) })
-  })
 }
 
 describe('e2e: custom capabilities (process runner)', function () {

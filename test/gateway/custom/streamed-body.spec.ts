@@ -5,21 +5,7 @@ import { silentLogger } from '../../../src/observability/logger.js'
 import { createGatewayHttpServer, type GatewayHttpServer } from '../../../src/gateway/http/server.js'
 import type { DispatchOptions, DispatchResult } from '../../../src/gateway/dispatch/dispatcher.js'
 import { waitFor } from '../../helpers/wait-for.js'
-
-/** A POST with a declared length whose body goes out in two parts: `between` runs after the first. */
-async function postInTwo (url: string, first: Buffer, rest: Buffer, between: () => Promise<void>): Promise<{ status: number, body: Buffer }> {
-  return await new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(first.byteLength + rest.byteLength) } }, (res) => {
-      const parts: Buffer[] = []
-      res.on('data', (c: Buffer) => parts.push(c))
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }) })
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.write(first)
-    between().then(() => { req.end(rest) }, (err: unknown) => { req.destroy(err as Error); reject(err) })
-  })
-}
+import { postInTwo } from '../../helpers/custom-http.js'
 
 describe('gateway/custom: a long request body goes out as it arrives', function () {
   this.timeout(20_000)
