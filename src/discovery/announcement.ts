@@ -32,6 +32,10 @@ export interface ModelOffer {
   runnerVersion: string
   /** a custom capability's description (pipeline `custom` only) */
   description?: string
+  /** a custom capability's price per request, wei on top of the units, a decimal string (pipeline `custom` only) */
+  pricePerRequest?: string
+  /** a custom capability that also serves stream sessions (pipeline `custom` only; absent: false) */
+  streaming?: boolean
 }
 
 export interface HardwareSummary {
@@ -183,8 +187,12 @@ function checkOffer (o: pb.ModelOffer, index: number): ModelOffer {
   if (unit !== PIPELINE_UNIT[pipeline]) fail(f('unit'), `must be ${PIPELINE_UNIT[pipeline]} for ${pipeline}`)
   if (!isModelId(o.modelId)) fail(f('modelId'), 'must be a model id (1..128 printable ASCII characters, no spaces)')
   if (o.description !== undefined && pipeline !== 'custom') fail(f('description'), 'is only for custom capabilities')
+  if (o.pricePerRequest !== undefined && pipeline !== 'custom') fail(f('pricePerRequest'), 'is only for custom capabilities')
+  if (o.streaming !== undefined && pipeline !== 'custom') fail(f('streaming'), 'is only for custom capabilities')
   return {
     ...(o.description === undefined ? {} : { description: str(o.description, f('description'), 256) }),
+    ...(o.pricePerRequest === undefined ? {} : { pricePerRequest: decimal(o.pricePerRequest, f('pricePerRequest')) }),
+    ...(o.streaming === true ? { streaming: true } : {}),
     pipeline,
     modelId: o.modelId,
     warm: o.warm,

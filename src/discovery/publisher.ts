@@ -120,14 +120,14 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
         if (load !== was) lastFlipAt = now()
         loads.set(key, load)
         // explicit fields: the schema refuses unknown ones, and inUse must not travel
-        return { pipeline: o.pipeline, modelId: o.modelId, warm: o.warm, capacity: o.capacity, load, pricePerUnit: o.pricePerUnit, pixelsPerUnit: o.pixelsPerUnit, unit: o.unit, runnerVersion: o.runnerVersion, ...(o.description === undefined ? {} : { description: o.description }) }
+        return { pipeline: o.pipeline, modelId: o.modelId, warm: o.warm, capacity: o.capacity, load, pricePerUnit: o.pricePerUnit, pixelsPerUnit: o.pixelsPerUnit, unit: o.unit, runnerVersion: o.runnerVersion, ...(o.description === undefined ? {} : { description: o.description }), ...(o.pricePerRequest === undefined ? {} : { pricePerRequest: o.pricePerRequest }), ...(o.streaming === true ? { streaming: true } : {}) }
       })
       for (const key of loads.keys()) if (!seen.has(key)) loads.delete(key)
       return out
     }
 
     const shapeOf = (offers: ModelOffer[], addresses: string[]): string =>
-      JSON.stringify([addresses, offers.map(o => [o.pipeline, o.modelId, o.warm, o.capacity, o.pricePerUnit, o.pixelsPerUnit, o.runnerVersion, o.description ?? ''])])
+      JSON.stringify([addresses, offers.map(o => [o.pipeline, o.modelId, o.warm, o.capacity, o.pricePerUnit, o.pixelsPerUnit, o.runnerVersion, o.description ?? '', o.pricePerRequest ?? '', o.streaming === true])])
     const loadsOf = (offers: ModelOffer[]): string => offers.map(o => o.load).join(',')
     const addressesNow = (): string[] => components.addresses().slice(0, 16)
 

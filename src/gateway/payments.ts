@@ -1,5 +1,5 @@
 import type { PeerId } from '@libp2p/interface'
-import { billableUnits, feeFor } from '../kernel/billing.js'
+import { billableUnits, jobFee } from '../kernel/billing.js'
 import type { InferenceJob } from '../kernel/job.js'
 import type { Logger } from '../observability/logger.js'
 import { decodeQuotePayment, decodeReceipt, encodeJobPayment } from '../payments/job-payment.js'
@@ -97,7 +97,11 @@ export function createJobPayer (components: JobPayerComponents) {
       if (params === null) return withoutTickets
       const price = quote.prices.find(p => p.pipeline === job.pipeline && p.modelId === job.modelId)
       if (price === undefined) throw createJobError('UNSUPPORTED', `orchestrator quotes no price for ${job.pipeline} ${job.modelId}`)
-      const feeWei = feeFor(billableUnits(job), { pricePerUnit: BigInt(price.pricePerUnit), pixelsPerUnit: BigInt(price.pixelsPerUnit) })
+      const feeWei = jobFee(billableUnits(job), {
+        pricePerUnit: BigInt(price.pricePerUnit),
+        pixelsPerUnit: BigInt(price.pixelsPerUnit),
+        ...(price.pricePerRequest === undefined ? {} : { pricePerRequest: BigInt(price.pricePerRequest) })
+      })
       try {
         payment = await sender.paymentFor({ recipient: params.recipient, params, feeWei }, { signal: options.signal })
       } catch (err) {

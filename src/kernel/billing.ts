@@ -33,3 +33,8 @@ export function deliveredUnits (job: InferenceJob, contentType: string, body: Ui
 export function feeFor (units: bigint, price: { pricePerUnit: bigint, pixelsPerUnit: bigint }): bigint {
   return (units * price.pricePerUnit + price.pixelsPerUnit - 1n) / price.pixelsPerUnit
 }
+
+/** What one job costs: its units at the unit price, plus the price per request when there is one (custom capabilities). */
+export function jobFee (units: bigint, price: { pricePerUnit: bigint, pixelsPerUnit: bigint, pricePerRequest?: bigint }): bigint {
+  return feeFor(units, price) + (price.pricePerRequest ?? 0n)
+}

@@ -11,8 +11,11 @@ export class PriceConfigError extends ShoalError<'PRICE_ERROR_CURRENCY' | 'PRICE
   static override readonly name = 'PriceConfigError'
 }
 
-/** An exact price: `numerator` wei per `denominator` units of work. */
-export interface WeiPrice { pricePerUnit: bigint, pixelsPerUnit: bigint }
+/** An exact price: `pricePerUnit` wei per `pixelsPerUnit` units of work, plus `pricePerRequest` wei per job when set (custom capabilities). */
+export interface WeiPrice { pricePerUnit: bigint, pixelsPerUnit: bigint, pricePerRequest?: bigint }
+
+/** A price entry as configured: aiModels.json's fields, and a custom capability's price per request (wei). */
+type PriceEntry = Pick<ModelEntry, 'pricePerUnit' | 'pixelsPerUnit' | 'currency' | 'pipeline' | 'modelId'> & { pricePerRequest?: string }
 
 /** "0.5" -> [5n, 10n]; "1e3" -> [1000n, 1n]. Decimal strings from aiModels.json, exactly. */
 function decimalToRational (text: string): [bigint, bigint] {
@@ -35,7 +38,16 @@ export const USD_RATE_HINT = '--price-feed ADDRESS (an ETH/USD AggregatorV3Inter
  * for `pixels_per_unit` units, fractions scaled up exactly. A price in USD is converted
  * with `rate` (USD per ETH), exactly, and needs one.
  */
-export function weiPriceOf (entry: Pick<ModelEntry, 'pricePerUnit' | 'pixelsPerUnit' | 'currency' | 'pipeline' | 'modelId'>, rate?: UsdPerEth): WeiPrice {
+export function weiPriceOf (entry: PriceEntry, rate?: UsdPerEth): WeiPrice {
+  const perRequest = entry.pricePerRequest === undefined ? undefined : decimalToRational(entry.pricePerRequest)
+  const price = unitPriceOf(entry, rate)
+  if (perRequest === undefined || perRequest[0] === 0n) return price
+  if (entry.currency.toUpperCase() !== 'WEI') throw new PriceConfigError('PRICE_ERROR_CURRENCY', `${entry.pipeline} ${entry.modelId}: a price per request is in WEI only`)
+  // whole wei, rounded up
+  return { ...price, pricePerRequest: (perRequest[0] + perRequest[1] - 1n) / perRequest[1] }
+}
+
+function unitPriceOf (entry: PriceEntry, rate?: UsdPerEth): WeiPrice {
   const currency = entry.currency.toUpperCase()
   if (currency !== 'WEI' && currency !== 'USD') {
     throw new PriceConfigError('PRICE_ERROR_CURRENCY', `${entry.pipeline} ${entry.modelId}: currency ${entry.currency} is not supported; price it in WEI or USD`)
@@ -58,15 +70,16 @@ export function weiPriceOf (entry: Pick<ModelEntry, 'pricePerUnit' | 'pixelsPerU
  * Offers for the publisher: what the runners serve now, with the configured prices and
  * live slot use (the publisher turns that into the coarse load gossip carries).
  */
-export function offersFrom (capabilities: ModelCapability[], prices: PriceTable, descriptions: ReadonlyMap<string, string> = new Map()): LiveOffer[] {
+export function offersFrom (capabilities: ModelCapability[], prices: PriceTable, custom: ReadonlyMap<string, { description: string, streaming: boolean }> = new Map()): LiveOffer[] {
   const offers: LiveOffer[] = []
   for (const c of capabilities) {
     const price = prices.get(modelKey(c))
     if (price === undefined) continue
-    // custom capabilities carry their operator's description
-    const description = c.pipeline === 'custom' ? descriptions.get(c.modelId) : undefined
+    // custom capabilities carry their operator's description, and whether they serve stream sessions
+    const declared = c.pipeline === 'custom' ? custom.get(c.modelId) : undefined
     offers.push({
-      ...(description === undefined || description === '' ? {} : { description }),
+      ...(declared === undefined || declared.description === '' ? {} : { description: declared.description }),
+      ...(declared?.streaming === true ? { streaming: true } : {}),
       pipeline: c.pipeline,
       modelId: c.modelId,
       warm: c.warm,
@@ -74,6 +87,7 @@ export function offersFrom (capabilities: ModelCapability[], prices: PriceTable,
       inUse: Math.min(c.inUse, c.capacity),
       pricePerUnit: price.pricePerUnit.toString(),
       pixelsPerUnit: price.pixelsPerUnit.toString(),
+      ...(price.pricePerRequest === undefined ? {} : { pricePerRequest: price.pricePerRequest.toString() }),
       unit: PIPELINE_UNIT[c.pipeline],
       runnerVersion: c.runnerVersion ?? 'unknown'
     })
@@ -99,7 +113,7 @@ export function pricedInUsd (entries: ReadonlyArray<Pick<ModelEntry, 'currency'>
  * Without a rate, USD entries have no price, so they are neither offered nor served:
  * never priced at zero.
  */
-export function livePriceTable (entries: ReadonlyArray<Pick<ModelEntry, 'pipeline' | 'modelId' | 'pricePerUnit' | 'pixelsPerUnit' | 'currency'>>, rate: UsdPerEth | undefined): { table: PriceTable, update: (rate: UsdPerEth | undefined) => void } {
+export function livePriceTable (entries: readonly PriceEntry[], rate: UsdPerEth | undefined): { table: PriceTable, update: (rate: UsdPerEth | undefined) => void } {
   const table = new Map<ModelKey, WeiPrice>()
   const update = (next: UsdPerEth | undefined): void => {
     for (const entry of entries) {
@@ -116,6 +130,6 @@ export function livePriceTable (entries: ReadonlyArray<Pick<ModelEntry, 'pipelin
 export function quotePrices (prices: PriceTable): AiPrice[] {
   return [...prices.entries()].map(([key, p]) => {
     const { pipeline, modelId } = parseModelKey(key)
-    return { pipeline, modelId, pricePerUnit: p.pricePerUnit.toString(), pixelsPerUnit: p.pixelsPerUnit.toString() }
+    return { pipeline, modelId, pricePerUnit: p.pricePerUnit.toString(), pixelsPerUnit: p.pixelsPerUnit.toString(), ...(p.pricePerRequest === undefined ? {} : { pricePerRequest: p.pricePerRequest.toString() }) }
   })
 }

@@ -1,6 +1,6 @@
 import type { PeerId } from '@libp2p/interface'
 import { verifyEthBinding } from '../identity/binding.js'
-import { billableUnits, deliveredUnits, feeFor, isMetered } from '../kernel/billing.js'
+import { billableUnits, deliveredUnits, isMetered, jobFee } from '../kernel/billing.js'
 import type { InferenceJob } from '../kernel/job.js'
 import { pipelineDefinition, type PipelineName } from '../kernel/pipelines.js'
 import type { Logger } from '../observability/logger.js'
@@ -42,8 +42,9 @@ export interface PaidExecutor extends AiExecutor {
  *   input (`admissionUnits`), so no peer has bytes held on credit that cannot pay them;
  * - execute: the balance must cover price x billable units of this job;
  * - complete: the balance is debited price x units really delivered (an LLM's tokens
- *   produced, not max_tokens); leftover credit stays for the next job. A failed job or a
- *   runner error is not charged.
+ *   produced, not max_tokens), plus the price per request when there is one (custom
+ *   capabilities); leftover credit stays for the next job. A failed job or a runner
+ *   error is not charged.
  * Refusals answer PAYMENT_REQUIRED and are counted by reason.
  */
 export function createPaidExecutor (components: PaidExecutorComponents): PaidExecutor {
@@ -148,15 +149,15 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
       const balance = recipient.balance(payment.sender)
       if (balance <= 0n) refuse('insufficient_balance', `no credit for ${payment.sender}: send tickets with the job`)
       const units = admissionUnits(header)
-      const need = feeFor(units, priceOf(header))
-      if (balance < need) refuse('insufficient_balance', `balance ${balance.toString()} wei does not cover ${need.toString()} wei for the declared input (at least ${units.toString()} units)`)
+      const need = jobFee(units, priceOf(header))
+      if (balance < need) refuse('insufficient_balance', `balance ${balance.toString()} wei does not cover ${need.toString()} wei for the declared input (at least ${units.toString()} units${priceOf(header).pricePerRequest === undefined ? '' : ' and the price per request'})`)
     },
 
     async execute (job: InferenceJob, context: AiExecuteContext): Promise<AiExecutionResult> {
       const payment = paymentOf(context.peerId, context.payment)
       const price = priceOf(job)
       const units = billableUnits(job)
-      const fee = feeFor(units, price)
+      const fee = jobFee(units, price)
       try {
         recipient.requireBalance(payment.sender, fee)
       } catch (err) {
@@ -185,7 +186,7 @@ export function createPaidExecutor (components: PaidExecutorComponents): PaidExe
           const timed = pipelineDefinition(job.pipeline).measured === true && inner?.units !== undefined
           const delivered = meter ? deliveredUnits(job, result.contentType, Buffer.concat(metered)) : timed ? BigInt(inner.units ?? 0) : undefined
           const actual = delivered === undefined ? units : timed && delivered > units ? units : delivered
-          const charged = feeFor(actual, price)
+          const charged = jobFee(actual, price)
           const balance = recipient.debit(payment.sender, charged)
           metrics?.jobsCharged.inc()
           return { units: Number(actual), receipt: encodeReceipt({ charged, balance, units: Number(actual) }), charge: chargeOf(price, charged) }

@@ -37,6 +37,10 @@ import { createGatewayLiveMetrics } from '../gateway/live/metrics.js'
 import type { GatewayLiveOptions } from '../gateway/live/options.js'
 import type { LiveSessionLookup } from '../gateway/live/media.js'
 import { registerLiveRoutes } from '../gateway/live/routes.js'
+import { createGatewayStreams, type GatewayStreams } from '../gateway/custom/streams.js'
+import { createGatewayStreamMetrics } from '../gateway/custom/metrics.js'
+import { registerStreamRoutes } from '../gateway/custom/stream-routes.js'
+import type { GatewayStreamOptions } from '../gateway/custom/stream-session.js'
 import { registerLiveWebRtcRoutes } from '../gateway/live/webrtc/index.js'
 import { prepareNode } from './node-context.js'
 
@@ -59,6 +63,8 @@ export interface GatewayRoleOptions {
   stake?: Partial<StakeOptions>
   /** live video sessions (limits, swaps, payment interval) */
   live?: Partial<GatewayLiveOptions>
+  /** custom capability stream sessions (limits, prepaid time) */
+  streams?: Partial<GatewayStreamOptions>
 }
 
 export interface GatewayRole {
@@ -76,6 +82,8 @@ export interface GatewayRole {
   bonds: BondBook | undefined
   /** live video sessions */
   live: GatewayLive
+  /** custom capability stream sessions */
+  streams: GatewayStreams
   /** finds a running live session by stream id (the WebRTC adapters use it) */
   liveLookup: LiveSessionLookup
   stop: () => Promise<void>
@@ -235,6 +243,24 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     metrics: createGatewayLiveMetrics(register),
     ...(options.live === undefined ? {} : { options: options.live })
   })
+  const streams = createGatewayStreams({
+    dialProtocol: async (peer, protocol, opts) => await mesh.node.dialProtocol(peer, protocol, opts),
+    candidates: (capability) => mesh.directory.candidates('custom', capability)
+      .filter(c => c.offer.streaming === true && (bookOf?.factor(c.peerId) ?? 1) > 0)
+      .map(c => ({
+        peerId: c.peerId,
+        pricePerUnit: BigInt(c.offer.pricePerUnit),
+        pixelsPerUnit: BigInt(c.offer.pixelsPerUnit),
+        pricePerRequest: BigInt(c.offer.pricePerRequest ?? '0'),
+        capacity: c.offer.capacity,
+        inUse: c.offer.load === 'saturated' ? c.offer.capacity : 0
+      })),
+    refill: async (capability, signal) => { await candidates.refill('custom', capability, signal) },
+    ...(payments === undefined ? {} : { payments: { sender: payments.sender, identity: payments.identity } }),
+    logger: log,
+    metrics: createGatewayStreamMetrics(register),
+    ...(options.streams === undefined ? {} : { options: options.streams })
+  })
   const http = createGatewayHttpServer({
     dispatcher: {
       async dispatch (job, dispatchOptions) {
@@ -264,7 +290,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     metrics,
     registry: register,
     receipts: { get: (requestId) => receipts.get(requestId).map(receiptJson) },
-    extraRoutes: [(add, app) => { registerLiveRoutes(add, app, live) }],
+    extraRoutes: [(add, app) => { registerLiveRoutes(add, app, live) }, (add) => { registerStreamRoutes(add, streams) }],
     dashboard: gatewayDashboardSource({ node: mesh.node, directory: mesh.directory, strategy, payments, register, recent, ethAddress: keys.ethereum.address, startedAt: Date.now() })
   })
   // WHIP ingest and WHEP playback over the same sessions
@@ -285,8 +311,10 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     bonds,
     live,
     liveLookup: live.lookup,
+    streams,
     async stop () {
       await live.close()
+      await streams.close()
       feed?.stop()
       verifier.stop()
       bonds?.stop()

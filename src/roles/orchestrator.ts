@@ -22,6 +22,8 @@ import { capabilityPriceEntry, type CustomCapability } from '../inference/custom
 import { createCustomRunnerManager } from '../inference/custom/manager.js'
 import { createLiveOrchestrator, type LiveOrchestrator, type LiveOrchestratorOptions } from '../orchestrator/live/service.js'
 import { createLiveOrchestratorMetrics } from '../orchestrator/live/metrics.js'
+import { createStreamOrchestrator, type StreamOrchestrator, type StreamOrchestratorOptions } from '../orchestrator/streams/service.js'
+import { createStreamOrchestratorMetrics } from '../orchestrator/streams/metrics.js'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
 import { prepareNode } from './node-context.js'
 import type { NodeKeys } from '../p2p/keys.js'
@@ -45,6 +47,8 @@ export interface OrchestratorRoleOptions {
   process?: RunnerManagerOptions['process']
   /** live video sessions over /shoal/live (payment interval, limits) */
   live?: Partial<LiveOrchestratorOptions>
+  /** custom capability stream sessions over /shoal/stream (payment interval, limits) */
+  streams?: Partial<StreamOrchestratorOptions>
 }
 
 export interface OrchestratorRole {
@@ -53,6 +57,7 @@ export interface OrchestratorRole {
   publisher: AnnouncementPublisher
   ai: AiProtocol
   live: LiveOrchestrator
+  streams: StreamOrchestrator
   keys: NodeKeys
   peerId: string
   register: Registry
@@ -69,7 +74,7 @@ export interface OrchestratorRole {
 export async function startOrchestrator (options: OrchestratorRoleOptions, logger: Logger, signal?: AbortSignal): Promise<OrchestratorRole> {
   const { keys, peerId, log, register } = await prepareNode(options.node.dataDir, logger)
   const custom = options.customCapabilities ?? []
-  const descriptions = new Map(custom.map(c => [c.name, c.description]))
+  const declared = new Map(custom.map(c => [c.name, { description: c.description, streaming: c.streaming }]))
   // custom capabilities are priced per second of compute, in the same table as the models
   const priced = [...options.models, ...(options.workerModels ?? []), ...custom.map(capabilityPriceEntry)]
   let feed: PriceFeed | undefined
@@ -128,6 +133,16 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     metrics: createLiveOrchestratorMetrics(register),
     ...(options.live === undefined ? {} : { options: options.live })
   })
+  const streams = createStreamOrchestrator({
+    registrar: mesh.node,
+    manager,
+    capabilities: custom,
+    prices,
+    ...(payments === undefined ? {} : { recipient: payments.recipient }),
+    logger: log,
+    metrics: createStreamOrchestratorMetrics(register),
+    ...(options.streams === undefined ? {} : { options: options.streams })
+  })
   const publisher = announcementPublisher({ ttlMs: options.announcementTtlMs })({
     privateKey: keys.libp2p,
     peerId: keys.peerId,
@@ -135,7 +150,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     // with payments on, the broker is where this operator's bond (if any) is: gateways read it there
     ...(options.payments.enabled ? { bondBroker: options.payments.brokerAddress } : {}),
     addresses: () => mesh.node.getMultiaddrs().map(a => a.toString()),
-    offers: () => offersFrom(manager.capabilities(), prices, descriptions),
+    offers: () => offersFrom(manager.capabilities(), prices, declared),
     hardware: { cpus: cpus().length, memoryBytes: totalmem(), gpus: [] },
     gossip: mesh.gossip,
     routing: mesh.node.contentRouting,
@@ -154,6 +169,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     await mesh.start({ signal })
     await ai.start()
     await live.start()
+    await streams.start()
     await info.start()
     await publisher.start()
     if (options.metricsPort !== undefined) metricsServer = await startMetricsServer(register, { host: '127.0.0.1', port: options.metricsPort })
@@ -171,6 +187,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     publisher,
     ai,
     live,
+    streams,
     keys,
     peerId,
     register,
@@ -187,6 +204,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
       await metricsServer?.stop()
       await ai.stop()
       await live.stop()
+      await streams.stop()
       await info.stop()
       await mesh.stop()
       await manager.stop()

@@ -13,7 +13,7 @@ import { TICKET_BROKER_ABI } from '../../src/payments/chain/index.js'
 import { startTestnetChain, type TestnetChain } from '../../src/testnet/local-chain.js'
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
 import { pngOf, waitFor } from './helpers.js'
-import { post } from './custom-fixtures.js'
+import { post } from '../helpers/custom-http.js'
 
 /**
  * A custom capability in a container built here from docker/custom-example (no registry),

@@ -2,10 +2,11 @@ import { expect } from 'chai'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
 import { waitFor } from './helpers.js'
-import { livepeerHeader, post } from './custom-fixtures.js'
+import { livepeerHeader, post, postInTwo } from '../helpers/custom-http.js'
 
 /**
  * Custom capabilities through a real mesh (bootstrap, two orchestrators, a gateway, as
@@ -17,6 +18,18 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const APP = join(ROOT, 'docker/custom-example/server.mjs')
 const NAME = 'example'
 const BODY_LIMIT = 1024 * 1024
+/** a longer body is streamed to the orchestrator as it arrives */
+const REPLAY_BYTES = 64 * 1024
+
+/** Bytes the orchestrators have received as job input, all together. */
+async function inputBytes (mesh: ProcessMesh): Promise<number> {
+  let sum = 0
+  for (const o of mesh.orchestrators) {
+    const text = await (await fetch(o.metricsUrl!)).text()
+    for (const line of text.split('\n')) if (line.startsWith('shoal_ai_server_input_bytes_total')) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return sum
+}
 
 describe('e2e: custom capabilities (process runner)', function () {
   this.timeout(90_000)
@@ -38,13 +51,19 @@ describe('e2e: custom capabilities (process runner)', function () {
       name: 'strict',
       command: [process.execPath, APP],
       request_schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } }
+    }, {
+      name: 'pow',
+      description: 'proof-of-work search, a stream session',
+      command: [process.execPath, APP],
+      streaming: true,
+      timeout_seconds: 60
     }]))
     mesh = await startProcessMesh({
       dataDir,
       orchestrators: 2,
       models: () => [],
       gatewayPort: 0,
-      extraArgs: { orchestrator: () => ['--custom-capabilities', file], gateway: ['--body-limit', String(BODY_LIMIT)] }
+      extraArgs: { orchestrator: () => ['--custom-capabilities', file, '--metrics-port', '0'], gateway: ['--body-limit', String(BODY_LIMIT), '--custom-replay-bytes', String(REPLAY_BYTES)] }
     })
     url = mesh.gateway.url
   })
@@ -54,7 +73,7 @@ describe('e2e: custom capabilities (process runner)', function () {
     const listed = await waitFor(async () => {
       const { capabilities } = await (await fetch(`${url}/capabilities`)).json() as { capabilities: Array<{ name: string, description: string, orchestrators: unknown[], capacity: number }> }
       const mine = capabilities.find(c => c.name === NAME)
-      return mine !== undefined && mine.orchestrators.length === 2 && capabilities.length === 2 ? mine : undefined
+      return mine !== undefined && mine.orchestrators.length === 2 && capabilities.length === 3 ? mine : undefined
     }, 30_000, 'both orchestrators listed under /capabilities')
     expect(listed.description).to.equal('the custom-example app: echo, events, sleep, thumbnail')
     expect(listed.capacity).to.equal(8)
@@ -123,7 +142,7 @@ describe('e2e: custom capabilities (process runner)', function () {
 
     const unknown = await post(`${url}/capability/no-such-app/echo`, 'x')
     expect(unknown.status).to.equal(404)
-    expect(JSON.parse(unknown.body.toString()).error.message).to.match(/unknown capability "no-such-app"; the mesh serves example, strict/)
+    expect(JSON.parse(unknown.body.toString()).error.message).to.match(/unknown capability "no-such-app"; the mesh serves example, pow, strict/)
 
     const oversized = await post(`${url}/capability/${NAME}/echo`, Buffer.alloc(BODY_LIMIT + 1))
     expect(oversized.status).to.equal(413)
@@ -135,5 +154,78 @@ describe('e2e: custom capabilities (process runner)', function () {
     expect(Date.now() - began).to.be.below(5_000)
     // the request's own timeout is not tried elsewhere
     expect(late.headers['x-shoal-attempts']).to.equal('1')
+  })
+
+  it('a stream session the app ends itself: its data, then the end; params the app refuses are a 400 in its words', async () => {
+    const start = await fetch(`${url}/process/stream/start?capability=pow`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prefix: 'x', difficulty: 2, max_results: 3 }) })
+    expect(start.status).to.equal(200)
+    const { stream_id: id, data_url: dataUrl } = await start.json() as { stream_id: string, data_url: string }
+    // read once the app may already have ended: the kept messages, then the end
+    const text = await (await fetch(`${url}${dataUrl}`)).text()
+    const events = text.trim().split('\n\n')
+    expect(events).to.have.length(4)
+    expect(events.slice(0, 3).map(e => e.split('\n')[0])).to.deep.equal(['id: 0', 'id: 1', 'id: 2'])
+    expect(events[3].split('\n')[0]).to.equal('event: end')
+    expect(JSON.parse(events[3].split('\n')[1].slice('data: '.length))).to.deep.include({ state: 'ended', reason: 'the app ended the stream', data_messages: 3, charged_wei: '0' })
+    const status = await (await fetch(`${url}/process/stream/${id}/status`)).json() as { state: string, compute_ms: number }
+    expect(status.state).to.equal('ended')
+
+    const refused = await fetch(`${url}/process/stream/start?capability=pow`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ difficulty: 99 }) })
+    expect(refused.status).to.equal(400)
+    expect((await refused.json() as { error: { message: string } }).error.message).to.match(/the app answered 400 to \/stream\/start: .*difficulty must be an integer in \[1, 6\]/)
+    const unknown = await fetch(`${url}/process/stream/nope/status`)
+    expect(unknown.status).to.equal(404)
+  })
+
+  it('streams a body longer than --custom-replay-bytes to the orchestrator while the client still sends it; a chunked body over the limit is a 413 as it arrives', async () => {
+    const body = Buffer.from(Array.from({ length: 600_000 }, (_, i) => (i * 31 + 7) % 256))
+    const before = await inputBytes(mesh)
+    const echoed = await postInTwo(`${url}/capability/${NAME}/echo`, body.subarray(0, 400_000), body.subarray(400_000), async () => {
+      // the first 400 KB reach the orchestrator before the client sends the rest
+      await waitFor(async () => await inputBytes(mesh) - before >= 350_000 ? true : undefined, 20_000, 'the first part at the orchestrator')
+    })
+    expect(echoed.status).to.equal(200)
+    expect(echoed.body.equals(body)).to.equal(true)
+
+    const refused = await new Promise<number>((resolve, reject) => {
+      const req = request(`${url}/capability/${NAME}/echo`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => { res.resume(); resolve(res.statusCode ?? 0) })
+      // the gateway answers and closes while this side still writes: the answer is what counts
+      req.on('error', () => {})
+      setTimeout(() => { reject(new Error('no answer to the oversized chunked body')) }, 20_000).unref()
+      const chunk = Buffer.alloc(64 * 1024)
+      let sent = 0
+      const pump = (): void => {
+        while (sent <= BODY_LIMIT + chunk.byteLength && !req.destroyed) {
+          sent += chunk.byteLength
+          if (!req.write(chunk)) { req.once('drain', pump); return }
+        }
+      }
+      pump()
+    })
+    expect(refused).to.equal(413)
+  })
+
+  it('a timeout after the answer started: 408 while nothing was sent, else the answer so far with a timeout trailer or SSE event', async () => {
+    // one chunk, then nothing for 3 s: the gateway still holds the headers when the 1 s passes
+    const held = await post(`${url}/capability/${NAME}/drip?count=3&interval_ms=3000`, '', { 'x-shoal-timeout': '1' })
+    expect(held.status).to.equal(408)
+    expect(JSON.parse(held.body.toString()).error).to.deep.include({ code: 'GATEWAY_ERROR_REQUEST_TIMEOUT' })
+    expect(JSON.parse(held.body.toString()).error.message).to.match(/capability example did not finish its answer within 1000 ms/)
+
+    // chunks every 200 ms for 4 s, cut at 1.5 s: the headers went out after the second
+    const plain = await post(`${url}/capability/${NAME}/drip?count=20&interval_ms=200`, '', { 'x-shoal-timeout': '1.5' })
+    expect(plain.status).to.equal(200)
+    const lines = plain.body.toString().split('\n').filter(l => l !== '')
+    expect(lines.length).to.be.within(3, 9)
+    expect(lines).to.deep.equal(lines.map((_, i) => `chunk ${i}`))
+    expect(plain.trailers['x-shoal-error']).to.match(/^timeout: (orchestrator: )?capability example did not finish its answer within 1500 ms/)
+
+    const sse = await post(`${url}/capability/${NAME}/events?count=20&interval_ms=200`, '', { 'x-shoal-timeout': '1.5' })
+    expect(sse.status).to.equal(200)
+    const events = sse.body.toString().trim().split('\n\n')
+    expect(events.length).to.be.within(3, 10)
+    const last = JSON.parse(events.at(-1)!.slice('data: '.length)) as { error: { code: string, message: string } }
+    expect(last.error.code).to.equal('timeout')
+    expect(last.error.message).to.match(/within 1500 ms/)
   })
 })

@@ -146,6 +146,31 @@ describe('orchestrator/payments: accepting a job\'s payment (no chain, no networ
     expect(recipient.balance(gwAddress)).to.equal(credited - fee)
   })
 
+  it('adds the price per request to the charge, and requires credit for it before the job runs', async () => {
+    // more than one ticket's worth (EV 1e12): the units' tickets alone cannot cover it
+    const perRequest = 5n * 10n ** 12n + 7n
+    paid = createPaidExecutor({
+      executor: { execute: async (): Promise<AiExecutionResult> => ({ status: 200, contentType: 'text/plain', body: (async function * () { yield new TextEncoder().encode('ok') })() }) },
+      recipient,
+      prices: new Map([[modelKey({ pipeline: job.pipeline, modelId: job.modelId }), { ...PRICE, pricePerRequest: perRequest }]]),
+      logger: silentLogger(),
+      metrics: null
+    })
+    // the units alone: not enough once the request has its own price
+    const short = await ticketsFor(fee)
+    const refused = await refusal(admit(header(short), { peerId: gwPeer, signal }))
+    expect(refused).to.have.nested.property('details.reason', 'insufficient_balance')
+    expect((refused as { message?: string }).message).to.match(/and the price per request/)
+    const payment = await ticketsFor((fee + perRequest) * 2n)
+    await admit(header(payment), { peerId: gwPeer, signal })
+    const credited = recipient.balance(gwAddress)
+    const result = await paid.execute(job, { signal, requestId: 'job-1', peerId: gwPeer, payment, deadline: Date.now() + 60_000, onProgress: () => {} })
+    await readAll(result.body)
+    const completion = await result.complete?.()
+    expect(decodeReceipt(completion!.receipt!)).to.deep.equal({ charged: fee + perRequest, balance: credited - fee - perRequest, units: Number(billableUnits(job)) })
+    expect(completion?.charge?.chargedWei).to.equal((fee + perRequest).toString())
+  })
+
   it('does not charge a job the runner failed', async () => {
     const payment = await ticketsFor(fee)
     await admit(header(payment), { peerId: gwPeer, signal })

@@ -21,7 +21,7 @@ export const orchestratorCommand: CommandModule = {
     const workerModels = runners.workerModelsPath === undefined ? [] : await readModels(runners.workerModelsPath)
     const logger = createLogger({ level: node.logLevel, bindings: { role: 'orchestrator' } })
     await runUntilSignal(logger, async (signal) => {
-      const role = await startOrchestrator({ node, models, customCapabilities, workerModels, runners, payments, announcementTtlMs: options.announcementTtlMs, aiLimits: options.aiLimits, metricsPort: options.metricsPort, live: { paymentIntervalMs: options.livePaymentIntervalMs } }, logger, signal)
+      const role = await startOrchestrator({ node, models, customCapabilities, workerModels, runners, payments, announcementTtlMs: options.announcementTtlMs, aiLimits: options.aiLimits, metricsPort: options.metricsPort, live: { paymentIntervalMs: options.livePaymentIntervalMs }, streams: { paymentIntervalMs: options.streamPaymentIntervalMs } }, logger, signal)
       const addresses = role.mesh.node.getMultiaddrs().map(a => a.toString())
       printEvent('listening', { role: 'orchestrator', peerId: role.peerId, ethAddress: role.keys.ethereum.address, addresses, models: role.manager.capabilities(), payments: payments.enabled, metrics: role.metricsUrl ?? null })
       logger.info({ peer: role.peerId, addresses }, 'orchestrator running')

@@ -31,7 +31,8 @@ const HTTP_LIMIT_FLAGS = {
   keepAliveTimeout: ['keep-alive-timeout', 'keepAliveTimeoutMs', 'an idle keep-alive connection is closed after this, ms'],
   maxConnections: ['max-connections', 'maxConnections', 'open HTTP connections at once; more are refused'],
   maxAsyncDispatches: ['max-async-dispatches', 'maxAsyncDispatches', 'asynchronous jobs dispatched at once; more wait their turn'],
-  asyncStoreBudget: ['async-store-budget', 'asyncStoreBudgetBytes', 'bytes of asynchronous results held (memory and the data directory); past it new async requests get 503']
+  asyncStoreBudget: ['async-store-budget', 'asyncStoreBudgetBytes', 'bytes of asynchronous results held (memory and the data directory); past it new async requests get 503'],
+  customReplayBytes: ['custom-replay-bytes', 'customReplayBytes', 'a custom capability request body longer than this is streamed to the orchestrator as it arrives; this much is kept to try another orchestrator, which is tried only until bytes past it were sent']
 } as const satisfies Record<string, readonly [string, keyof GatewayHttpOptions, string]>
 
 function parseWei (flag: string, value: unknown): bigint {

@@ -6,6 +6,7 @@ import { parsePort, type NodeOptions } from './node.js'
 import { DEFAULT_ANNOUNCEMENT_TTL_MS } from '../../discovery/constants.js'
 import { DEFAULT_INPUT_IDLE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED_INPUT_BYTES, DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER } from '../../protocols/ai/constants.js'
 import type { AiServerLimits } from '../../protocols/ai/index.js'
+import { DEFAULT_STREAM_PAYMENT_INTERVAL_MS } from '../../protocols/stream/index.js'
 import { CustomCapabilitiesError, loadCustomCapabilities, type CustomCapability } from '../../inference/custom/config.js'
 
 export interface OrchestratorCliOptions {
@@ -18,6 +19,8 @@ export interface OrchestratorCliOptions {
   aiLimits: Pick<AiServerLimits, 'maxBufferedInputBytes' | 'maxBufferedInputBytesPerPeer' | 'inputIdleTimeoutMs'>
   /** live video: how often the balance is sent and tickets expected, ms */
   livePaymentIntervalMs: number
+  /** custom capability stream sessions: how often compute time is debited and the balance sent, ms */
+  streamPaymentIntervalMs: number
 }
 
 export function orchestratorFlags (): Record<string, Options> {
@@ -29,7 +32,8 @@ export function orchestratorFlags (): Record<string, Options> {
     'max-buffered-input': { type: 'number', default: DEFAULT_MAX_BUFFERED_INPUT_BYTES, describe: 'bytes of job input held in memory at once, all gateways together; a job whose declared input does not fit is refused (INSUFFICIENT_CAPACITY) before it is uploaded', group: 'Orchestrator:' },
     'max-buffered-input-per-peer': { type: 'number', default: DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER, describe: 'the same for one gateway; also the largest input one job may have', group: 'Orchestrator:' },
     'input-idle-timeout': { type: 'number', default: DEFAULT_INPUT_IDLE_TIMEOUT_MS, describe: 'ms an upload may go without an input frame before it is ended and its memory freed', group: 'Orchestrator:' },
-    'live-payment-interval': { type: 'number', default: 5_000, describe: 'live video: how often gateways are sent their balance and must pay for the pixels delivered, ms', group: 'Orchestrator:' }
+    'live-payment-interval': { type: 'number', default: 5_000, describe: 'live video: how often gateways are sent their balance and must pay for the pixels delivered, ms', group: 'Orchestrator:' },
+    'stream-payment-interval': { type: 'number', default: DEFAULT_STREAM_PAYMENT_INTERVAL_MS, describe: 'custom capability stream sessions: how often the compute time is debited and gateways are sent their balance, ms', group: 'Orchestrator:' }
   }
 }
 
@@ -52,6 +56,7 @@ export function parseOrchestratorArgs (node: NodeOptions, args: Record<string, u
     ...(typeof args.customCapabilities === 'string' && args.customCapabilities !== '' ? { customCapabilitiesPath: args.customCapabilities } : {}),
     announcementTtlMs: ttl,
     livePaymentIntervalMs: positive('live-payment-interval', args.livePaymentInterval ?? 5_000, 100),
+    streamPaymentIntervalMs: positive('stream-payment-interval', args.streamPaymentInterval ?? DEFAULT_STREAM_PAYMENT_INTERVAL_MS, 100),
     ...(args.metricsPort === undefined ? {} : { metricsPort: parsePort('metrics-port', args.metricsPort) })
   }
 }

@@ -32,6 +32,8 @@ export interface ModelOffer {
   unit: string
   runnerVersion: string
   description?: string
+  pricePerRequest?: string
+  streaming?: boolean
 }
 
 export namespace ModelOffer {
@@ -94,6 +96,16 @@ export namespace ModelOffer {
           w.string(obj.description)
         }
 
+        if (obj.pricePerRequest != null) {
+          w.uint32(170)
+          w.string(obj.pricePerRequest)
+        }
+
+        if (obj.streaming != null) {
+          w.uint32(176)
+          w.bool(obj.streaming)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -154,6 +166,14 @@ export namespace ModelOffer {
             }
             case 20: {
               obj.description = reader.string()
+              break
+            }
+            case 21: {
+              obj.pricePerRequest = reader.string()
+              break
+            }
+            case 22: {
+              obj.streaming = reader.bool()
               break
             }
             default: {
@@ -241,6 +261,20 @@ export namespace ModelOffer {
               }
               break
             }
+            case 21: {
+              yield {
+                field: `${prefix}.pricePerRequest`,
+                value: reader.string()
+              }
+              break
+            }
+            case 22: {
+              yield {
+                field: `${prefix}.streaming`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -303,6 +337,16 @@ export namespace ModelOffer {
     value: string
   }
 
+  export interface ModelOfferPricePerRequestFieldEvent {
+    field: '$.pricePerRequest'
+    value: string
+  }
+
+  export interface ModelOfferStreamingFieldEvent {
+    field: '$.streaming'
+    value: boolean
+  }
+
   export function encode (obj: Partial<ModelOffer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ModelOffer.codec())
   }
@@ -311,7 +355,7 @@ export namespace ModelOffer {
     return decodeMessage(buf, ModelOffer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelOffer>): Generator<ModelOfferPipelineFieldEvent | ModelOfferModelIdFieldEvent | ModelOfferWarmFieldEvent | ModelOfferCapacityFieldEvent | ModelOfferLoadFieldEvent | ModelOfferPricePerUnitFieldEvent | ModelOfferPixelsPerUnitFieldEvent | ModelOfferUnitFieldEvent | ModelOfferRunnerVersionFieldEvent | ModelOfferDescriptionFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ModelOffer>): Generator<ModelOfferPipelineFieldEvent | ModelOfferModelIdFieldEvent | ModelOfferWarmFieldEvent | ModelOfferCapacityFieldEvent | ModelOfferLoadFieldEvent | ModelOfferPricePerUnitFieldEvent | ModelOfferPixelsPerUnitFieldEvent | ModelOfferUnitFieldEvent | ModelOfferRunnerVersionFieldEvent | ModelOfferDescriptionFieldEvent | ModelOfferPricePerRequestFieldEvent | ModelOfferStreamingFieldEvent> {
     return streamMessage(buf, ModelOffer.codec(), opts)
   }
 }
@@ -1025,6 +1069,18 @@ export namespace Announcement {
     index: number
   }
 
+  export interface AnnouncementModelsPricePerRequestFieldEvent {
+    field: '$.models[].pricePerRequest'
+    value: string
+    index: number
+  }
+
+  export interface AnnouncementModelsStreamingFieldEvent {
+    field: '$.models[].streaming'
+    value: boolean
+    index: number
+  }
+
   export interface AnnouncementHardwareCpusFieldEvent {
     field: '$.hardware.cpus'
     value: number
@@ -1065,7 +1121,7 @@ export namespace Announcement {
     return decodeMessage(buf, Announcement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announcement>): Generator<AnnouncementVersionFieldEvent | AnnouncementPeerIdFieldEvent | AnnouncementAddressesFieldEvent | AnnouncementEthAddressFieldEvent | AnnouncementEthBindingFieldEvent | AnnouncementSeqFieldEvent | AnnouncementTimestampFieldEvent | AnnouncementExpiresAtFieldEvent | AnnouncementModelsPipelineFieldEvent | AnnouncementModelsModelIdFieldEvent | AnnouncementModelsWarmFieldEvent | AnnouncementModelsCapacityFieldEvent | AnnouncementModelsLoadFieldEvent | AnnouncementModelsPricePerUnitFieldEvent | AnnouncementModelsPixelsPerUnitFieldEvent | AnnouncementModelsUnitFieldEvent | AnnouncementModelsRunnerVersionFieldEvent | AnnouncementModelsDescriptionFieldEvent | AnnouncementHardwareCpusFieldEvent | AnnouncementHardwareMemoryBytesFieldEvent | AnnouncementHardwareGpusNameFieldEvent | AnnouncementHardwareGpusMemoryBytesFieldEvent | AnnouncementWithdrawnFieldEvent | AnnouncementBondBrokerFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Announcement>): Generator<AnnouncementVersionFieldEvent | AnnouncementPeerIdFieldEvent | AnnouncementAddressesFieldEvent | AnnouncementEthAddressFieldEvent | AnnouncementEthBindingFieldEvent | AnnouncementSeqFieldEvent | AnnouncementTimestampFieldEvent | AnnouncementExpiresAtFieldEvent | AnnouncementModelsPipelineFieldEvent | AnnouncementModelsModelIdFieldEvent | AnnouncementModelsWarmFieldEvent | AnnouncementModelsCapacityFieldEvent | AnnouncementModelsLoadFieldEvent | AnnouncementModelsPricePerUnitFieldEvent | AnnouncementModelsPixelsPerUnitFieldEvent | AnnouncementModelsUnitFieldEvent | AnnouncementModelsRunnerVersionFieldEvent | AnnouncementModelsDescriptionFieldEvent | AnnouncementModelsPricePerRequestFieldEvent | AnnouncementModelsStreamingFieldEvent | AnnouncementHardwareCpusFieldEvent | AnnouncementHardwareMemoryBytesFieldEvent | AnnouncementHardwareGpusNameFieldEvent | AnnouncementHardwareGpusMemoryBytesFieldEvent | AnnouncementWithdrawnFieldEvent | AnnouncementBondBrokerFieldEvent> {
     return streamMessage(buf, Announcement.codec(), opts)
   }
 }

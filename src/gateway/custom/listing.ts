@@ -5,7 +5,7 @@ export interface CapabilityListing {
   name: string
   /** the operators' words, the first non-empty one seen */
   description: string
-  orchestrators: Array<{ peer_id: string, capacity: number, load: string, price_per_second_wei: string, runner: string }>
+  orchestrators: Array<{ peer_id: string, capacity: number, load: string, price_per_second_wei: string, price_per_request_wei: string, runner: string }>
   /** the lowest price per second among them, wei */
   min_price_per_second_wei: string
   capacity: number
@@ -31,7 +31,7 @@ export function listCustomCapabilities (entries: Iterable<Pick<DirectoryEntry, '
       }
       if (listing.description === '' && offer.description !== undefined) listing.description = offer.description
       const price = perSecond(offer.pricePerUnit, offer.pixelsPerUnit)
-      listing.orchestrators.push({ peer_id: entry.peerId, capacity: offer.capacity, load: offer.load, price_per_second_wei: price.toString(), runner: offer.runnerVersion })
+      listing.orchestrators.push({ peer_id: entry.peerId, capacity: offer.capacity, load: offer.load, price_per_second_wei: price.toString(), price_per_request_wei: offer.pricePerRequest ?? '0', runner: offer.runnerVersion })
       listing.capacity += offer.capacity
       if (listing.min === undefined || price < listing.min) listing.min = price
     }

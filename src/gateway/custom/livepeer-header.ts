@@ -1,8 +1,8 @@
 /**
  * The reference's BYOC `Livepeer` request header: base64 of a JSON object
- * `{"capability": "<name>", "request": "<JSON string>", "timeout_seconds": N}` (other
- * members, such as `parameters`, are ignored). Parsed strictly: every problem is a 400
- * that says what is wrong.
+ * `{"capability": "<name>", "request": "<JSON string>", "timeout_seconds": N,
+ * "parameters": {...}}` (`parameters`: a stream start's options; other members are
+ * ignored). Parsed strictly: every problem is a 400 that says what is wrong.
  */
 import { CUSTOM_MAX_TIMEOUT_MS } from '../../kernel/pipelines/custom.js'
 import { BadRequestError } from '../http/errors.js'
@@ -12,6 +12,8 @@ export interface LivepeerHeader {
   /** passed to the app as `Livepeer-Request` */
   request?: string
   timeoutMs?: number
+  /** a stream start's options (`enable_data_output`, `enable_video_ingress`, ...) */
+  parameters?: Record<string, unknown>
 }
 
 /** The most header text decoded (the HTTP server bounds all headers anyway). */
@@ -39,6 +41,10 @@ export function parseLivepeerHeader (value: string | string[] | undefined): Live
   }
   if (h.timeout_seconds !== undefined && h.timeout_seconds !== null) {
     header.timeoutMs = timeoutMsOf(h.timeout_seconds, 'Livepeer header: "timeout_seconds"')
+  }
+  if (h.parameters !== undefined && h.parameters !== null) {
+    if (typeof h.parameters !== 'object' || Array.isArray(h.parameters)) throw new BadRequestError('Livepeer header: "parameters" must be a JSON object')
+    header.parameters = h.parameters as Record<string, unknown>
   }
   return header
 }

@@ -7,23 +7,24 @@
  *   seconds, optional);
  * - `GET /capabilities`: what the mesh serves, by name.
  * The body goes to the app unchanged, whatever its content type, and the app's answer
- * comes back unchanged, streamed as it arrives (SSE and chunked included). The body is
- * read whole first, within the gateway's body limit: a failed attempt is sent again to
- * another orchestrator, with the selection, retries and payment of the pipelines. The
- * request's timeout is each attempt's deadline. The orchestrator measures the compute
+ * comes back unchanged, streamed as it arrives (SSE and chunked included). A body up to
+ * `replayBytes` (or a chunked one, within the body limit) is read whole first; a longer
+ * one is sent to the orchestrator as it arrives, its first `replayBytes` kept
+ * (`BodySpool`). A failed attempt is sent again to another orchestrator, with the
+ * selection, retries and payment of the pipelines, while the body can be read from its
+ * start again. The request's timeout is each attempt's deadline. The orchestrator measures the compute
  * time and charges for it: `X-Shoal-Compute-Ms` and `X-Shoal-Charged-Wei` say so, as
  * headers on an answer that fits in a few chunks, else as trailers.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Readable } from 'node:stream'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
 import { CUSTOM_DEFAULT_TIMEOUT_MS } from '../../kernel/pipelines/custom.js'
-import type { Logger } from '../../observability/logger.js'
 import { decodeReceipt } from '../../payments/job-payment.js'
-import type { DispatchResult } from '../dispatch/dispatcher.js'
+import type { DispatchOptions, DispatchResult } from '../dispatch/dispatcher.js'
+import { BodySpool } from './body-spool.js'
 import { NotFoundError, PayloadTooLargeError } from '../http/errors.js'
-import { mediaType } from '../http/read-request.js'
+import { relay } from '../http/relay.js'
 import type { AddRoute } from '../http/server.js'
 import type { CapabilityListing } from './listing.js'
 import { parseLivepeerHeader, timeoutMsOf } from './livepeer-header.js'
@@ -35,7 +36,9 @@ export const CUSTOM_HEADERS = {
   /** wei the orchestrator charged for it (absent when not paid) */
   chargedWei: 'x-shoal-charged-wei',
   /** seconds the request may take (Shoal's route; the Livepeer header has `timeout_seconds`) */
-  timeout: 'x-shoal-timeout'
+  timeout: 'x-shoal-timeout',
+  /** trailer of a streamed answer that ended early: `timeout: <message>` when the request's timeout passed (empty otherwise) */
+  error: 'x-shoal-error'
 } as const
 
 /** Added to the request's own timeout for the attempt's deadline, so the orchestrator's answer to a timeout arrives first. */
@@ -46,11 +49,12 @@ const FINAL_WAIT_MS = 1_000
 export interface CustomRoutesInit {
   add: AddRoute
   /** dispatches the job as the pipeline routes do; aborted when the client leaves */
-  dispatch: (job: InferenceJob, deadlineMs: number, request: FastifyRequest, reply: FastifyReply) => Promise<DispatchResult>
+  dispatch: (job: InferenceJob, own: Pick<DispatchOptions, 'deadlineMs' | 'replayable'>, request: FastifyRequest, reply: FastifyReply) => Promise<DispatchResult>
   /** the capabilities the mesh serves now */
   capabilities: () => CapabilityListing[]
   bodyLimitBytes: number
-  logger: Logger
+  /** a body longer than this (by Content-Length) is streamed; this much is kept for another attempt */
+  replayBytes: number
 }
 
 interface Cost { computeMs?: number, chargedWei?: bigint }
@@ -70,13 +74,21 @@ async function costOf (response: RunnerResponse): Promise<Cost> {
   return cost
 }
 
+function costHeaders (cost: Cost): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (cost.computeMs !== undefined) headers[CUSTOM_HEADERS.computeMs] = String(cost.computeMs)
+  if (cost.chargedWei !== undefined) headers[CUSTOM_HEADERS.chargedWei] = cost.chargedWei.toString()
+  return headers
+}
+
 export function registerCustomRoutes (init: CustomRoutesInit): void {
-  const { add, dispatch, bodyLimitBytes, logger } = init
+  const { add, dispatch, bodyLimitBytes } = init
 
   /** The request body, whole, within the limit (a content-length over it was refused before). */
   async function readBody (request: FastifyRequest): Promise<Uint8ArrayList> {
     const body = new Uint8ArrayList()
-    for await (const chunk of request.raw) {
+    // leaving the loop must not destroy the request (and its socket): the 413 goes out on it
+    for await (const chunk of request.raw.iterator({ destroyOnReturn: false })) {
       body.append(chunk as Buffer)
       if (body.byteLength > bodyLimitBytes) throw new PayloadTooLargeError(bodyLimitBytes)
     }
@@ -88,7 +100,12 @@ export function registerCustomRoutes (init: CustomRoutesInit): void {
     if (!served.some(c => c.name === name)) {
       throw new NotFoundError(`unknown capability ${JSON.stringify(name)}; the mesh serves ${served.length === 0 ? 'none' : served.map(c => c.name).join(', ')} (GET /capabilities)`)
     }
-    const data = await readBody(request)
+    // a long body with a declared length goes out as it arrives (its length is the input's
+    // declared size); a chunked one is read whole first, within the limit
+    const declared = Number(request.headers['content-length'])
+    const data = request.headers['transfer-encoding'] === undefined && Number.isSafeInteger(declared) && declared > init.replayBytes
+      ? new BodySpool(request.raw, declared, init.replayBytes)
+      : await readBody(request)
     const query = request.url.indexOf('?')
     const job: InferenceJob = {
       pipeline: 'custom',
@@ -102,50 +119,17 @@ export function registerCustomRoutes (init: CustomRoutesInit): void {
         ? []
         : [{ field: 'body', filename: 'body', contentType: request.headers['content-type'] ?? 'application/octet-stream', data }]
     }
-    const result = await dispatch(job, timeoutMs + DEADLINE_GRACE_MS, request, reply)
+    const result = await dispatch(job, {
+      deadlineMs: timeoutMs + DEADLINE_GRACE_MS,
+      ...(data instanceof BodySpool ? { replayable: () => data.replayable } : {})
+    }, request, reply)
     void reply.header('x-shoal-capability', name)
-    return await relay(result.response, request, reply)
-  }
-
-  /** The app's answer, as is; its cost as headers when the answer is short, else as trailers. */
-  async function relay (response: RunnerResponse, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const status = Number.isInteger(response.status) && response.status >= 200 && response.status < 600 ? response.status : 502
-    const sse = mediaType(response.contentType) === 'text/event-stream'
-    void reply.code(status).header('content-type', response.contentType === '' ? 'application/octet-stream' : response.contentType)
-    if (sse) void reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no')
-    const body = response.body[Symbol.asyncIterator]()
-    const head: Uint8Array[] = []
-    if (!sse) {
-      const first = await body.next()
-      if (first.done !== true) head.push(first.value)
-      const second = first.done === true ? first : await body.next()
-      if (second.done === true) {
-        // the whole answer is here: its Final follows at once
-        const cost = await Promise.race([costOf(response).catch((): Cost => ({})), new Promise<Cost>(resolve => { setTimeout(() => { resolve({}) }, FINAL_WAIT_MS).unref() })])
-        if (cost.computeMs !== undefined) void reply.header(CUSTOM_HEADERS.computeMs, String(cost.computeMs))
-        if (cost.chargedWei !== undefined) void reply.header(CUSTOM_HEADERS.chargedWei, cost.chargedWei.toString())
-        return await reply.send(Buffer.concat(head))
-      }
-      head.push(second.value)
-    }
-    // streamed: the cost is known only after the last byte
-    let cost: Promise<Cost> | undefined
-    const costLater = async (): Promise<Cost> => await (cost ??= costOf(response).catch((): Cost => ({})))
-    void reply.trailer(CUSTOM_HEADERS.computeMs, async () => String((await costLater()).computeMs ?? ''))
-    void reply.trailer(CUSTOM_HEADERS.chargedWei, async () => (await costLater()).chargedWei?.toString() ?? '')
-    async function * chunks (): AsyncGenerator<Uint8Array> {
-      try {
-        yield * head
-        for (let next = await body.next(); next.done !== true; next = await body.next()) yield next.value
-      } catch (err) {
-        if (reply.raw.destroyed) return
-        logger.warn({ err, requestId: request.id }, 'custom capability answer failed mid-stream')
-        throw err
-      } finally {
-        await body.return?.()
-      }
-    }
-    return await reply.send(Readable.from(chunks(), { objectMode: false }))
+    const response = result.response
+    return await relay(response, request, reply, {
+      late: { names: [CUSTOM_HEADERS.computeMs, CUSTOM_HEADERS.chargedWei], facts: async () => costHeaders(await costOf(response)), waitMs: FINAL_WAIT_MS },
+      errorTrailer: CUSTOM_HEADERS.error,
+      holdForReceipt: false
+    })
   }
 
   add('POST', '/process/request/*', { operationId: 'processRequest', pipeline: 'custom', auth: true }, async (request, reply) => {

@@ -34,6 +34,12 @@ export interface DispatchOptions {
   workUnits?: number
   /** the job's own time limit (a custom capability request's timeout): each attempt's first-byte and total deadline, instead of measured ones */
   deadlineMs?: number
+  /**
+   * whether the job's input can be sent again (a streamed body past its kept part cannot):
+   * once false, no attempt starts after one that ended, and the dispatch fails with
+   * reason `not_replayable`. A job with it is never hedged. Undefined: always.
+   */
+  replayable?: () => boolean
 }
 
 export interface DispatchResult {
@@ -264,6 +270,8 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       let busyAttempts = 0
       let hedged = false
       let queueFull = false
+      /** an attempt ended after the input could no longer be sent again */
+      let spent = false
       /** the last attempt to end was a busy answer: giving up now means "come back later" */
       let lastBusy = false
       let delay = options.busyRetryDelayMs
@@ -498,6 +506,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       while (true) {
         if (signal.aborted) abort(signal.reason)
         if (running.length === 0) {
+          if (attempts.length > 0 && dispatchOptions.replayable?.() === false) { spent = true; break }
           const c = outOfBudget() ? undefined : next()
           if (c === undefined) {
             if (busyRound.size === 0 || outOfBudget() || busyAttempts >= options.maxBusyAttempts) break
@@ -518,7 +527,8 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
 
         let hedgeInMs: number | undefined
         const first = running[0]
-        if (hedging && !hedged && hedgeTokens >= 1 && running.length === 1 && first !== undefined && first.expectedMs !== undefined) {
+        // a hedge reads the input a second time at once: not for an input that is streamed
+        if (hedging && dispatchOptions.replayable === undefined && !hedged && hedgeTokens >= 1 && running.length === 1 && first !== undefined && first.expectedMs !== undefined) {
           hedgeInMs = Math.max(options.hedgeMinDelayMs, first.expectedMs) - (now() - first.t0)
         }
         const settled = await race(hedgeInMs)
@@ -610,7 +620,8 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
 
       finish('no_orchestrator')
       let reason: NoOrchestratorReason = !sawCandidates ? 'none' : !sawAffordable ? 'price' : 'exhausted'
-      if (queueFull) reason = 'queue_full'
+      if (spent) reason = 'not_replayable'
+      else if (queueFull) reason = 'queue_full'
       else if (reason === 'exhausted' && (lastBusy || busyRound.size > 0)) reason = 'busy'
       const busy = reason === 'busy' || reason === 'queue_full'
       throw new NoOrchestratorError(reason, attempts, lastErrorCode, busy ? retryAfter() : undefined)

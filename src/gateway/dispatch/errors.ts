@@ -47,9 +47,10 @@ export class DispatchError extends ShoalError<DispatchErrorCode> {
 /**
  * Why no orchestrator served the job: none known, all above the max price (absolute
  * or the ceiling relative to the mesh), all tries spent, every one busy until the
- * budget ran out, or the queue of requests waiting for a slot full.
+ * budget ran out, the queue of requests waiting for a slot full, or the attempt that
+ * failed had already taken an input that cannot be sent again (a streamed body).
  */
-export type NoOrchestratorReason = 'none' | 'price' | 'exhausted' | 'busy' | 'queue_full'
+export type NoOrchestratorReason = 'none' | 'price' | 'exhausted' | 'busy' | 'queue_full' | 'not_replayable'
 
 /** No orchestrator could serve the job within the budget (HTTP 503, with `Retry-After` when busy). */
 export class NoOrchestratorError extends DispatchError {

@@ -99,7 +99,7 @@ export class PayloadTooLargeError extends ApiError {
   }
 }
 
-/** 408: the request line, headers or body did not arrive in time (or too slowly). */
+/** 408: the request line, headers or body did not arrive in time (or too slowly); a custom capability's own timeout before its answer started. */
 export class RequestTimeoutError extends ApiError {
   static override readonly name = 'RequestTimeoutError'
   constructor (message: string, details?: Record<string, unknown>) {

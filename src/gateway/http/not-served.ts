@@ -6,7 +6,8 @@ const REASONS: Record<NoOrchestratorReason, string> = {
   price: 'every orchestrator serving it is priced above this gateway\'s limit',
   exhausted: 'every orchestrator serving it failed or ran out of time',
   busy: 'every orchestrator serving it is busy',
-  queue_full: 'every orchestrator serving it is busy and the queue for it is full'
+  queue_full: 'every orchestrator serving it is busy and the queue for it is full',
+  not_replayable: 'the orchestrator tried failed after the request body was streamed to it past what the gateway keeps to send it again (--custom-replay-bytes); send the request again'
 }
 
 /**

@@ -18,6 +18,12 @@ export interface GatewayHttpOptions {
   bodyLimitBytes: number
   /** the largest multipart text field, in bytes (413 above) */
   maxFieldBytes: number
+  /**
+   * a custom capability request body longer than this (by its Content-Length) is streamed
+   * to the orchestrator as it arrives; this much of it is kept to send again to another
+   * orchestrator, which is tried only until bytes past it were sent
+   */
+  customReplayBytes: number
   /** accepted `Authorization: Bearer` keys; empty: no authentication */
   apiKeys: string[]
   /** per-pipeline model used when a request names none; merged over the reference's defaults */
@@ -68,6 +74,7 @@ export const defaultGatewayHttpOptions: GatewayHttpOptions = {
   // the reference runner refuses audio and image-to-text inputs above 50 MB
   bodyLimitBytes: 50 * 1024 * 1024,
   maxFieldBytes: 1024 * 1024,
+  customReplayBytes: 1024 * 1024,
   apiKeys: [],
   defaultModels: REFERENCE_DEFAULT_MODELS,
   modelAliases: {},

@@ -7,12 +7,11 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import multipart from '@fastify/multipart'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../../observability/logger.js'
-import type { RunnerResponse } from '../../kernel/job.js'
 import { createAsyncJobStore, outcomeFailed, type AsyncJob, type AsyncJobOutcome, type AsyncJobStore, type StoredResult } from '../async/store.js'
 import { DispatchAbortedError, DispatchError, NoOrchestratorError } from '../dispatch/errors.js'
 import { resolveModelAlias } from '../aliases.js'
 import { ModelNotServedApiError } from './not-served.js'
-import type { Dispatcher, DispatchResult } from '../dispatch/dispatcher.js'
+import type { Dispatcher, DispatchOptions, DispatchResult } from '../dispatch/dispatcher.js'
 import { statusClass, type GatewayMetrics } from '../metrics.js'
 import { createApiKeyCheck } from './auth.js'
 import {
@@ -28,11 +27,7 @@ import { GATEWAY_PIPELINES, pipelineDefinition, type GatewayPipeline } from '../
 import { toApiError } from './to-api-error.js'
 import { openAiNotFound, registerOpenAiRoutes } from '../openai/index.js'
 import { registerDashboardRoutes, type DashboardSource } from '../dashboard/index.js'
-import { isAttested, type AttestedResponse } from '../verification/receipts.js'
-import { receiptHeaderValue } from '../../trust/receipts/index.js'
-
-/** An answer with a signed receipt is held up to this before its headers go out, so the receipt can be one of them. */
-const RECEIPT_HEADER_BUFFER_BYTES = 4 * 1024 * 1024
+import { relay } from './relay.js'
 import { registerCustomRoutes } from '../custom/routes.js'
 import type { CapabilityListing } from '../custom/listing.js'
 
@@ -93,8 +88,6 @@ export type AddRoute = (method: 'GET' | 'POST', url: string, info: RouteInfo, ha
  * the same way, aborted when the client leaves; the answer's Shoal headers are set.
  */
 export type SubmitJob = (pipeline: GatewayPipeline, input: PipelineInput, request: FastifyRequest, reply: FastifyReply) => Promise<DispatchResult>
-
-const encoder = new TextEncoder()
 
 /** A parsed job after alias resolution: `alias` is the model id the client asked for, when replaced. */
 type ServedJob = ParsedJob & { alias?: string }
@@ -323,60 +316,6 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
       : `no route ${request.method} ${path}`)
   })
 
-  /**
-   * Relays the runner's answer: status, content type, and the body. An answer that
-   * arrives as one chunk (most non-streamed results) goes out in one write with a
-   * content-length; longer ones and Server-Sent Events are relayed chunk by chunk.
-   */
-  async function relay (response: RunnerResponse, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const status = Number.isInteger(response.status) && response.status >= 200 && response.status < 600 ? response.status : 502
-    const sse = mediaType(response.contentType) === 'text/event-stream'
-    void reply.code(status).header('content-type', response.contentType === '' ? 'application/octet-stream' : response.contentType)
-    if (sse) void reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no')
-    const body = response.body[Symbol.asyncIterator]()
-    const head: Uint8Array[] = []
-    if (!sse) {
-      // before the headers go out a failure (a refused receipt too) can still become a
-      // proper error status; an answer with a signed receipt is held up to a bound so
-      // that the receipt, which follows the last byte, can go in a header
-      const attested = isAttested(response)
-      let held = 0
-      while (true) {
-        const next = await body.next()
-        if (next.done === true) {
-          if (attested) await receiptHeader(response, reply)
-          const only = head[0]
-          return await reply.send(head.length === 0 ? Buffer.alloc(0) : head.length === 1 && only !== undefined ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(head))
-        }
-        head.push(next.value)
-        held += next.value.byteLength
-        if (attested ? held > RECEIPT_HEADER_BUFFER_BYTES : head.length >= 2) break
-      }
-    }
-    async function * chunks (): AsyncGenerator<Uint8Array> {
-      try {
-        yield * head
-        for (let next = await body.next(); next.done !== true; next = await body.next()) yield next.value
-      } catch (err) {
-        // the client left: nothing to tell it
-        if (reply.raw.destroyed) return
-        request.log.warn({ err }, 'runner response failed mid-stream')
-        // SSE clients get a final error event as the reference sends; others a cut body
-        if (!sse) throw err
-        yield encoder.encode(`data: ${JSON.stringify({ error: { message: 'stream interrupted' } })}\n\n`)
-      } finally {
-        await body.return?.()
-      }
-    }
-    return await reply.send(Readable.from(chunks(), { objectMode: false }))
-  }
-
-  /** `x-shoal-receipt`: the orchestrator's signed receipt, base64url (`shoal receipt verify` checks it offline). */
-  async function receiptHeader (response: AttestedResponse, reply: FastifyReply): Promise<void> {
-    const receipt = await response.receipt
-    if (receipt !== undefined) void reply.header(SHOAL_HEADERS.receipt, receiptHeaderValue(receipt.signed))
-  }
-
   /** A NoOrchestratorError as a 503 that names the pipeline, the model and what the mesh serves instead. */
   function explain (err: unknown, parsed: ServedJob): unknown {
     if (!(err instanceof NoOrchestratorError)) return err
@@ -449,7 +388,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
   }
 
   /** Dispatches a validated job for a synchronous answer: aborted when the client goes away or on stop(). */
-  async function dispatchFor (parsed: ServedJob, request: FastifyRequest, reply: FastifyReply, deadlineMs?: number): Promise<DispatchResult> {
+  async function dispatchFor (parsed: ServedJob, request: FastifyRequest, reply: FastifyReply, own: Pick<DispatchOptions, 'deadlineMs' | 'replayable'> = {}): Promise<DispatchResult> {
     if (stopping) throw new ServiceStoppingError()
     // aborted when the client goes away (the response closes unfinished) or on stop()
     const controller = new AbortController()
@@ -464,7 +403,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         signal: controller.signal,
         requestId: request.id,
         workUnits: parsed.workUnits,
-        ...(deadlineMs === undefined ? {} : { deadlineMs })
+        ...own
       })
     } catch (err) {
       if (err instanceof NoOrchestratorError) void reply.headers(dispatchHeaders(err.attempts, err.orchestrator))
@@ -580,10 +519,10 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
         routes.set(`${method} ${url}`, info)
         child.route({ method, url, handler })
       },
-      dispatch: async (job, deadlineMs, request, reply) => await dispatchFor({ job, workUnits: 1 }, request, reply, deadlineMs),
+      dispatch: async (job, own, request, reply) => await dispatchFor({ job, workUnits: 1 }, request, reply, own),
       capabilities: () => directory.customCapabilities?.() ?? [],
       bodyLimitBytes: options.bodyLimitBytes,
-      logger
+      replayBytes: options.customReplayBytes
     })
   })
   if (init.dashboard !== undefined) registerDashboardRoutes(add, init.dashboard)

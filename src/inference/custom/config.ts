@@ -28,6 +28,8 @@ export interface CustomCapability {
   capacity: number
   /** wei per second of compute, a non-negative decimal string */
   pricePerSecond: string
+  /** wei per request on top of the compute time, a non-negative decimal string ('0': none) */
+  pricePerRequest: string
   currency: string
   /** the longest one request may run; a request asking for more is cut to it */
   timeoutMs: number
@@ -39,6 +41,12 @@ export interface CustomCapability {
   env: Record<string, string>
   /** the JSON schema JSON request bodies must satisfy, compiled */
   requestSchema?: ValidateFunction
+  /**
+   * also serves stream sessions (`POST /process/stream/start` at a gateway): the app's
+   * `POST /stream/start?stream_id=ID` answers a long-running body of data messages and
+   * `POST /stream/update?stream_id=ID` takes new params (docs/custom-capabilities.md)
+   */
+  streaming: boolean
 }
 
 export type CustomCapabilitiesErrorCode = 'CUSTOM_CAPABILITIES_ERROR_INVALID' | 'CUSTOM_CAPABILITIES_ERROR_READ'
@@ -62,12 +70,14 @@ export const CustomCapabilityFile = Type.Object({
   port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535 })),
   capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
   price_per_second: Type.Optional(Decimal),
+  price_per_request: Type.Optional(Decimal),
   currency: Type.Optional(Type.String({ pattern: '^[A-Za-z]{3,5}$' })),
   timeout_seconds: Type.Optional(Seconds(CUSTOM_MAX_TIMEOUT_MS / 1000)),
   startup_timeout_seconds: Type.Optional(Seconds(3600)),
   health_path: Type.Optional(Type.String({ pattern: '^/[\\x21-\\x7e]{0,255}$' })),
   env: Type.Optional(Type.Record(Type.String(), Type.String(), { propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } })),
-  request_schema: Type.Optional(Type.Object({}))
+  request_schema: Type.Optional(Type.Object({})),
+  streaming: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
 
 export type CustomCapabilityEntry = Static<typeof CustomCapabilityFile>
@@ -121,12 +131,15 @@ function parseEntry (file: string, raw: unknown, index: number): CustomCapabilit
   if (e.token !== undefined && runner.kind !== 'url') throw invalid(file, index, 'token', 'is the bearer token of an app someone else runs: only meaningful with "url"')
   if (e.port !== undefined && runner.kind !== 'image') throw invalid(file, index, 'port', 'is the container\'s port: only meaningful with "image"')
   if (e.env !== undefined && runner.kind === 'url') throw invalid(file, index, 'env', 'is the app\'s environment: not meaningful with "url"')
-  let pricePerSecond = '0'
-  if (e.price_per_second !== undefined) {
-    const text = typeof e.price_per_second === 'number' ? String(e.price_per_second) : e.price_per_second.trim()
-    if (!DECIMAL.test(text) || !Number.isFinite(Number(text))) throw invalid(file, index, 'price_per_second', `must be a non-negative decimal number (got ${describe(e.price_per_second)})`)
-    pricePerSecond = text.replace(/^\+/, '')
+  const price = (field: 'price_per_second' | 'price_per_request'): string => {
+    const value = e[field]
+    if (value === undefined) return '0'
+    const text = typeof value === 'number' ? String(value) : value.trim()
+    if (!DECIMAL.test(text) || !Number.isFinite(Number(text))) throw invalid(file, index, field, `must be a non-negative decimal number (got ${describe(value)})`)
+    return text.replace(/^\+/, '')
   }
+  const pricePerSecond = price('price_per_second')
+  const pricePerRequest = price('price_per_request')
   const currency = (e.currency ?? 'WEI').toUpperCase()
   // until Shoal has a price feed, as aiModels.json
   if (currency !== 'WEI') throw invalid(file, index, 'currency', `${currency} is not supported yet; price it in WEI`)
@@ -144,11 +157,13 @@ function parseEntry (file: string, raw: unknown, index: number): CustomCapabilit
     runner,
     capacity: e.capacity ?? 1,
     pricePerSecond,
+    pricePerRequest,
     currency,
     timeoutMs: Math.ceil((e.timeout_seconds ?? CUSTOM_DEFAULT_TIMEOUT_MS / 1000) * 1000),
     startupTimeoutMs: Math.ceil((e.startup_timeout_seconds ?? 60) * 1000),
     healthPath: e.health_path ?? '/health',
     env: { ...e.env },
+    streaming: e.streaming ?? false,
     ...(requestSchema === undefined ? {} : { requestSchema })
   }
 }
@@ -184,7 +199,7 @@ export async function loadCustomCapabilities (path: string, options: { signal?: 
   return parseCustomCapabilities(value, path)
 }
 
-/** The capability's price as an aiModels.json-style entry: wei per second, as `compute-ms` units (1000 per second). */
-export function capabilityPriceEntry (c: CustomCapability): { pipeline: 'custom', modelId: string, pricePerUnit: string, pixelsPerUnit: string, currency: string } {
-  return { pipeline: 'custom', modelId: c.name, pricePerUnit: c.pricePerSecond, pixelsPerUnit: '1000', currency: c.currency }
+/** The capability's price as an aiModels.json-style entry: wei per second, as `compute-ms` units (1000 per second), and wei per request. */
+export function capabilityPriceEntry (c: CustomCapability): { pipeline: 'custom', modelId: string, pricePerUnit: string, pixelsPerUnit: string, currency: string, pricePerRequest: string } {
+  return { pipeline: 'custom', modelId: c.name, pricePerUnit: c.pricePerSecond, pixelsPerUnit: '1000', currency: c.currency, pricePerRequest: c.pricePerRequest }
 }

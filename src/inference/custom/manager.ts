@@ -17,7 +17,8 @@ import { EventEmitter, once } from 'node:events'
 import Dockerode from 'dockerode'
 import { request } from 'undici'
 import { silentLogger, type Logger } from '../../observability/logger.js'
-import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
+import { wholeInput, type InferenceJob, type RunnerResponse } from '../../kernel/job.js'
+import { createJobError } from '../../kernel/job-outcome.js'
 import type { PipelineName } from '../../kernel/pipelines.js'
 import { CUSTOM_DEFAULT_TIMEOUT_MS } from '../../kernel/pipelines/custom.js'
 import { createRunnerClient, type RunnerClient } from '../runner-client/index.js'
@@ -287,14 +288,18 @@ export function createCustomRunnerManager (options: CustomRunnerManagerOptions):
         const asked = typeof job.params.timeout_ms === 'number' ? job.params.timeout_ms : CUSTOM_DEFAULT_TIMEOUT_MS
         const limitMs = Math.min(asked, runner.capability.timeoutMs)
         const limit = AbortSignal.timeout(limitMs)
+        const which = `the request's timeout${asked > runner.capability.timeoutMs ? ', cut to the capability\'s limit' : ''}`
+        let response: RunnerResponse
         try {
-          return await client.run(job, { signal: signal === undefined ? limit : AbortSignal.any([signal, limit]) })
+          response = await client.run(job, { signal: signal === undefined ? limit : AbortSignal.any([signal, limit]) })
         } catch (err) {
           if (!limit.aborted || signal?.aborted === true) throw err
           // the request's own time limit, not the app's failure: no other orchestrator would do better in the time left
-          const answer = Buffer.from(JSON.stringify({ error: { code: 'CUSTOM_TIMEOUT', message: `capability ${runner.modelId} did not answer within ${limitMs} ms (the request's timeout${asked > runner.capability.timeoutMs ? ', cut to the capability\'s limit' : ''})` } }))
+          const answer = Buffer.from(JSON.stringify({ error: { code: 'CUSTOM_TIMEOUT', message: `capability ${runner.modelId} did not answer within ${limitMs} ms (${which})` } }))
           return { status: 408, contentType: 'application/json', body: (async function * () { yield answer })() }
         }
+        // past the head, the limit ends the answer: a DEADLINE_EXCEEDED Final that says so (the gateway ends its stream with it)
+        return { ...response, body: timeLimited(response.body, limit, signal, `capability ${runner.modelId} did not finish its answer within ${limitMs} ms (${which})`) }
       }
     }
   }
@@ -333,6 +338,16 @@ export function createCustomRunnerManager (options: CustomRunnerManagerOptions):
   })
 }
 
+/** The app's answer; cut by the request's time limit (not the caller's abort), a `DeadlineExceededError` saying so. */
+async function * timeLimited (body: AsyncIterable<Uint8Array>, limit: AbortSignal, caller: AbortSignal | undefined, message: string): AsyncGenerator<Uint8Array> {
+  try {
+    yield * body
+  } catch (err) {
+    if (!limit.aborted || caller?.aborted === true) throw err
+    throw createJobError('DEADLINE_EXCEEDED', message, undefined, { cause: err })
+  }
+}
+
 /** Why a JSON body fails the capability's request schema; undefined when it passes or there is none. */
 function schemaProblem (capability: CustomCapability, job: InferenceJob): string | undefined {
   const validate = capability.requestSchema
@@ -342,7 +357,8 @@ function schemaProblem (capability: CustomCapability, job: InferenceJob): string
   if (input.data.byteLength > MAX_SCHEMA_BODY_BYTES) return `a JSON body larger than ${MAX_SCHEMA_BODY_BYTES} bytes`
   let value: unknown
   try {
-    value = JSON.parse(Buffer.from(input.data.subarray(0, input.data.byteLength)).toString('utf8'))
+    const data = wholeInput(input.data)
+    value = JSON.parse(Buffer.from(data.subarray(0, data.byteLength)).toString('utf8'))
   } catch {
     return 'the body is not valid JSON'
   }

@@ -3,7 +3,7 @@
  * param with a fallback, input pixels from an image header, input bytes.
  */
 import { imageSize } from 'image-size'
-import type { InferenceJob, JobInput, JsonValue } from '../job.js'
+import { wholeInput, type InferenceJob, type JobInput, type JsonValue } from '../job.js'
 import type { InputMedia } from './definition.js'
 
 /** A positive integer param, or the fallback when it is absent or not one. */
@@ -86,6 +86,6 @@ export function inputPixels (job: InferenceJob): bigint {
  */
 function ownCopy (data: JobInput['data'], n: number): Uint8Array {
   // a list spanning parts is joined into a new buffer already; a view is copied out
-  const head = data.subarray(0, n)
+  const head = wholeInput(data).subarray(0, n)
   return head.byteOffset === 0 && head.buffer.byteLength === n ? head : head.slice()
 }

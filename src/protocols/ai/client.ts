@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import { createJobError, DeadlineExceededError, JobError } from '../../kernel/job-outcome.js'
-import { inputParts, type InferenceJob } from '../../kernel/job.js'
+import { inputParts, isStreamed, type InferenceJob, type StreamedBytes } from '../../kernel/job.js'
 import { silentLogger, type Logger } from '../../observability/logger.js'
 import {
   decodeFinal,
@@ -38,7 +38,7 @@ import {
 } from './constants.js'
 import { AiJobAbortedError, AiProtocolError, jobErrorFromFinal, unreachableError } from './errors.js'
 import type { Frame } from './frame-stream.js'
-import { inputHash, ReceiptError, ResultHasher, verifyReceipt, type Receipt } from '../../trust/receipts/index.js'
+import { InputHasher, inputHash, ReceiptError, ResultHasher, verifyReceipt, type Receipt } from '../../trust/receipts/index.js'
 import type {
   AiClient as AiClientApi,
   AiClientInit,
@@ -253,6 +253,8 @@ class ClientJob {
   /** the ResultHead, for checking the signed receipt */
   private head: ResultHeadMessage | undefined
   private readonly resultHash = new ResultHasher()
+  /** the input hash of a job with a streamed input, computed as it was sent (its bytes are not kept) */
+  private streamedInputHash: ReturnType<InputHasher['digest']> | undefined
 
   constructor (
     private readonly client: AiClient,
@@ -274,7 +276,8 @@ class ClientJob {
         try {
           return await this.runOn(pooled)
         } catch (err) {
-          if (err instanceof StaleStreamError && attempt === 0) continue
+          // a streamed input is sent again only while it can be read from the start
+          if (err instanceof StaleStreamError && attempt === 0 && this.job.inputs.every(i => !isStreamed(i.data) || i.data.replayable)) continue
           throw err
         }
       }
@@ -550,7 +553,7 @@ class ClientJob {
         requestId: this.requestId,
         pipeline: this.job.pipeline,
         modelId: this.job.modelId,
-        inputHash: inputHash(this.job),
+        inputHash: this.streamedInputHash ?? inputHash(this.job),
         resultHash: this.resultHash.digest(),
         resultBytes: this.resultHash.bytes,
         ...(this.head !== undefined ? { status: this.head.status } : {}),
@@ -632,18 +635,32 @@ class ClientJob {
     }
   }
 
-  /** Input chunks of at most one data frame each, then InputEnd; waits for drain every 256 KiB. */
+  /**
+   * Input chunks of at most one data frame each, then InputEnd; waits for drain every
+   * 256 KiB. A streamed input is sent as it is read (and hashed on the way, for the
+   * receipt); one that fails or ends short of its declared size ends the job.
+   */
   private async uploadInputs (pooled: PooledStream): Promise<void> {
     const max = FRAME_LIMITS.maxDataFrameBytes
+    const hasher = this.job.inputs.some(i => isStreamed(i.data)) ? new InputHasher(this.job) : undefined
     try {
-      for (const { data } of this.job.inputs) {
+      for (const input of this.job.inputs) {
+        const data = input.data
+        hasher?.input(input)
+        if (isStreamed(data)) {
+          if (!await this.uploadStreamed(pooled, data, hasher as InputHasher)) return
+          continue
+        }
         for (let offset = 0; offset < data.byteLength; offset += max) {
           if (this.uploadStop) break
           const end = Math.min(offset + max, data.byteLength)
           pooled.frames.write(frameHeader(FrameType.INPUT_CHUNK, end - offset))
           // an input that came over /shoal/ai (a job relayed to a worker) is a list: send its parts, uncopied
           const slice = data instanceof Uint8Array ? data.subarray(offset, end) : data.sublist(offset, end)
-          for (const part of inputParts(slice)) pooled.frames.write(part)
+          for (const part of inputParts(slice)) {
+            pooled.frames.write(part)
+            hasher?.update(part)
+          }
           this.client.metrics?.clientInputBytes.inc(end - offset)
           if (pooled.frames.pendingBytes >= UPLOAD_FLUSH_BYTES || pooled.frames.needsDrain) {
             await pooled.frames.drained({ signal: this.signal })
@@ -652,8 +669,39 @@ class ClientJob {
       }
       if (!this.cancelSent) pooled.frames.write(encodeEmpty(FrameType.INPUT_END))
       this.uploadOk = !this.cancelSent
+      if (hasher !== undefined && !this.uploadStop) this.streamedInputHash = hasher.digest()
     } catch {
       // the reader sees the same failure (reset, abort) and reports it
+    }
+  }
+
+  /** Sends a streamed input as it is read; false when it failed or ended short (the job is aborted). */
+  private async uploadStreamed (pooled: PooledStream, data: StreamedBytes, hasher: InputHasher): Promise<boolean> {
+    const max = FRAME_LIMITS.maxDataFrameBytes
+    let sent = 0
+    try {
+      for await (const chunk of data.read(this.signal)) {
+        if (this.uploadStop) return true
+        if (sent + chunk.byteLength > data.byteLength) throw new Error(`the input is longer than its declared ${data.byteLength} bytes`)
+        for (let offset = 0; offset < chunk.byteLength; offset += max) {
+          const part = chunk.subarray(offset, Math.min(offset + max, chunk.byteLength))
+          pooled.frames.write(frameHeader(FrameType.INPUT_CHUNK, part.byteLength))
+          pooled.frames.write(part)
+          hasher.update(part)
+          this.client.metrics?.clientInputBytes.inc(part.byteLength)
+          if (pooled.frames.pendingBytes >= UPLOAD_FLUSH_BYTES || pooled.frames.needsDrain) await pooled.frames.drained({ signal: this.signal })
+        }
+        sent += chunk.byteLength
+      }
+      if (sent !== data.byteLength && !this.uploadStop) throw new Error(`the input ended after ${sent} of its declared ${data.byteLength} bytes`)
+      return true
+    } catch (err) {
+      // the source failed (the HTTP client went away, or the input cannot be read again): the job cannot go on
+      if (!this.signal.aborted) {
+        this.stopReason = 'caller'
+        this.controller.abort(err)
+      }
+      return false
     }
   }
 

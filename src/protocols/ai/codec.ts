@@ -67,12 +67,13 @@ export { FINAL_CODES, FINAL_ERROR_CODES, type FinalCode, type FinalErrorCode } f
 /** An encoded payment message (payments/pb/payment.proto), opaque to this protocol. */
 export type PaymentBytes = Uint8Array<ArrayBuffer>
 
-/** What one (pipeline, model) costs: `pricePerUnit` wei per `pixelsPerUnit` units, as in announcements. */
+/** What one (pipeline, model) costs: `pricePerUnit` wei per `pixelsPerUnit` units, as in announcements, plus `pricePerRequest` wei per job when set. */
 export interface AiPrice {
   pipeline: PipelineName
   modelId: string
   pricePerUnit: string
   pixelsPerUnit: string
+  pricePerRequest?: string
 }
 
 /**
@@ -284,7 +285,8 @@ function checkPrice (frame: string, p: pb.Price, i: number): AiPrice {
     pipeline: p.pipeline,
     modelId: modelId(frame, `${f}.modelId`, p.modelId),
     pricePerUnit: decimal(frame, `${f}.pricePerUnit`, p.pricePerUnit),
-    pixelsPerUnit
+    pixelsPerUnit,
+    ...(p.pricePerRequest === undefined ? {} : { pricePerRequest: decimal(frame, `${f}.pricePerRequest`, p.pricePerRequest) })
   }
 }
 

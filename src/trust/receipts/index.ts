@@ -6,6 +6,6 @@
  */
 export { RECEIPT_ERROR_CODES, ReceiptError, type ReceiptErrorCode } from './errors.js'
 export {
-  RECEIPT_LIMITS, RECEIPT_VERSION, ResultHasher, decodeReceipt, inputHash, receiptFromHeaderValue, receiptHeaderValue, receiptJson,
+  RECEIPT_LIMITS, RECEIPT_VERSION, InputHasher, ResultHasher, decodeReceipt, inputHash, receiptFromHeaderValue, receiptHeaderValue, receiptJson,
   signReceipt, verifyReceipt, type Receipt, type ReceiptFacts, type VerifyReceiptOptions
 } from './receipt.js'

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { InferenceJob } from '../../kernel/job.js'
+import type { InferenceJob, JobInput } from '../../kernel/job.js'
 import { inputParts } from '../../kernel/job.js'
 import { isModelId } from '../../kernel/identifiers.js'
 import { ReceiptError } from './errors.js'
@@ -69,21 +69,47 @@ function lengthPrefixed (hash: ReturnType<typeof createHash>, bytes: Uint8Array)
  * `JSON.stringify` of the params is the wire form (codec.ts), so both sides agree.
  */
 export function inputHash (job: Pick<InferenceJob, 'pipeline' | 'modelId' | 'params' | 'inputs'>): Bytes {
-  const hash = createHash('sha256')
-  const text = (s: string): void => { lengthPrefixed(hash, Buffer.from(s, 'utf8')) }
-  text(job.pipeline)
-  text(job.modelId)
-  text(JSON.stringify(job.params))
+  const hasher = new InputHasher(job)
   for (const input of job.inputs) {
-    text(input.field)
-    text(input.filename)
-    text(input.contentType)
+    hasher.input(input)
+    for (const part of inputParts(input.data)) hasher.update(part)
+  }
+  return hasher.digest()
+}
+
+/**
+ * `inputHash` as the input goes past: the job's fields first, then each input's head
+ * (`input`) and bytes (`update`) in order. A streamed input is hashed as it is sent.
+ */
+export class InputHasher {
+  private readonly hash = createHash('sha256')
+
+  constructor (job: Pick<InferenceJob, 'pipeline' | 'modelId' | 'params'>) {
+    this.text(job.pipeline)
+    this.text(job.modelId)
+    this.text(JSON.stringify(job.params))
+  }
+
+  private text (s: string): void {
+    lengthPrefixed(this.hash, Buffer.from(s, 'utf8'))
+  }
+
+  input (input: Pick<JobInput, 'field' | 'filename' | 'contentType' | 'data'>): void {
+    this.text(input.field)
+    this.text(input.filename)
+    this.text(input.contentType)
     const n = Buffer.alloc(8)
     n.writeBigUInt64BE(BigInt(input.data.byteLength))
-    hash.update(n)
-    for (const part of inputParts(input.data)) hash.update(part)
+    this.hash.update(n)
   }
-  return new Uint8Array(hash.digest())
+
+  update (bytes: Uint8Array): void {
+    this.hash.update(bytes)
+  }
+
+  digest (): Bytes {
+    return new Uint8Array(this.hash.digest())
+  }
 }
 
 /** SHA-256 over a result body as it streams past. */

@@ -100,6 +100,26 @@ describe('gateway dispatch: retrying dispatcher', () => {
     expect(second.attempts.map(a => a.peerId)).to.deep.equal(['good'])
   })
 
+  it('tries another orchestrator only while the input can be sent again (a streamed body past its kept part cannot)', async () => {
+    let replayable = true
+    const s = scripted({
+      broken: () => { replayable = false; return { ms: 5, result: new RunnerFailureError('died mid-upload') } },
+      good: () => ({ ms: 20, result: ok() })
+    }, { broken: { capacity: 100 }, good: { capacity: 1 } })
+    const d = createDispatcher({ candidates: s.candidates, strategy: createAdaptiveStrategy(), send: s.send, logger: silentLogger(), metrics: null, now: s.now, random: () => 0.5 })
+    const err = await d.dispatch(job, { signal, requestId: 'a', replayable: () => replayable }).then(() => undefined, (e: unknown) => e)
+    expect(err).to.be.instanceOf(NoOrchestratorError)
+    expect((err as NoOrchestratorError).reason).to.equal('not_replayable')
+    expect((err as NoOrchestratorError).attempts.map(a => [a.peerId, a.outcome])).to.deep.equal([['broken', 'failure']])
+    // while it still can be, the retry goes ahead as always
+    const again = scripted({
+      broken: () => ({ ms: 5, result: new RunnerFailureError('refused before the upload') }),
+      good: () => ({ ms: 20, result: ok() })
+    }, { broken: { capacity: 100 }, good: { capacity: 1 } })
+    const d2 = createDispatcher({ candidates: again.candidates, strategy: createAdaptiveStrategy(), send: again.send, logger: silentLogger(), metrics: null, now: again.now, random: () => 0.5 })
+    expect((await d2.dispatch(job, { signal, requestId: 'b', replayable: () => true })).orchestrator).to.equal('good')
+  })
+
   it('treats unreachable, deadline, unsupported and unknown errors as failures, and runner 5xx/401/403 too', async () => {
     const failures: Array<Error | RunnerResponse> = [
       new UnreachableError(), createJobError('JOB_ERROR_DEADLINE_EXCEEDED', 'late'), createJobError('JOB_ERROR_UNSUPPORTED', 'no'),

@@ -5,6 +5,7 @@ import { GATEWAY_PIPELINES, pipelineDefinition } from '../../../src/kernel/pipel
 import { ValidationError, UnsupportedMediaTypeError } from '../../../src/gateway/http/errors.js'
 import { PIPELINE_BODY } from '../../../src/kernel/pipelines.js'
 import { png, wav } from './media.js'
+import { wholeInput } from '../../../src/kernel/job.js'
 
 const ctx = { defaultModels: REFERENCE_DEFAULT_MODELS, maxImagePixels: 1_000_000 }
 
@@ -104,7 +105,7 @@ describe('gateway http: pipeline request schemas', () => {
     expect(parsed.job.params).to.deep.equal({ prompt: 'sharp', safety_check: false, num_inference_steps: 10 })
     expect(parsed.job.inputs).to.have.length(1)
     expect(parsed.job.inputs[0]).to.deep.include({ field: 'image', filename: 'in.png', contentType: 'image/png' })
-    expect(Buffer.from(parsed.job.inputs[0]?.data.subarray() ?? []).equals(image)).to.equal(true)
+    expect(Buffer.from(parsed.job.inputs[0] === undefined ? [] : wholeInput(parsed.job.inputs[0].data).subarray()).equals(image)).to.equal(true)
     expect(parsed.media).to.deep.equal({ width: 16, height: 8 })
     expect(parsed.workUnits).to.equal(16 * 8 * 10)
   })

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import http from 'node:http'
 import { Registry } from 'prom-client'
 import { silentLogger } from '../../../src/observability/logger.js'
-import type { InferenceJob, RunnerResponse } from '../../../src/kernel/job.js'
+import { wholeInput, type InferenceJob, type RunnerResponse } from '../../../src/kernel/job.js'
 import { createGatewayHttpServer, type GatewayHttpServer } from '../../../src/gateway/http/server.js'
 import type { GatewayHttpOptions } from '../../../src/gateway/http/options.js'
 import type { DispatchOptions, DispatchResult } from '../../../src/gateway/dispatch/dispatcher.js'
@@ -141,7 +141,7 @@ describe('gateway http: server', function () {
       expect(job?.modelId).to.equal('esrgan-slim')
       expect(job?.params).to.deep.equal({ prompt: 'sharper', safety_check: true, num_inference_steps: 5 })
       expect(job?.inputs[0]?.field).to.equal('image')
-      expect(Buffer.from(job?.inputs[0]?.data.subarray() ?? []).equals(image)).to.equal(true)
+      expect(Buffer.from(job?.inputs[0] === undefined ? [] : wholeInput(job.inputs[0].data).subarray()).equals(image)).to.equal(true)
     })
 
     it('POST /audio-to-text accepts a WAV upload', async () => {

@@ -3,8 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { capabilityPriceEntry, CustomCapabilitiesError, loadCustomCapabilities, parseCustomCapabilities } from '../../../src/inference/custom/config.js'
-import { feeFor } from '../../../src/kernel/billing.js'
-import { weiPriceOf } from '../../../src/orchestrator/offers.js'
+import { feeFor, jobFee } from '../../../src/kernel/billing.js'
+import { modelKey } from '../../../src/kernel/model-key.js'
+import { offersFrom, quotePrices, weiPriceOf } from '../../../src/orchestrator/offers.js'
 
 function problem (value: unknown): string {
   try {
@@ -41,6 +42,21 @@ describe('inference/custom/config: the custom capabilities file', () => {
     expect(feeFor(1n, price)).to.equal(1_000_000n)
   })
 
+  it('adds a price per request, in whole wei, to what the units cost; quoted and announced with the capability', () => {
+    const [c, free] = parseCustomCapabilities([{ name: 'a', url: 'http://x', price_per_second: '1000000000', price_per_request: '2500000000.5' }, { name: 'b', url: 'http://y' }])
+    expect(c.pricePerRequest).to.equal('2500000000.5')
+    expect(free.pricePerRequest).to.equal('0')
+    const price = weiPriceOf(capabilityPriceEntry(c))
+    // rounded up to whole wei
+    expect(price.pricePerRequest).to.equal(2_500_000_001n)
+    expect(jobFee(1_500n, price)).to.equal(1_500_000_000n + 2_500_000_001n)
+    expect(weiPriceOf(capabilityPriceEntry(free))).to.not.have.property('pricePerRequest')
+    const prices = new Map([[modelKey({ pipeline: 'custom', modelId: 'a' }), price]])
+    expect(quotePrices(prices)).to.deep.equal([{ pipeline: 'custom', modelId: 'a', pricePerUnit: '1000000000', pixelsPerUnit: '1000', pricePerRequest: '2500000001' }])
+    const [offer] = offersFrom([{ pipeline: 'custom', modelId: 'a', capacity: 1, inUse: 0, warm: true, runnerVersion: 'url' }], prices)
+    expect(offer).to.deep.include({ pricePerRequest: '2500000001' })
+  })
+
   it('refuses bad entries at start, naming the entry and the field', () => {
     expect(problem({})).to.match(/^caps\.json: must be a JSON array/)
     expect(problem([{ name: 'a', url: 'http://x' }, 'x'])).to.match(/^caps\.json entry 1: must be an object/)
@@ -53,6 +69,7 @@ describe('inference/custom/config: the custom capabilities file', () => {
     expect(problem([{ name: 'a', command: ['x'], port: 80 }])).to.match(/entry 0 field "port": is the container's port/)
     expect(problem([{ name: 'a', url: 'http://x', capacity: 0 }])).to.match(/entry 0 field "capacity": must be >= 1/)
     expect(problem([{ name: 'a', url: 'http://x', price_per_second: '-1' }])).to.match(/entry 0 field "price_per_second": must be a non-negative decimal/)
+    expect(problem([{ name: 'a', url: 'http://x', price_per_request: 'lots' }])).to.match(/entry 0 field "price_per_request": must be a non-negative decimal number \(got "lots"\)/)
     expect(problem([{ name: 'a', url: 'http://x', currency: 'USD' }])).to.match(/entry 0 field "currency": USD is not supported yet/)
     expect(problem([{ name: 'a', url: 'http://x', timeout_seconds: 0 }])).to.match(/entry 0 field "timeout_seconds": must be > 0/)
     expect(problem([{ name: 'a', url: 'http://x', request_schema: { type: 'no-such-type' } }])).to.match(/entry 0 field "request_schema": is not a valid JSON schema/)

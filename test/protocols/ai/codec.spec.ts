@@ -127,6 +127,10 @@ describe('protocols/ai codec', () => {
     expectMalformed(() => decodeHello(pb.Hello.encode({ ...hello, payment: undefined, prices: [{ ...hello.prices[0], pricePerUnit: '01' }] })))
     expectMalformed(() => decodeHello(pb.Hello.encode({ ...hello, payment: undefined, prices: [{ ...hello.prices[0], pixelsPerUnit: '0' }] })))
     expectMalformed(() => decodeHello(pb.Hello.encode({ ...hello, payment: undefined, version: 0 })))
+    // a custom capability's price per request travels beside the unit price
+    const perRequest = { ...hello, prices: [{ pipeline: 'custom' as const, modelId: 'app', pricePerUnit: '1000', pixelsPerUnit: '1000', pricePerRequest: '2500' }] }
+    expect(decodeHello(pb.Hello.encode({ ...perRequest, payment: undefined }))).to.deep.equal(perRequest)
+    expectMalformed(() => decodeHello(pb.Hello.encode({ ...perRequest, payment: undefined, prices: [{ ...perRequest.prices[0], pricePerRequest: '-1' }] })))
     const tooMany = Array.from({ length: FRAME_LIMITS.maxPrices + 1 }, () => hello.prices[0])
     expectMalformed(() => decodeHello(pb.Hello.encode({ ...hello, payment: undefined, prices: tooMany })))
   })

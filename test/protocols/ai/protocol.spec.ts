@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import { expect } from 'chai'
 import { createJobError, type FailedOutcome } from '../../../src/kernel/job-outcome.js'
-import { inputParts, type InferenceJob, type JobInput } from '../../../src/kernel/job.js'
+import { inputParts, wholeInput, type InferenceJob, type JobInput } from '../../../src/kernel/job.js'
 import { encodeEmpty, encodeJobHeader, frameHeader, FrameType } from '../../../src/protocols/ai/codec.js'
 import {
   AI_PROTOCOL,
@@ -72,7 +72,7 @@ describe('protocols/ai over two libp2p nodes', function () {
     behaviour = async (job) => ({
       status: 201,
       contentType: 'application/json',
-      body: bodyOf(JSON.stringify({ got: Buffer.from(job.inputs[0].data.subarray()).toString() })),
+      body: bodyOf(JSON.stringify({ got: Buffer.from(wholeInput(job.inputs[0].data).subarray()).toString() })),
       complete: () => ({ units: 65536, receipt: RECEIPT })
     })
     const job: InferenceJob = {
@@ -160,7 +160,7 @@ describe('protocols/ai over two libp2p nodes', function () {
     raw.abort(new Error('done'))
     const inputs = seen[0].job.inputs
     expect(inputs.map(i => [i.field, i.data.byteLength])).to.deep.equal(declared)
-    expect(inputs.map(i => Buffer.from(i.data.subarray()))).to.deep.equal([a, Buffer.alloc(0), b, Buffer.alloc(0)])
+    expect(inputs.map(i => Buffer.from(wholeInput(i.data).subarray()))).to.deep.equal([a, Buffer.alloc(0), b, Buffer.alloc(0)])
     // `image` spans three frames and `mask` two: each is still one contiguous buffer
     // (many frame-sized allocations would stay in the C heap after an abandoned upload)
     for (const i of inputs) expect(i.data).to.be.instanceOf(Uint8Array)

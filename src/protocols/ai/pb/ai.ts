@@ -40,6 +40,7 @@ export interface Price {
   modelId: string
   pricePerUnit: string
   pixelsPerUnit: string
+  pricePerRequest?: string
 }
 
 export namespace Price {
@@ -70,6 +71,11 @@ export namespace Price {
         if ((obj.pixelsPerUnit != null && obj.pixelsPerUnit !== '')) {
           w.uint32(34)
           w.string(obj.pixelsPerUnit)
+        }
+
+        if (obj.pricePerRequest != null) {
+          w.uint32(42)
+          w.string(obj.pricePerRequest)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -103,6 +109,10 @@ export namespace Price {
             }
             case 4: {
               obj.pixelsPerUnit = reader.string()
+              break
+            }
+            case 5: {
+              obj.pricePerRequest = reader.string()
               break
             }
             default: {
@@ -148,6 +158,13 @@ export namespace Price {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.pricePerRequest`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -180,6 +197,11 @@ export namespace Price {
     value: string
   }
 
+  export interface PricePricePerRequestFieldEvent {
+    field: '$.pricePerRequest'
+    value: string
+  }
+
   export function encode (obj: Partial<Price>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Price.codec())
   }
@@ -188,7 +210,7 @@ export namespace Price {
     return decodeMessage(buf, Price.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Price>): Generator<PricePipelineFieldEvent | PriceModelIdFieldEvent | PricePricePerUnitFieldEvent | PricePixelsPerUnitFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Price>): Generator<PricePipelineFieldEvent | PriceModelIdFieldEvent | PricePricePerUnitFieldEvent | PricePixelsPerUnitFieldEvent | PricePricePerRequestFieldEvent> {
     return streamMessage(buf, Price.codec(), opts)
   }
 }
@@ -698,6 +720,12 @@ export namespace Hello {
     index: number
   }
 
+  export interface HelloPricesPricePerRequestFieldEvent {
+    field: '$.prices[].pricePerRequest'
+    value: string
+    index: number
+  }
+
   export interface HelloPaymentFieldEvent {
     field: '$.payment'
     value: Uint8Array<ArrayBuffer>
@@ -735,7 +763,7 @@ export namespace Hello {
     return decodeMessage(buf, Hello.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Hello>): Generator<HelloVersionFieldEvent | HelloMaxInputBytesFieldEvent | HelloPricesPipelineFieldEvent | HelloPricesModelIdFieldEvent | HelloPricesPricePerUnitFieldEvent | HelloPricesPixelsPerUnitFieldEvent | HelloPaymentFieldEvent | HelloLoadEntriesPipelineFieldEvent | HelloLoadEntriesModelIdFieldEvent | HelloLoadEntriesCapacityFieldEvent | HelloLoadEntriesInUseFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Hello>): Generator<HelloVersionFieldEvent | HelloMaxInputBytesFieldEvent | HelloPricesPipelineFieldEvent | HelloPricesModelIdFieldEvent | HelloPricesPricePerUnitFieldEvent | HelloPricesPixelsPerUnitFieldEvent | HelloPricesPricePerRequestFieldEvent | HelloPaymentFieldEvent | HelloLoadEntriesPipelineFieldEvent | HelloLoadEntriesModelIdFieldEvent | HelloLoadEntriesCapacityFieldEvent | HelloLoadEntriesInUseFieldEvent> {
     return streamMessage(buf, Hello.codec(), opts)
   }
 }
@@ -989,6 +1017,12 @@ export namespace Quote {
     index: number
   }
 
+  export interface QuotePricesPricePerRequestFieldEvent {
+    field: '$.prices[].pricePerRequest'
+    value: string
+    index: number
+  }
+
   export interface QuotePaymentFieldEvent {
     field: '$.payment'
     value: Uint8Array<ArrayBuffer>
@@ -1026,7 +1060,7 @@ export namespace Quote {
     return decodeMessage(buf, Quote.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Quote>): Generator<QuotePricesPipelineFieldEvent | QuotePricesModelIdFieldEvent | QuotePricesPricePerUnitFieldEvent | QuotePricesPixelsPerUnitFieldEvent | QuotePaymentFieldEvent | QuoteLoadEntriesPipelineFieldEvent | QuoteLoadEntriesModelIdFieldEvent | QuoteLoadEntriesCapacityFieldEvent | QuoteLoadEntriesInUseFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Quote>): Generator<QuotePricesPipelineFieldEvent | QuotePricesModelIdFieldEvent | QuotePricesPricePerUnitFieldEvent | QuotePricesPixelsPerUnitFieldEvent | QuotePricesPricePerRequestFieldEvent | QuotePaymentFieldEvent | QuoteLoadEntriesPipelineFieldEvent | QuoteLoadEntriesModelIdFieldEvent | QuoteLoadEntriesCapacityFieldEvent | QuoteLoadEntriesInUseFieldEvent> {
     return streamMessage(buf, Quote.codec(), opts)
   }
 }

@@ -19,3 +19,18 @@ export async function post (url: string, body: Buffer | string, headers: Record<
     req.end(body)
   })
 }
+
+/** A POST with a declared length whose body goes out in two parts: `between` runs after the first. */
+export async function postInTwo (url: string, first: Buffer, rest: Buffer, between: () => Promise<void>): Promise<{ status: number, body: Buffer }> {
+  return await new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(first.byteLength + rest.byteLength) } }, (res) => {
+      const parts: Buffer[] = []
+      res.on('data', (c: Buffer) => parts.push(c))
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }) })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.write(first)
+    between().then(() => { req.end(rest) }, (err: unknown) => { req.destroy(err as Error); reject(err) })
+  })
+}
