@@ -9,10 +9,14 @@
  * added latency, jobs/s through one gateway, and the ratios.
  *
  * Beside phase A, a raw libp2p round trip between two processes built like Shoal nodes
- * (raw-peer.ts: the same node factory, one persistent stream, a 256-byte echo), sampled
- * in the same rounds: the added latency is printed as a multiple of it (goal: at most
- * 2x). Where the rest goes is broken down from the gateway's own histograms (means over
- * phase A): its HTTP layer, dispatch (selection), the /shoal/ai round trip to ResultHead.
+ * (raw-peer.ts: the same node factory, persistent streams, a 256-byte echo), sampled in
+ * the same rounds and at the same concurrency: the added latency is printed as a
+ * multiple of it (goal: at most 2x), once one request at a time (c=1: the latency the
+ * mesh adds) and once at `concurrency` (c=N: every path and the raw round trips run N at
+ * a time, N streams for the raw one; on a machine with fewer cores than that, queueing
+ * dominates). Where the c=1 time goes is broken down from the nodes' own histograms
+ * (means over the sampled rounds): the gateway's HTTP layer and dispatch, the /shoal/ai
+ * round trip (libp2p and framing on both sides), the orchestrator's own work, the runner.
  *
  * Two phases, the chain up for both:
  *   A. the unpaid mesh alone beside the runner: the added latency and jobs/s (a second
@@ -72,7 +76,7 @@ async function once (url: string, headers: Record<string, string>): Promise<numb
 
 /** Sequential requests to each URL in turn, `rounds` rounds of `perRound`; the samples of each URL. */
 async function latencySamples (paths: Path[], rounds: number, perRound: number, warmup = WARMUP): Promise<number[][]> {
-  for (const { url, headers } of paths) for (let i = 0; i < warmup; i++) await once(url, headers)
+  await warmUp(paths, warmup)
   const samples: number[][] = paths.map(() => [])
   for (let round = 0; round < rounds; round++) {
     for (const [i, { url, headers }] of paths.entries()) {
@@ -82,26 +86,37 @@ async function latencySamples (paths: Path[], rounds: number, perRound: number, 
   return samples
 }
 
+async function warmUp (paths: Path[], calls = WARMUP): Promise<void> {
+  for (const { url, headers } of paths) for (let i = 0; i < calls; i++) await once(url, headers)
+}
+
 function summary (samples: number[]): { p50: number, p99: number } {
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) }
 }
 
 interface Path { url: string, headers: Record<string, string> }
 
-async function burst (url: string, headers: Record<string, string>): Promise<number> {
+/** `REQUESTS` calls of `call`, `CONCURRENCY` at a time (`call(lane)`, lane < CONCURRENCY); jobs/s, and each call's latency into `latencies`. */
+async function burstOf (call: (lane: number) => Promise<number>, latencies?: number[]): Promise<number> {
   let next = 0
   const started = performance.now()
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < REQUESTS) { next++; await once(url, headers) }
+  await Promise.all(Array.from({ length: CONCURRENCY }, async (_, lane) => {
+    while (next < REQUESTS) {
+      next++
+      const ms = await call(lane)
+      latencies?.push(ms)
+    }
   }))
   return REQUESTS / ((performance.now() - started) / 1000)
 }
 
-/** Jobs/s of each URL in `rounds` bursts, the URLs taking turns. */
-async function burstRates (paths: Path[], rounds: number): Promise<number[][]> {
+const burst = async (url: string, headers: Record<string, string>, latencies?: number[]): Promise<number> => await burstOf(async () => await once(url, headers), latencies)
+
+/** Jobs/s of each URL in `rounds` bursts, the URLs taking turns; with `latencies`, each call's latency per URL. */
+async function burstRates (paths: Path[], rounds: number, latencies?: number[][]): Promise<number[][]> {
   const rates: number[][] = paths.map(() => [])
   for (let round = 0; round < rounds; round++) {
-    for (const [i, { url, headers }] of paths.entries()) rates[i].push(await burst(url, headers))
+    for (const [i, { url, headers }] of paths.entries()) rates[i].push(await burst(url, headers, latencies?.[i]))
   }
   return rates
 }
@@ -111,17 +126,24 @@ const added_ = (mesh: { p50: number }, direct: { p50: number }): number => mesh.
 
 const RAW_ECHO_PROTOCOL = '/shoal/bench/echo/1.0.0'
 
-/** A raw-peer process and a persistent echo stream to it from this process. */
-async function rawPeer (transport: Transport): Promise<{ roundTrip: () => Promise<number>, stop: () => Promise<void> }> {
+interface RawPeer {
+  /** one round trip on stream `lane` (0 by default; `CONCURRENCY` streams are open) */
+  roundTrip: (lane?: number) => Promise<number>
+  stop: () => Promise<void>
+}
+
+/** A raw-peer process and `CONCURRENCY` persistent echo streams to it from this process. */
+async function rawPeer (transport: Transport): Promise<RawPeer> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./raw-peer.ts', import.meta.url).pathname, transport], { stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
   const { addr } = JSON.parse((await lines.next()).value as string) as { addr: string }
   const node = await createShoalNode({ role: 'gateway', privateKey: await generateKeyPair('Ed25519'), listen: [transport === 'tcp' ? '/ip4/127.0.0.1/tcp/0' : QUIC_LOOPBACK] })
   await node.start()
-  const lp = lpStream(await node.dialProtocol(multiaddr(addr), RAW_ECHO_PROTOCOL))
+  const lanes = await Promise.all(Array.from({ length: CONCURRENCY }, async () => lpStream(await node.dialProtocol(multiaddr(addr), RAW_ECHO_PROTOCOL, { maxOutboundStreams: CONCURRENCY + 1 }))))
   const message = new Uint8Array(256).fill(7)
   return {
-    async roundTrip () {
+    async roundTrip (lane = 0) {
+      const lp = lanes[lane]
       const started = performance.now()
       await lp.write(message)
       await lp.read()
@@ -145,8 +167,9 @@ function histogram (page: string, name: string): { sum: number, count: number } 
   return { sum, count }
 }
 
+/** A node's Prometheus page: the gateway's `/metrics`, or an orchestrator's metrics URL as it printed it. */
 async function scrape (url: string): Promise<string> {
-  const res = await request(`${url}/metrics`, { dispatcher: agent })
+  const res = await request(url.endsWith('/metrics') ? url : `${url}/metrics`, { dispatcher: agent })
   return await res.body.text()
 }
 
@@ -166,7 +189,8 @@ async function meshWith (runnerUrl: string, token: string, chain: TestnetChain |
     gatewayPort: 0,
     logLevel: 'warn',
     ...(chain === undefined ? {} : { payments: { chain, depositWei: 10n ** 21n, reserveWei: 10n ** 21n } }),
-    extraArgs: { bootstrap: quic, gateway: quic, orchestrator: () => [...quic, ...(chain === undefined ? [] : ['--gas-price', '1000000000'])] }
+    // its histograms break the added latency down
+    extraArgs: { bootstrap: quic, gateway: quic, orchestrator: () => [...quic, '--metrics-port', '0', ...(chain === undefined ? [] : ['--gas-price', '1000000000'])] }
   })
 }
 
@@ -196,25 +220,53 @@ try {
   const raws = await Promise.all(TRANSPORTS.map(rawPeer))
   raw = { roundTrip: raws[0].roundTrip, stop: async () => { for (const r of raws) await r.stop() } }
   const rawSamples: number[][] = TRANSPORTS.map(() => [])
-  for (const r of raws) for (let i = 0; i < WARMUP; i++) await r.roundTrip()
   const phaseA = [direct, ...alones.map(m => ({ url: m.gateway.url, headers: {} }))]
-  const before = await scrape(alone.gateway.url)
+  await warmUp(phaseA)
+  for (const r of raws) for (let lane = 0; lane < CONCURRENCY; lane++) for (let i = 0; i < Math.ceil(WARMUP / CONCURRENCY); i++) await r.roundTrip(lane)
+  const orchestratorMetrics = alone.orchestrators[0].metricsUrl
+  if (orchestratorMetrics === undefined) throw new Error('the orchestrator serves no metrics')
+  const before = { gateway: await scrape(alone.gateway.url), orchestrator: await scrape(orchestratorMetrics) }
   const samplesA: number[][] = phaseA.map(() => [])
   for (let round = 0; round < ROUNDS; round++) {
     // one round of each path at a time, the raw round trips taking their turn too
-    const got = await latencySamples(phaseA, 1, perRound, round === 0 ? WARMUP : 0)
+    const got = await latencySamples(phaseA, 1, perRound, 0)
     got.forEach((g, i) => samplesA[i].push(...g))
     for (const [i, r] of raws.entries()) for (let n = 0; n < perRound; n++) rawSamples[i].push(await r.roundTrip())
   }
-  const after = await scrape(alone.gateway.url)
+  const after = { gateway: await scrape(alone.gateway.url), orchestrator: await scrape(orchestratorMetrics) }
   const [directA, meshA, ...otherMeshesA] = samplesA.map(summary)
   const [rawA, ...otherRawsA] = rawSamples.map(summary)
+  const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
+  const gw = (name: string): number => meanMs(before.gateway, after.gateway, name)
+  const httpMs = gw('shoal_gateway_request_duration_seconds')
+  const job = gw('shoal_ai_client_job_duration_seconds')
+  const served = meanMs(before.orchestrator, after.orchestrator, 'shoal_ai_server_job_duration_seconds')
+  const runnerMean = mean(samplesA[0])
+  const rawMean = mean(rawSamples[0])
+  // means over the c=1 rounds, each span inside the one above it
   const breakdown = {
-    'gateway HTTP request, mean ms': meanMs(before, after, 'shoal_gateway_request_duration_seconds'),
-    'of it /shoal/ai to ResultHead, mean ms': meanMs(before, after, 'shoal_ai_client_time_to_head_seconds'),
-    'of it /shoal/ai whole job, mean ms': meanMs(before, after, 'shoal_ai_client_job_duration_seconds')
+    'gateway HTTP request (fastify, whole)': httpMs,
+    '  its HTTP layer, parsing, dispatch and reply, outside the /shoal/ai job': httpMs - job,
+    '  /shoal/ai job (send to Final, receipt checked)': job,
+    '    libp2p round trip and framing, both sides (job - orchestrator)': job - served,
+    '      of it a raw libp2p round trip (mean)': rawMean,
+    '    orchestrator: JobHeader to Final': served,
+    '      its own work (minus the runner call)': served - runnerMean,
+    '      runner call (runner direct, mean)': runnerMean
   }
-  const [directRate, meshRate, ...otherMeshRates] = (await burstRates(phaseA, ROUNDS)).map(median)
+
+  // c=N: every path and the raw round trips N at a time, in alternating bursts
+  const latenciesN: number[][] = phaseA.map(() => [])
+  const rawLatenciesN: number[][] = raws.map(() => [])
+  const rates: number[][] = phaseA.map(() => [])
+  for (let round = 0; round < ROUNDS; round++) {
+    const got = await burstRates(phaseA, 1, latenciesN)
+    got.forEach((g, i) => rates[i].push(...g))
+    for (const [i, r] of raws.entries()) await burstOf(async (lane) => await r.roundTrip(lane), rawLatenciesN[i])
+  }
+  const [directRate, meshRate, ...otherMeshRates] = rates.map(median)
+  const [directN, meshN, ...otherMeshesN] = latenciesN.map(summary)
+  const [rawN, ...otherRawsN] = rawLatenciesN.map(summary)
   for (const m of alones) await m.stop()
   await raw.stop()
   raw = undefined
@@ -232,17 +284,18 @@ try {
   const addedFreeB = { p50: freeB.p50 - directB.p50, p99: freeB.p99 - directB.p99 }
   const addedPaid = { p50: paidB.p50 - directB.p50, p99: paidB.p99 - directB.p99 }
   const row = (r: { p50: number, p99: number }, rate: number): Record<string, number> => ({ 'p50 ms': +r.p50.toFixed(3), 'p99 ms': +r.p99.toFixed(3), 'jobs/s': Math.round(rate) })
+  const rowN = (r: { p50: number, p99: number }): Record<string, number> => ({ [`c=${CONCURRENCY} p50 ms`]: +r.p50.toFixed(3), [`c=${CONCURRENCY} p99 ms`]: +r.p99.toFixed(3) })
   const rows: Record<string, Record<string, number>> = {
-    [`A: raw libp2p round trip (two processes, ${TRANSPORTS[0]})`]: row(rawA, NaN),
-    'A: runner direct (baseline)': row(directA, directRate),
-    [`A: gateway + orchestrator (${TRANSPORTS[0]})`]: row(meshA, meshRate),
+    [`A: raw libp2p round trip (two processes, ${TRANSPORTS[0]})`]: { ...row(rawA, NaN), ...rowN(rawN) },
+    'A: runner direct (baseline)': { ...row(directA, directRate), ...rowN(directN) },
+    [`A: gateway + orchestrator (${TRANSPORTS[0]})`]: { ...row(meshA, meshRate), ...rowN(meshN) },
     'B: runner direct': row(directB, NaN),
     'B: gateway + orchestrator': row(freeB, freeRateB),
     'B: gateway + orchestrator, payments on': row(paidB, paidRateB)
   }
   for (const [i, t] of TRANSPORTS.slice(1).entries()) {
-    rows[`A: raw libp2p round trip (two processes, ${t})`] = row(otherRawsA[i], NaN)
-    rows[`A: gateway + orchestrator (${t})`] = row(otherMeshesA[i], otherMeshRates[i])
+    rows[`A: raw libp2p round trip (two processes, ${t})`] = { ...row(otherRawsA[i], NaN), ...rowN(otherRawsN[i]) }
+    rows[`A: gateway + orchestrator (${t})`] = { ...row(otherMeshesA[i], otherMeshRates[i]), ...rowN(otherMeshesN[i]) }
   }
   console.table(rows)
   for (const [i, t] of TRANSPORTS.slice(1).entries()) {
@@ -252,14 +305,11 @@ try {
   console.log(`load average after: ${loadavg().map(l => l.toFixed(2)).join(' ')}`)
   console.log(JSON.stringify({ requests: REQUESTS, warmup: WARMUP, rounds: ROUNDS, concurrency: CONCURRENCY, added, meshRate, addedFreeB, addedPaid, freeRateB, paidRateB }))
   console.log(`added latency through the mesh: p50 ${added.p50.toFixed(3)} ms (goal < 1), p99 ${added.p99.toFixed(3)} ms (goal < 5)`)
-  console.log(`added p50 as a multiple of a raw libp2p round trip (p50 ${rawA.p50.toFixed(3)} ms): ${(added.p50 / rawA.p50).toFixed(2)}x (goal <= 2x)`)
-  const runnerMean = directA.p50
-  console.table({
-    ...breakdown,
-    'runner direct p50 ms (inside the ResultHead time)': runnerMean,
-    'raw libp2p round trip p50 ms (inside it too)': rawA.p50
-  })
-  console.log(JSON.stringify({ raw: rawA, ratio: added.p50 / rawA.p50, breakdown }))
+  const addedN = meshN.p50 - directN.p50
+  console.log(`added p50 as a multiple of a raw libp2p round trip, c=1: ${added.p50.toFixed(3)} / ${rawA.p50.toFixed(3)} ms = ${(added.p50 / rawA.p50).toFixed(2)}x (goal <= 2x); c=${CONCURRENCY}: ${addedN.toFixed(3)} / ${rawN.p50.toFixed(3)} ms = ${(addedN / rawN.p50).toFixed(2)}x`)
+  console.log('where the c=1 time through the mesh goes (means over the sampled rounds, ms):')
+  console.table(Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, { ms: +v.toFixed(3) }])))
+  console.log(JSON.stringify({ raw: rawA, rawN, ratio: added.p50 / rawA.p50, ratioN: addedN / rawN.p50, breakdown }))
   console.log(`throughput through one gateway: ${Math.round(meshRate)} jobs/s (goal >= 1000), ${(meshRate / directRate).toFixed(2)}x the runner alone`)
   console.log(`payments on (B): added p50 ${addedPaid.p50.toFixed(3)} ms, ${(addedPaid.p50 / addedFreeB.p50).toFixed(2)}x the unpaid overhead beside it; throughput ${(paidRateB / freeRateB).toFixed(2)}x unpaid (goal: payments add at most 10%)`)
 } finally {

@@ -1,7 +1,7 @@
 /**
  * bench/overhead's raw libp2p peer: a process built like a Shoal node (the same node
  * factory: TCP, noise, yamux) that echoes length-prefixed messages on one protocol. The
- * bench measures a round trip to it from its own process: what a libp2p stream costs
+ * bench measures round trips to it from its own process: what a libp2p stream costs
  * between two such processes, with no Shoal protocol on top.
  *
  *   node --import tsx bench/overhead/raw-peer.ts [tcp|quic]   (prints {"event":"listening","addr":...})
@@ -21,7 +21,7 @@ await node.handle(ECHO_PROTOCOL, async (stream) => {
   } catch {
     stream.abort(new Error('echo ended'))
   }
-}, { maxInboundStreams: 4 })
+}, { maxInboundStreams: 1024 }) // the bench opens one stream per concurrent caller
 await node.start()
 process.stdout.write(`${JSON.stringify({ event: 'listening', addr: node.getMultiaddrs()[0].toString() })}\n`)
 process.on('SIGTERM', () => { void Promise.resolve(node.stop()).then(() => process.exit(0)) })

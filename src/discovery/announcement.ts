@@ -7,6 +7,7 @@ import { AnnouncementError } from './errors.js'
 import { isModelId } from '../kernel/identifiers.js'
 import { modelKey, type ModelKey } from '../kernel/model-key.js'
 import * as pb from './pb/announcement.js'
+import { signWithPeerKey, verifyByPeerId } from '../identity/peer-signatures.js'
 
 /**
  * A coarse load state, the only load that travels on gossip: it changes with hysteresis
@@ -89,7 +90,7 @@ function signingInput (body: Uint8Array): Uint8Array {
 
 export async function signAnnouncement (announcement: Announcement, key: PrivateKey): Promise<SignedAnnouncement> {
   const body = pb.Announcement.encode(announcementMessage(announcement))
-  const signature = await key.sign(signingInput(body))
+  const signature = await signWithPeerKey(key, signingInput(body))
   return { announcement, body, signature }
 }
 
@@ -123,15 +124,8 @@ export function decodeSignedAnnouncement (bytes: Uint8Array): SignedAnnouncement
 }
 
 export async function verifyAnnouncementSignature (signed: SignedAnnouncement): Promise<boolean> {
-  let publicKey
   try {
-    publicKey = peerIdFromString(signed.announcement.peerId).publicKey
-  } catch {
-    return false
-  }
-  if (publicKey === undefined) return false
-  try {
-    return await publicKey.verify(signingInput(signed.body), signed.signature)
+    return await verifyByPeerId(signed.announcement.peerId, signingInput(signed.body), signed.signature)
   } catch {
     return false
   }

@@ -54,9 +54,11 @@ export interface AnnouncementPublisher {
   /**
    * Something changed (slot taken or freed, model warmed, model added): publish if what
    * gossip carries changed: soon for offers, rate-limited for the coarse load, not at all
-   * for slot counts alone.
+   * for slot counts alone. `addresses: true` when the addresses may have changed too:
+   * otherwise those of the last look are compared (reading them costs libp2p an
+   * address-manager pass and socket calls, too much for every slot of every job).
    */
-  update: () => void
+  update: (changed?: { addresses?: boolean }) => void
   /** signs and publishes a withdrawal (no models, a newer seq), then stops; for a graceful stop */
   withdraw: (options?: { signal?: AbortSignal }) => Promise<void>
   /** the latest signed announcement, as served by /shoal/info */
@@ -129,7 +131,9 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
     const shapeOf = (offers: ModelOffer[], addresses: string[]): string =>
       JSON.stringify([addresses, offers.map(o => [o.pipeline, o.modelId, o.warm, o.capacity, o.pricePerUnit, o.pixelsPerUnit, o.runnerVersion, o.description ?? '', o.pricePerRequest ?? '', o.streaming === true])])
     const loadsOf = (offers: ModelOffer[]): string => offers.map(o => o.load).join(',')
-    const addressesNow = (): string[] => components.addresses().slice(0, 16)
+    /** the addresses as last read: what `update()` compares when they were not said to change */
+    let knownAddresses: string[] = []
+    const addressesNow = (): string[] => (knownAddresses = components.addresses().slice(0, 16))
 
     async function publishNow (): Promise<void> {
       if (binding === undefined || withdrawn) return
@@ -192,7 +196,7 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
       pending = setTimeout(() => {
         pending = undefined
         pendingAt = Infinity
-        evaluate(true)
+        evaluate(true, true)
       }, Math.max(0, at - now()))
     }
 
@@ -201,11 +205,11 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
      * once it has settled and the last load announcement is old enough; slot counts
      * alone never (the /shoal/ai connection carries them).
      */
-    function evaluate (fromTimer: boolean): void {
+    function evaluate (fromTimer: boolean, readAddresses: boolean): void {
       if (!running || withdrawn || binding === undefined) return
       const offers = coarse(components.offers())
       let due: number | undefined
-      if (shapeOf(offers, addressesNow()) !== publishedShape) {
+      if (shapeOf(offers, readAddresses ? addressesNow() : knownAddresses) !== publishedShape) {
         due = lastPublishAt + minIntervalMs
       } else if (loadsOf(offers) !== publishedLoads) {
         due = Math.max(lastPublishAt + minIntervalMs, lastLoadPublishAt + minLoadIntervalMs, lastFlipAt + settleMs)
@@ -218,9 +222,9 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
       evaluateAt(due)
     }
 
-    function schedule (): void {
+    function schedule (changed?: { addresses?: boolean }): void {
       // a flip moves the due time later: the timer re-evaluates when it fires
-      evaluate(false)
+      evaluate(false, changed?.addresses === true)
     }
 
     return {

@@ -157,10 +157,12 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     logger: log
   })
   const info = infoServer(mesh.node, { current: publisher.current, logger: log })
+  // a slot taken or freed on every job: the addresses are not read again for it
   const onChange = (): void => { publisher.update() }
   manager.on('change', onChange)
   // a relay reservation (behind NAT) or a new listen address changes what to announce
-  mesh.node.addEventListener('self:peer:update', onChange)
+  const onAddresses = (): void => { publisher.update({ addresses: true }) }
+  mesh.node.addEventListener('self:peer:update', onAddresses)
   // a new rate (or none) re-prices the USD entries and re-announces them
   const offFeed = feed?.onChange(rate => { book.update(rate); publisher.update() })
 
@@ -195,7 +197,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     metricsUrl: metricsServer?.url,
     async stop () {
       manager.off('change', onChange)
-      mesh.node.removeEventListener('self:peer:update', onChange)
+      mesh.node.removeEventListener('self:peer:update', onAddresses)
       offFeed?.()
       feed?.stop()
       // gateways drop it at once, instead of routing to it until its announcement expires

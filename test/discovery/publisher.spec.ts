@@ -10,7 +10,7 @@ import { defaultOffers } from '../../src/testnet/in-process-mesh.js'
 import { sleep, waitFor } from './helpers.js'
 
 /** A publisher whose gossip records what it would send (the bytes, decoded back as a receiver would). */
-async function recordingPublisher (init: Parameters<typeof announcementPublisher>[0], live: { offers: LiveOffer[] }) {
+async function recordingPublisher (init: Parameters<typeof announcementPublisher>[0], live: { offers: LiveOffer[], addresses?: string[], addressReads?: number }) {
   const privateKey = await generateKeyPair('Ed25519')
   const sent: SignedAnnouncement[] = []
   const gossip: AnnouncementGossip = {
@@ -22,7 +22,7 @@ async function recordingPublisher (init: Parameters<typeof announcementPublisher
     privateKey,
     peerId: peerIdFromPrivateKey(privateKey),
     ethPrivateKey: Wallet.createRandom().privateKey,
-    addresses: () => ['/ip4/127.0.0.1/tcp/4002'],
+    addresses: () => { live.addressReads = (live.addressReads ?? 0) + 1; return live.addresses ?? ['/ip4/127.0.0.1/tcp/4002'] },
     offers: () => live.offers,
     hardware: { cpus: 1, memoryBytes: 1, gpus: [] },
     gossip,
@@ -101,6 +101,24 @@ describe('discovery: the announcement publisher follows what changes slowly', fu
     publisher.update()
     await waitFor(() => sent.length >= 2, 3_000, 'the new offer')
     expect(sent[1].announcement.models.map(m => m.modelId)).to.deep.equal(['upscalerjs/esrgan-slim-x2', 'another/model'])
+    publisher.stop()
+  })
+
+  it('reads the addresses for an update only when told they may have changed, and publishes a new one soon', async () => {
+    const live: { offers: LiveOffer[], addresses: string[], addressReads?: number } = { offers: defaultOffers().map(o => ({ ...o, capacity: 4, inUse: 0 })), addresses: ['/ip4/127.0.0.1/tcp/4002'] }
+    const { publisher, sent } = await recordingPublisher({ minPublishIntervalMs: 20, minLoadPublishIntervalMs: 60_000, republishIntervalMs: 60_000 }, live)
+    await publisher.start()
+    const reads = live.addressReads
+    // every job takes and frees a slot: no address is read for that
+    for (let i = 0; i < 100; i++) {
+      live.offers[0].inUse = i % 2
+      publisher.update()
+    }
+    expect(live.addressReads).to.equal(reads)
+    live.addresses = ['/ip4/127.0.0.1/tcp/4002', '/ip4/10.0.0.7/tcp/4002']
+    publisher.update({ addresses: true })
+    await waitFor(() => sent.length >= 2, 3_000, 'the announcement with the new address')
+    expect(sent[1].announcement.addresses).to.deep.equal(live.addresses)
     publisher.stop()
   })
 

@@ -3,6 +3,7 @@ import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { decodeLiveMessage, encodeLiveMessage, type LiveMessage } from './codec.js'
 import { LIVE_LIMITS } from './constants.js'
 import { LiveProtocolError } from './errors.js'
+import { readFrame } from '../framing/length-prefixed.js'
 
 /** How long a graceful close may wait before the stream is reset. */
 const CLOSE_TIMEOUT_MS = 1_000
@@ -28,17 +29,9 @@ export class LiveChannel {
 
   /** The next frame; throws `LiveProtocolError` (FRAME_TOO_LARGE, MALFORMED_FRAME, UNEXPECTED_EOF). */
   async read (options: AbortOptions = {}): Promise<LiveMessage> {
-    let bytes
-    try {
-      bytes = await this.lp.read(options)
-    } catch (err) {
-      if (options.signal?.aborted === true) throw options.signal.reason
-      const name = (err as Error).name
-      if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'InvalidMessageLengthError') {
-        throw new LiveProtocolError('LIVE_PROTOCOL_ERROR_FRAME_TOO_LARGE', `frame over ${LIVE_LIMITS.maxSegmentBytes + FRAME_OVERHEAD} bytes`, undefined, { cause: err })
-      }
-      throw new LiveProtocolError('LIVE_PROTOCOL_ERROR_UNEXPECTED_EOF', `live stream ended: ${(err as Error).message}`, undefined, { cause: err })
-    }
+    const bytes = await readFrame(this.lp, options, (failure, cause) => failure === 'too-large'
+      ? new LiveProtocolError('LIVE_PROTOCOL_ERROR_FRAME_TOO_LARGE', `frame over ${LIVE_LIMITS.maxSegmentBytes + FRAME_OVERHEAD} bytes`, undefined, { cause })
+      : new LiveProtocolError('LIVE_PROTOCOL_ERROR_UNEXPECTED_EOF', `live stream ended: ${cause.message}`, undefined, { cause }))
     this.bytesIn += bytes.byteLength
     return decodeLiveMessage(bytes.subarray())
   }

@@ -3,6 +3,7 @@ import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { decodeWorkerMessage, encodeWorkerMessage, type WorkerMessage } from './codec.js'
 import { WORKER_LIMITS } from './constants.js'
 import { WorkerProtocolError } from './errors.js'
+import { readFrame } from '../framing/length-prefixed.js'
 
 /** How long a graceful close may wait for the remote before the stream is reset. */
 const CLOSE_TIMEOUT_MS = 1_000
@@ -23,17 +24,9 @@ export class ControlChannel {
    * or UNEXPECTED_EOF when the stream ends or is reset; the signal's reason when it aborts.
    */
   async read (options: AbortOptions = {}): Promise<WorkerMessage> {
-    let bytes
-    try {
-      bytes = await this.lp.read(options)
-    } catch (err) {
-      if (options.signal?.aborted === true) throw options.signal.reason
-      const name = (err as Error).name
-      if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'InvalidMessageLengthError') {
-        throw new WorkerProtocolError('WORKER_PROTOCOL_ERROR_MESSAGE_TOO_LARGE', `control message over ${WORKER_LIMITS.maxMessageBytes} bytes`, undefined, { cause: err })
-      }
-      throw new WorkerProtocolError('WORKER_PROTOCOL_ERROR_UNEXPECTED_EOF', `control stream ended: ${(err as Error).message}`, undefined, { cause: err })
-    }
+    const bytes = await readFrame(this.lp, options, (failure, cause) => failure === 'too-large'
+      ? new WorkerProtocolError('WORKER_PROTOCOL_ERROR_MESSAGE_TOO_LARGE', `control message over ${WORKER_LIMITS.maxMessageBytes} bytes`, undefined, { cause })
+      : new WorkerProtocolError('WORKER_PROTOCOL_ERROR_UNEXPECTED_EOF', `control stream ended: ${cause.message}`, undefined, { cause }))
     return decodeWorkerMessage(bytes.subarray())
   }
 

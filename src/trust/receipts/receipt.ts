@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { PrivateKey } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { PeerKeyError, signWithPeerKey, verifyByPeerId } from '../../identity/peer-signatures.js'
 import type { InferenceJob, JobInput } from '../../kernel/job.js'
 import { inputParts } from '../../kernel/job.js'
 import { isModelId } from '../../kernel/identifiers.js'
@@ -130,7 +130,7 @@ export class ResultHasher {
 /** Encodes and signs a receipt with the orchestrator's libp2p key; returns the SignedReceipt bytes. */
 export async function signReceipt (facts: ReceiptFacts, key: PrivateKey): Promise<Bytes> {
   const body = pb.ReceiptBody.encode({ version: RECEIPT_VERSION, ...facts })
-  const signature = new Uint8Array(await key.sign(concat(RECEIPT_DOMAIN, body)))
+  const signature = new Uint8Array(await signWithPeerKey(key, concat(RECEIPT_DOMAIN, body)))
   return pb.SignedReceipt.encode({ body, signature })
 }
 
@@ -146,21 +146,19 @@ export interface VerifyReceiptOptions {
  * WRONG_SIGNER, BAD_SIGNATURE, MISMATCH). Works offline: the key is in the peer id.
  */
 export async function verifyReceipt (signed: Bytes, options: VerifyReceiptOptions = {}): Promise<Receipt> {
-  const receipt = decodeReceipt(signed)
+  const { receipt, body, signature } = decodeSigned(signed)
   if (options.orchestrator !== undefined && receipt.orchestrator !== options.orchestrator) {
     throw new ReceiptError('RECEIPT_ERROR_WRONG_SIGNER', `receipt names orchestrator ${receipt.orchestrator}, expected ${options.orchestrator}`)
   }
-  let key
+  let valid: boolean
   try {
-    key = peerIdFromString(receipt.orchestrator).publicKey
-  } catch {
-    throw new ReceiptError('RECEIPT_ERROR_MALFORMED', 'receipt names an orchestrator that is not a peer id')
+    valid = await verifyByPeerId(receipt.orchestrator, concat(RECEIPT_DOMAIN, body), signature)
+  } catch (err) {
+    if (!(err instanceof PeerKeyError)) throw err
+    if (err.code === 'PEER_KEY_ERROR_NOT_A_PEER_ID') throw new ReceiptError('RECEIPT_ERROR_MALFORMED', 'receipt names an orchestrator that is not a peer id')
+    throw new ReceiptError('RECEIPT_ERROR_WRONG_SIGNER', 'the orchestrator\'s peer id does not hold its public key (not Ed25519 or secp256k1)')
   }
-  if (key === undefined) throw new ReceiptError('RECEIPT_ERROR_WRONG_SIGNER', 'the orchestrator\'s peer id does not hold its public key (not Ed25519 or secp256k1)')
-  const { body, signature } = pb.SignedReceipt.decode(signed)
-  if (!(await key.verify(concat(RECEIPT_DOMAIN, body), signature))) {
-    throw new ReceiptError('RECEIPT_ERROR_BAD_SIGNATURE', `receipt signature does not verify for ${receipt.orchestrator}`)
-  }
+  if (!valid) throw new ReceiptError('RECEIPT_ERROR_BAD_SIGNATURE', `receipt signature does not verify for ${receipt.orchestrator}`)
   for (const [name, want] of Object.entries(options.expect ?? {})) {
     if (want === undefined) continue
     const got = receipt[name as keyof ReceiptFacts]
@@ -172,6 +170,11 @@ export async function verifyReceipt (signed: Bytes, options: VerifyReceiptOption
 
 /** Strict decode without the signature check (which needs `verifyReceipt`). */
 export function decodeReceipt (signed: Bytes): Receipt {
+  return decodeSigned(signed).receipt
+}
+
+/** The checked receipt with the body and signature it came in (decoded once). */
+function decodeSigned (signed: Bytes): { receipt: Receipt, body: Uint8Array, signature: Uint8Array } {
   if (signed.byteLength > RECEIPT_LIMITS.maxBytes) throw malformed(`receipt of ${signed.byteLength} bytes exceeds ${RECEIPT_LIMITS.maxBytes}`)
   let outer, m
   try {
@@ -194,7 +197,7 @@ export function decodeReceipt (signed: Bytes): Receipt {
     if (!/^(0|[1-9][0-9]{0,77})$/.test(m[name]) || BigInt(m[name]) > UINT256_MAX) throw malformed(`${name} must be a decimal uint256`)
   }
   if (m.finishedAt < m.startedAt) throw malformed('finishedAt before startedAt')
-  return { ...m, signed }
+  return { receipt: { ...m, signed }, body: outer.body, signature: outer.signature }
 }
 
 /** The compact form for an HTTP header: the SignedReceipt bytes in base64url (about 400 characters). */
