@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LIVE_MODEL_ID } from '../../src/cpu-runner/live/model.js'
@@ -7,26 +7,10 @@ import { listCpuModels } from '../../src/cpu-runner/models/index.js'
 import { composite, loadMatte, type Matte } from '../../src/cpu-runner/live/matte.js'
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
 import { decodeFrames, personSegments, psnr } from '../protocols/live/media.js'
+import { descendants, processName } from '../helpers/processes.js'
 import { waitFor } from './helpers.js'
 
 const BASE = '/live/video-to-video'
-
-/** Descendant pids of a process (runner processes, their ffmpeg children). */
-async function descendants (pid: number): Promise<number[]> {
-  const parents = new Map<number, number[]>()
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)])
-    } catch {}
-  }
-  const out: number[] = []
-  const walk = (p: number): void => { for (const c of parents.get(p) ?? []) { out.push(c); walk(c) } }
-  walk(pid)
-  return out
-}
 
 /**
  * Live video-to-video through a real mesh: a bootstrap, two orchestrators (each with a
@@ -169,8 +153,8 @@ describe('e2e: live video-to-video through a real mesh (trickle in and out)', fu
     // no ffmpeg left running under any orchestrator, gateway and orchestrators count no session
     await waitFor(async () => {
       const kids = (await Promise.all(orchestratorPids.map(descendants))).flat()
-      const names = await Promise.all(kids.map(async p => await readFile(`/proc/${p}/comm`, 'utf8').catch(() => '')))
-      return names.some(n => n.trim() === 'ffmpeg') ? undefined : true
+      const names = await Promise.all(kids.map(processName))
+      return names.includes('ffmpeg') ? undefined : true
     }, 20_000, 'no ffmpeg left')
     const metrics = await (await fetch(`${url}/metrics`)).text()
     expect(metrics).to.match(/^shoal_gateway_live_sessions 0$/m)
