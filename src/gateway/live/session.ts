@@ -11,7 +11,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { feeFor } from '../../kernel/billing.js'
 import type { Logger } from '../../observability/logger.js'
 import { decodeQuotePayment, encodeJobPayment } from '../../payments/job-payment.js'
-import type { PaymentSender, TicketParams } from '../../payments/index.js'
+import type { Payment, PaymentSender, TicketParams } from '../../payments/index.js'
 import { LIVE_PROTOCOL, LiveChannel, type LiveCloseCode, type LiveMessage } from '../../protocols/live/index.js'
 import { inspectSegment } from '../../protocols/live/mpegts.js'
 import type { TrickleChannel } from '../../protocols/live/trickle/channel.js'
@@ -60,7 +60,11 @@ interface Attachment {
   price: { pricePerUnit: bigint, pixelsPerUnit: bigint }
   params: TicketParams | null
   pixelsUnpaid: bigint
+  /** pixels of the output it delivered (what it debits) */
+  pixelsDelivered: bigint
   weiPaid: bigint
+  /** what it holds of the prepayment was given back to the sender's credit estimate */
+  settled: boolean
   lastActivity: number
 }
 
@@ -175,7 +179,9 @@ export class GatewayLiveSession implements LiveSessionMedia {
       price: { pricePerUnit: candidate.pricePerUnit, pixelsPerUnit: candidate.pixelsPerUnit },
       params: null,
       pixelsUnpaid: 0n,
+      pixelsDelivered: 0n,
       weiPaid: 0n,
+      settled: false,
       lastActivity: performance.now()
     }
     try {
@@ -193,8 +199,8 @@ export class GatewayLiveSession implements LiveSessionMedia {
       while (true) {
         const message = await channel.read({ signal: timeout })
         if (message.type === 'payment') {
-          // ticket params, and the prepayment they ask for before any runner work
-          await this.pay(attachment, message, this.prepayPixels(), timeout)
+          // ticket params, and the prepayment they ask for before any runner work: always answered
+          await this.pay(attachment, message, this.prepayPixels(), timeout, true)
           continue
         }
         if (message.type === 'started') {
@@ -207,6 +213,8 @@ export class GatewayLiveSession implements LiveSessionMedia {
       }
     } catch (err) {
       channel.abort(err as Error)
+      // a prepayment it took stays there as our credit
+      this.settle(attachment)
       if (err instanceof AttachFailed) throw err
       throw new AttachFailed('UNREACHABLE', (err as Error).message)
     }
@@ -215,6 +223,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
     if (previous !== undefined) {
       previous.controller.abort()
       previous.channel.abort(new Error('swapped'))
+      this.settle(previous)
     }
     void this.readLoop(attachment)
     this.wake()
@@ -225,27 +234,50 @@ export class GatewayLiveSession implements LiveSessionMedia {
     return BigInt(this.deps.options.prepayPixels)
   }
 
-  private async pay (attachment: Attachment, message: Extract<LiveMessage, { type: 'payment' }>, pixels: bigint, signal: AbortSignal): Promise<void> {
+  /**
+   * Pays `pixels` at the attachment's price when the orchestrator asks (its `payment`
+   * frame: ticket params and our balance there). `answer`: the prepayment, which the
+   * orchestrator waits for, so a frame is sent even when nothing is paid (no tickets).
+   */
+  private async pay (attachment: Attachment, message: Extract<LiveMessage, { type: 'payment' }>, pixels: bigint, signal: AbortSignal, answer = false): Promise<void> {
     const payments = this.deps.payments
     if (payments === undefined) return
     if (message.payment.quote !== undefined) attachment.params = decodeQuotePayment(message.payment.quote)
     const params = attachment.params
-    if (params === null || pixels <= 0n) return
-    const fee = feeFor(pixels, attachment.price)
-    if (this.weiPaid + fee > this.deps.options.maxWeiPerSession) {
+    if (params === null) return
+    // before the session, our credit there is what it says (when lower than we think); later
+    // its balance runs ahead of our payments by the pixels not yet paid for, so it is not adopted
+    if (answer && /^-?\d{1,78}$/.test(message.payment.balance)) payments.sender.setCredit(params.recipient, BigInt(message.payment.balance))
+    const fee = pixels > 0n ? feeFor(pixels, attachment.price) : 0n
+    let paid: Payment | undefined
+    if (fee > 0n && this.weiPaid + fee > this.deps.options.maxWeiPerSession) {
       this.log.info({ paid: this.weiPaid.toString(), fee: fee.toString() }, 'live session spending cap reached: no more tickets')
       this.recordError(`this gateway's per-session spending cap (${this.deps.options.maxWeiPerSession.toString()} wei) is reached`)
-      return
+    } else if (fee > 0n) {
+      paid = await payments.sender.paymentFor({ recipient: params.recipient, params, feeWei: fee }, { signal })
+      attachment.pixelsUnpaid = attachment.pixelsUnpaid > pixels ? attachment.pixelsUnpaid - pixels : 0n
+      attachment.weiPaid += fee
+      this.weiPaid += fee
+      this.deps.metrics?.paid.inc(Number(fee))
     }
-    const payment = await payments.sender.paymentFor({ recipient: params.recipient, params, feeWei: fee }, { signal })
-    attachment.pixelsUnpaid = attachment.pixelsUnpaid > pixels ? attachment.pixelsUnpaid - pixels : 0n
-    attachment.weiPaid += fee
-    this.weiPaid += fee
-    this.deps.metrics?.paid.inc(Number(fee))
+    if (paid === undefined && !answer) return
     await attachment.channel.write({
       type: 'payment',
-      payment: { payment: encodeJobPayment({ sender: payments.identity.address, binding: payments.identity.binding, tickets: payment.batch }), balance: '0', pixels: 0 }
+      payment: { payment: encodeJobPayment({ sender: payments.identity.address, binding: payments.identity.binding, tickets: paid?.batch ?? null }), balance: '0', pixels: 0 }
     }, { signal })
+  }
+
+  /**
+   * An attachment ended: what it holds of our payments beyond the pixels it delivered (the
+   * unused prepayment) is credit there, given back to the sender's estimate so the next
+   * session or job there is paid from it.
+   */
+  private settle (a: Attachment): void {
+    const payments = this.deps.payments
+    if (payments === undefined || a.settled || a.params === null) return
+    a.settled = true
+    const unused = a.weiPaid - feeFor(a.pixelsDelivered, a.price)
+    if (unused > 0n) payments.sender.refund(a.params.recipient, unused)
   }
 
   private async readLoop (a: Attachment): Promise<void> {
@@ -283,6 +315,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
     const frames = info?.frames ?? 0
     const pixels = info === undefined ? 0 : info.width * info.height * info.frames
     a.pixelsUnpaid += BigInt(pixels)
+    a.pixelsDelivered += BigInt(pixels)
     this.pixelsOut += pixels
     this.framesOut += frames
     const segment = this.deps.output.publish(this.outputSeq++)
@@ -306,6 +339,9 @@ export class GatewayLiveSession implements LiveSessionMedia {
   }
 
   private recordError (message: string): void {
+    // one entry for a condition that repeats every interval (the spending cap)
+    const last = this.errors[this.errors.length - 1]
+    if (last?.message === message) { last.at = Date.now(); return }
     this.errors.push({ at: Date.now(), message })
     if (this.errors.length > 10) this.errors.shift()
   }
@@ -341,6 +377,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
     this.stateValue = 'swapping'
     this.current?.controller.abort()
     this.current?.channel.abort(new Error('swapping'))
+    if (this.current !== undefined) this.settle(this.current)
     try {
       await this.attachSomewhere('swap', AbortSignal.timeout(this.deps.options.startTimeoutMs * 2))
       this.swaps.push({ at: now, from, to: this.current?.peer ?? null, reason })
@@ -463,6 +500,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
         a.controller.abort()
         if (a.channel.open) await a.channel.write({ type: 'close', close: { code: 'OK', message: reason ?? 'stopped by the client' } }).catch(() => {})
         await a.channel.close()
+        this.settle(a)
       }
       this.deps.output.close()
       this.wake()

@@ -73,6 +73,22 @@ export class FakeLiveSession {
     if (payment.tickets !== null && this.script.recipient !== undefined) this.credited.push((await this.script.recipient.receive(payment.tickets)).credited)
   }
 
+  /** one output segment, its pixels debited first when paid (1 wei each); false: the credit is spent, the session closed */
+  private async output (seq: number): Promise<boolean> {
+    const r = this.script.recipient
+    if (r !== undefined && this.sender !== undefined) {
+      const fee = BigInt(TINY_SEGMENT_INFO.width * TINY_SEGMENT_INFO.height * TINY_SEGMENT_INFO.frames)
+      if (r.balance(this.sender) < fee) {
+        await this.send({ type: 'close', close: { code: 'PAYMENT_REQUIRED', message: 'credit spent' } })
+        await this.channel.close()
+        return false
+      }
+      r.debit(this.sender, fee)
+    }
+    await this.send({ type: 'output', segment: { seq, data: TINY_SEGMENT as Uint8Array<ArrayBuffer>, ...TINY_SEGMENT_INFO } })
+    return true
+  }
+
   private async run (): Promise<void> {
     const first = await this.channel.read()
     if (first.type !== 'start') throw new Error(`first frame ${first.type}`)
@@ -87,13 +103,14 @@ export class FakeLiveSession {
     if (r !== undefined) {
       await this.receive(first.start.payment)
       const sender = this.sender as string
-      await this.send({ type: 'payment', payment: { quote: encodeQuotePayment(await r.ticketParams(sender)), balance: '0', pixels: 0 } })
-      while (r.balance(sender) <= 0n) {
+      // as the orchestrator: ticket params and the balance, then the prepayment, every session
+      await this.send({ type: 'payment', payment: { quote: encodeQuotePayment(await r.ticketParams(sender)), balance: r.balance(sender).toString(), pixels: 0 } })
+      do {
         const next = await this.channel.read()
         if (next.type !== 'payment') throw new Error(`expected a payment, got ${next.type}`)
         this.payments++
         await this.receive(next.payment.payment)
-      }
+      } while (r.balance(sender) <= 0n)
     }
     await this.send({ type: 'started', started: { pricePerUnit: '1', pixelsPerUnit: '1', paymentIntervalMs: 5_000, ...(r !== undefined ? { quote: encodeQuotePayment(await r.ticketParams(this.sender as string)) } : {}) } })
     while (true) {
@@ -101,7 +118,7 @@ export class FakeLiveSession {
       if (message.type === 'input') {
         this.inputs.push(message.segment.seq)
         if (this.script.ack !== false) await this.send({ type: 'ack', ack: { seq: message.segment.seq } })
-        if (this.script.output !== false) await this.send({ type: 'output', segment: { seq: message.segment.seq, data: TINY_SEGMENT as Uint8Array<ArrayBuffer>, ...TINY_SEGMENT_INFO } })
+        if (this.script.output !== false && !await this.output(message.segment.seq)) return
       } else if (message.type === 'control') {
         this.controls.push(JSON.parse(message.control.params) as Record<string, unknown>)
       } else if (message.type === 'payment') {

@@ -242,15 +242,20 @@ describe('gateway/live: session state machine against fake orchestrators', funct
       identity = { address: gwAddress, binding: (await createEthBinding(gwPeer.toString(), gwKey)).ethBinding }
     })
 
+    /** an orchestrator's payments taking tickets of `ev` wei each */
+    function paidOrchestrators (ev: bigint): void {
+      recipient = createPaymentRecipient({
+        privateKey: Wallet.createRandom().privateKey, broker, secret: new Uint8Array(32).fill(5),
+        ev, redeemGas: 100_000n, gasPrice: 10n ** 9n, clock: manualClock(), options: { paramsExpirationBlocks: 10n, countDeposit: false }
+      })
+      for (const o of orchestrators) o.script = { recipient }
+    }
+
     beforeEach(() => {
       broker = new StubBroker()
       broker.fund(gwAddress, ETH, ETH, 4)
-      recipient = createPaymentRecipient({
-        privateKey: Wallet.createRandom().privateKey, broker, secret: new Uint8Array(32).fill(5),
-        ev: 10n ** 9n, redeemGas: 100_000n, gasPrice: 10n ** 9n, clock: manualClock(), options: { paramsExpirationBlocks: 10n, countDeposit: false }
-      })
       sender = createPaymentSender({ privateKey: gwKey, broker, clock: manualClock(), caps: { maxTicketEV: ETH } })
-      for (const o of orchestrators) o.script = { recipient }
+      paidOrchestrators(10n ** 9n)
     })
 
     it('prepays before the runner starts, pays each interval for the pixels received, and ends as payment_required (no swap) when the credit runs out', async () => {
@@ -299,6 +304,54 @@ describe('gateway/live: session state machine against fake orchestrators', funct
       expect(fake.payments).to.equal(1)
       expect(BigInt((s.status().gateway as { wei_paid: string }).wei_paid)).to.equal(1_000n)
       expect((s.status().gateway as { errors: Array<{ message: string }> }).errors.map(e => e.message).join('\n')).to.match(/per-session spending cap/)
+    })
+
+    it('leaves its estimate of the credit equal to the orchestrator\'s balance after a session, and prepays the next session from that credit', async () => {
+      const s = session({ prepayPixels: 10 * TINY_PIXELS }, { payments: { sender, identity } })
+      await s.start(AbortSignal.timeout(5_000))
+      const fake = orchestrators[0].last
+      for (let i = 0; i < 3; i++) await s.publishInput(TINY_SEGMENT)
+      await until(() => (s.status().gateway as { segments_out: number }).segments_out === 3, 'three outputs')
+      await fake.askPayment()
+      await fake.until(() => fake.payments === 2, 'the interval payment')
+      await s.end('stopped')
+      const orchestratorAddress = (await recipient.ticketParams(gwAddress)).recipient
+      // the prepayment it did not use is credit there, and the gateway knows it
+      expect(recipient.balance(gwAddress)).to.equal(10n * BigInt(TINY_PIXELS) + (fake.credited.reduce((a, b) => a + b, 0n) - 10n * BigInt(TINY_PIXELS) - 3n * BigInt(TINY_PIXELS)))
+      expect(sender.credit(orchestratorAddress)).to.equal(recipient.balance(gwAddress))
+
+      const next = session({ prepayPixels: 10 * TINY_PIXELS }, { payments: { sender, identity } })
+      await next.start(AbortSignal.timeout(5_000))
+      const again = orchestrators[0].last
+      expect(again).to.not.equal(fake)
+      // asked for the prepayment again, and paid it from the credit: no ticket
+      expect(again.payments).to.equal(1)
+      expect(again.credited).to.have.length(0)
+      await next.publishInput(TINY_SEGMENT)
+      await until(() => (next.status().gateway as { segments_out: number }).segments_out === 1, 'output')
+    })
+
+    it('is asked for the prepayment again after it ran its credit down there, and starts (not refused at the first segment)', async () => {
+      // tickets worth a bit more than a segment; the cap stops the interval payments: the
+      // orchestrator spends the prepayment, then closes with some credit left, less than a segment
+      paidOrchestrators(2_500n)
+      const s = session({ prepayPixels: 2 * TINY_PIXELS, maxWeiPerSession: 2n * BigInt(TINY_PIXELS) }, { payments: { sender, identity } })
+      await s.start(AbortSignal.timeout(5_000))
+      const fake = orchestrators[0].last
+      for (let i = 0; i < 3; i++) await s.publishInput(TINY_SEGMENT).catch(() => {})
+      await until(() => s.state === 'payment_required', 'payment_required')
+      const left = recipient.balance(gwAddress)
+      expect(left > 0n && left < BigInt(TINY_PIXELS), `${left} wei left: some, less than a segment`).to.equal(true)
+      expect(sender.credit((await recipient.ticketParams(gwAddress)).recipient)).to.equal(left)
+
+      const next = session({ prepayPixels: 2 * TINY_PIXELS }, { payments: { sender, identity } })
+      await next.start(AbortSignal.timeout(5_000))
+      const again = orchestrators[0].last
+      expect(again.credited, 'new tickets for the prepayment').to.have.length(1)
+      expect(recipient.balance(gwAddress) >= 2n * BigInt(TINY_PIXELS)).to.equal(true)
+      await next.publishInput(TINY_SEGMENT)
+      await until(() => (next.status().gateway as { segments_out: number }).segments_out === 1, 'output after coming back')
+      expect(next.state).to.equal('running')
     })
   })
 })
