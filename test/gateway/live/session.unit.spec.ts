@@ -337,7 +337,7 @@ describe('gateway/live: session state machine against fake orchestrators', funct
       paidOrchestrators(2_500n)
       const s = session({ prepayPixels: 2 * TINY_PIXELS, maxWeiPerSession: 2n * BigInt(TINY_PIXELS) }, { payments: { sender, identity } })
       await s.start(AbortSignal.timeout(5_000))
-      const fake = orchestrators[0].last
+      const first = orchestrators[0].last
       for (let i = 0; i < 3; i++) await s.publishInput(TINY_SEGMENT).catch(() => {})
       await until(() => s.state === 'payment_required', 'payment_required')
       const left = recipient.balance(gwAddress)
@@ -347,6 +347,7 @@ describe('gateway/live: session state machine against fake orchestrators', funct
       const next = session({ prepayPixels: 2 * TINY_PIXELS }, { payments: { sender, identity } })
       await next.start(AbortSignal.timeout(5_000))
       const again = orchestrators[0].last
+      expect(again).to.not.equal(first)
       expect(again.credited, 'new tickets for the prepayment').to.have.length(1)
       expect(recipient.balance(gwAddress) >= 2n * BigInt(TINY_PIXELS)).to.equal(true)
       await next.publishInput(TINY_SEGMENT)
