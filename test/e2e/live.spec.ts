@@ -1,5 +1,8 @@
 import { expect } from 'chai'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LIVE_MODEL_ID } from '../../src/cpu-runner/live/model.js'
@@ -8,6 +11,9 @@ import { composite, loadMatte, type Matte } from '../../src/cpu-runner/live/matt
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
 import { decodeFrames, personSegments, psnr } from '../protocols/live/media.js'
 import { descendants, processName } from '../helpers/processes.js'
+import { liveTryCommands } from '../../src/testnet/live-demo.js'
+import { packageRoot } from '../../src/testnet/package-root.js'
+import { findProgram } from '../../src/cpu-runner/models/extras.js'
 import { waitFor } from './helpers.js'
 
 const BASE = '/live/video-to-video'
@@ -126,6 +132,47 @@ describe('e2e: live video-to-video through a real mesh (trickle in and out)', fu
     const output = await decodeFrames(out)
     const expected = composite(input.frames[0], await matte.alpha(input.frames[0], input.width, input.height), [255, 0, 0])
     expect(psnr(expected, output.frames[0])).to.be.greaterThan(28)
+  })
+
+  it('runs the commands shoal testnet prints: ffmpeg piped into `shoal live publish`, `shoal live subscribe` to a file', async () => {
+    const out = join(dir, 'cli-out.ts')
+    const cmd = liveTryCommands(url, 'clicam', { size: 128, fps: 10, seconds: 4, background: '#0000ff', output: out })
+    // as a user runs them: bash in the package's folder (npx finds the shoal bin), ffmpeg on PATH
+    const ffmpeg = findProgram('ffmpeg') as string
+    const env = { ...process.env, PATH: `${dirname(ffmpeg)}:${process.env.PATH ?? ''}` }
+    const sh = async (line: string): Promise<{ stdout: string, stderr: string }> => await promisify(execFile)('bash', ['-c', line], { cwd: packageRoot(), env, timeout: 120_000 })
+    const started = JSON.parse((await sh(cmd.start)).stdout) as Record<string, unknown>
+    expect(started).to.include({ stream_id: 'clicam', subscribe_url: `${BASE}/clicam/out` })
+    const subscriber = spawn('bash', ['-c', cmd.subscribe], { cwd: packageRoot(), env, stdio: ['ignore', 'ignore', 'pipe'] })
+    let subscriberLog = ''
+    subscriber.stderr.on('data', (d: Buffer) => { subscriberLog += d.toString() })
+    const subscribed = new Promise<number | null>(resolve => subscriber.once('exit', resolve))
+    try {
+      const published = await sh(cmd.publish)
+      expect(published.stderr).to.match(/published 4 segments/)
+      const st = await waitFor(async () => { const s = await status('clicam'); return s.gateway.segments_out >= s.gateway.segments_in ? s : undefined }, 60_000, 'every segment processed')
+      expect(st.gateway.frames_in).to.equal(40)
+      expect(st.gateway.frames_out).to.equal(40)
+      expect(JSON.parse((await sh(cmd.status)).stdout).state).to.equal('running')
+      expect(JSON.parse((await sh(cmd.stop)).stdout).state).to.equal('stopped')
+      // the stream ended: the subscriber has written everything and exits
+      expect(await subscribed, subscriberLog).to.equal(0)
+    } finally {
+      if (subscriber.exitCode === null) subscriber.kill()
+    }
+    expect(subscriberLog).to.match(/received 4 segments/)
+    // one MPEG-TS stream: every frame, in order, the model's (the same clip decoded here, the mask applied)
+    const output = await decodeFrames(new Uint8Array(await readFile(out)))
+    expect([output.width, output.height, output.frames.length]).to.deep.equal([128, 128, 40])
+    const source = await promisify(execFile)(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=128x128:rate=10', '-t', '4', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 })
+    const frameBytes = 128 * 128 * 3
+    for (const k of [0, 13, 39]) {
+      const input = new Uint8Array(source.stdout.subarray(k * frameBytes, (k + 1) * frameBytes))
+      const expected = composite(input, await matte.alpha(input, 128, 128), [0, 0, 255])
+      const vsModel = psnr(expected, output.frames[k])
+      expect(vsModel, `frame ${k}`).to.be.greaterThan(24)
+      expect(vsModel, `frame ${k}: closer to the model's output than to the input`).to.be.greaterThan(psnr(input, output.frames[k]) + 3)
+    }
   })
 
   it('refuses bad input with clear errors and leaks no session or process', async () => {
