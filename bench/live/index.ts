@@ -28,7 +28,8 @@ import { parseArgs } from 'node:util'
 import { LIVE_MODEL_ID } from '../../src/cpu-runner/live/model.js'
 import { inspectSegment } from '../../src/protocols/live/mpegts.js'
 import { startTrickleServer, type TrickleServer } from '../../src/protocols/live/trickle/server.js'
-import { trickleClose, tricklePublish, trickleSubscribe } from '../../src/protocols/live/trickle/client.js'
+import { trickleClose, trickleSubscribe } from '../../src/protocols/live/trickle/client.js'
+import { DEFAULT_MAX_SEGMENTS_IN_FLIGHT } from '../../src/protocols/live/constants.js'
 import { spawnShoal } from '../../src/testnet/child.js'
 import { startProcessMesh } from '../../src/testnet/process-mesh.js'
 import { cpuSeconds, descendants, processName, rssMiB } from '../../test/helpers/processes.js'
@@ -152,9 +153,17 @@ async function probe (path: Path, segments: Uint8Array[]): Promise<number> {
   return fps
 }
 
-/** A runner alone: a `shoal runner` process fed from a trickle server in this process. */
+/**
+ * A runner alone: a `shoal runner` process fed from a trickle server in this process, as
+ * the orchestrator feeds its runner, with the gateway's flow control (at most
+ * `DEFAULT_MAX_SEGMENTS_IN_FLIGHT` segments published and not yet read by the runner), so
+ * that both paths queue alike and a runner behind never skips segments (the channel keeps
+ * more than that): output k is the answer to input k on both paths.
+ */
 function alonePath (trickle: TrickleServer, runnerUrl: string, id: string): Path & { start: () => Promise<void>, stop: () => Promise<void> } {
   const url = (n: string): string => trickle.channelUrl(`${id}-${n}`)
+  let read = 0
+  let wake: (() => void) | undefined
   return {
     async start () {
       for (const n of ['in', 'out', 'control', 'events']) trickle.store.create(`${id}-${n}`)
@@ -162,7 +171,15 @@ function alonePath (trickle: TrickleServer, runnerUrl: string, id: string): Path
       if (res.status !== 200) throw new Error(`the runner answered ${res.status}: ${await res.text()}`)
       await res.text()
     },
-    publish: async (seq, data) => { await tricklePublish(url('in'), seq, data) },
+    async publish (seq, data) {
+      while (seq - read >= DEFAULT_MAX_SEGMENTS_IN_FLIGHT) await new Promise<void>(resolve => { wake = resolve })
+      const channel = trickle.store.get(`${id}-in`)
+      if (channel === undefined) throw new Error('the input channel is gone')
+      const segment = channel.publish(seq)
+      segment.onRead = () => { read++; wake?.() }
+      segment.append(data)
+      segment.finish()
+    },
     outputs: (signal) => (async function * () { for await (const { data } of trickleSubscribe(url('out'), { from: 0, signal })) yield data })(),
     async stop () {
       await trickleClose(url('in'))

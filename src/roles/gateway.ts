@@ -269,7 +269,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
       registerLiveRoutes(add, app, live)
       registerLiveWebRtcRoutes(add, app, { lookup: live.lookup, logger: log, register })
     }],
-    dashboard: gatewayDashboardSource({ node: mesh.node, directory: mesh.directory, strategy, payments, register, recent, ethAddress: keys.ethereum.address, startedAt: Date.now() })
+    dashboard: gatewayDashboardSource({ node: mesh.node, directory: mesh.directory, strategy, payments, register, recent, ethAddress: keys.ethereum.address, startedAt: Date.now(), live })
   })
   await http.start()
   const address = http.address

@@ -14,6 +14,8 @@ import { descendants, processName } from '../helpers/processes.js'
 import { liveTryCommands } from '../../src/testnet/live-demo.js'
 import { packageRoot } from '../../src/testnet/package-root.js'
 import { findProgram } from '../../src/cpu-runner/models/extras.js'
+import { CHROMIUM } from '../helpers/chromium.js'
+import puppeteer from 'puppeteer-core'
 import { waitFor } from './helpers.js'
 
 const BASE = '/live/video-to-video'
@@ -172,6 +174,41 @@ describe('e2e: live video-to-video through a real mesh (trickle in and out)', fu
       const vsModel = psnr(expected, output.frames[k])
       expect(vsModel, `frame ${k}`).to.be.greaterThan(24)
       expect(vsModel, `frame ${k}: closer to the model's output than to the input`).to.be.greaterThan(psnr(input, output.frames[k]) + 3)
+    }
+  })
+
+  it('lists the live sessions on the gateway dashboard: running and ended, orchestrator, runner state, segments', async () => {
+    // the JSON: running sessions first, then those that ended
+    const data = await (await fetch(`${url}/dashboard/data`)).json() as { live: Array<Record<string, any>> }
+    const cam1 = data.live.find(l => l.streamId === 'cam1')
+    const cli = data.live.find(l => l.streamId === 'clicam')
+    expect(cam1).to.include({ state: 'running', modelId: LIVE_MODEL_ID, reason: null, swaps: 0, segmentsInFlight: 0 })
+    expect(mesh?.orchestrators.map(o => o.peerId)).to.include(cam1?.orchestrator)
+    expect(cam1?.segmentsOut).to.equal(segments.length + 1)
+    expect(cam1?.runnerState).to.be.oneOf(['ONLINE', 'DEGRADED_INPUT'])
+    expect(cli).to.include({ state: 'stopped', reason: 'stopped by the client', segmentsIn: 4, segmentsOut: 4 })
+    expect(data.live.indexOf(cam1 as Record<string, any>)).to.be.lessThan(data.live.indexOf(cli as Record<string, any>))
+    if (CHROMIUM === undefined) return
+    // the page shows them
+    const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+    try {
+      const page = await browser.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (err) => { errors.push(String(err)) })
+      await page.goto(`${url}/dashboard`, { waitUntil: 'load' })
+      await page.waitForSelector('#live tr[data-stream="cam1"]', { timeout: 30_000 })
+      const rows = await page.evaluate('[...document.querySelectorAll(\'#live tbody tr\')].map(r => ({ stream: r.dataset.stream, state: r.dataset.state, cells: [...r.querySelectorAll(\'td\')].map(td => td.textContent), orchestrator: r.querySelector(\'td.orchestrator\').title }))') as Array<{ stream: string, state: string, cells: string[], orchestrator: string }>
+      const running = rows.find(r => r.stream === 'cam1')
+      expect(running?.state).to.equal('running')
+      expect(running?.orchestrator).to.equal(cam1?.orchestrator)
+      expect(running?.cells.slice(0, 3)).to.deep.equal(['cam1', LIVE_MODEL_ID, 'running'])
+      expect(running?.cells[6]).to.equal(`${segments.length + 1} / ${segments.length + 1}`)
+      const ended = rows.find(r => r.stream === 'clicam')
+      expect(ended?.cells[2]).to.equal('stopped: stopped by the client')
+      expect(ended?.cells[6]).to.equal('4 / 4')
+      expect(errors).to.deep.equal([])
+    } finally {
+      await browser.close()
     }
   })
 

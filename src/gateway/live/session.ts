@@ -26,6 +26,28 @@ export const LIVE_PIPELINE = 'live-video-to-video'
 
 export type LiveSessionState = 'starting' | 'running' | 'swapping' | 'stopped' | 'payment_required' | 'failed'
 
+/** A session at a glance. */
+export interface LiveSessionSummary {
+  streamId: string
+  modelId: string
+  state: LiveSessionState
+  /** why it ended, when it did */
+  reason: string | null
+  orchestrator: string | null
+  startedAt: number
+  firstSegmentMs: number | null
+  fpsIn: number
+  fpsOut: number
+  segmentsIn: number
+  segmentsOut: number
+  segmentsInFlight: number
+  weiPaid: bigint
+  swaps: number
+  lastError: string | null
+  /** the runner's last reported state */
+  runnerState: string | null
+}
+
 export interface LiveSessionDeps {
   dialProtocol: (peer: PeerId, protocol: string, options: { signal: AbortSignal }) => Promise<Stream>
   candidates: () => Candidate[]
@@ -448,7 +470,8 @@ export class GatewayLiveSession implements LiveSessionMedia {
     await this.current?.channel.write({ type: 'control', control: { params: JSON.stringify(params) } }).catch(() => {})
   }
 
-  status (): Record<string, JsonValue> {
+  /** fps in and out over the last second or more (the window moves when a second has passed) */
+  private fps (): { fpsIn: number, fpsOut: number } {
     const now = performance.now()
     const w = this.fpsWindow
     if (now - w.at >= 1_000) {
@@ -459,7 +482,34 @@ export class GatewayLiveSession implements LiveSessionMedia {
       w.framesIn = this.framesIn
       w.framesOut = this.framesOut
     }
+    return { fpsIn: Math.round(w.fpsIn * 100) / 100, fpsOut: Math.round(w.fpsOut * 100) / 100 }
+  }
+
+  /** The session at a glance, typed (the dashboard's row). */
+  summary (): LiveSessionSummary {
     const a = this.current
+    const runnerState = this.lastEvent?.state
+    return {
+      streamId: this.streamId,
+      modelId: this.modelId,
+      state: this.stateValue,
+      reason: this.endReason ?? null,
+      orchestrator: a?.peer ?? null,
+      startedAt: this.startedAt,
+      firstSegmentMs: this.firstOutputAt === undefined ? null : this.firstOutputAt - this.startedAt,
+      ...this.fps(),
+      segmentsIn: this.inputSeq,
+      segmentsOut: this.outputSeq,
+      segmentsInFlight: a === undefined ? 0 : a.sent - a.acked,
+      weiPaid: this.weiPaid,
+      swaps: this.swaps.length,
+      lastError: this.errors[this.errors.length - 1]?.message ?? null,
+      runnerState: typeof runnerState === 'string' ? runnerState : null
+    }
+  }
+
+  status (): Record<string, JsonValue> {
+    const s = this.summary()
     return {
       stream_id: this.streamId,
       request_id: this.requestId,
@@ -467,21 +517,21 @@ export class GatewayLiveSession implements LiveSessionMedia {
       model_id: this.modelId,
       state: this.stateValue,
       ...(this.endReason === undefined ? {} : { reason: this.endReason }),
-      orchestrator: a?.peer ?? null,
+      orchestrator: s.orchestrator,
       params: this.params,
       gateway: {
-        fps_in: Math.round(w.fpsIn * 100) / 100,
-        fps_out: Math.round(w.fpsOut * 100) / 100,
-        segments_in: this.inputSeq,
-        segments_out: this.outputSeq,
+        fps_in: s.fpsIn,
+        fps_out: s.fpsOut,
+        segments_in: s.segmentsIn,
+        segments_out: s.segmentsOut,
         frames_in: this.framesIn,
         frames_out: this.framesOut,
         pixels_out: this.pixelsOut,
-        segments_in_flight: a === undefined ? 0 : a.sent - a.acked,
+        segments_in_flight: s.segmentsInFlight,
         wei_paid: this.weiPaid.toString(),
-        first_segment_ms: this.firstOutputAt === undefined ? null : this.firstOutputAt - this.startedAt,
+        first_segment_ms: s.firstSegmentMs,
         started_at: this.startedAt,
-        swaps: this.swaps.map(s => ({ at: s.at, from: s.from, to: s.to, reason: s.reason })),
+        swaps: this.swaps.map(w => ({ at: w.at, from: w.from, to: w.to, reason: w.reason })),
         errors: this.errors.map(e => ({ at: e.at, message: e.message }))
       },
       runner: this.lastEvent as Record<string, JsonValue> | null

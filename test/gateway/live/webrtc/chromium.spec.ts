@@ -1,11 +1,8 @@
 import { expect } from 'chai'
-import { existsSync } from 'node:fs'
+import { CHROMIUM } from '../../../helpers/chromium.js'
 import puppeteer, { type Browser, type Page } from 'puppeteer-core'
 import { waitFor, waitForValue } from '../../../helpers/wait-for.js'
 import { childProcesses, probeVideo, startLiveGateway, type LiveGateway } from './harness.js'
-
-/** Debian's chromium package (`apt-get install -y chromium`), or CHROMIUM_PATH. */
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => p !== undefined && p !== '' && existsSync(p))
 
 interface Playback { currentTime: number, frames: number, width: number, height: number, spread: number }
 
