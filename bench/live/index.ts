@@ -9,16 +9,20 @@
  * once the previous came back: its throughput), and the input rate is set to a share of
  * that (`--share`, 0.8) unless `--fps` names one. Then the runner alone and the mesh each
  * get `--seconds` of input at that rate, one segment (one second of video) per second,
- * both sessions open throughout and taking turns by rounds of `--round-seconds` so that
- * load from elsewhere on the machine falls on both alike.
+ * both sessions open throughout. `--mode paired` (the default): every input segment goes
+ * to both at the same moment (probed that way too), so load from elsewhere on a shared
+ * machine falls on both alike and the mesh's added latency is taken per segment;
+ * `--mode turns`: they take turns by rounds of `--round-seconds`, each with the machine
+ * to itself. Both paths have the gateway's flow control (3 segments in flight).
  *
  * Prints per size: sustained output fps and its ratio to the input (goal >= 0.95), the
  * per-segment latency (input segment published -> its output segment available) p50 and
  * p99 for both and what the mesh adds (goals < 30 ms p50, < 100 ms p99), CPU seconds per
- * process (the runner's with its ffmpeg children), RSS after warm-up and at the end
- * (memory flat), and the load average.
+ * process (the runner's with its ffmpeg children; the gateway's and orchestrator's while
+ * idle during the runner alone's rounds, so that what relaying costs shows), RSS after
+ * warm-up and at the end (memory flat), and the load average.
  *
- *   npm run build && node --import tsx bench/live/index.ts [--seconds 60] [--sizes 256,512] [--fps auto|N] [--share 0.8] [--probe-seconds 8] [--round-seconds 15]
+ *   npm run build && node --import tsx bench/live/index.ts [--seconds 60] [--sizes 256,512] [--fps auto|N] [--share 0.8] [--probe-seconds 8] [--mode paired|turns] [--round-seconds 15]
  */
 import '../../src/p2p/polyfill.js'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -43,7 +47,8 @@ const { values: args } = parseArgs({
     fps: { type: 'string', default: 'auto' },
     share: { type: 'string', default: '0.8' },
     'probe-seconds': { type: 'string', default: '8' },
-    'round-seconds': { type: 'string', default: '15' }
+    'round-seconds': { type: 'string', default: '15' },
+    mode: { type: 'string', default: 'paired' }
   }
 })
 const seconds = Number(args.seconds)
@@ -51,6 +56,8 @@ const sizes = args.sizes.split(',').map(Number)
 const share = Number(args.share)
 const probeSeconds = Number(args['probe-seconds'])
 const roundSeconds = Number(args['round-seconds'])
+const paired = args.mode !== 'turns'
+if (args.mode !== 'paired' && args.mode !== 'turns') throw new Error('--mode is paired or turns')
 const MAX_FPS = 30
 /** segments at the start left out of latencies and fps: session start, first JIT and caches */
 const WARMUP_SEGMENTS = 2
@@ -78,6 +85,8 @@ class Measured {
   rssWarm: Record<string, number> = {}
   rssEnd: Record<string, number> = {}
   framesIn = 0
+  /** seconds its rounds took */
+  wall = 0
   private readonly controller = new AbortController()
   private waiter: (() => void) | undefined
   private readonly reading: Promise<void>
@@ -113,9 +122,16 @@ class Measured {
       await new Promise<void>(resolve => { this.waiter = resolve; setTimeout(resolve, 250) })
     }
     const cpu1 = await cpuOf(this.pids)
+    this.wall += (performance.now() - t0) / 1000
     for (const name of Object.keys(this.pids)) this.cpu[name] += cpu1[name] - cpu0[name]
     const mine = this.outputs.filter(o => o.seq >= Math.max(from, WARMUP_SEGMENTS) && o.seq < to)
     if (mine.length >= 2) this.spans.push([mine.slice(1).reduce((n, o) => n + o.frames, 0), (mine[mine.length - 1].at - mine[0].at) / 1000])
+  }
+
+  /** input segment `seq` published -> its output available, ms; undefined when it did not come back */
+  latencyOf (seq: number): number | undefined {
+    const out = this.outputs[seq]
+    return out === undefined || this.sentAt[seq] === undefined ? undefined : out.at - this.sentAt[seq]
   }
 
   summary (fpsIn: number): { fps: number, ratio: number, p50: number, p99: number, got: number, sent: number } {
@@ -224,7 +240,7 @@ const describeCpu = (cpu: Record<string, number>, wall: number): string => Objec
 const describeRss = (m: Measured): string => Object.keys(m.pids).map(n => `${n} ${m.rssWarm[n].toFixed(0)} -> ${m.rssEnd[n].toFixed(0)}`).join(', ')
 
 const dir = await mkdtemp(join(tmpdir(), 'shoal-bench-live-'))
-console.log(`bench/live: ${seconds} s per size and path in rounds of ${roundSeconds} s taking turns, sizes ${sizes.join(', ')}, input fps ${args.fps === 'auto' ? `${share} of the runner alone's probed throughput (at most ${MAX_FPS})` : args.fps}; load average ${load()}`)
+console.log(`bench/live: ${seconds} s per size and path, ${paired ? 'both at once (each input segment published to both, latencies paired)' : `in rounds of ${roundSeconds} s taking turns`}, sizes ${sizes.join(', ')}, input fps ${args.fps === 'auto' ? `${share} of the runner alone's probed throughput (at most ${MAX_FPS})` : args.fps}; load average ${load()}`)
 const mesh = await startProcessMesh({ dataDir: dir, orchestrators: 1, models: () => [{ pipeline: 'live-video-to-video', model_id: LIVE_MODEL_ID, warm: true, capacity: 1, price_per_unit: '1', pixels_per_unit: '1' }], gatewayPort: 0, logLevel: 'warn' })
 const runner = spawnShoal('runner-alone', ['runner', '--pipeline', 'live-video-to-video', '--model-id', LIVE_MODEL_ID, '--port', '0', '--allow-no-token', '--log-level', 'warn'], { logFile: join(dir, 'runner-alone.log') })
 const trickle = await startTrickleServer()
@@ -234,20 +250,29 @@ try {
   const orchestratorPid = mesh.orchestrators[0].pid
   const meshRunnerPid = (await Promise.all((await descendants(orchestratorPid)).map(async pid => ({ pid, name: await processName(pid) })))).find(p => p.name !== 'ffmpeg')?.pid
   if (meshRunnerPid === undefined) throw new Error('the orchestrator runs no runner process')
+
+  // what the gateway and orchestrator use idle (DHT, gossip, health checks): the relay's cost is above it
+  const idlePids = { gateway: { pid: mesh.gateway.pid }, orchestrator: { pid: orchestratorPid } }
+  const idle0 = await cpuOf(idlePids)
+  await new Promise(resolve => setTimeout(resolve, 10_000))
+  const idle1 = await cpuOf(idlePids)
+  const idlePerSecond = (idle1.gateway - idle0.gateway + idle1.orchestrator - idle0.orchestrator) / 10
+  console.log(`gateway and orchestrator idle: ${(idlePerSecond * 100).toFixed(1)}% of a core together`)
   for (const size of sizes) {
     let fpsIn = Number(args.fps)
     if (args.fps === 'auto') {
-      const probeAlone = alonePath(trickle, runnerUrl, `probe-${size}`)
-      await probeAlone.start()
-      const throughput = await probe(probeAlone, await personSegments({ size, fps: MAX_FPS, seconds: probeSeconds }))
-      await probeAlone.stop()
-      fpsIn = Math.max(1, Math.min(MAX_FPS, Math.floor(throughput * share)))
-      console.log(`${size}x${size}: the runner alone keeps up with ${throughput.toFixed(1)} fps (closed loop, ${probeSeconds} s at ${MAX_FPS} fps): input at ${fpsIn} fps; load average ${load()}`)
+      // closed loop; in paired mode both at once, as they will run
+      const probeSegments = await personSegments({ size, fps: MAX_FPS, seconds: probeSeconds })
+      const probes = [alonePath(trickle, runnerUrl, `probe-${size}`), ...(paired ? [meshPath(mesh.gateway.url, `probe-${size}`)] : [])]
+      for (const p of probes) await p.start()
+      const throughputs = await Promise.all(probes.map(async p => await probe(p, probeSegments)))
+      for (const p of probes) await p.stop()
+      fpsIn = Math.max(1, Math.min(MAX_FPS, Math.floor(throughputs[0] * share)))
+      console.log(`${size}x${size}: the runner alone keeps up with ${throughputs[0].toFixed(1)} fps${paired ? ` (the mesh beside it ${throughputs[1].toFixed(1)} fps)` : ''} (closed loop, ${probeSeconds} s at ${MAX_FPS} fps): input at ${fpsIn} fps; load average ${load()}`)
     }
     const segments = await personSegments({ size, fps: fpsIn, seconds })
 
-    // both sessions open for the whole run; they take turns, a round each, so that load from
-    // elsewhere on the machine falls on both alike
+    // both sessions open for the whole run
     const alone = alonePath(trickle, runnerUrl, `alone-${size}`)
     const viaMesh = meshPath(mesh.gateway.url, `bench-${size}`)
     await alone.start()
@@ -255,13 +280,26 @@ try {
     const a = new Measured(alone, { runner: { pid: runner.pid, children: true }, 'bench (trickle server)': { pid: process.pid } })
     const m = new Measured(viaMesh, { gateway: { pid: mesh.gateway.pid }, orchestrator: { pid: orchestratorPid }, runner: { pid: meshRunnerPid, children: true } })
     const loads: string[] = []
-    for (let from = 0; from < segments.length; from += roundSeconds) {
-      const to = Math.min(segments.length, from + roundSeconds)
-      for (const path of [a, m]) {
-        await path.round(segments, from, to)
-        if (from === 0) path.rssWarm = await rssOf(path.pids)
+    if (paired) {
+      // each segment to both at the same moment: load from elsewhere falls on both alike
+      const sampler = setInterval(() => { loads.push(loadavg()[0].toFixed(2)) }, 15_000)
+      const warm = setTimeout(() => { void (async () => { for (const path of [a, m]) path.rssWarm = await rssOf(path.pids) })() }, Math.min(10_000, seconds * 500))
+      try {
+        await Promise.all([a.round(segments, 0, segments.length), m.round(segments, 0, segments.length)])
+      } finally {
+        clearInterval(sampler)
+        clearTimeout(warm)
       }
-      loads.push(loadavg()[0].toFixed(2))
+    } else {
+      // they take turns, a round each
+      for (let from = 0; from < segments.length; from += roundSeconds) {
+        const to = Math.min(segments.length, from + roundSeconds)
+        for (const path of [a, m]) {
+          await path.round(segments, from, to)
+          if (from === 0) path.rssWarm = await rssOf(path.pids)
+        }
+        loads.push(loadavg()[0].toFixed(2))
+      }
     }
     for (const path of [a, m]) path.rssEnd = await rssOf(path.pids)
     await Promise.all([a.close(), m.close()])
@@ -274,9 +312,16 @@ try {
     console.log(`  output fps: runner alone ${sa.fps.toFixed(2)} (x${sa.ratio.toFixed(3)} of input, ${sa.got}/${sa.sent} segments out), mesh ${sm.fps.toFixed(2)} (x${sm.ratio.toFixed(3)}, ${sm.got}/${sm.sent}); goal >= x0.95`)
     console.log(`  segment latency p50: runner alone ${ms(sa.p50)}, mesh ${ms(sm.p50)}, added ${ms(sm.p50 - sa.p50)} (goal < 30 ms)`)
     console.log(`  segment latency p99: runner alone ${ms(sa.p99)}, mesh ${ms(sm.p99)}, added ${ms(sm.p99 - sa.p99)} (goal < 100 ms)`)
-    console.log(`  CPU over ${seconds} s: alone: ${describeCpu(a.cpu, seconds)}; mesh: ${describeCpu(m.cpu, seconds)}`)
-    console.log(`  RSS MiB after the first round -> end: alone: ${describeRss(a)}; mesh: ${describeRss(m)}`)
-    console.log(`  1-min load average after each pair of rounds: ${loads.join(' ')}`)
+    if (paired) {
+      // the same input segment through both at once: the mesh's latency minus the runner alone's
+      const diffs = segments.map((_, seq) => seq < WARMUP_SEGMENTS ? undefined : [m.latencyOf(seq), a.latencyOf(seq)]).filter((d): d is [number, number] => d !== undefined && d[0] !== undefined && d[1] !== undefined).map(([x, y]) => x - y)
+      console.log(`  added per segment (paired, ${diffs.length} segments): p50 ${ms(percentile(diffs, 50))}, p99 ${ms(percentile(diffs, 99))} (goals < 30 ms, < 100 ms)`)
+    }
+    console.log(`  CPU over ${seconds} s: alone: ${describeCpu(a.cpu, a.wall)}; mesh: ${describeCpu(m.cpu, m.wall)}`)
+    const relay = (m.cpu.gateway + m.cpu.orchestrator - idlePerSecond * m.wall) / sm.got
+    console.log(`  the mesh's relay (gateway and orchestrator above their idle): ${(relay * 1000).toFixed(1)} ms CPU per segment`)
+    console.log(`  RSS MiB after warm-up -> end: alone: ${describeRss(a)}; mesh: ${describeRss(m)}`)
+    console.log(`  1-min load average during the run: ${loads.join(' ')}`)
   }
 } finally {
   await trickle.stop()
