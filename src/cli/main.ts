@@ -49,7 +49,8 @@ function refuseUnknownFlags (argv: string[], y: Argv): void {
   const unknown: string[] = []
   for (const token of argv) {
     if (token === '--') break
-    if (!token.startsWith('-') || /^-\d/.test(token)) continue
+    // `-` alone is a value (standard input), a negative number too
+    if (!token.startsWith('-') || token === '-' || /^-\d/.test(token)) continue
     const name = token.replace(/^-+/, '').split('=')[0]
     const bare = name.startsWith('no-') ? name.slice(3) : name
     if (!known.has(name) && !known.has(bare) && !known.has(camelCase(bare))) unknown.push(token.split('=')[0])
@@ -77,7 +78,7 @@ function refuseFlagsWithoutValue (argv: string[], y: Argv): void {
     if (name.startsWith('no-') || flagLike.has(name) || flagLike.has(camelCase(name))) continue
     if (!(name in options.key) && !(camelCase(name) in options.key)) continue
     const next = argv[i + 1]
-    if (next === undefined || (next.startsWith('-') && !/^-\d/.test(next))) {
+    if (next === undefined || (next.startsWith('-') && next !== '-' && !/^-\d/.test(next))) {
       throw new CliError('CLI_ERROR_USAGE', `${token} needs a value (run \`shoal --help\` for usage)`)
     }
   }

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client'
 import type { OrchestratorDirectory } from '../discovery/directory.js'
-import type { DashboardOrchestratorPayments, DashboardSnapshot, DashboardSource, RecentRequests } from '../gateway/dashboard/index.js'
+import type { DashboardLiveSession, DashboardOrchestratorPayments, DashboardSnapshot, DashboardSource, RecentRequests } from '../gateway/dashboard/index.js'
+import type { LiveSessionSummary } from '../gateway/live/session.js'
 import type { RecipientWinners } from '../payments/chain/index.js'
 import { p95SecondsPerUnit } from '../gateway/selection/candidate.js'
 import type { AdaptiveStrategy } from '../gateway/selection/strategy.js'
@@ -17,6 +18,15 @@ export interface GatewayDashboardParts {
   recent: RecentRequests
   ethAddress: string
   startedAt: number
+  /** live video sessions, running then recently ended */
+  live?: { list: () => Array<{ summary: () => LiveSessionSummary }> }
+}
+
+/** live sessions shown at most (running ones first) */
+const MAX_LIVE_ROWS = 50
+
+function liveRow (s: LiveSessionSummary): DashboardLiveSession {
+  return { ...s, weiPaid: s.weiPaid.toString() }
 }
 
 /** The sum of a metric's samples in the registry (0 when it is not registered). */
@@ -45,7 +55,8 @@ function paidTo (address: string, payments: GatewayPayments, winners: ReadonlyMa
  * The dashboard's snapshot, composed from the gateway's parts: the libp2p node (peers,
  * connections), the directory (orchestrators, models, prices, load), the selection
  * strategy (latency and success as measured here), the payment sender (credit per
- * orchestrator) and the payment metrics (tickets, expected value), and recent requests.
+ * orchestrator) and the payment metrics (tickets, expected value), recent requests, and
+ * the live video sessions.
  */
 export function gatewayDashboardSource (parts: GatewayDashboardParts): DashboardSource {
   const { node, directory, strategy, payments, register, recent } = parts
@@ -104,6 +115,7 @@ export function gatewayDashboardSource (parts: GatewayDashboardParts): Dashboard
       },
       orchestrators,
       requests: recent.list(),
+      live: (parts.live?.list() ?? []).slice(0, MAX_LIVE_ROWS).map(session => liveRow(session.summary())),
       payments: {
         enabled: payments !== undefined,
         ticketsSent: await metricSum(register, 'shoal_payments_tickets_sent_total'),

@@ -290,11 +290,13 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     metrics,
     registry: register,
     receipts: { get: (requestId) => receipts.get(requestId).map(receiptJson) },
-    extraRoutes: [(add, app) => { registerLiveRoutes(add, app, live) }, (add) => { registerStreamRoutes(add, streams) }],
-    dashboard: gatewayDashboardSource({ node: mesh.node, directory: mesh.directory, strategy, payments, register, recent, ethAddress: keys.ethereum.address, startedAt: Date.now() })
+    // live video: trickle, and WHIP ingest and WHEP playback over the same sessions; custom capability stream sessions
+    extraRoutes: [(add, app) => {
+      registerLiveRoutes(add, app, live)
+      registerLiveWebRtcRoutes(add, app, { lookup: live.lookup, logger: log, register })
+    }, (add) => { registerStreamRoutes(add, streams) }],
+    dashboard: gatewayDashboardSource({ node: mesh.node, directory: mesh.directory, strategy, payments, register, recent, ethAddress: keys.ethereum.address, startedAt: Date.now(), live })
   })
-  // WHIP ingest and WHEP playback over the same sessions
-  registerLiveWebRtcRoutes(http.app, { lookup: live.lookup, logger: log, register })
   await http.start()
   const address = http.address
   if (address === undefined) throw new Error('gateway HTTP server has no address')

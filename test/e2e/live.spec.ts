@@ -1,5 +1,8 @@
 import { expect } from 'chai'
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LIVE_MODEL_ID } from '../../src/cpu-runner/live/model.js'
@@ -7,26 +10,15 @@ import { listCpuModels } from '../../src/cpu-runner/models/index.js'
 import { composite, loadMatte, type Matte } from '../../src/cpu-runner/live/matte.js'
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
 import { decodeFrames, personSegments, psnr } from '../protocols/live/media.js'
+import { descendants, processName } from '../helpers/processes.js'
+import { liveTryCommands } from '../../src/testnet/live-demo.js'
+import { packageRoot } from '../../src/testnet/package-root.js'
+import { findProgram } from '../../src/cpu-runner/models/extras.js'
+import { CHROMIUM } from '../helpers/chromium.js'
+import puppeteer from 'puppeteer-core'
 import { waitFor } from './helpers.js'
 
 const BASE = '/live/video-to-video'
-
-/** Descendant pids of a process (runner processes, their ffmpeg children). */
-async function descendants (pid: number): Promise<number[]> {
-  const parents = new Map<number, number[]>()
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)])
-    } catch {}
-  }
-  const out: number[] = []
-  const walk = (p: number): void => { for (const c of parents.get(p) ?? []) { out.push(c); walk(c) } }
-  walk(pid)
-  return out
-}
 
 /**
  * Live video-to-video through a real mesh: a bootstrap, two orchestrators (each with a
@@ -144,6 +136,82 @@ describe('e2e: live video-to-video through a real mesh (trickle in and out)', fu
     expect(psnr(expected, output.frames[0])).to.be.greaterThan(28)
   })
 
+  it('runs the commands shoal testnet prints: ffmpeg piped into `shoal live publish`, `shoal live subscribe` to a file', async () => {
+    const out = join(dir, 'cli-out.ts')
+    const cmd = liveTryCommands(url, 'clicam', { size: 128, fps: 10, seconds: 4, background: '#0000ff', output: out })
+    // as a user runs them: bash in the package's folder (npx finds the shoal bin), ffmpeg on PATH
+    const ffmpeg = findProgram('ffmpeg') as string
+    const env = { ...process.env, PATH: `${dirname(ffmpeg)}:${process.env.PATH ?? ''}` }
+    const sh = async (line: string): Promise<{ stdout: string, stderr: string }> => await promisify(execFile)('bash', ['-c', line], { cwd: packageRoot(), env, timeout: 120_000 })
+    const started = JSON.parse((await sh(cmd.start)).stdout) as Record<string, unknown>
+    expect(started).to.include({ stream_id: 'clicam', subscribe_url: `${BASE}/clicam/out` })
+    const subscriber = spawn('bash', ['-c', cmd.subscribe], { cwd: packageRoot(), env, stdio: ['ignore', 'ignore', 'pipe'] })
+    let subscriberLog = ''
+    subscriber.stderr.on('data', (d: Buffer) => { subscriberLog += d.toString() })
+    const subscribed = new Promise<number | null>(resolve => subscriber.once('exit', resolve))
+    try {
+      const published = await sh(cmd.publish)
+      expect(published.stderr).to.match(/published 4 segments/)
+      const st = await waitFor(async () => { const s = await status('clicam'); return s.gateway.segments_out >= s.gateway.segments_in ? s : undefined }, 60_000, 'every segment processed')
+      expect(st.gateway.frames_in).to.equal(40)
+      expect(st.gateway.frames_out).to.equal(40)
+      expect(JSON.parse((await sh(cmd.status)).stdout).state).to.equal('running')
+      expect(JSON.parse((await sh(cmd.stop)).stdout).state).to.equal('stopped')
+      // the stream ended: the subscriber has written everything and exits
+      expect(await subscribed, subscriberLog).to.equal(0)
+    } finally {
+      if (subscriber.exitCode === null) subscriber.kill()
+    }
+    expect(subscriberLog).to.match(/received 4 segments/)
+    // one MPEG-TS stream: every frame, in order, the model's (the same clip decoded here, the mask applied)
+    const output = await decodeFrames(new Uint8Array(await readFile(out)))
+    expect([output.width, output.height, output.frames.length]).to.deep.equal([128, 128, 40])
+    const source = await promisify(execFile)(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=128x128:rate=10', '-t', '4', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 })
+    const frameBytes = 128 * 128 * 3
+    for (const k of [0, 13, 39]) {
+      const input = new Uint8Array(source.stdout.subarray(k * frameBytes, (k + 1) * frameBytes))
+      const expected = composite(input, await matte.alpha(input, 128, 128), [0, 0, 255])
+      const vsModel = psnr(expected, output.frames[k])
+      expect(vsModel, `frame ${k}`).to.be.greaterThan(24)
+      expect(vsModel, `frame ${k}: closer to the model's output than to the input`).to.be.greaterThan(psnr(input, output.frames[k]) + 3)
+    }
+  })
+
+  it('lists the live sessions on the gateway dashboard: running and ended, orchestrator, runner state, segments', async () => {
+    // the JSON: running sessions first, then those that ended
+    const data = await (await fetch(`${url}/dashboard/data`)).json() as { live: Array<Record<string, any>> }
+    const cam1 = data.live.find(l => l.streamId === 'cam1')
+    const cli = data.live.find(l => l.streamId === 'clicam')
+    expect(cam1).to.include({ state: 'running', modelId: LIVE_MODEL_ID, reason: null, swaps: 0, segmentsInFlight: 0 })
+    expect(mesh?.orchestrators.map(o => o.peerId)).to.include(cam1?.orchestrator)
+    expect(cam1?.segmentsOut).to.equal(segments.length + 1)
+    expect(cam1?.runnerState).to.be.oneOf(['ONLINE', 'DEGRADED_INPUT'])
+    expect(cli).to.include({ state: 'stopped', reason: 'stopped by the client', segmentsIn: 4, segmentsOut: 4 })
+    expect(data.live.indexOf(cam1 as Record<string, any>)).to.be.lessThan(data.live.indexOf(cli as Record<string, any>))
+    if (CHROMIUM === undefined) return
+    // the page shows them
+    const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+    try {
+      const page = await browser.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (err) => { errors.push(String(err)) })
+      await page.goto(`${url}/dashboard`, { waitUntil: 'load' })
+      await page.waitForSelector('#live tr[data-stream="cam1"]', { timeout: 30_000 })
+      const rows = await page.evaluate('[...document.querySelectorAll(\'#live tbody tr\')].map(r => ({ stream: r.dataset.stream, state: r.dataset.state, cells: [...r.querySelectorAll(\'td\')].map(td => td.textContent), orchestrator: r.querySelector(\'td.orchestrator\').title }))') as Array<{ stream: string, state: string, cells: string[], orchestrator: string }>
+      const running = rows.find(r => r.stream === 'cam1')
+      expect(running?.state).to.equal('running')
+      expect(running?.orchestrator).to.equal(cam1?.orchestrator)
+      expect(running?.cells.slice(0, 3)).to.deep.equal(['cam1', LIVE_MODEL_ID, 'running'])
+      expect(running?.cells[6]).to.equal(`${segments.length + 1} / ${segments.length + 1}`)
+      const ended = rows.find(r => r.stream === 'clicam')
+      expect(ended?.cells[2]).to.equal('stopped: stopped by the client')
+      expect(ended?.cells[6]).to.equal('4 / 4')
+      expect(errors).to.deep.equal([])
+    } finally {
+      await browser.close()
+    }
+  })
+
   it('refuses bad input with clear errors and leaks no session or process', async () => {
     const notVideo = await publish('cam1', 99, Buffer.from('this is not a video segment'))
     expect(notVideo.status).to.equal(415)
@@ -169,8 +237,8 @@ describe('e2e: live video-to-video through a real mesh (trickle in and out)', fu
     // no ffmpeg left running under any orchestrator, gateway and orchestrators count no session
     await waitFor(async () => {
       const kids = (await Promise.all(orchestratorPids.map(descendants))).flat()
-      const names = await Promise.all(kids.map(async p => await readFile(`/proc/${p}/comm`, 'utf8').catch(() => '')))
-      return names.some(n => n.trim() === 'ffmpeg') ? undefined : true
+      const names = await Promise.all(kids.map(processName))
+      return names.includes('ffmpeg') ? undefined : true
     }, 20_000, 'no ffmpeg left')
     const metrics = await (await fetch(`${url}/metrics`)).text()
     expect(metrics).to.match(/^shoal_gateway_live_sessions 0$/m)

@@ -22,6 +22,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'runner', command: 'runner', describe: 'run an ai-runner-compatible CPU runner for one model (env PIPELINE, MODEL_ID, HOST, PORT, AUTH_TOKEN)', load: async () => (await import('./runner.js')).runnerCommand },
   { name: 'chain', command: 'chain <command>', describe: 'TicketBroker account operations: deposit, reserve, unlock, withdraw, status; orchestrator stake: bond, unbond, withdraw-bond, bond-status', load: async () => (await import('./chain.js')).chainCommand },
   { name: 'receipt', command: 'receipt <action> <receipt>', describe: 'check a signed job receipt (an x-shoal-receipt header) offline against the orchestrator\'s peer id', load: async () => (await import('./receipt.js')).receiptCommand },
+  { name: 'live', command: 'live <action> [input]', describe: 'live video over trickle HTTP for clients without WebRTC: publish MPEG-TS (a file or - for stdin, e.g. from ffmpeg) to a stream, or subscribe to its output (to stdout)', load: async () => (await import('./live.js')).liveCommand },
   { name: 'worker', command: 'worker', describe: 'run a remote worker: serve this machine\'s runners to one orchestrator (which must allow its peer id)', load: async () => (await import('./worker.js')).workerCommand }
 ]
 

@@ -8,7 +8,8 @@ interface ReceiptArgs { action: 'verify', receipt: string, orchestrator?: string
 
 /** The receipt argument: the header value itself, `@FILE` holding it, or `-` for stdin. */
 async function receiptText (arg: string): Promise<string> {
-  if (arg === '-') {
+  // yargs reads a lone `-` as an empty string
+  if (arg === '-' || arg === '') {
     const chunks: Buffer[] = []
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
     return Buffer.concat(chunks).toString('utf8')

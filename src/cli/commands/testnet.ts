@@ -4,6 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { formatEther, parseEther } from 'ethers'
 import { pipelineRequests, runPipelineDemos, runUpscaleDemo, writeDemoInputs } from '../../testnet/demo.js'
+import { liveTryCommands } from '../../testnet/live-demo.js'
 import { startTestnetChain, type TestnetChain } from '../../testnet/local-chain.js'
 import { startProcessMesh, type TestnetModelEntry } from '../../testnet/process-mesh.js'
 import { planTestnetPipelines, type ServedPipeline } from '../../testnet/pipelines.js'
@@ -238,11 +239,13 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
       say(`  curl ${mesh.gateway.url}/capabilities`)
       say(`  ${testnetCapabilityCurl(mesh.gateway.url, join(dataDir, 'demo-input.png'))}`)
       if (plan.served.some(s => s.pipeline === 'live-video-to-video')) {
-        const live = `${mesh.gateway.url}/live/video-to-video/demo`
+        const live = liveTryCommands(mesh.gateway.url, 'demo')
         say('  live video (person segmentation with a virtual background on every frame):')
-        say(`  curl -X POST '${live}/start?params={"background":"%2300b140"}'`)
-        say(`  ffmpeg -re -f lavfi -i testsrc=size=256x256:rate=30 -c:v libx264 -preset ultrafast -tune zerolatency -bf 0 -g 30 -f segment -segment_time 1 -segment_format mpegts -segment_list pipe:1 /tmp/shoal-live-%d.ts | while read f; do curl -s -H 'content-type: video/mp2t' --data-binary @/tmp/$f ${live}/in/\${f//[^0-9]/}; done`)
-        say(`  for i in $(seq 0 9); do curl -s ${live}/out/$i -o out-$i.ts; done; curl ${live}/status`)
+        say(`  ${live.start}`)
+        say(`  ${live.subscribe} &`)
+        say(`  ${live.publish}`)
+        say(`  ${live.status}; ${live.stop}`)
+        say(`  or in a browser (camera over WebRTC): start the stream, then open ${live.page}`)
       }
       say(`  curl ${mesh.gateway.url}/metrics`)
       if (args.exitAfterDemo) controller.abort()

@@ -1,3 +1,3 @@
 export { createRecentRequests, type RecentRequest, type RecentRequests } from './recent.js'
 export { registerDashboardRoutes } from './routes.js'
-export type { DashboardConnection, DashboardModel, DashboardModelStats, DashboardOrchestrator, DashboardOrchestratorPayments, DashboardSnapshot, DashboardSource } from './snapshot.js'
+export type { DashboardConnection, DashboardLiveSession, DashboardModel, DashboardModelStats, DashboardOrchestrator, DashboardOrchestratorPayments, DashboardSnapshot, DashboardSource } from './snapshot.js'

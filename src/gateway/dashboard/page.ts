@@ -54,6 +54,11 @@ export const DASHBOARD_HTML = `<!doctype html>
   <th>time</th><th>request</th><th>pipeline</th><th>model</th><th>status</th><th>ms</th><th>orchestrator</th><th>attempts</th>
 </tr></thead><tbody></tbody></table>
 
+<h2>Live video sessions</h2>
+<table id="live"><thead><tr>
+  <th>stream</th><th>model</th><th>state</th><th>orchestrator</th><th>runner</th><th>fps in / out</th><th>segments in / out</th><th>in flight</th><th>first segment</th><th>swaps</th><th>paid</th><th>last error</th>
+</tr></thead><tbody></tbody></table>
+
 <h2>Connections</h2>
 <table id="connections"><thead><tr>
   <th>peer</th><th>address</th><th>direction</th><th>status</th><th>open for</th><th>streams</th>
@@ -130,6 +135,22 @@ function render (s) {
     cell(tr, r.durationMs, { cls: 'num' })
     cell(tr, short(r.orchestrator), { title: r.orchestrator || '' })
     cell(tr, r.attempts.map(a => short(a.peerId) + ' ' + a.outcome + ' ' + a.ms + 'ms' + (a.errorCode ? ' ' + a.errorCode : '')).join(', '), { cls: 'attempts' })
+  })
+  fill('live', s.live, (tr, l) => {
+    tr.dataset.stream = l.streamId
+    tr.dataset.state = l.state
+    cell(tr, l.streamId)
+    cell(tr, l.modelId)
+    cell(tr, l.state + (l.reason ? ': ' + l.reason : ''), { cls: 'state ' + (l.state === 'running' ? 'ok' : l.state === 'stopped' || l.state === 'swapping' || l.state === 'starting' ? '' : 'bad') })
+    cell(tr, short(l.orchestrator), { title: l.orchestrator || '', cls: 'orchestrator' })
+    cell(tr, l.runnerState || '–')
+    cell(tr, l.fpsIn + ' / ' + l.fpsOut, { cls: 'num' })
+    cell(tr, l.segmentsIn + ' / ' + l.segmentsOut, { cls: 'num segments' })
+    cell(tr, l.segmentsInFlight, { cls: 'num' })
+    cell(tr, l.firstSegmentMs === null ? '–' : l.firstSegmentMs + ' ms', { cls: 'num' })
+    cell(tr, l.swaps, { cls: 'num swaps' })
+    cell(tr, s.payments.enabled ? eth(l.weiPaid) : '–', { cls: 'num' })
+    cell(tr, l.lastError || '', { cls: l.lastError ? 'bad' : '' })
   })
   fill('connections', s.mesh.connections, (tr, c) => {
     cell(tr, short(c.peerId), { title: c.peerId })

@@ -1,3 +1,4 @@
+import type { LiveSessionSummary } from '../live/session.js'
 import type { RecentRequest } from './recent.js'
 
 /** A connection of the gateway's libp2p node. */
@@ -60,6 +61,9 @@ export interface DashboardOrchestratorPayments {
   winningPaidWei: string | null
 }
 
+/** A live video session of this gateway, running or recently ended (wei as a decimal string). */
+export type DashboardLiveSession = Omit<LiveSessionSummary, 'weiPaid'> & { weiPaid: string }
+
 /** Everything the dashboard page shows; served as JSON at `/dashboard/data`. */
 export interface DashboardSnapshot {
   generatedAt: number
@@ -67,6 +71,7 @@ export interface DashboardSnapshot {
   mesh: { peers: number, connections: DashboardConnection[] }
   orchestrators: DashboardOrchestrator[]
   requests: RecentRequest[]
+  live: DashboardLiveSession[]
   payments: { enabled: boolean, ticketsSent: number, evSentWei: string, sender: string | null }
 }
 

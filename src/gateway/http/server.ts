@@ -80,7 +80,7 @@ export interface RouteInfo {
 export type PipelineInput = { json: unknown } | { form: ParsedForm }
 
 /** Adds a route; `info` says whether it needs the API key and which pipeline its metrics count under. */
-export type AddRoute = (method: 'GET' | 'POST', url: string, info: RouteInfo, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => void
+export type AddRoute = (method: 'GET' | 'POST' | 'DELETE' | 'PATCH', url: string, info: RouteInfo, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => void
 
 /**
  * The pipeline routes' path for a request translated to a pipeline's fields (the

@@ -44,6 +44,8 @@ export interface GatewayLive {
   session: (streamId: string) => GatewayLiveSession
   /** a running or recently ended session, for status */
   find: (streamId: string) => GatewayLiveSession | undefined
+  /** the running sessions, then those ended recently (newest first), for the dashboard */
+  list: () => GatewayLiveSession[]
   stop: (streamId: string) => Promise<void>
   /** for the WebRTC adapters: the running session of a stream */
   lookup: LiveSessionLookup
@@ -117,6 +119,10 @@ export function createGatewayLive (components: GatewayLiveComponents): GatewayLi
       return s
     },
     find: (streamId) => sessions.get(streamId) ?? ended.get(streamId)?.session,
+    list () {
+      forget()
+      return [...sessions.values(), ...[...ended.values()].reverse().map(e => e.session)]
+    },
     async stop (streamId) {
       await live.session(streamId).end('stopped', 'stopped by the client')
     },

@@ -11,7 +11,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { feeFor } from '../../kernel/billing.js'
 import type { Logger } from '../../observability/logger.js'
 import { decodeQuotePayment, encodeJobPayment } from '../../payments/job-payment.js'
-import type { PaymentSender, TicketParams } from '../../payments/index.js'
+import type { Payment, PaymentSender, TicketParams } from '../../payments/index.js'
 import { LIVE_PROTOCOL, LiveChannel, type LiveCloseCode, type LiveMessage } from '../../protocols/live/index.js'
 import { inspectSegment } from '../../protocols/live/mpegts.js'
 import type { TrickleChannel } from '../../protocols/live/trickle/channel.js'
@@ -25,6 +25,28 @@ import type { GatewayLiveOptions } from './options.js'
 export const LIVE_PIPELINE = 'live-video-to-video'
 
 export type LiveSessionState = 'starting' | 'running' | 'swapping' | 'stopped' | 'payment_required' | 'failed'
+
+/** A session at a glance. */
+export interface LiveSessionSummary {
+  streamId: string
+  modelId: string
+  state: LiveSessionState
+  /** why it ended, when it did */
+  reason: string | null
+  orchestrator: string | null
+  startedAt: number
+  firstSegmentMs: number | null
+  fpsIn: number
+  fpsOut: number
+  segmentsIn: number
+  segmentsOut: number
+  segmentsInFlight: number
+  weiPaid: bigint
+  swaps: number
+  lastError: string | null
+  /** the runner's last reported state */
+  runnerState: string | null
+}
 
 export interface LiveSessionDeps {
   dialProtocol: (peer: PeerId, protocol: string, options: { signal: AbortSignal }) => Promise<Stream>
@@ -60,7 +82,11 @@ interface Attachment {
   price: { pricePerUnit: bigint, pixelsPerUnit: bigint }
   params: TicketParams | null
   pixelsUnpaid: bigint
+  /** pixels of the output it delivered (what it debits) */
+  pixelsDelivered: bigint
   weiPaid: bigint
+  /** what it holds of the prepayment was given back to the sender's credit estimate */
+  settled: boolean
   lastActivity: number
 }
 
@@ -175,7 +201,9 @@ export class GatewayLiveSession implements LiveSessionMedia {
       price: { pricePerUnit: candidate.pricePerUnit, pixelsPerUnit: candidate.pixelsPerUnit },
       params: null,
       pixelsUnpaid: 0n,
+      pixelsDelivered: 0n,
       weiPaid: 0n,
+      settled: false,
       lastActivity: performance.now()
     }
     try {
@@ -193,8 +221,8 @@ export class GatewayLiveSession implements LiveSessionMedia {
       while (true) {
         const message = await channel.read({ signal: timeout })
         if (message.type === 'payment') {
-          // ticket params, and the prepayment they ask for before any runner work
-          await this.pay(attachment, message, this.prepayPixels(), timeout)
+          // ticket params, and the prepayment they ask for before any runner work: always answered
+          await this.pay(attachment, message, this.prepayPixels(), timeout, true)
           continue
         }
         if (message.type === 'started') {
@@ -207,6 +235,8 @@ export class GatewayLiveSession implements LiveSessionMedia {
       }
     } catch (err) {
       channel.abort(err as Error)
+      // a prepayment it took stays there as our credit
+      this.settle(attachment)
       if (err instanceof AttachFailed) throw err
       throw new AttachFailed('UNREACHABLE', (err as Error).message)
     }
@@ -215,6 +245,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
     if (previous !== undefined) {
       previous.controller.abort()
       previous.channel.abort(new Error('swapped'))
+      this.settle(previous)
     }
     void this.readLoop(attachment)
     this.wake()
@@ -225,27 +256,50 @@ export class GatewayLiveSession implements LiveSessionMedia {
     return BigInt(this.deps.options.prepayPixels)
   }
 
-  private async pay (attachment: Attachment, message: Extract<LiveMessage, { type: 'payment' }>, pixels: bigint, signal: AbortSignal): Promise<void> {
+  /**
+   * Pays `pixels` at the attachment's price when the orchestrator asks (its `payment`
+   * frame: ticket params and our balance there). `answer`: the prepayment, which the
+   * orchestrator waits for, so a frame is sent even when nothing is paid (no tickets).
+   */
+  private async pay (attachment: Attachment, message: Extract<LiveMessage, { type: 'payment' }>, pixels: bigint, signal: AbortSignal, answer = false): Promise<void> {
     const payments = this.deps.payments
     if (payments === undefined) return
     if (message.payment.quote !== undefined) attachment.params = decodeQuotePayment(message.payment.quote)
     const params = attachment.params
-    if (params === null || pixels <= 0n) return
-    const fee = feeFor(pixels, attachment.price)
-    if (this.weiPaid + fee > this.deps.options.maxWeiPerSession) {
+    if (params === null) return
+    // before the session, our credit there is what it says (when lower than we think); later
+    // its balance runs ahead of our payments by the pixels not yet paid for, so it is not adopted
+    if (answer && /^-?\d{1,78}$/.test(message.payment.balance)) payments.sender.setCredit(params.recipient, BigInt(message.payment.balance))
+    const fee = pixels > 0n ? feeFor(pixels, attachment.price) : 0n
+    let paid: Payment | undefined
+    if (fee > 0n && this.weiPaid + fee > this.deps.options.maxWeiPerSession) {
       this.log.info({ paid: this.weiPaid.toString(), fee: fee.toString() }, 'live session spending cap reached: no more tickets')
       this.recordError(`this gateway's per-session spending cap (${this.deps.options.maxWeiPerSession.toString()} wei) is reached`)
-      return
+    } else if (fee > 0n) {
+      paid = await payments.sender.paymentFor({ recipient: params.recipient, params, feeWei: fee }, { signal })
+      attachment.pixelsUnpaid = attachment.pixelsUnpaid > pixels ? attachment.pixelsUnpaid - pixels : 0n
+      attachment.weiPaid += fee
+      this.weiPaid += fee
+      this.deps.metrics?.paid.inc(Number(fee))
     }
-    const payment = await payments.sender.paymentFor({ recipient: params.recipient, params, feeWei: fee }, { signal })
-    attachment.pixelsUnpaid = attachment.pixelsUnpaid > pixels ? attachment.pixelsUnpaid - pixels : 0n
-    attachment.weiPaid += fee
-    this.weiPaid += fee
-    this.deps.metrics?.paid.inc(Number(fee))
+    if (paid === undefined && !answer) return
     await attachment.channel.write({
       type: 'payment',
-      payment: { payment: encodeJobPayment({ sender: payments.identity.address, binding: payments.identity.binding, tickets: payment.batch }), balance: '0', pixels: 0 }
+      payment: { payment: encodeJobPayment({ sender: payments.identity.address, binding: payments.identity.binding, tickets: paid?.batch ?? null }), balance: '0', pixels: 0 }
     }, { signal })
+  }
+
+  /**
+   * An attachment ended: what it holds of our payments beyond the pixels it delivered (the
+   * unused prepayment) is credit there, given back to the sender's estimate so the next
+   * session or job there is paid from it.
+   */
+  private settle (a: Attachment): void {
+    const payments = this.deps.payments
+    if (payments === undefined || a.settled || a.params === null) return
+    a.settled = true
+    const unused = a.weiPaid - feeFor(a.pixelsDelivered, a.price)
+    if (unused > 0n) payments.sender.refund(a.params.recipient, unused)
   }
 
   private async readLoop (a: Attachment): Promise<void> {
@@ -283,6 +337,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
     const frames = info?.frames ?? 0
     const pixels = info === undefined ? 0 : info.width * info.height * info.frames
     a.pixelsUnpaid += BigInt(pixels)
+    a.pixelsDelivered += BigInt(pixels)
     this.pixelsOut += pixels
     this.framesOut += frames
     const segment = this.deps.output.publish(this.outputSeq++)
@@ -306,6 +361,9 @@ export class GatewayLiveSession implements LiveSessionMedia {
   }
 
   private recordError (message: string): void {
+    // one entry for a condition that repeats every interval (the spending cap)
+    const last = this.errors[this.errors.length - 1]
+    if (last?.message === message) { last.at = Date.now(); return }
     this.errors.push({ at: Date.now(), message })
     if (this.errors.length > 10) this.errors.shift()
   }
@@ -341,6 +399,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
     this.stateValue = 'swapping'
     this.current?.controller.abort()
     this.current?.channel.abort(new Error('swapping'))
+    if (this.current !== undefined) this.settle(this.current)
     try {
       await this.attachSomewhere('swap', AbortSignal.timeout(this.deps.options.startTimeoutMs * 2))
       this.swaps.push({ at: now, from, to: this.current?.peer ?? null, reason })
@@ -411,7 +470,8 @@ export class GatewayLiveSession implements LiveSessionMedia {
     await this.current?.channel.write({ type: 'control', control: { params: JSON.stringify(params) } }).catch(() => {})
   }
 
-  status (): Record<string, JsonValue> {
+  /** fps in and out over the last second or more (the window moves when a second has passed) */
+  private fps (): { fpsIn: number, fpsOut: number } {
     const now = performance.now()
     const w = this.fpsWindow
     if (now - w.at >= 1_000) {
@@ -422,7 +482,34 @@ export class GatewayLiveSession implements LiveSessionMedia {
       w.framesIn = this.framesIn
       w.framesOut = this.framesOut
     }
+    return { fpsIn: Math.round(w.fpsIn * 100) / 100, fpsOut: Math.round(w.fpsOut * 100) / 100 }
+  }
+
+  /** The session at a glance, typed (the dashboard's row). */
+  summary (): LiveSessionSummary {
     const a = this.current
+    const runnerState = this.lastEvent?.state
+    return {
+      streamId: this.streamId,
+      modelId: this.modelId,
+      state: this.stateValue,
+      reason: this.endReason ?? null,
+      orchestrator: a?.peer ?? null,
+      startedAt: this.startedAt,
+      firstSegmentMs: this.firstOutputAt === undefined ? null : this.firstOutputAt - this.startedAt,
+      ...this.fps(),
+      segmentsIn: this.inputSeq,
+      segmentsOut: this.outputSeq,
+      segmentsInFlight: a === undefined ? 0 : a.sent - a.acked,
+      weiPaid: this.weiPaid,
+      swaps: this.swaps.length,
+      lastError: this.errors[this.errors.length - 1]?.message ?? null,
+      runnerState: typeof runnerState === 'string' ? runnerState : null
+    }
+  }
+
+  status (): Record<string, JsonValue> {
+    const s = this.summary()
     return {
       stream_id: this.streamId,
       request_id: this.requestId,
@@ -430,21 +517,21 @@ export class GatewayLiveSession implements LiveSessionMedia {
       model_id: this.modelId,
       state: this.stateValue,
       ...(this.endReason === undefined ? {} : { reason: this.endReason }),
-      orchestrator: a?.peer ?? null,
+      orchestrator: s.orchestrator,
       params: this.params,
       gateway: {
-        fps_in: Math.round(w.fpsIn * 100) / 100,
-        fps_out: Math.round(w.fpsOut * 100) / 100,
-        segments_in: this.inputSeq,
-        segments_out: this.outputSeq,
+        fps_in: s.fpsIn,
+        fps_out: s.fpsOut,
+        segments_in: s.segmentsIn,
+        segments_out: s.segmentsOut,
         frames_in: this.framesIn,
         frames_out: this.framesOut,
         pixels_out: this.pixelsOut,
-        segments_in_flight: a === undefined ? 0 : a.sent - a.acked,
+        segments_in_flight: s.segmentsInFlight,
         wei_paid: this.weiPaid.toString(),
-        first_segment_ms: this.firstOutputAt === undefined ? null : this.firstOutputAt - this.startedAt,
+        first_segment_ms: s.firstSegmentMs,
         started_at: this.startedAt,
-        swaps: this.swaps.map(s => ({ at: s.at, from: s.from, to: s.to, reason: s.reason })),
+        swaps: this.swaps.map(w => ({ at: w.at, from: w.from, to: w.to, reason: w.reason })),
         errors: this.errors.map(e => ({ at: e.at, message: e.message }))
       },
       runner: this.lastEvent as Record<string, JsonValue> | null
@@ -463,6 +550,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
         a.controller.abort()
         if (a.channel.open) await a.channel.write({ type: 'close', close: { code: 'OK', message: reason ?? 'stopped by the client' } }).catch(() => {})
         await a.channel.close()
+        this.settle(a)
       }
       this.deps.output.close()
       this.wake()

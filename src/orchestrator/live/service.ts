@@ -107,18 +107,18 @@ export function createLiveOrchestrator (components: LiveOrchestratorComponents):
       if (recipient !== undefined) {
         if (price === undefined) throw new SessionEnd('UNSUPPORTED', `${LIVE_PIPELINE} ${start.modelId} has no price here`)
         sender = await acceptPayment(peer, start.payment, signal)
-        if (recipient.balance(sender) <= 0n) {
-          // no credit yet: ticket params for this gateway, then its prepayment, before any runner work
-          const params = await recipient.ticketParams(sender, { signal })
-          await channel.write({ type: 'payment', payment: { quote: encodeQuotePayment(params), balance: '0', pixels: 0 } }, { signal })
-          const deadline = AbortSignal.any([signal, AbortSignal.timeout(options.startTimeoutMs)])
-          while (recipient.balance(sender) <= 0n) {
-            const next = await channel.read({ signal: deadline }).catch(() => { throw new SessionEnd('PAYMENT_REQUIRED', `no payment from ${sender} within ${options.startTimeoutMs} ms`) })
-            if (next.type === 'close') throw new SessionEnd('OK', `the gateway closed the session: ${next.close.message}`)
-            if (next.type !== 'payment') throw new SessionEnd('PAYMENT_REQUIRED', `expected a payment before any ${next.type}`)
-            await acceptPayment(peer, next.payment.payment, signal)
-          }
-        }
+        // ticket params and the gateway's credit here, every session: it prepays before any runner
+        // work (from that credit when it covers the prepayment, so a gateway back after running its
+        // credit down is not refused at its first segment)
+        const params = await recipient.ticketParams(sender, { signal })
+        await channel.write({ type: 'payment', payment: { quote: encodeQuotePayment(params), balance: recipient.balance(sender).toString(), pixels: 0 } }, { signal })
+        const deadline = AbortSignal.any([signal, AbortSignal.timeout(options.startTimeoutMs)])
+        do {
+          const next = await channel.read({ signal: deadline }).catch(() => { throw new SessionEnd('PAYMENT_REQUIRED', `no payment from ${sender} within ${options.startTimeoutMs} ms`) })
+          if (next.type === 'close') throw new SessionEnd('OK', `the gateway closed the session: ${next.close.message}`)
+          if (next.type !== 'payment') throw new SessionEnd('PAYMENT_REQUIRED', `expected a payment before any ${next.type}`)
+          await acceptPayment(peer, next.payment.payment, signal)
+        } while (recipient.balance(sender) <= 0n)
       }
 
       try {

@@ -26,3 +26,14 @@ export class LiveSessionClosedError extends ShoalError<`LIVE_CLOSED_${LiveCloseC
     this.closeCode = closeCode
   }
 }
+
+export type MpegTsErrorCode =
+  /** bytes that are not MPEG-TS (no sync byte every 188 bytes) */
+  | 'MPEGTS_ERROR_NOT_TS'
+  /** no key frame within the segment size limit: segments cannot be cut */
+  | 'MPEGTS_ERROR_NO_KEY_FRAME'
+
+/** An MPEG-TS stream that cannot be cut into live segments. */
+export class MpegTsError extends ShoalError<MpegTsErrorCode> {
+  static override readonly name = 'MpegTsError'
+}

@@ -15,7 +15,9 @@ export interface SegmentInfo {
   height: number
 }
 
-const PACKET = 188
+/** bytes in an MPEG-TS packet */
+export const TS_PACKET = 188
+const PACKET = TS_PACKET
 const STREAM_TYPES: Record<number, string> = { 0x1b: 'h264', 0x24: 'hevc', 0x02: 'mpeg2', 0x01: 'mpeg1' }
 const VIDEO_TYPES = new Set([0x01, 0x02, 0x10, 0x1b, 0x24, 0x42, 0xea])
 
@@ -26,13 +28,52 @@ export function isMpegTs (data: Uint8Array): boolean {
   return true
 }
 
-function payloadOf (data: Uint8Array, at: number): Uint8Array | undefined {
+/** The PID of the packet at `at`. */
+export function packetPid (data: Uint8Array, at: number): number {
+  return ((data[at + 1] & 0x1f) << 8) | data[at + 2]
+}
+
+/** Whether the packet at `at` starts a payload unit (a PES packet or a table section). */
+export function unitStart (data: Uint8Array, at: number): boolean {
+  return (data[at + 1] & 0x40) !== 0
+}
+
+/** The payload of the packet at `at` (after its adaptation field); undefined when it has none. */
+export function payloadOf (data: Uint8Array, at: number): Uint8Array | undefined {
   const afc = (data[at + 3] >> 4) & 3
   if (afc === 0 || afc === 2) return undefined
   let start = at + 4
   if (afc === 3) start += 1 + data[at + 4]
   if (start >= at + PACKET) return undefined
   return data.subarray(start, at + PACKET)
+}
+
+/** The PMT PID of the first program of a PAT (a unit-start payload on PID 0); -1 when none. */
+export function patProgramPid (payload: Uint8Array): number {
+  // pointer field, then the table
+  const t = payload.subarray(1 + payload[0])
+  const sectionLength = ((t[1] & 0x0f) << 8) | t[2]
+  for (let i = 8; i + 4 <= 3 + sectionLength - 4 && i + 4 <= t.length; i += 4) {
+    const program = (t[i] << 8) | t[i + 1]
+    if (program !== 0) return ((t[i + 2] & 0x1f) << 8) | t[i + 3]
+  }
+  return -1
+}
+
+/** The first video stream of a PMT (a unit-start payload on the PMT PID): its PID and stream type. */
+export function pmtVideoStream (payload: Uint8Array): { pid: number, type: number } | undefined {
+  const t = payload.subarray(1 + payload[0])
+  const sectionLength = ((t[1] & 0x0f) << 8) | t[2]
+  const infoLength = ((t[10] & 0x0f) << 8) | t[11]
+  const end = Math.min(3 + sectionLength - 4, t.length)
+  for (let i = 12 + infoLength; i + 5 <= end;) {
+    const type = t[i]
+    const pid = ((t[i + 1] & 0x1f) << 8) | t[i + 2]
+    const esInfo = ((t[i + 3] & 0x0f) << 8) | t[i + 4]
+    if (VIDEO_TYPES.has(type)) return { pid, type }
+    i += 5 + esInfo
+  }
+  return undefined
 }
 
 /** Reads the segment's video stream; undefined when it is not MPEG-TS or has no video. */
@@ -45,36 +86,21 @@ export function inspectSegment (data: Uint8Array): SegmentInfo | undefined {
   const firstPes: Uint8Array[] = []
   let collecting = 0 // 0 before, 1 while in the first PES, 2 after
   for (let at = 0; at < data.byteLength; at += PACKET) {
-    const pid = ((data[at + 1] & 0x1f) << 8) | data[at + 2]
-    const unitStart = (data[at + 1] & 0x40) !== 0
+    const pid = packetPid(data, at)
+    const start = unitStart(data, at)
     const payload = payloadOf(data, at)
     if (payload === undefined) continue
-    if (pid === 0 && unitStart && pmtPid < 0) {
-      // PAT: pointer field, then the table; the first program's PMT PID
-      const t = payload.subarray(1 + payload[0])
-      const sectionLength = ((t[1] & 0x0f) << 8) | t[2]
-      for (let i = 8; i + 4 <= 3 + sectionLength - 4; i += 4) {
-        const program = (t[i] << 8) | t[i + 1]
-        if (program !== 0) { pmtPid = ((t[i + 2] & 0x1f) << 8) | t[i + 3]; break }
-      }
+    if (pid === 0 && start && pmtPid < 0) {
+      pmtPid = patProgramPid(payload)
       continue
     }
-    if (pid === pmtPid && unitStart && videoPid < 0) {
-      const t = payload.subarray(1 + payload[0])
-      const sectionLength = ((t[1] & 0x0f) << 8) | t[2]
-      const infoLength = ((t[10] & 0x0f) << 8) | t[11]
-      const end = 3 + sectionLength - 4
-      for (let i = 12 + infoLength; i + 5 <= end;) {
-        const type = t[i]
-        const epid = ((t[i + 1] & 0x1f) << 8) | t[i + 2]
-        const esInfo = ((t[i + 3] & 0x0f) << 8) | t[i + 4]
-        if (VIDEO_TYPES.has(type)) { videoPid = epid; streamType = type; break }
-        i += 5 + esInfo
-      }
+    if (pid === pmtPid && start && videoPid < 0) {
+      const video = pmtVideoStream(payload)
+      if (video !== undefined) { videoPid = video.pid; streamType = video.type }
       continue
     }
     if (pid !== videoPid || videoPid < 0) continue
-    if (unitStart) {
+    if (start) {
       frames++
       if (collecting === 0) collecting = 1
       else if (collecting === 1) collecting = 2

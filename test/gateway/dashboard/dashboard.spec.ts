@@ -1,17 +1,14 @@
 import { expect } from 'chai'
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseEther } from 'ethers'
+import { CHROMIUM } from '../../helpers/chromium.js'
 import puppeteer, { type Browser, type Page } from 'puppeteer-core'
 import sharp from 'sharp'
 import { NOOP_MODEL_ID } from '../../../src/cpu-runner/models/noop.js'
 import { startTestnetChain, type TestnetChain } from '../../../src/testnet/local-chain.js'
 import { startProcessMesh, type ProcessMesh } from '../../../src/testnet/process-mesh.js'
-
-/** Debian's chromium package (`apt-get install -y chromium`), or CHROMIUM_PATH. */
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => p !== undefined && p !== '' && existsSync(p))
 
 interface Row { data: Record<string, string>, cells: string[], titles: string[] }
 

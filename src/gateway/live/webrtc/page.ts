@@ -2,7 +2,9 @@
  * The page at `GET /live/video-to-video/{stream}/play`: publishes the browser's camera
  * over WHIP and plays the session's output over WHEP, side by side. One static document,
  * nothing loaded from elsewhere. Query: `codec=h264|vp8` (what the browser sends),
- * `width`, `height` (camera size asked for), `autostart=1`.
+ * `width`, `height` (camera size asked for), `autostart=1`. A gateway with API keys wants
+ * one on WHIP and WHEP: typed into the page's key field, or given in the fragment
+ * (`#key=...`, which browsers never send to the server), sent as `Authorization: Bearer`.
  * Its state is on `document.body.dataset` (`whip`, `whep`: connection states; `error`).
  */
 
@@ -34,6 +36,7 @@ export function livePlayPage (streamId: string): string {
 <body data-whip="new" data-whep="new">
 <h1>Live video-to-video: <code>${escapeHtml(streamId)}</code></h1>
 <p>Your camera goes to the gateway over WHIP; the model's output comes back over WHEP.</p>
+<p><label>API key <input id="key" type="password" autocomplete="off" placeholder="if the gateway has one"></label></p>
 <p><button id="start">Start</button><button id="stop" disabled>Stop</button></p>
 <div class="videos">
   <figure><video id="local" autoplay muted playsinline></video><figcaption>camera (sent)</figcaption></figure>
@@ -52,6 +55,9 @@ const $ = (id) => document.getElementById(id)
 const lines = []
 const log = (text) => { lines.push(text); $('status').textContent = lines.slice(-8).join('\\n') }
 let camera, whip, whep
+$('key').value = new URLSearchParams(location.hash.slice(1)).get('key') || ''
+/** the API key as the gateway's routes take it */
+const auth = () => $('key').value === '' ? {} : { authorization: 'Bearer ' + $('key').value }
 
 async function gathered (pc) {
   if (pc.iceGatheringState === 'complete') return
@@ -65,11 +71,12 @@ async function gathered (pc) {
 async function exchange (kind, pc) {
   await pc.setLocalDescription(await pc.createOffer())
   await gathered(pc)
-  const response = await fetch(base + '/' + kind, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription.sdp })
+  const response = await fetch(base + '/' + kind, { method: 'POST', headers: { 'content-type': 'application/sdp', ...auth() }, body: pc.localDescription.sdp })
   const body = await response.text()
   if (response.status !== 201) {
     let message = body
     try { message = JSON.parse(body).error.message } catch {}
+    if (response.status === 401) message += ' (this gateway wants its API key: type it above)'
     throw new Error(kind.toUpperCase() + ' ' + response.status + ': ' + message)
   }
   await pc.setRemoteDescription({ type: 'answer', sdp: body })
@@ -118,7 +125,7 @@ async function stop () {
   $('stop').disabled = true
   for (const session of [whep, whip]) {
     if (session === undefined) continue
-    if (session.url) await fetch(session.url, { method: 'DELETE' }).catch(() => {})
+    if (session.url) await fetch(session.url, { method: 'DELETE', headers: auth() }).catch(() => {})
     session.pc.close()
   }
   whip = whep = undefined
@@ -131,7 +138,7 @@ $('start').addEventListener('click', start)
 $('stop').addEventListener('click', stop)
 // leaving the page ends both resources at once rather than by timeout
 addEventListener('pagehide', () => {
-  for (const session of [whep, whip]) if (session && session.url) fetch(session.url, { method: 'DELETE', keepalive: true }).catch(() => {})
+  for (const session of [whep, whip]) if (session && session.url) fetch(session.url, { method: 'DELETE', headers: auth(), keepalive: true }).catch(() => {})
 })
 // for tests: the connections closed as a tab that goes would close them, without DELETE
 function dropWithoutDelete () {

@@ -7,9 +7,12 @@
  * - `GET /live/video-to-video/{stream}/play`: a page that publishes the camera and plays
  *   the result.
  * The stream must be a running live session (`lookup`), else 404. No trickle ICE (PATCH
- * answers 405): answers carry every candidate.
+ * answers 405): answers carry every candidate. They are the gateway's routes like the
+ * others (`add`): WHIP, WHEP and their resources need the API key when the gateway has
+ * keys (`Authorization: Bearer`); the page does not (it holds nothing, and asks for the key).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { AddRoute } from '../../http/server.js'
 import type { Logger } from '../../../observability/logger.js'
 import { findProgram, programMissingHint } from '../../../cpu-runner/models/extras.js'
 import { GatewayFailureApiError, UnsupportedMediaTypeError } from '../../http/errors.js'
@@ -54,7 +57,7 @@ function streamOf (request: FastifyRequest): string {
   return (request.params as { stream: string }).stream
 }
 
-export function registerLiveWebRtcRoutes (app: FastifyInstance, init: LiveWebRtcInit): LiveWebRtc {
+export function registerLiveWebRtcRoutes (add: AddRoute, app: FastifyInstance, init: LiveWebRtcInit): LiveWebRtc {
   const options = resolveLiveWebRtcOptions(init.options)
   const logger = init.logger
   const metrics: LiveWebRtcMetrics | null = init.register !== undefined ? createLiveWebRtcMetrics(init.register) : null
@@ -91,74 +94,72 @@ export function registerLiveWebRtcRoutes (app: FastifyInstance, init: LiveWebRtc
     return await reply.code(201).header('location', location).header('cache-control', 'no-store').type('application/sdp').send(answer)
   }
 
-  void app.register(async (scope) => {
-    // offers; and trickle ICE fragments, read only to be refused with 405
-    scope.addContentTypeParser(['application/sdp', 'application/trickle-ice-sdpfrag'], { parseAs: 'string', bodyLimit: options.maxSdpBytes }, (_request, body, done) => { done(null, body) })
+  // offers; and trickle ICE fragments, read only to be refused with 405
+  app.addContentTypeParser(['application/sdp', 'application/trickle-ice-sdpfrag'], { parseAs: 'string', bodyLimit: options.maxSdpBytes }, (_request, body, done) => { done(null, body) })
 
-    scope.post(`${BASE}/:stream/whip`, async (request, reply) => {
-      const streamId = streamOf(request)
-      const media = lookup(streamId)
-      const offer = offerOf(request)
-      const previous = [...publishers.values()].find(p => p.streamId === streamId)
-      if (publishers.size - (previous !== undefined ? 1 : 0) + pendingPublishers >= options.maxPublishers) throw new LiveCapacityError('maxPublishers', options.maxPublishers)
-      const binary = ffmpeg()
-      pendingPublishers++
-      let session: WhipSession
-      try {
-        // the stream has one publisher: the newer one (a reloaded page) takes over
-        if (previous !== undefined) await previous.close('replaced by a new publisher')
-        session = await startWhipSession({ media, offer, options, ffmpeg: binary, logger, metrics })
-      } finally {
-        pendingPublishers--
-      }
-      publishers.set(session.id, session)
-      void session.closed.then(() => { publishers.delete(session.id) })
-      counted('whip', session.closed)
-      if (stopped) await session.close('the gateway is stopping')
-      return await answered(reply, `${BASE}/${encodeURIComponent(streamId)}/whip/${session.id}`, session.answer)
-    })
-
-    scope.post(`${BASE}/:stream/whep`, async (request, reply) => {
-      const streamId = streamOf(request)
-      const media = lookup(streamId)
-      const offer = offerOf(request)
-      const pendingTotal = [...pendingViewers.values()].reduce((a, b) => a + b, 0)
-      if (viewers.size + pendingTotal >= options.maxViewers) throw new LiveCapacityError('maxViewers', options.maxViewers)
-      if (viewersOf(streamId) >= options.maxViewersPerStream) throw new LiveCapacityError('maxViewersPerStream', options.maxViewersPerStream)
-      pendingViewers.set(streamId, (pendingViewers.get(streamId) ?? 0) + 1)
-      let session: WhepSession
-      try {
-        session = await startWhepSession({ media, offer, options, logger, metrics })
-      } finally {
-        const left = (pendingViewers.get(streamId) ?? 1) - 1
-        if (left <= 0) pendingViewers.delete(streamId)
-        else pendingViewers.set(streamId, left)
-      }
-      viewers.set(session.id, session)
-      void session.closed.then(() => { viewers.delete(session.id) })
-      counted('whep', session.closed)
-      if (stopped) await session.close('the gateway is stopping')
-      return await answered(reply, `${BASE}/${encodeURIComponent(streamId)}/whep/${session.id}`, session.answer)
-    })
-
-    for (const [kind, sessions] of [['whip', publishers], ['whep', viewers]] as const) {
-      const resource = `${BASE}/:stream/${kind}/:resource`
-      scope.delete(resource, async (request, reply) => {
-        const { stream, resource: id } = request.params as { stream: string, resource: string }
-        const session = sessions.get(id)
-        if (session === undefined || session.streamId !== stream) throw new LiveStreamNotFoundError(`no ${kind.toUpperCase()} resource ${JSON.stringify(id)} on stream ${JSON.stringify(stream)}`)
-        await session.close('ended by the client (DELETE)')
-        return await reply.code(200).send()
-      })
-      scope.patch(resource, async () => { throw new TrickleNotSupportedError() })
+  add('POST', `${BASE}/:stream/whip`, { operationId: 'liveVideoToVideoWhip', auth: true }, async (request, reply) => {
+    const streamId = streamOf(request)
+    const media = lookup(streamId)
+    const offer = offerOf(request)
+    const previous = [...publishers.values()].find(p => p.streamId === streamId)
+    if (publishers.size - (previous !== undefined ? 1 : 0) + pendingPublishers >= options.maxPublishers) throw new LiveCapacityError('maxPublishers', options.maxPublishers)
+    const binary = ffmpeg()
+    pendingPublishers++
+    let session: WhipSession
+    try {
+      // the stream has one publisher: the newer one (a reloaded page) takes over
+      if (previous !== undefined) await previous.close('replaced by a new publisher')
+      session = await startWhipSession({ media, offer, options, ffmpeg: binary, logger, metrics })
+    } finally {
+      pendingPublishers--
     }
+    publishers.set(session.id, session)
+    void session.closed.then(() => { publishers.delete(session.id) })
+    counted('whip', session.closed)
+    if (stopped) await session.close('the gateway is stopping')
+    return await answered(reply, `${BASE}/${encodeURIComponent(streamId)}/whip/${session.id}`, session.answer)
+  })
 
-    scope.get(`${BASE}/:stream/play`, async (request, reply) => {
-      return await reply.type('text/html; charset=utf-8')
-        .header('cache-control', 'no-cache')
-        .header('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; media-src 'self' blob: mediastream:")
-        .send(livePlayPage(streamOf(request)))
+  add('POST', `${BASE}/:stream/whep`, { operationId: 'liveVideoToVideoWhep', auth: true }, async (request, reply) => {
+    const streamId = streamOf(request)
+    const media = lookup(streamId)
+    const offer = offerOf(request)
+    const pendingTotal = [...pendingViewers.values()].reduce((a, b) => a + b, 0)
+    if (viewers.size + pendingTotal >= options.maxViewers) throw new LiveCapacityError('maxViewers', options.maxViewers)
+    if (viewersOf(streamId) >= options.maxViewersPerStream) throw new LiveCapacityError('maxViewersPerStream', options.maxViewersPerStream)
+    pendingViewers.set(streamId, (pendingViewers.get(streamId) ?? 0) + 1)
+    let session: WhepSession
+    try {
+      session = await startWhepSession({ media, offer, options, logger, metrics })
+    } finally {
+      const left = (pendingViewers.get(streamId) ?? 1) - 1
+      if (left <= 0) pendingViewers.delete(streamId)
+      else pendingViewers.set(streamId, left)
+    }
+    viewers.set(session.id, session)
+    void session.closed.then(() => { viewers.delete(session.id) })
+    counted('whep', session.closed)
+    if (stopped) await session.close('the gateway is stopping')
+    return await answered(reply, `${BASE}/${encodeURIComponent(streamId)}/whep/${session.id}`, session.answer)
+  })
+
+  for (const [kind, sessions] of [['whip', publishers], ['whep', viewers]] as const) {
+    const resource = `${BASE}/:stream/${kind}/:resource`
+    add('DELETE', resource, { operationId: `liveVideoToVideo${kind === 'whip' ? 'Whip' : 'Whep'}Delete`, auth: true }, async (request, reply) => {
+      const { stream, resource: id } = request.params as { stream: string, resource: string }
+      const session = sessions.get(id)
+      if (session === undefined || session.streamId !== stream) throw new LiveStreamNotFoundError(`no ${kind.toUpperCase()} resource ${JSON.stringify(id)} on stream ${JSON.stringify(stream)}`)
+      await session.close('ended by the client (DELETE)')
+      return await reply.code(200).send()
     })
+    add('PATCH', resource, { operationId: `liveVideoToVideo${kind === 'whip' ? 'Whip' : 'Whep'}Patch`, auth: true }, async () => { throw new TrickleNotSupportedError() })
+  }
+
+  add('GET', `${BASE}/:stream/play`, { operationId: 'liveVideoToVideoPlay', auth: false }, async (request, reply) => {
+    return await reply.type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; media-src 'self' blob: mediastream:")
+      .send(livePlayPage(streamOf(request)))
   })
 
   const close = async (): Promise<void> => {

@@ -11,12 +11,12 @@ export interface TrickleSegmentRead {
   data: Uint8Array
 }
 
-/** Publishes one complete segment; resolves when the server took it all. */
-export async function tricklePublish (channelUrl: string, seq: number, data: Uint8Array, options: { signal?: AbortSignal, contentType?: string } = {}): Promise<void> {
+/** Publishes one complete segment; resolves when the server took it all. `headers`: e.g. a gateway's Authorization. */
+export async function tricklePublish (channelUrl: string, seq: number, data: Uint8Array, options: { signal?: AbortSignal, contentType?: string, headers?: Record<string, string> } = {}): Promise<void> {
   const res = await fetch(`${channelUrl}/${seq}`, {
     method: 'POST',
     body: data,
-    headers: { 'content-type': options.contentType ?? 'video/mp2t' },
+    headers: { ...options.headers, 'content-type': options.contentType ?? 'video/mp2t' },
     ...(options.signal === undefined ? {} : { signal: options.signal })
   })
   const text = await res.text()
@@ -35,11 +35,11 @@ export async function trickleClose (channelUrl: string, signal?: AbortSignal): P
  * Segments of a channel in order from `from` (-1: the live edge). A segment no longer
  * available is skipped to the latest. Ends when the channel is closed or gone (404).
  */
-export async function * trickleSubscribe (channelUrl: string, options: { from?: number, signal?: AbortSignal } = {}): AsyncGenerator<TrickleSegmentRead> {
+export async function * trickleSubscribe (channelUrl: string, options: { from?: number, signal?: AbortSignal, headers?: Record<string, string> } = {}): AsyncGenerator<TrickleSegmentRead> {
   let seq = options.from ?? -1
   while (true) {
     options.signal?.throwIfAborted()
-    const res = await fetch(`${channelUrl}/${seq}`, options.signal === undefined ? {} : { signal: options.signal })
+    const res = await fetch(`${channelUrl}/${seq}`, { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.headers === undefined ? {} : { headers: options.headers }) })
     if (res.status === 404) { await res.arrayBuffer().catch(() => {}); return }
     if (res.status === STATUS_SEGMENT_GONE) {
       await res.arrayBuffer().catch(() => {})

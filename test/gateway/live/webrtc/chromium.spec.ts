@@ -1,11 +1,8 @@
 import { expect } from 'chai'
-import { existsSync } from 'node:fs'
+import { CHROMIUM } from '../../../helpers/chromium.js'
 import puppeteer, { type Browser, type Page } from 'puppeteer-core'
 import { waitFor, waitForValue } from '../../../helpers/wait-for.js'
 import { childProcesses, probeVideo, startLiveGateway, type LiveGateway } from './harness.js'
-
-/** Debian's chromium package (`apt-get install -y chromium`), or CHROMIUM_PATH. */
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => p !== undefined && p !== '' && existsSync(p))
 
 interface Playback { currentTime: number, frames: number, width: number, height: number, spread: number }
 
@@ -121,4 +118,29 @@ describe('gateway/live/webrtc: WHIP and WHEP from headless Chromium', function (
       }
     })
   }
+
+  it('on a gateway with API keys: the page without the key says so, with the key (in its fragment) publishes and plays', async () => {
+    if (browser === undefined) throw new Error('not started')
+    const keyed = await startLiveGateway({}, { apiKeys: ['page-key'] })
+    const page = await browser.newPage()
+    try {
+      keyed.open('cam-key')
+      const play = `${keyed.url}/live/video-to-video/cam-key/play?codec=h264&width=320&height=240&autostart=1`
+      await page.goto(play, { waitUntil: 'load' })
+      await page.waitForFunction('document.body.dataset.error !== undefined', { timeout: 60_000 })
+      expect(await page.evaluate('document.body.dataset.error')).to.match(/^WHIP 401: .*API key/)
+      await page.goto(`${play}#key=page-key`, { waitUntil: 'load' })
+      // a fragment change alone does not reload the page
+      await page.reload({ waitUntil: 'load' })
+      await page.waitForFunction('document.body.dataset.whep === "connected" || document.body.dataset.error !== undefined', { timeout: 60_000 })
+      expect(await page.evaluate('document.body.dataset.error ?? null')).to.equal(null)
+      expect(await page.evaluate('document.body.dataset.whip')).to.equal('connected')
+      await waitForValue(async () => { const p = await playback(page); return p.frames >= 5 ? p : undefined }, 60_000, 'frames played')
+      await page.click('#stop')
+      await waitFor(() => keyed.live.counts().publishers === 0 && keyed.live.counts().viewers === 0, 30_000, 'both resources deleted with the key')
+    } finally {
+      await page.close()
+      await keyed.stop()
+    }
+  })
 })

@@ -27,25 +27,27 @@ export interface LiveGateway {
   stop: () => Promise<void>
 }
 
-/** The gateway's real HTTP server (no mesh behind it) with the WebRTC routes over loopback sessions. */
-export async function startLiveGateway (options: Partial<LiveWebRtcOptions> = {}): Promise<LiveGateway> {
+/** The gateway's real HTTP server (no mesh behind it, `apiKeys` as given) with the WebRTC routes over loopback sessions. */
+export async function startLiveGateway (options: Partial<LiveWebRtcOptions> = {}, http: { apiKeys?: string[] } = {}): Promise<LiveGateway> {
   const sessions = new Map<string, LoopbackMedia>()
+  const registry = new Registry()
+  let live: LiveWebRtc | undefined
   const server = createGatewayHttpServer({
     dispatcher: { dispatch: async () => { throw new Error('no dispatch in these tests') } },
     directory: { list: () => [] },
-    options: { host: '127.0.0.1', port: 0 },
+    options: { host: '127.0.0.1', port: 0, ...http },
     logger: silentLogger(),
-    metrics: createGatewayMetrics(new Registry())
+    metrics: createGatewayMetrics(new Registry()),
+    extraRoutes: [(add, app) => { live = registerLiveWebRtcRoutes(add, app, { lookup: (id) => sessions.get(id), options, logger: silentLogger(), register: registry }) }]
   })
-  const registry = new Registry()
-  const live = registerLiveWebRtcRoutes(server.app, { lookup: (id) => sessions.get(id), options, logger: silentLogger(), register: registry })
+  if (live === undefined) throw new Error('the WebRTC routes were not registered')
   await server.start()
   const url = server.address?.url
   if (url === undefined) throw new Error('no address')
   return {
     server,
     url,
-    live,
+    live: live as LiveWebRtc,
     registry,
     sessions,
     open (streamId, opts) {
