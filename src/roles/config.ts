@@ -31,6 +31,8 @@ export interface PaymentConfig {
   enabled: boolean
   rpcUrl: string
   brokerAddress: string
+  /** how long to wait at start for the chain's RPC to answer, ms @default DEFAULT_CHAIN_CONNECT_TIMEOUT_MS */
+  chainTimeoutMs?: number
   /** orchestrator: expected value asked per ticket (wei) */
   ticketEV?: bigint
   /** orchestrator: fixed gas price for face values (wei), instead of the chain's */

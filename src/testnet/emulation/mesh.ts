@@ -60,12 +60,21 @@ export interface EmulatedMeshOptions {
   nodes: EmulatedNodeSpec[]
   /** first three octets of the lab's /24. @default '10.240.0' */
   subnetPrefix?: string
-  payments?: { chain: TestnetChain, depositWei: bigint, reserveWei: bigint, ticketEvWei: string, gasPriceWei: string }
+  /**
+   * paid jobs on a local chain: one already running on the host's loopback (bridged into
+   * the lab through user-space proxies), or a starter the mesh calls to run anvil inside
+   * the lab, on a host of its own that nodes reach directly (what large meshes need: every
+   * ticket check of every orchestrator crossed the proxies, and timed out under load);
+   * the mesh then owns it (`chain`, stopped by `stop`)
+   */
+  payments?: { chain: TestnetChain | ((placement: ChainPlacement) => Promise<TestnetChain>), depositWei: bigint, reserveWei: bigint, ticketEvWei: string, gasPriceWei: string }
   /** one CPU runner per (pipeline, model) shared by all orchestrators (default), or one per orchestrator */
   runners?: 'shared' | 'per-node'
   /** the host's loopback port bridged to the gateway's API (0 picks one) */
   gatewayPort?: number
   logLevel?: string
+  /** how long nodes wait for the chain at start (`--chain-timeout`), ms @default 180000: many nodes start at once */
+  chainTimeoutMs?: number
   /** orchestrators started at once (start-up is CPU-bound) @default 4 */
   startConcurrency?: number
   /** how long to wait for the gateway to list every orchestrator. @default 120000 */
@@ -78,8 +87,18 @@ export interface EmulatedMeshOptions {
   onProgress?: (message: string) => void
 }
 
+/** Where a chain started by the mesh runs: anvil's argv wrapper, its address and port in the lab, and the URL this process reaches it at. */
+export interface ChainPlacement {
+  exec: (argv: string[]) => string[]
+  host: string
+  port: number
+  rpcUrl: string
+}
+
 export interface EmulatedMesh {
   lab: NetnsLab
+  /** the chain the nodes pay on, if any (started by the mesh when `payments.chain` was a starter) */
+  chain: TestnetChain | undefined
   /** the gateway's API, bridged to the host's loopback */
   gatewayUrl: string
   nodes: ReadonlyMap<string, EmulatedNode>
@@ -119,7 +138,8 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
   if (bootstraps.length !== 1) throw new EmulationError('EMULATION_ERROR_NODE', `an emulated mesh has exactly one bootstrap node (got ${bootstraps.length})`)
   if (gateways.length !== 1) throw new EmulationError('EMULATION_ERROR_NODE', `an emulated mesh has exactly one gateway (got ${gateways.length})`)
   const logLevel = options.logLevel ?? 'info'
-  const chain = options.payments?.chain
+  let chain = typeof options.payments?.chain === 'object' ? options.payments.chain : undefined
+  let ownChain: TestnetChain | undefined
   const lab = await createNetnsLab({ subnetPrefix: options.subnetPrefix ?? '10.240.0' })
   const sockets = join(tmpdir(), `shoal-${lab.id}-${randomBytes(3).toString('hex')}`)
   const helpers: HelperProcess[] = []
@@ -139,6 +159,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     for (const r of runnerChildren) await r.stop(5_000).catch(() => {})
     for (const h of helpers) await h.stop().catch(() => {})
     for (const p of inProcess) await p.close().catch(() => {})
+    await ownChain?.stop().catch(() => {})
     await lab.remove()
   }
 
@@ -147,9 +168,21 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     await mkdir(sockets, { recursive: true, mode: 0o700 })
     const hostOf = async (name: string): Promise<NetnsHost> => lab.hosts.get(name) ?? await lab.addHost(name)
 
-    // the chain: anvil on the host's loopback, reached from the lab at http://<chain>:8545
     let rpcUrl: string | undefined
-    if (chain !== undefined) {
+    const startChain = options.payments?.chain
+    if (typeof startChain === 'function') {
+      // the chain in the lab: anvil in a namespace of its own, which nodes reach directly;
+      // this process reaches it through a unix socket (funding, the report)
+      const chainHost = await hostOf('chain')
+      const socket = join(sockets, 'chain.sock')
+      helpers.push(await startHelper('chain-bridge', chainHost, { listen: { path: socket }, target: { host: chainHost.address, port: CHAIN_PORT }, delayMs: 0 }, join(options.dataDir, 'chain-bridge.log')))
+      const local = await startDelayProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { path: socket }, delayMs: 0 })
+      inProcess.push(local)
+      chain = ownChain = await startChain({ exec: argv => chainHost.exec(argv), host: chainHost.address, port: CHAIN_PORT, rpcUrl: `http://127.0.0.1:${String(local.port)}` })
+      rpcUrl = `http://${chainHost.address}:${CHAIN_PORT}`
+      progress(`chain (anvil) in the lab at ${rpcUrl}, reached from here at ${chain.rpcUrl}`)
+    } else if (chain !== undefined) {
+      // the chain: anvil on the host's loopback, reached from the lab at http://<chain>:8545
       const chainHost = await hostOf('chain')
       const socket = join(sockets, 'chain.sock')
       const anvil = new URL(chain.rpcUrl)
@@ -158,7 +191,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
       rpcUrl = `http://${chainHost.address}:${CHAIN_PORT}`
       progress(`chain ${chain.rpcUrl} reached in the lab at ${rpcUrl}`)
     }
-    const paymentArgs = rpcUrl === undefined || chain === undefined ? ['--payments', 'off'] : ['--rpc-url', rpcUrl, '--broker', chain.brokerAddress]
+    const paymentArgs = rpcUrl === undefined || chain === undefined ? ['--payments', 'off'] : ['--rpc-url', rpcUrl, '--broker', chain.brokerAddress, '--chain-timeout', String(options.chainTimeoutMs ?? 180_000)]
 
     // shared CPU runners: one per (pipeline, model), each with its own token
     const sharedRunners = new Map<string, { url: string, token: string }>()
@@ -305,6 +338,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     }
     return {
       lab,
+      chain,
       gatewayUrl,
       listedAtStart,
       nodes,

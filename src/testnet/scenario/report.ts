@@ -20,7 +20,8 @@ export interface AppliedEvent {
 }
 
 export interface ReportNode { name: string, role: string, peerId: string, address: string, ethAddress: string }
-export interface ResourceSample { t: number, rssMb: number, load1: number, processes: number }
+/** `cpuPercent`: CPU the mesh's processes used since the previous sample, % of one core (null for the first) */
+export interface ResourceSample { t: number, rssMb: number, load1: number, processes: number, cpuPercent?: number | null }
 export interface Redemption { recipient: string, faceValueWei: string, block: number }
 
 export interface ReportInput {
@@ -89,7 +90,7 @@ export interface ScenarioReport {
   events: AppliedEvent[]
   payments: { ticketsSent: number, evSentWei: string } | null
   settlement: { redemptions: number, faceValueWei: string } | null
-  resources: { samples: ResourceSample[], peakRssMb: number | null, peakLoad1: number | null, meanLoad1: number | null }
+  resources: { samples: ResourceSample[], peakRssMb: number | null, peakLoad1: number | null, meanLoad1: number | null, peakProcesses: number | null, meanCpuPercent: number | null }
   nodes: ReportNode[]
 }
 
@@ -207,6 +208,7 @@ export function buildReport (input: ReportInput): ScenarioReport {
   })
 
   const loads = input.samples.map(s => s.load1)
+  const cpu = input.samples.map(s => s.cpuPercent).filter((c): c is number => typeof c === 'number')
   return {
     name: input.name,
     description: input.description,
@@ -228,7 +230,9 @@ export function buildReport (input: ReportInput): ScenarioReport {
       samples: input.samples,
       peakRssMb: input.samples.length === 0 ? null : Math.max(...input.samples.map(s => s.rssMb)),
       peakLoad1: loads.length === 0 ? null : Math.max(...loads),
-      meanLoad1: loads.length === 0 ? null : Math.round(loads.reduce((s, v) => s + v, 0) / loads.length * 100) / 100
+      meanLoad1: loads.length === 0 ? null : Math.round(loads.reduce((s, v) => s + v, 0) / loads.length * 100) / 100,
+      peakProcesses: input.samples.length === 0 ? null : Math.max(...input.samples.map(s => s.processes)),
+      meanCpuPercent: cpu.length === 0 ? null : Math.round(cpu.reduce((s, v) => s + v, 0) / cpu.length * 10) / 10
     },
     nodes: input.nodes
   }

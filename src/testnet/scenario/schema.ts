@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml'
 import { compileSchema } from '../../kernel/schema.js'
 import { MODEL_ID_PATTERN, modelIdProblem } from '../../kernel/identifiers.js'
 import { isPipelineName, PIPELINES, type PipelineName } from '../../kernel/pipelines.js'
+import { MAX_ANNOUNCEMENT_TTL_MS } from '../../discovery/constants.js'
 import { ScenarioError } from './errors.js'
 
 /** pipelines the load generator has a request body for */
@@ -79,6 +80,18 @@ const Event = Type.Object({
   price: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]+$' })]))
 }, { additionalProperties: false })
 
+/** Settings of the emulated mesh for large scenarios on a small machine (documented in src/testnet/README.md). */
+const Tuning = Type.Object({
+  /** orchestrators' announcement TTL, ms; they republish at a third of it. Longer: fewer announcements to verify on every node. @default the node's, 30000 */
+  announcementTtl: Type.Optional(Type.Integer({ minimum: 3_000, maximum: MAX_ANNOUNCEMENT_TTL_MS })),
+  /** how long a node waits at start for the chain to answer, ms. @default 180000 */
+  chainTimeout: Type.Optional(Type.Integer({ minimum: 1_000 })),
+  /** node processes started at once (start-up is CPU-bound). @default 4 */
+  startConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  /** seconds to wait for the gateway to list every orchestrator before the load starts anyway. @default 180 */
+  readyTimeout: Type.Optional(Type.Number({ minimum: 1 }))
+}, { additionalProperties: false })
+
 export const ScenarioFileSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 80 }),
   description: Type.Optional(Type.String()),
@@ -91,7 +104,8 @@ export const ScenarioFileSchema = Type.Object({
   drain: Type.Optional(Seconds),
   nodes: Type.Array(Node, { minItems: 1 }),
   load: Load,
-  events: Type.Optional(Type.Array(Event))
+  events: Type.Optional(Type.Array(Event)),
+  tuning: Type.Optional(Tuning)
 }, { additionalProperties: false })
 
 export type ScenarioFile = Static<typeof ScenarioFileSchema>
@@ -118,6 +132,15 @@ export interface Scenario {
   nodes: ScenarioNode[]
   load: { rate: number, durationS: number, mix: Array<{ pipeline: LoadPipeline, model: string, weight: number }>, timeoutMs: number, maxInFlight: number }
   events: ScenarioEvent[]
+  tuning: ScenarioTuning
+}
+
+export interface ScenarioTuning {
+  /** undefined: the node's default */
+  announcementTtlMs: number | undefined
+  chainTimeoutMs: number
+  startConcurrency: number
+  readyTimeoutS: number
 }
 
 const compiled = compileSchema(ScenarioFileSchema)
@@ -258,7 +281,13 @@ export function checkScenario (doc: unknown, file = 'scenario'): Scenario {
     drainS: raw.drain ?? 5,
     nodes,
     load: { rate: raw.load.rate, durationS, mix, timeoutMs: raw.load.timeoutMs ?? 30_000, maxInFlight: raw.load.maxInFlight ?? 512 },
-    events
+    events,
+    tuning: {
+      announcementTtlMs: raw.tuning?.announcementTtl,
+      chainTimeoutMs: raw.tuning?.chainTimeout ?? 180_000,
+      startConcurrency: raw.tuning?.startConcurrency ?? 4,
+      readyTimeoutS: raw.tuning?.readyTimeout ?? 180
+    }
   }
 }
 
