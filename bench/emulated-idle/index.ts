@@ -9,6 +9,8 @@
  *
  *   npm run build && npx tsx bench/emulated-idle/index.ts [orchestrators=8] [window-s=60] [settle-s=20] [-- extra orchestrator args]
  *
+ * BENCH_MESH_ARGS="--monitor-interval 15000 --gossip-heartbeat 2000" adds flags to the
+ * orchestrators and the bootstrap (what a scenario's `tuning` sets).
  * Root only (network namespaces). SHOAL_CHILD_EXEC_ARGV="--cpu-prof --cpu-prof-dir=DIR"
  * profiles every node (written when the nodes stop).
  */
@@ -27,6 +29,7 @@ const run = promisify(execFile)
 const dashes = process.argv.indexOf('--')
 const positional = dashes === -1 ? process.argv.slice(2) : process.argv.slice(2, dashes)
 const EXTRA = dashes === -1 ? [] : process.argv.slice(dashes + 1)
+const MESH_ARGS = (process.env.BENCH_MESH_ARGS ?? '').split(' ').filter(a => a !== '')
 const ORCHESTRATORS = Number(positional[0] ?? 8)
 const WINDOW_S = Number(positional[1] ?? 60)
 const SETTLE_S = Number(positional[2] ?? 20)
@@ -75,7 +78,7 @@ const mesh = await startEmulatedMesh({
   nodes: specs,
   subnetPrefix: '10.244.0',
   payments: { chain: async (placement) => await startTestnetChain({ logFile: join(dir, 'chain.log'), detached: true, placement }), depositWei: parseEther('50'), reserveWei: parseEther('50'), ticketEvWei: '10000000000000', gasPriceWei: '10000000' },
-  extraArgs: { orchestrator: EXTRA },
+  extraArgs: { orchestrator: [...MESH_ARGS, ...EXTRA], bootstrap: MESH_ARGS },
   readyTimeoutMs: 300_000,
   onProgress: (m) => { console.error(`  ${m}`) }
 })
@@ -103,7 +106,7 @@ try {
     entry.rss.push(b.rssMb)
     byRole.set(role, entry)
   }
-  console.log(`emulated-idle: ${ORCHESTRATORS} orchestrators idle for ${elapsed.toFixed(0)} s (after ${SETTLE_S} s settling); extra orchestrator args: ${EXTRA.join(' ') || 'none'}`)
+  console.log(`emulated-idle: ${ORCHESTRATORS} orchestrators idle for ${elapsed.toFixed(0)} s (after ${SETTLE_S} s settling); extra orchestrator args: ${[...MESH_ARGS, ...EXTRA].join(' ') || 'none'}`)
   console.log(`load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}`)
   let totalCpu = 0
   let totalRss = 0

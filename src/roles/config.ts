@@ -24,6 +24,10 @@ export interface NodeConfig {
   relayServer?: Partial<RelayServerOptions> | false
   /** dialled first when a peer offers TCP and QUIC */
   preferredTransport?: DirectTransport
+  /** how often every connection is pinged, ms @default DEFAULT_MONITOR.intervalMs */
+  monitorIntervalMs?: number
+  /** gossipsub heartbeat, ms @default DEFAULT_GOSSIP_HEARTBEAT_MS */
+  gossipHeartbeatMs?: number
 }
 
 /** Payment settings of orchestrators and gateways. */

@@ -22,7 +22,7 @@ import { spawnShoal, type ShoalChild } from '../child.js'
 import type { TestnetChain } from '../local-chain.js'
 import { createNetnsLab, type NetnsHost, type NetnsLab } from '../netns.js'
 import type { TestnetModelEntry } from '../process-mesh.js'
-import { redirectInbound, startHelper, type HelperProcess } from './helper.js'
+import { niceArgv, redirectInbound, startHelper, type HelperProcess } from './helper.js'
 import { startDelayProxy, type DelayProxy } from './delay-proxy.js'
 import { EmulationError } from './errors.js'
 import { healAll, partition } from './partition.js'
@@ -73,6 +73,15 @@ export interface EmulatedMeshOptions {
   /** the host's loopback port bridged to the gateway's API (0 picks one) */
   gatewayPort?: number
   logLevel?: string
+  /**
+   * CPU priority (nice, -20..19) of each kind of process. Emulated hosts share the
+   * machine's cores, where real ones would each have their own: many idle orchestrators
+   * then starve the gateway, the shared runners and the chain, which stand for machines
+   * of their own. A lower value for those keeps the measured path from queueing behind
+   * background work of other hosts. `gateway` covers its API bridge, `orchestrator` the
+   * delay proxies of orchestrators. @default 0 for all
+   */
+  nice?: Partial<Record<EmulatedRole | 'infrastructure', number>>
   /** how long nodes wait for the chain at start (`--chain-timeout`), ms @default 180000: many nodes start at once */
   chainTimeoutMs?: number
   /** orchestrators started at once (start-up is CPU-bound) @default 4 */
@@ -81,7 +90,7 @@ export interface EmulatedMeshOptions {
   readyTimeoutMs?: number
   /** fail when not every orchestrator is listed in time (default); false: go on with those listed */
   requireAllListed?: boolean
-  extraArgs?: { gateway?: string[], orchestrator?: string[] }
+  extraArgs?: { gateway?: string[], orchestrator?: string[], bootstrap?: string[] }
   env?: NodeJS.ProcessEnv
   signal?: AbortSignal
   onProgress?: (message: string) => void
@@ -178,7 +187,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
       helpers.push(await startHelper('chain-bridge', chainHost, { listen: { path: socket }, target: { host: chainHost.address, port: CHAIN_PORT }, delayMs: 0 }, join(options.dataDir, 'chain-bridge.log')))
       const local = await startDelayProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { path: socket }, delayMs: 0 })
       inProcess.push(local)
-      chain = ownChain = await startChain({ exec: argv => chainHost.exec(argv), host: chainHost.address, port: CHAIN_PORT, rpcUrl: `http://127.0.0.1:${String(local.port)}` })
+      chain = ownChain = await startChain({ exec: argv => chainHost.exec([...niceArgv(options.nice?.infrastructure), ...argv]), host: chainHost.address, port: CHAIN_PORT, rpcUrl: `http://127.0.0.1:${String(local.port)}` })
       rpcUrl = `http://${chainHost.address}:${CHAIN_PORT}`
       progress(`chain (anvil) in the lab at ${rpcUrl}, reached from here at ${chain.rpcUrl}`)
     } else if (chain !== undefined) {
@@ -205,7 +214,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
           const token = randomBytes(18).toString('base64url')
           const thisPort = port++
           const child = spawnShoal(`runner-${pipeline}`, ['runner', '--pipeline', pipeline, '--model-id', modelId, '--host', runnersHost.address, '--port', String(thisPort), '--workers', '2', '--max-queue', '1024', '--log-level', logLevel],
-            { logFile: join(options.dataDir, `runner-${pipeline}.log`), prefix: runnersHost.exec([]), env: { ...options.env, AUTH_TOKEN: token } })
+            { logFile: join(options.dataDir, `runner-${pipeline}.log`), prefix: runnersHost.exec(niceArgv(options.nice?.infrastructure)), env: { ...options.env, AUTH_TOKEN: token } })
           runnerChildren.push(child)
           await child.waitForEvent('ready', { signal: options.signal, timeoutMs: 120_000 })
           sharedRunners.set(key, { url: `http://${runnersHost.address}:${thisPort}`, token })
@@ -223,7 +232,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     const argsOf = (node: EmulatedNode, dir: string): string[] => {
       const common = ['--data-dir', dir, '--listen', `/ip4/${node.host.address}/tcp/${P2P_PORT}`, '--log-level', logLevel, '--address-scope', 'private']
       switch (node.spec.role) {
-        case 'bootstrap': return ['bootstrap', ...common]
+        case 'bootstrap': return ['bootstrap', ...common, ...(options.extraArgs?.bootstrap ?? [])]
         case 'orchestrator': {
           const payArgs = options.payments === undefined ? [] : ['--ticket-ev', options.payments.ticketEvWei, '--gas-price', options.payments.gasPriceWei]
           return ['orchestrator', ...common, '--bootstrap', bootstrapAddr, '--ai-models', join(dir, 'aiModels.json'), ...paymentArgs, ...payArgs, ...(options.extraArgs?.orchestrator ?? [])]
@@ -241,7 +250,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
         await writeFile(path, JSON.stringify(modelsFor(node.models), null, 2), { mode: 0o600 })
         await chmod(path, 0o600)
       }
-      const child = spawnShoal(node.spec.name, argsOf(node, dir), { logFile: join(options.dataDir, `${node.spec.name}.log`), prefix: node.host.exec([]), env: options.env })
+      const child = spawnShoal(node.spec.name, argsOf(node, dir), { logFile: join(options.dataDir, `${node.spec.name}.log`), prefix: node.host.exec(niceArgv(options.nice?.[node.spec.role])), env: options.env })
       node.child = child
       node.running = true
       void child.exited.then(() => { if (node.child === child) node.running = false })
@@ -257,7 +266,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
       if (spec.delayable === true || (spec.link?.delayMs ?? 0) > 0) {
         // every connection this host accepts on its libp2p port goes through the proxy;
         // the proxy's own connection to the node is local (OUTPUT, not PREROUTING): no loop
-        const proxy = await startHelper(`delay-${spec.name}`, host, { listen: { host: host.address, port: PROXY_PORT }, target: { host: host.address, port: P2P_PORT }, delayMs: spec.link?.delayMs ?? 0 }, join(options.dataDir, `delay-${spec.name}.log`))
+        const proxy = await startHelper(`delay-${spec.name}`, host, { listen: { host: host.address, port: PROXY_PORT }, target: { host: host.address, port: P2P_PORT }, delayMs: spec.link?.delayMs ?? 0 }, join(options.dataDir, `delay-${spec.name}.log`), options.nice?.[spec.role])
         helpers.push(proxy)
         proxies.set(spec.name, proxy)
         await redirectInbound(host, P2P_PORT, PROXY_PORT)
@@ -297,7 +306,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     })
     // the gateway's API: 127.0.0.1:8935 inside its namespace -> unix socket -> the host's loopback
     const apiSocket = join(sockets, 'gateway-api.sock')
-    helpers.push(await startHelper('gateway-bridge', gateway.host, { listen: { path: apiSocket }, target: { host: '127.0.0.1', port: GATEWAY_API_PORT }, delayMs: 0 }, join(options.dataDir, 'gateway-bridge.log')))
+    helpers.push(await startHelper('gateway-bridge', gateway.host, { listen: { path: apiSocket }, target: { host: '127.0.0.1', port: GATEWAY_API_PORT }, delayMs: 0 }, join(options.dataDir, 'gateway-bridge.log'), options.nice?.gateway))
     const apiProxy = await startDelayProxy({ listen: { host: '127.0.0.1', port: options.gatewayPort ?? 0 }, target: { path: apiSocket }, delayMs: 0 })
     inProcess.push(apiProxy)
     const gatewayUrl = `http://127.0.0.1:${String(apiProxy.port)}`

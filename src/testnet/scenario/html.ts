@@ -137,6 +137,7 @@ svg{background:#fff;border:1px solid #eee;margin:6px 0}
 <p class="muted">${esc(report.description)}</p>
 <p class="muted">started ${esc(report.startedAt)} on ${report.host.cpus} CPUs, ${report.host.memoryMb} MB; ${report.nodes.length} nodes (the gateway listed ${report.listedAtStart} orchestrators when the load started); load ${report.load.rate}/s for ${report.load.durationS} s; set-up ${report.timing.setupS.toFixed(0)} s, load ${report.timing.loadS.toFixed(0)} s, tear-down ${report.timing.teardownS.toFixed(0)} s</p>
 ${summary}
+<p class="muted">the gateway's own mean request time ${report.gatewaySide?.meanMs === null || report.gatewaySide === null ? '–' : `${report.gatewaySide.meanMs} ms over ${report.gatewaySide.requests} requests`} (the client's mean ${fmt(l.mean)} ms); tuning ${esc(report.tuning === null ? 'none' : JSON.stringify(report.tuning))}</p>
 <h2>Requests per second (green ok, red failed)</h2>
 ${successPlot(report)}
 <h2>Latency of successful requests (p50, p99 per second)</h2>

@@ -41,6 +41,10 @@ export interface ReportInput {
   timing: { setupS: number, loadS: number, teardownS: number, totalS: number }
   startedAt: string
   host: { cpus: number, memoryMb: number }
+  /** the scenario's tuning as applied (TTL, priorities...); absent in older reports */
+  tuning?: Record<string, unknown>
+  /** the gateway's own view of the requests (its request duration histogram), for comparison with the client's */
+  gatewaySide?: { requests: number, meanMs: number | null } | null
 }
 
 export interface Percentiles { count: number, p50: number | null, p90: number | null, p99: number | null, max: number | null, mean: number | null }
@@ -78,6 +82,8 @@ export interface ScenarioReport {
   startedAt: string
   host: ReportInput['host']
   timing: ReportInput['timing']
+  tuning: Record<string, unknown> | null
+  gatewaySide: { requests: number, meanMs: number | null } | null
   load: { rate: number, durationS: number }
   /** orchestrators the gateway listed when the load started */
   listedAtStart: number
@@ -215,6 +221,8 @@ export function buildReport (input: ReportInput): ScenarioReport {
     startedAt: input.startedAt,
     host: input.host,
     timing: input.timing,
+    tuning: input.tuning ?? null,
+    gatewaySide: input.gatewaySide ?? null,
     load: { rate: input.rate, durationS: input.durationS },
     listedAtStart: input.listedAtStart,
     totals: { requests: records.length, ok: ok.length, failed: records.length - ok.length, successRate: rate(ok.length, records.length), byStatus, byPipeline, errors },

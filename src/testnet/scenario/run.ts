@@ -4,8 +4,9 @@
  * metrics and the TicketBroker's redemption logs.
  */
 import { execFile } from 'node:child_process'
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
-import { cpus, loadavg, totalmem } from 'node:os'
+import { readdirSync, readFileSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus, getPriority, loadavg, setPriority, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parseEther } from 'ethers'
@@ -73,14 +74,16 @@ const PAGE_KB = 4
  */
 async function treeUsage (roots: number[]): Promise<{ rssMb: number, processes: number, ticks: Map<number, number> }> {
   const stats = new Map<number, { ppid: number, ticks: number, rssPages: number }>()
-  await Promise.all((await readdir('/proc')).filter(name => /^[0-9]+$/.test(name)).map(async name => {
+  // read synchronously: a few hundred small reads take milliseconds, where as many
+  // asynchronous ones each waited for the event loop and took seconds on a loaded machine
+  for (const name of readdirSync('/proc').filter(n => /^[0-9]+$/.test(n))) {
     try {
-      const stat = await readFile(`/proc/${name}/stat`, 'utf8')
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
       // after "pid (comm) ": state is field 3, ppid 4, utime 14, stime 15, rss 24
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), rssPages: Number(f[21]) })
     } catch { /* it exited meanwhile */ }
-  }))
+  }
   const children = new Map<number, number[]>()
   for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid])
   const seen = new Set<number>()
@@ -109,6 +112,18 @@ function metricValue (text: string, name: string): number {
   return sum
 }
 
+/** The node flags a scenario's tuning sets: orchestrators and the bootstrap only (the gateway is what is measured). */
+function tuningArgs (tuning: Scenario['tuning']): { orchestrator: string[], bootstrap: string[] } {
+  const mesh = [
+    ...(tuning.monitorIntervalMs === undefined ? [] : ['--monitor-interval', String(tuning.monitorIntervalMs)]),
+    ...(tuning.gossipHeartbeatMs === undefined ? [] : ['--gossip-heartbeat', String(tuning.gossipHeartbeatMs)])
+  ]
+  return {
+    orchestrator: [...mesh, ...(tuning.announcementTtlMs === undefined ? [] : ['--announcement-ttl', String(tuning.announcementTtlMs)])],
+    bootstrap: mesh
+  }
+}
+
 export async function runScenario (options: RunScenarioOptions): Promise<ScenarioRunResult> {
   const { scenario } = options
   const progress = options.onProgress ?? (() => {})
@@ -119,6 +134,9 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
   await mkdir(options.reportDir, { recursive: true })
 
+  // the load generator (and the bridges in this process) at the client's priority
+  const priorityBefore = getPriority()
+  if (scenario.tuning.nice.client !== 0) setPriority(scenario.tuning.nice.client)
   let chain: TestnetChain | undefined
   let mesh: EmulatedMesh | undefined
   const samples: ResourceSample[] = []
@@ -148,7 +166,8 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
       readyTimeoutMs: scenario.tuning.readyTimeoutS * 1000,
       chainTimeoutMs: scenario.tuning.chainTimeoutMs,
       startConcurrency: scenario.tuning.startConcurrency,
-      ...(scenario.tuning.announcementTtlMs === undefined ? {} : { extraArgs: { orchestrator: ['--announcement-ttl', String(scenario.tuning.announcementTtlMs)] } }),
+      nice: scenario.tuning.nice,
+      extraArgs: tuningArgs(scenario.tuning),
       // the chain runs in the lab, on a host of its own, and the mesh stops it
       ...(!scenario.payments
         ? {}
@@ -269,8 +288,10 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
 
     let payments: ScenarioReport['payments'] = null
     let redemptions: Redemption[] | null = null
+    const metrics = await fetch(`${m.gatewayUrl}/metrics`, { signal: AbortSignal.timeout(10_000) }).then(async r => await r.text()).catch(() => '')
+    const gatewayRequests = metricValue(metrics, 'shoal_gateway_request_duration_seconds_count')
+    const gatewaySide = metrics === '' ? null : { requests: gatewayRequests, meanMs: gatewayRequests === 0 ? null : Math.round(metricValue(metrics, 'shoal_gateway_request_duration_seconds_sum') / gatewayRequests * 1000) }
     if (chain !== undefined) {
-      const metrics = await fetch(`${m.gatewayUrl}/metrics`, { signal: AbortSignal.timeout(10_000) }).then(async r => await r.text()).catch(() => '')
       payments = { ticketsSent: metricValue(metrics, 'shoal_payments_tickets_sent_total'), evSentWei: BigInt(Math.round(metricValue(metrics, 'shoal_payments_ev_sent_wei_total'))).toString() }
       const iface = ticketBrokerInterface
       const topic = iface.getEvent('WinningTicketRedeemed')?.topicHash
@@ -301,6 +322,8 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
       redemptions,
       timing: { setupS, loadS, teardownS, totalS: (Date.now() - t0) / 1000 },
       startedAt: startedAtIso,
+      tuning: { ...scenario.tuning },
+      gatewaySide,
       host: { cpus: cpus().length, memoryMb: Math.round(totalmem() / 1024 / 1024) }
     })
     const jsonPath = join(options.reportDir, 'report.json')
@@ -313,5 +336,6 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
     if (sampler !== undefined) clearInterval(sampler)
     // the mesh owns the chain it started
     await mesh?.stop().catch(() => {})
+    if (scenario.tuning.nice.client !== 0) setPriority(priorityBefore)
   }
 }
