@@ -107,7 +107,9 @@ const Tuning = Type.Object({
     orchestrator: Type.Optional(Nice),
     bootstrap: Type.Optional(Nice),
     infrastructure: Type.Optional(Nice),
-    client: Type.Optional(Nice)
+    client: Type.Optional(Nice),
+    /** a node starts at this priority (if lower than its role's) and gets its role's once it listens */
+    startup: Type.Optional(Nice)
   }, { additionalProperties: false }))
 }, { additionalProperties: false })
 
@@ -164,7 +166,7 @@ export interface ScenarioTuning {
   chainTimeoutMs: number
   startConcurrency: number
   readyTimeoutS: number
-  nice: { gateway: number, orchestrator: number, bootstrap: number, infrastructure: number, client: number }
+  nice: { gateway: number, orchestrator: number, bootstrap: number, infrastructure: number, client: number, startup: number }
 }
 
 const compiled = compileSchema(ScenarioFileSchema)
@@ -313,7 +315,7 @@ export function checkScenario (doc: unknown, file = 'scenario'): Scenario {
       chainTimeoutMs: raw.tuning?.chainTimeout ?? 180_000,
       startConcurrency: raw.tuning?.startConcurrency ?? 4,
       readyTimeoutS: raw.tuning?.readyTimeout ?? 180,
-      nice: { gateway: 0, orchestrator: 0, bootstrap: 0, infrastructure: 0, client: 0, ...raw.tuning?.nice }
+      nice: { gateway: 0, orchestrator: 0, bootstrap: 0, infrastructure: 0, client: 0, startup: 0, ...raw.tuning?.nice }
     }
   }
 }
