@@ -98,8 +98,15 @@ export function createRedeemer (deps: RedeemerDeps): Redeemer {
 
   const redeemDue = async (opts?: AbortOptions): Promise<RedeemPass> => {
     const pass: RedeemPass = { redeemed: 0, already_used: 0, refused: 0, expired: 0, retry: 0, skipped_gas: 0, waiting: 0 }
+    const due = store.due(clock.now(), options.batchSize)
+    // nothing to redeem: no chain reads (an idle node would otherwise read the block and
+    // gas price every pass; 48 orchestrators of one testnet did so against one chain)
+    if (due.length === 0) {
+      metrics?.pendingWinners.set(store.summary().pending.count)
+      return pass
+    }
     const [config, block, gasPrice] = await Promise.all([broker.config(opts), broker.blockNumber(opts), broker.gasPrice(opts)])
-    for (const w of store.due(clock.now(), options.batchSize)) {
+    for (const w of due) {
       opts?.signal?.throwIfAborted()
       if (w.domain.chainId !== config.chainId || w.domain.broker !== config.broker) {
         // won on another chain or broker than this node is configured for: keep it for that configuration

@@ -24,6 +24,10 @@ export interface NodeConfig {
   relayServer?: Partial<RelayServerOptions> | false
   /** dialled first when a peer offers TCP and QUIC */
   preferredTransport?: DirectTransport
+  /** how often every connection is pinged, ms @default DEFAULT_MONITOR.intervalMs */
+  monitorIntervalMs?: number
+  /** gossipsub heartbeat, ms @default DEFAULT_GOSSIP_HEARTBEAT_MS */
+  gossipHeartbeatMs?: number
 }
 
 /** Payment settings of orchestrators and gateways. */
@@ -31,6 +35,8 @@ export interface PaymentConfig {
   enabled: boolean
   rpcUrl: string
   brokerAddress: string
+  /** how long to wait at start for the chain's RPC to answer, ms @default DEFAULT_CHAIN_CONNECT_TIMEOUT_MS */
+  chainTimeoutMs?: number
   /** orchestrator: expected value asked per ticket (wei) */
   ticketEV?: bigint
   /** orchestrator: fixed gas price for face values (wei), instead of the chain's */

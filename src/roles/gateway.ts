@@ -8,7 +8,7 @@ import type { DirectoryCandidate, DirectoryEntry, OrchestratorDirectory } from '
 import { createDispatcher, type DispatcherOptions } from '../gateway/dispatch/index.js'
 import type { PaymentConfig } from './config.js'
 import { aiSend } from './ai-send.js'
-import { startGatewayPayments, type GatewayPayments } from './payments.js'
+import { connectChain, startGatewayPayments, type GatewayPayments } from './payments.js'
 import { createGatewayHttpServer, type GatewayHttpOptions, type GatewayHttpServer } from '../gateway/http/index.js'
 import { createRecentRequests } from '../gateway/dashboard/index.js'
 import { listCustomCapabilities } from '../gateway/custom/listing.js'
@@ -26,7 +26,6 @@ import type { Registry } from 'prom-client'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
 import { receiptJson } from '../trust/receipts/index.js'
 import { createBondBook, defaultStakeOptions, type BondBook, type StakeOptions } from '../gateway/stake/index.js'
-import { createProvider } from '../payments/chain/provider.js'
 import { readBond } from '../payments/chain/operations.js'
 import {
   createReceiptStore, createReputation, createVerificationMetrics, createVerifier, defaultVerificationOptions,
@@ -183,7 +182,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
   let bonds: BondBook | undefined
   let bondProvider: { destroy: () => void } | undefined
   if (readsBonds) {
-    const provider = bondProvider = await createProvider(options.payments.rpcUrl, { connectTimeoutMs: 10_000 })
+    const provider = bondProvider = await connectChain(options.payments, `gateway ${peerId.toString()} (bonds)`, signal)
     bonds = createBondBook({
       read: async (ethAddress, { signal }) => (await readBond(provider, options.payments.brokerAddress, ethAddress, { signal })).bonded,
       broker: options.payments.brokerAddress,

@@ -43,6 +43,8 @@ export interface MeshOptions {
    */
   trackReachability?: boolean
   monitor?: ConnectionMonitorInit
+  /** gossipsub heartbeat, ms @default DEFAULT_GOSSIP_HEARTBEAT_MS */
+  gossipHeartbeatMs?: number
   now?: () => number
 }
 
@@ -57,7 +59,9 @@ export function meshOptionsFor (node: NodeConfig, privateKey: PrivateKey): MeshO
     datastorePath: join(node.dataDir, 'datastore'),
     addressScope: node.addressScope,
     relayServer: node.relayServer,
-    preferredTransport: node.preferredTransport
+    preferredTransport: node.preferredTransport,
+    ...(node.monitorIntervalMs === undefined ? {} : { monitor: { intervalMs: node.monitorIntervalMs } }),
+    ...(node.gossipHeartbeatMs === undefined ? {} : { gossipHeartbeatMs: node.gossipHeartbeatMs })
   }
 }
 
@@ -113,7 +117,7 @@ export async function createMesh (options: MeshOptions, deps: { logger: Logger, 
     addressScope: options.addressScope,
     relayServer: options.relayServer,
     preferredTransport: options.preferredTransport,
-    gossip: { scoreParams: announcementScoreParams() },
+    gossip: { scoreParams: announcementScoreParams(), ...(options.gossipHeartbeatMs === undefined ? {} : { heartbeatInterval: options.gossipHeartbeatMs }) },
     monitor: options.monitor,
     logger: deps.logger
   })

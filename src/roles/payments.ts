@@ -3,12 +3,28 @@ import type { PaymentConfig } from './config.js'
 import { createEthBinding } from '../identity/binding.js'
 import type { Logger } from '../observability/logger.js'
 import type { NodeKeys } from '../p2p/keys.js'
-import { createEthersBroker, createProvider, createWinningTicketLog, type WinningTicketLog } from '../payments/chain/index.js'
+import { createEthersBroker, createProvider, createWinningTicketLog, DEFAULT_CHAIN_CONNECT_TIMEOUT_MS, type WinningTicketLog } from '../payments/chain/index.js'
 import { createPaymentMetrics, createPaymentRecipient, createPaymentSender, createRedeemer, systemClock, type PaymentRecipient, type PaymentSender, type Redeemer } from '../payments/index.js'
 import { createSqliteTicketStore, ticketStorePath } from '../payments/store/sqlite-ticket-store.js'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { checkRedemptionGas, warnIfCannotRedeem } from '../payments/gas-check.js'
+import { RoleStartError } from './errors.js'
+import type { JsonRpcProvider } from 'ethers'
+
+/**
+ * The chain's provider, waited for at start (`--chain-timeout`); a chain that does not
+ * answer stops the node with one line naming the node, the URL and the flag to raise.
+ */
+export async function connectChain (options: PaymentConfig, who: string, signal?: AbortSignal): Promise<JsonRpcProvider> {
+  const timeoutMs = options.chainTimeoutMs ?? DEFAULT_CHAIN_CONNECT_TIMEOUT_MS
+  try {
+    return await createProvider(options.rpcUrl, { signal, connectTimeoutMs: timeoutMs })
+  } catch (err) {
+    if (signal?.aborted === true) throw err
+    throw new RoleStartError('ROLE_ERROR_CHAIN', `${who}: cannot reach the chain at ${options.rpcUrl} within ${Math.round(timeoutMs / 1000)} s (raise --chain-timeout on a busy machine): ${(err as Error).message}`, undefined, { cause: err })
+  }
+}
 
 export interface OrchestratorPayments {
   recipient: PaymentRecipient
@@ -22,7 +38,7 @@ export interface OrchestratorPayments {
  * which resumes whatever a previous run left unredeemed.
  */
 export async function startOrchestratorPayments (options: PaymentConfig, keys: NodeKeys, dataDir: string, register: Registry, logger: Logger, signal?: AbortSignal): Promise<OrchestratorPayments> {
-  const provider = await createProvider(options.rpcUrl, { signal })
+  const provider = await connectChain(options, `orchestrator ${keys.peerId.toString()}`, signal)
   const broker = createEthersBroker({ provider, address: options.brokerAddress, privateKey: keys.ethereum.privateKey })
   const storePath = ticketStorePath(dataDir)
   await mkdir(dirname(storePath), { recursive: true, mode: 0o700 })
@@ -65,7 +81,7 @@ export interface GatewayPayments {
 
 /** The gateway's payment side: a ticket sender over its funded Ethereum account, bound to its peer id. */
 export async function startGatewayPayments (options: PaymentConfig, keys: NodeKeys, register: Registry, signal?: AbortSignal): Promise<GatewayPayments> {
-  const provider = await createProvider(options.rpcUrl, { signal })
+  const provider = await connectChain(options, `gateway ${keys.peerId.toString()}`, signal)
   const broker = createEthersBroker({ provider, address: options.brokerAddress })
   const sender = createPaymentSender({
     privateKey: keys.ethereum.privateKey,

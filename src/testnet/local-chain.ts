@@ -1,6 +1,6 @@
 import { Wallet, parseEther, type JsonRpcProvider } from 'ethers'
 import { Contract } from 'ethers'
-import { createChainOperations, createProvider, deployPriceAggregator, deployTicketBroker, loadContractArtifact, startAnvil, type LocalChain } from '../payments/chain/index.js'
+import { createChainOperations, createProvider, deployPriceAggregator, deployTicketBroker, loadContractArtifact, startAnvil, type AnvilOptions, type LocalChain } from '../payments/chain/index.js'
 import { parseUsdPerEth } from '../payments/price-feed/index.js'
 
 /** The testnet's ETH/USD answer at start (the aggregator's 8 decimals, as Chainlink's USD feeds). */
@@ -26,8 +26,8 @@ export interface TestnetChain {
  * A local chain for a testnet: anvil (from npm) mining a block every `blockTimeSec` so
  * ticket params expire and winners get redeemed, with Shoal's TicketBroker deployed.
  */
-export async function startTestnetChain (options: { blockTimeSec?: number, signal?: AbortSignal, logFile?: string, detached?: boolean } = {}): Promise<TestnetChain> {
-  const chain = await startAnvil({ blockTimeSec: options.blockTimeSec ?? 1, signal: options.signal, logFile: options.logFile, detached: options.detached })
+export async function startTestnetChain (options: { blockTimeSec?: number, signal?: AbortSignal, logFile?: string, detached?: boolean, placement?: Pick<AnvilOptions, 'exec' | 'host' | 'port' | 'rpcUrl'> } = {}): Promise<TestnetChain> {
+  const chain = await startAnvil({ blockTimeSec: options.blockTimeSec ?? 1, signal: options.signal, logFile: options.logFile, detached: options.detached, ...options.placement })
   try {
     const provider = await createProvider(chain.rpcUrl, { chainId: chain.chainId, signal: options.signal })
     const deployment = await deployTicketBroker({ provider, privateKey: chain.accounts[0], signal: options.signal })

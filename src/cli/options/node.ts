@@ -5,7 +5,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
 import type { Options } from 'yargs'
 import { compileSchema } from '../../kernel/schema.js'
-import { DEFAULT_PREFERRED_TRANSPORT, type AddressScope, type DirectTransport, type NodeRole } from '../../p2p/node.js'
+import { DEFAULT_GOSSIP_HEARTBEAT_MS, DEFAULT_PREFERRED_TRANSPORT, type AddressScope, type DirectTransport, type NodeRole } from '../../p2p/node.js'
+import { DEFAULT_MONITOR } from '../../p2p/constants.js'
 import { DEFAULT_RELAY_SERVER, type RelayServerOptions } from '../../p2p/relay.js'
 import type { NodeConfig } from '../../roles/config.js'
 import { CliError } from '../errors.js'
@@ -45,6 +46,8 @@ export function nodeFlags (role: NodeRole): Record<string, Options> {
     'relay-duration-limit': { type: 'number', default: DEFAULT_RELAY_SERVER.durationLimitMs / 1000, describe: 'relay: seconds after which a relayed connection is reset', group: 'Relay:' },
     'relay-data-limit': { type: 'number', default: Number(DEFAULT_RELAY_SERVER.dataLimitBytes / 1024n ** 2n), describe: 'relay: MiB after which a relayed connection is reset (both ways together)', group: 'Relay:' },
     'prefer-transport': { choices: ['tcp', 'quic'], default: DEFAULT_PREFERRED_TRANSPORT, describe: 'transport dialled first when a peer offers both', group: 'Node:' },
+    'monitor-interval': { type: 'number', default: DEFAULT_MONITOR.intervalMs, describe: 'how often every connection is pinged, ms (a gateway stops choosing an orchestrator whose ping it missed); longer costs less CPU per connection in a large mesh on few cores', group: 'Node:' },
+    'gossip-heartbeat': { type: 'number', default: DEFAULT_GOSSIP_HEARTBEAT_MS, describe: 'gossipsub heartbeat, ms (mesh upkeep and lazy gossip to peers outside the mesh); longer costs less CPU in a large mesh on few cores', group: 'Node:' },
     'log-level': { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', describe: 'log level (JSON logs on stderr)', group: 'Node:' }
   }
 }
@@ -138,8 +141,16 @@ export function parseNodeArgs (role: NodeRole, args: Record<string, unknown>): N
     addressScope: (args.addressScope ?? 'all') as AddressScope,
     relayServer: args.relayServer === true ? parseRelayServer(args) : false,
     preferredTransport: (args.preferTransport ?? DEFAULT_PREFERRED_TRANSPORT) as DirectTransport,
+    monitorIntervalMs: atLeast('monitor-interval', args.monitorInterval, DEFAULT_MONITOR.intervalMs, 100),
+    gossipHeartbeatMs: atLeast('gossip-heartbeat', args.gossipHeartbeat, DEFAULT_GOSSIP_HEARTBEAT_MS, 100),
     logLevel: String(args.logLevel ?? 'info')
   }
+}
+
+function atLeast (flag: string, value: unknown, fallback: number, min: number): number {
+  const n = Number(value ?? fallback)
+  if (!Number.isInteger(n) || n < min) throw new CliError('CLI_ERROR_CONFIG', `--${flag}: ${String(value)} must be a whole number of ms, at least ${min}`)
+  return n
 }
 
 function positive (flag: string, value: unknown, fallback: number): number {

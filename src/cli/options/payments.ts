@@ -4,6 +4,7 @@ import { CliError } from '../errors.js'
 import { isEthAddress } from '../../kernel/identifiers.js'
 import { defaultPriceFeedOptions, type PriceFeedSource } from '../../payments/price-feed/options.js'
 import { parseUsdPerEth } from '../../payments/price-feed/usd.js'
+import { DEFAULT_CHAIN_CONNECT_TIMEOUT_MS } from '../../payments/chain/provider.js'
 
 /** Payment settings shared by orchestrators and gateways. Payments are on unless turned off explicitly. */
 export type PaymentCliOptions = PaymentConfig
@@ -13,6 +14,7 @@ export function paymentFlags (role: 'orchestrator' | 'gateway'): Record<string, 
     payments: { choices: ['on', 'off'], default: 'on', describe: 'pay (gateway) or require payment (orchestrator) with tickets; "off" only for a private mesh', group: 'Payments:' },
     'rpc-url': { type: 'string', describe: 'Ethereum JSON-RPC URL of the chain with the TicketBroker', group: 'Payments:' },
     broker: { type: 'string', describe: 'TicketBroker contract address', group: 'Payments:' },
+    'chain-timeout': { type: 'number', default: DEFAULT_CHAIN_CONNECT_TIMEOUT_MS, describe: 'how long to wait at start for --rpc-url to answer, ms; the node does not start without its chain', group: 'Payments:' },
     'price-feed': { type: 'string', describe: `ETH/USD price feed: an AggregatorV3Interface contract (Chainlink's) on the --rpc-url chain; ${role === 'orchestrator' ? 'converts aiModels.json prices in USD to wei' : 'shows prices in USD in /network/orchestrators'}`, group: 'Payments:' },
     'usd-per-eth': { type: 'string', describe: 'a fixed ETH/USD rate instead of --price-feed, e.g. 2500', group: 'Payments:' },
     'price-feed-poll-ms': { type: 'number', describe: `how often --price-feed is read, ms [default: ${defaultPriceFeedOptions.pollIntervalMs}]`, group: 'Payments:' }
@@ -72,9 +74,12 @@ export function parsePaymentArgs (args: Record<string, unknown>): PaymentCliOpti
     if (!URL.canParse(rpcUrl)) throw new CliError('CLI_ERROR_CONFIG', `--rpc-url: "${rpcUrl}" is not a URL`)
   }
   const priceFeed = priceFeedOf(args, rpcUrl)
+  const chainTimeout = args.chainTimeout ?? DEFAULT_CHAIN_CONNECT_TIMEOUT_MS
+  if (typeof chainTimeout !== 'number' || !Number.isInteger(chainTimeout) || chainTimeout < 1) throw new CliError('CLI_ERROR_CONFIG', `--chain-timeout: "${String(chainTimeout)}" must be a whole number of ms, at least 1`)
   return {
     enabled,
     rpcUrl,
+    chainTimeoutMs: chainTimeout,
     ...(priceFeed === undefined ? {} : { priceFeed }),
     brokerAddress,
     ticketEV: wei('ticket-ev', args.ticketEv),

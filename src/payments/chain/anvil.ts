@@ -43,6 +43,14 @@ export interface AnvilOptions {
    * the chain after the nodes that use it; default false
    */
   detached?: boolean
+  /** wraps anvil's argv, e.g. to run it in a network namespace (`ip netns exec NS ...`, which keeps the pid) */
+  exec?: (argv: string[]) => string[]
+  /** the address anvil listens on; default 127.0.0.1 */
+  host?: string
+  /** its port; default 0 (anvil picks one) */
+  port?: number
+  /** the URL this process reaches it at, when not http://<host>:<port> (a bridge into a namespace) */
+  rpcUrl?: string
 }
 
 /** The anvil binary shipped by `@foundry-rs/anvil` for this platform. */
@@ -58,7 +66,8 @@ export function anvilBinary (): string {
 }
 
 /**
- * Starts anvil on a free 127.0.0.1 port (anvil picks it: `--port 0`), waits until its
+ * Starts anvil on a free 127.0.0.1 port (anvil picks it: `--port 0`; or where `host`,
+ * `port` and `exec` say), waits until its
  * RPC answers, and returns its URL and funded keys. The process is spawned directly
  * (not through npx) and stopped by its pid.
  */
@@ -68,7 +77,7 @@ export async function startAnvil (options: AnvilOptions = {}): Promise<LocalChai
   const configFile = join(dir, 'config.json')
   const chainId = options.chainId ?? 31337
   const args = [
-    '--host', '127.0.0.1', '--port', '0',
+    '--host', options.host ?? '127.0.0.1', '--port', String(options.port ?? 0),
     '--accounts', String(options.accounts ?? 10),
     '--balance', String(options.balanceEth ?? 10000),
     '--chain-id', String(chainId),
@@ -76,7 +85,8 @@ export async function startAnvil (options: AnvilOptions = {}): Promise<LocalChai
   ]
   if (options.blockTimeSec !== undefined) args.push('--block-time', String(options.blockTimeSec))
 
-  const child = spawn(options.binary ?? anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true })
+  const argv = (options.exec ?? (a => a))([options.binary ?? anvilBinary(), ...args])
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true })
   if (options.logFile !== undefined) {
     const log = createWriteStream(options.logFile, { flags: 'a', mode: 0o600 })
     child.stdout?.pipe(log, { end: false })
@@ -101,7 +111,7 @@ export async function startAnvil (options: AnvilOptions = {}): Promise<LocalChai
 
   try {
     const port = await waitForListening(child, options.startTimeoutMs ?? 15_000, options.signal)
-    const rpcUrl = `http://127.0.0.1:${port}`
+    const rpcUrl = options.rpcUrl ?? `http://${options.host ?? '127.0.0.1'}:${port}`
     const config = JSON.parse(await readFile(configFile, 'utf8')) as { available_accounts: string[], private_keys: string[] }
     await waitForRpc(rpcUrl, options.startTimeoutMs ?? 15_000, options.signal)
     return {
@@ -152,9 +162,15 @@ async function waitForListening (child: ChildProcess, timeoutMs: number, signal?
   })
 }
 
-/** Polls `eth_chainId` until the node answers. */
+/**
+ * Polls `eth_chainId` until the node answers, backing off from 100 ms to 2 s between
+ * tries: many nodes starting at once on a busy machine (an emulated testnet of 50 hosts)
+ * must not flood a slow chain with tries that make it slower. Each try may take up to 5 s.
+ */
 export async function waitForRpc (rpcUrl: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs
+  let pause = 100
+  let last = 'no answer'
   for (;;) {
     signal?.throwIfAborted()
     try {
@@ -162,12 +178,17 @@ export async function waitForRpc (rpcUrl: string, timeoutMs: number, signal?: Ab
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-        signal: AbortSignal.timeout(1000)
+        signal: AbortSignal.timeout(Math.min(5_000, Math.max(1_000, deadline - Date.now())))
       })
       if (res.ok) { await res.json(); return }
-    } catch {}
-    if (Date.now() > deadline) throw new ChainError('CHAIN_ERROR_RPC', `${rpcUrl} did not answer within ${timeoutMs} ms`)
-    await new Promise(resolve => setTimeout(resolve, 50))
+      last = `HTTP ${res.status}`
+    } catch (err) {
+      const cause = (err as { cause?: { code?: unknown, message?: unknown } }).cause
+      last = typeof cause?.code === 'string' ? cause.code : (typeof cause?.message === 'string' ? cause.message : (err as Error).message)
+    }
+    if (Date.now() > deadline) throw new ChainError('CHAIN_ERROR_RPC', `${rpcUrl} did not answer within ${Math.round(timeoutMs / 1000)} s (last try: ${last})`)
+    await new Promise(resolve => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))))
+    pause = Math.min(2_000, Math.round(pause * 1.5))
   }
 }
 

@@ -5,5 +5,5 @@ export { deployPriceAggregator, deployTicketBroker, type AggregatorDeployOptions
 export { createEthersBroker, type EthersBrokerInit } from './ethers-broker.js'
 export { createWinningTicketLog, type RecipientWinners, type WinningTicketLog, type WinningTicketLogInit } from './winning-tickets.js'
 export { createChainOperations, type ChainOperations, type ChainStatus, type TxResult } from './operations.js'
-export { createProvider, type ProviderOptions } from './provider.js'
+export { createProvider, DEFAULT_CHAIN_CONNECT_TIMEOUT_MS, type ProviderOptions } from './provider.js'
 export { TICKET_BROKER_ABI, ticketBrokerInterface, revertReason } from './abi.js'

@@ -7,10 +7,17 @@ export interface ProviderOptions {
   chainId?: bigint
   /** how often to poll for receipts and blocks; default 250 ms (anvil mines instantly) */
   pollingIntervalMs?: number
-  /** how long to wait for the RPC to answer at first; default 10 s */
+  /** how long to wait for the RPC to answer at first; default DEFAULT_CHAIN_CONNECT_TIMEOUT_MS */
   connectTimeoutMs?: number
   signal?: AbortSignal
 }
+
+/**
+ * How long a node waits at start for its chain's RPC to answer. A minute, not seconds: a
+ * node started with many others on a busy machine (an emulated testnet of 50 hosts on 2
+ * cores) reached its chain in more than 10 s, and a node that gives up does not start.
+ */
+export const DEFAULT_CHAIN_CONNECT_TIMEOUT_MS = 60_000
 
 /**
  * An ethers JsonRpcProvider that is safe for back-to-back transactions: it waits until
@@ -19,7 +26,7 @@ export interface ProviderOptions {
  * account reuses a stale nonce ("nonce too low").
  */
 export async function createProvider (rpcUrl: string, options: ProviderOptions = {}): Promise<JsonRpcProvider> {
-  await waitForRpc(rpcUrl, options.connectTimeoutMs ?? 10_000, options.signal)
+  await waitForRpc(rpcUrl, options.connectTimeoutMs ?? DEFAULT_CHAIN_CONNECT_TIMEOUT_MS, options.signal)
   let chainId = options.chainId
   if (chainId === undefined) {
     const res = await fetch(rpcUrl, {

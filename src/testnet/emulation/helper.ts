@@ -29,8 +29,13 @@ export function delayProxyScript (): string {
   return script
 }
 
-export async function startHelper (name: string, host: NetnsHost, options: DelayProxyOptions, logFile: string): Promise<HelperProcess> {
-  const [cmd, ...args] = host.exec([process.execPath, delayProxyScript(), JSON.stringify(options)])
+/** `nice -n N` before a command (it execs the command: same pid, every thread at that priority), or nothing for 0. */
+export function niceArgv (nice: number | undefined): string[] {
+  return nice === undefined || nice === 0 ? [] : ['nice', '-n', String(nice)]
+}
+
+export async function startHelper (name: string, host: NetnsHost, options: DelayProxyOptions, logFile: string, nice?: number): Promise<HelperProcess> {
+  const [cmd, ...args] = host.exec([...niceArgv(nice), process.execPath, delayProxyScript(), JSON.stringify(options)])
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] })
   if (child.pid === undefined) throw new EmulationError('EMULATION_ERROR_NODE', `cannot start ${name}`)
   const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 })

@@ -13,8 +13,8 @@
  * its namespace) at a loopback port of the host.
  */
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises'
+import { setPriority, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseEther } from 'ethers'
 import { loadOrCreateNodeKeys } from '../../p2p/keys.js'
@@ -22,7 +22,7 @@ import { spawnShoal, type ShoalChild } from '../child.js'
 import type { TestnetChain } from '../local-chain.js'
 import { createNetnsLab, type NetnsHost, type NetnsLab } from '../netns.js'
 import type { TestnetModelEntry } from '../process-mesh.js'
-import { redirectInbound, startHelper, type HelperProcess } from './helper.js'
+import { niceArgv, redirectInbound, startHelper, type HelperProcess } from './helper.js'
 import { startDelayProxy, type DelayProxy } from './delay-proxy.js'
 import { EmulationError } from './errors.js'
 import { healAll, partition } from './partition.js'
@@ -60,26 +60,56 @@ export interface EmulatedMeshOptions {
   nodes: EmulatedNodeSpec[]
   /** first three octets of the lab's /24. @default '10.240.0' */
   subnetPrefix?: string
-  payments?: { chain: TestnetChain, depositWei: bigint, reserveWei: bigint, ticketEvWei: string, gasPriceWei: string }
+  /**
+   * paid jobs on a local chain: one already running on the host's loopback (bridged into
+   * the lab through user-space proxies), or a starter the mesh calls to run anvil inside
+   * the lab, on a host of its own that nodes reach directly (what large meshes need: every
+   * ticket check of every orchestrator crossed the proxies, and timed out under load);
+   * the mesh then owns it (`chain`, stopped by `stop`)
+   */
+  payments?: { chain: TestnetChain | ((placement: ChainPlacement) => Promise<TestnetChain>), depositWei: bigint, reserveWei: bigint, ticketEvWei: string, gasPriceWei: string }
   /** one CPU runner per (pipeline, model) shared by all orchestrators (default), or one per orchestrator */
   runners?: 'shared' | 'per-node'
   /** the host's loopback port bridged to the gateway's API (0 picks one) */
   gatewayPort?: number
   logLevel?: string
+  /**
+   * CPU priority (nice, -20..19) of each kind of process. Emulated hosts share the
+   * machine's cores, where real ones would each have their own: many idle orchestrators
+   * then starve the gateway, the shared runners and the chain, which stand for machines
+   * of their own. A lower value for those keeps the measured path from queueing behind
+   * background work of other hosts. `gateway` covers its API bridge, `orchestrator` the
+   * delay proxies of orchestrators. `startup`: a node starts at this priority and gets its
+   * role's once it listens (start-up is a few CPU-seconds; behind 40 running nodes at the
+   * same priority one took over 3 minutes). @default 0 for all
+   */
+  nice?: Partial<Record<EmulatedRole | 'infrastructure' | 'startup', number>>
+  /** how long nodes wait for the chain at start (`--chain-timeout`), ms @default 180000: many nodes start at once */
+  chainTimeoutMs?: number
   /** orchestrators started at once (start-up is CPU-bound) @default 4 */
   startConcurrency?: number
   /** how long to wait for the gateway to list every orchestrator. @default 120000 */
   readyTimeoutMs?: number
   /** fail when not every orchestrator is listed in time (default); false: go on with those listed */
   requireAllListed?: boolean
-  extraArgs?: { gateway?: string[], orchestrator?: string[] }
+  extraArgs?: { gateway?: string[], orchestrator?: string[], bootstrap?: string[] }
   env?: NodeJS.ProcessEnv
   signal?: AbortSignal
   onProgress?: (message: string) => void
 }
 
+/** Where a chain started by the mesh runs: anvil's argv wrapper, its address and port in the lab, and the URL this process reaches it at. */
+export interface ChainPlacement {
+  exec: (argv: string[]) => string[]
+  host: string
+  port: number
+  rpcUrl: string
+}
+
 export interface EmulatedMesh {
   lab: NetnsLab
+  /** the chain the nodes pay on, if any (started by the mesh when `payments.chain` was a starter) */
+  chain: TestnetChain | undefined
   /** the gateway's API, bridged to the host's loopback */
   gatewayUrl: string
   nodes: ReadonlyMap<string, EmulatedNode>
@@ -105,6 +135,17 @@ const CHAIN_PORT = 8545
 const GATEWAY_API_PORT = 8935
 const RUNNER_BASE_PORT = 8000
 
+/**
+ * Sets the priority of every thread of `pid` (Linux keeps one per thread: a process's
+ * libuv and V8 threads would keep the old one if only its main thread changed).
+ */
+async function reniceProcess (pid: number, nice: number): Promise<void> {
+  const threads = await readdir(`/proc/${pid}/task`).catch((): string[] => [])
+  for (const tid of threads) {
+    try { setPriority(Number(tid), nice) } catch { /* the thread ended */ }
+  }
+}
+
 async function limit<T> (items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
@@ -119,7 +160,8 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
   if (bootstraps.length !== 1) throw new EmulationError('EMULATION_ERROR_NODE', `an emulated mesh has exactly one bootstrap node (got ${bootstraps.length})`)
   if (gateways.length !== 1) throw new EmulationError('EMULATION_ERROR_NODE', `an emulated mesh has exactly one gateway (got ${gateways.length})`)
   const logLevel = options.logLevel ?? 'info'
-  const chain = options.payments?.chain
+  let chain = typeof options.payments?.chain === 'object' ? options.payments.chain : undefined
+  let ownChain: TestnetChain | undefined
   const lab = await createNetnsLab({ subnetPrefix: options.subnetPrefix ?? '10.240.0' })
   const sockets = join(tmpdir(), `shoal-${lab.id}-${randomBytes(3).toString('hex')}`)
   const helpers: HelperProcess[] = []
@@ -139,6 +181,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     for (const r of runnerChildren) await r.stop(5_000).catch(() => {})
     for (const h of helpers) await h.stop().catch(() => {})
     for (const p of inProcess) await p.close().catch(() => {})
+    await ownChain?.stop().catch(() => {})
     await lab.remove()
   }
 
@@ -147,9 +190,21 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     await mkdir(sockets, { recursive: true, mode: 0o700 })
     const hostOf = async (name: string): Promise<NetnsHost> => lab.hosts.get(name) ?? await lab.addHost(name)
 
-    // the chain: anvil on the host's loopback, reached from the lab at http://<chain>:8545
     let rpcUrl: string | undefined
-    if (chain !== undefined) {
+    const startChain = options.payments?.chain
+    if (typeof startChain === 'function') {
+      // the chain in the lab: anvil in a namespace of its own, which nodes reach directly;
+      // this process reaches it through a unix socket (funding, the report)
+      const chainHost = await hostOf('chain')
+      const socket = join(sockets, 'chain.sock')
+      helpers.push(await startHelper('chain-bridge', chainHost, { listen: { path: socket }, target: { host: chainHost.address, port: CHAIN_PORT }, delayMs: 0 }, join(options.dataDir, 'chain-bridge.log')))
+      const local = await startDelayProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { path: socket }, delayMs: 0 })
+      inProcess.push(local)
+      chain = ownChain = await startChain({ exec: argv => chainHost.exec([...niceArgv(options.nice?.infrastructure), ...argv]), host: chainHost.address, port: CHAIN_PORT, rpcUrl: `http://127.0.0.1:${String(local.port)}` })
+      rpcUrl = `http://${chainHost.address}:${CHAIN_PORT}`
+      progress(`chain (anvil) in the lab at ${rpcUrl}, reached from here at ${chain.rpcUrl}`)
+    } else if (chain !== undefined) {
+      // the chain: anvil on the host's loopback, reached from the lab at http://<chain>:8545
       const chainHost = await hostOf('chain')
       const socket = join(sockets, 'chain.sock')
       const anvil = new URL(chain.rpcUrl)
@@ -158,7 +213,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
       rpcUrl = `http://${chainHost.address}:${CHAIN_PORT}`
       progress(`chain ${chain.rpcUrl} reached in the lab at ${rpcUrl}`)
     }
-    const paymentArgs = rpcUrl === undefined || chain === undefined ? ['--payments', 'off'] : ['--rpc-url', rpcUrl, '--broker', chain.brokerAddress]
+    const paymentArgs = rpcUrl === undefined || chain === undefined ? ['--payments', 'off'] : ['--rpc-url', rpcUrl, '--broker', chain.brokerAddress, '--chain-timeout', String(options.chainTimeoutMs ?? 180_000)]
 
     // shared CPU runners: one per (pipeline, model), each with its own token
     const sharedRunners = new Map<string, { url: string, token: string }>()
@@ -172,7 +227,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
           const token = randomBytes(18).toString('base64url')
           const thisPort = port++
           const child = spawnShoal(`runner-${pipeline}`, ['runner', '--pipeline', pipeline, '--model-id', modelId, '--host', runnersHost.address, '--port', String(thisPort), '--workers', '2', '--max-queue', '1024', '--log-level', logLevel],
-            { logFile: join(options.dataDir, `runner-${pipeline}.log`), prefix: runnersHost.exec([]), env: { ...options.env, AUTH_TOKEN: token } })
+            { logFile: join(options.dataDir, `runner-${pipeline}.log`), prefix: runnersHost.exec(niceArgv(options.nice?.infrastructure)), env: { ...options.env, AUTH_TOKEN: token } })
           runnerChildren.push(child)
           await child.waitForEvent('ready', { signal: options.signal, timeoutMs: 120_000 })
           sharedRunners.set(key, { url: `http://${runnersHost.address}:${thisPort}`, token })
@@ -190,7 +245,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     const argsOf = (node: EmulatedNode, dir: string): string[] => {
       const common = ['--data-dir', dir, '--listen', `/ip4/${node.host.address}/tcp/${P2P_PORT}`, '--log-level', logLevel, '--address-scope', 'private']
       switch (node.spec.role) {
-        case 'bootstrap': return ['bootstrap', ...common]
+        case 'bootstrap': return ['bootstrap', ...common, ...(options.extraArgs?.bootstrap ?? [])]
         case 'orchestrator': {
           const payArgs = options.payments === undefined ? [] : ['--ticket-ev', options.payments.ticketEvWei, '--gas-price', options.payments.gasPriceWei]
           return ['orchestrator', ...common, '--bootstrap', bootstrapAddr, '--ai-models', join(dir, 'aiModels.json'), ...paymentArgs, ...payArgs, ...(options.extraArgs?.orchestrator ?? [])]
@@ -208,11 +263,14 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
         await writeFile(path, JSON.stringify(modelsFor(node.models), null, 2), { mode: 0o600 })
         await chmod(path, 0o600)
       }
-      const child = spawnShoal(node.spec.name, argsOf(node, dir), { logFile: join(options.dataDir, `${node.spec.name}.log`), prefix: node.host.exec([]), env: options.env })
+      const roleNice = options.nice?.[node.spec.role] ?? 0
+      const startNice = Math.min(roleNice, options.nice?.startup ?? roleNice)
+      const child = spawnShoal(node.spec.name, argsOf(node, dir), { logFile: join(options.dataDir, `${node.spec.name}.log`), prefix: node.host.exec(niceArgv(startNice)), env: options.env })
       node.child = child
       node.running = true
       void child.exited.then(() => { if (node.child === child) node.running = false })
       const event = await child.waitForEvent('listening', { signal: options.signal, timeoutMs: 180_000 })
+      if (startNice !== roleNice) await reniceProcess(child.pid, roleNice)
       node.peerId = String(event.peerId)
       if (typeof event.ethAddress === 'string') node.ethAddress = event.ethAddress
     }
@@ -224,7 +282,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
       if (spec.delayable === true || (spec.link?.delayMs ?? 0) > 0) {
         // every connection this host accepts on its libp2p port goes through the proxy;
         // the proxy's own connection to the node is local (OUTPUT, not PREROUTING): no loop
-        const proxy = await startHelper(`delay-${spec.name}`, host, { listen: { host: host.address, port: PROXY_PORT }, target: { host: host.address, port: P2P_PORT }, delayMs: spec.link?.delayMs ?? 0 }, join(options.dataDir, `delay-${spec.name}.log`))
+        const proxy = await startHelper(`delay-${spec.name}`, host, { listen: { host: host.address, port: PROXY_PORT }, target: { host: host.address, port: P2P_PORT }, delayMs: spec.link?.delayMs ?? 0 }, join(options.dataDir, `delay-${spec.name}.log`), options.nice?.[spec.role])
         helpers.push(proxy)
         proxies.set(spec.name, proxy)
         await redirectInbound(host, P2P_PORT, PROXY_PORT)
@@ -264,7 +322,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     })
     // the gateway's API: 127.0.0.1:8935 inside its namespace -> unix socket -> the host's loopback
     const apiSocket = join(sockets, 'gateway-api.sock')
-    helpers.push(await startHelper('gateway-bridge', gateway.host, { listen: { path: apiSocket }, target: { host: '127.0.0.1', port: GATEWAY_API_PORT }, delayMs: 0 }, join(options.dataDir, 'gateway-bridge.log')))
+    helpers.push(await startHelper('gateway-bridge', gateway.host, { listen: { path: apiSocket }, target: { host: '127.0.0.1', port: GATEWAY_API_PORT }, delayMs: 0 }, join(options.dataDir, 'gateway-bridge.log'), options.nice?.gateway))
     const apiProxy = await startDelayProxy({ listen: { host: '127.0.0.1', port: options.gatewayPort ?? 0 }, target: { path: apiSocket }, delayMs: 0 })
     inProcess.push(apiProxy)
     const gatewayUrl = `http://127.0.0.1:${String(apiProxy.port)}`
@@ -305,6 +363,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     }
     return {
       lab,
+      chain,
       gatewayUrl,
       listedAtStart,
       nodes,

@@ -12,6 +12,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import type { NetnsHost, NetnsLab } from '../netns.js'
+import { runLabScript, shellCommand } from './batch.js'
 import { EmulationError } from './errors.js'
 
 const run = promisify(execFile)
@@ -25,52 +26,38 @@ export interface LinkShape {
 
 const LOSS_CHAIN = 'SHOAL_LOSS'
 
-async function inNamespace (namespace: string, argv: string[]): Promise<void> {
-  try {
-    await run('ip', ['netns', 'exec', namespace, ...argv], { timeout: 10_000 })
-  } catch (err) {
-    const detail = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim()
-    throw new EmulationError('EMULATION_ERROR_COMMAND', `${argv.join(' ')} in ${namespace}: ${detail}`)
-  }
-}
-
 /** tbf's burst must hold at least one rate tick of data; 32 kbit or rate/100, whichever is more (bytes) */
 function burstBytes (rateKbit: number): number {
   return Math.max(4096, Math.ceil(rateKbit * 1000 / 8 / 100))
 }
 
-async function setRate (namespace: string, device: string, rateKbit: number | undefined): Promise<void> {
-  if (rateKbit === undefined || rateKbit <= 0) {
-    // nothing to delete is fine: the link was not shaped
-    await run('ip', ['netns', 'exec', namespace, 'tc', 'qdisc', 'del', 'dev', device, 'root'], { timeout: 10_000 }).catch(() => {})
-    return
-  }
-  await inNamespace(namespace, ['tc', 'qdisc', 'replace', 'dev', device, 'root', 'tbf', 'rate', `${Math.round(rateKbit)}kbit`, 'burst', String(burstBytes(rateKbit)), 'latency', '400ms'])
+function rateLines (namespace: string, device: string, rateKbit: number | undefined): string[] {
+  const tc = (...args: string[]): string => shellCommand(['ip', 'netns', 'exec', namespace, 'tc', 'qdisc', ...args])
+  // nothing to delete is fine: the link was not shaped
+  if (rateKbit === undefined || rateKbit <= 0) return [`${tc('del', 'dev', device, 'root')} 2>/dev/null || true`]
+  return [tc('replace', 'dev', device, 'root', 'tbf', 'rate', `${Math.round(rateKbit)}kbit`, 'burst', String(burstBytes(rateKbit)), 'latency', '400ms')]
 }
 
-async function setLoss (host: NetnsHost, lossPercent: number | undefined): Promise<void> {
-  const ns = host.namespace
-  // the chain is created once per host, hooked for its device in both directions
-  const exists = await run('ip', ['netns', 'exec', ns, 'iptables', '-w', '-n', '-L', LOSS_CHAIN], { timeout: 10_000 }).then(() => true, () => false)
-  if (!exists) {
-    await inNamespace(ns, ['iptables', '-w', '-N', LOSS_CHAIN])
-    await inNamespace(ns, ['iptables', '-w', '-A', 'INPUT', '-i', host.device, '-j', LOSS_CHAIN])
-    await inNamespace(ns, ['iptables', '-w', '-A', 'OUTPUT', '-o', host.device, '-j', LOSS_CHAIN])
-  }
-  await inNamespace(ns, ['iptables', '-w', '-F', LOSS_CHAIN])
-  if (lossPercent !== undefined && lossPercent > 0) {
-    await inNamespace(ns, ['iptables', '-w', '-A', LOSS_CHAIN, '-m', 'statistic', '--mode', 'random', '--probability', (lossPercent / 100).toFixed(6), '-j', 'DROP'])
-  }
+function lossLines (host: NetnsHost, lossPercent: number | undefined): string[] {
+  const iptables = (...args: string[]): string => shellCommand(['ip', 'netns', 'exec', host.namespace, 'iptables', '-w', ...args])
+  return [
+    // the chain is created once per host, hooked for its device in both directions
+    `${iptables('-n', '-L', LOSS_CHAIN)} >/dev/null 2>&1 || { ${iptables('-N', LOSS_CHAIN)} && ${iptables('-A', 'INPUT', '-i', host.device, '-j', LOSS_CHAIN)} && ${iptables('-A', 'OUTPUT', '-o', host.device, '-j', LOSS_CHAIN)}; }`,
+    iptables('-F', LOSS_CHAIN),
+    ...(lossPercent !== undefined && lossPercent > 0 ? [iptables('-A', LOSS_CHAIN, '-m', 'statistic', '--mode', 'random', '--probability', (lossPercent / 100).toFixed(6), '-j', 'DROP')] : [])
+  ]
 }
 
-/** Sets the host's bandwidth and loss (each omitted or 0 removes that condition). */
+/** Sets the host's bandwidth and loss (each omitted or 0 removes that condition), in one child process (batch.ts). */
 export async function shapeLink (lab: NetnsLab, name: string, shape: LinkShape): Promise<void> {
   const host = lab.hosts.get(name)
   if (host === undefined) throw new EmulationError('EMULATION_ERROR_UNKNOWN_HOST', `no host "${name}" in lab ${lab.id}`)
   if (shape.lossPercent !== undefined && (shape.lossPercent < 0 || shape.lossPercent > 100)) throw new EmulationError('EMULATION_ERROR_SHAPE', `loss must be within 0..100 %, not ${shape.lossPercent}`)
-  await setRate(host.namespace, host.device, shape.rateKbit)
-  await setRate(lab.hub, host.switchPort, shape.rateKbit)
-  await setLoss(host, shape.lossPercent)
+  await runLabScript(`shaping the link of ${name}`, [
+    rateLines(host.namespace, host.device, shape.rateKbit),
+    rateLines(lab.hub, host.switchPort, shape.rateKbit),
+    lossLines(host, shape.lossPercent)
+  ])
 }
 
 /** What `tc` and `iptables` say is on the host's link (for tests and the report). */

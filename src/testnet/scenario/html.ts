@@ -97,11 +97,14 @@ function resourcePlot (report: ScenarioReport): string {
   if (s.length === 0) return '<p>no samples</p>'
   const tMax = Math.max(1, ...s.map(p => p.t))
   const f: Frame = { width: W, height: 200, left: 60, right: 50, top: 10, bottom: 30, xMax: tMax, yMax: niceMax(Math.max(1, ...s.map(p => p.rssMb))) }
-  const loadMax = niceMax(Math.max(1, ...s.map(p => p.load1)))
+  // the right axis counts cores: the load average and the mesh's own CPU (cores busy) share it
+  const cores = s.flatMap(p => typeof p.cpuPercent === 'number' ? [{ t: p.t, cores: p.cpuPercent / 100 }] : [])
+  const loadMax = niceMax(Math.max(1, ...s.map(p => p.load1), ...cores.map(c => c.cores)))
   const rss = s.map(p => `${x(f, p.t).toFixed(1)},${y(f, p.rssMb).toFixed(1)}`).join(' ')
   const load = s.map(p => `${x(f, p.t).toFixed(1)},${y(f, p.load1 / loadMax * f.yMax).toFixed(1)}`).join(' ')
+  const cpu = cores.map(c => `${x(f, c.t).toFixed(1)},${y(f, c.cores / loadMax * f.yMax).toFixed(1)}`).join(' ')
   const right = [0, 1, 2, 3, 4].map(i => `<text x="${W - f.right + 6}" y="${y(f, f.yMax * i / 4) + 4}" font-size="11" fill="#d97706">${(loadMax * i / 4).toFixed(1)}</text>`).join('')
-  return `<svg id="plot-resources" viewBox="0 0 ${W} ${f.height}" width="100%" role="img" aria-label="memory and load">${axes(f, 'RSS of the mesh, MB')}<polyline points="${rss}" fill="none" stroke="#1f6feb" stroke-width="2"/><polyline points="${load}" fill="none" stroke="#d97706" stroke-width="2"/>${right}<text x="${W - 250}" y="20" font-size="12" fill="#1f6feb">― RSS (MB)</text><text x="${W - 150}" y="20" font-size="12" fill="#d97706">― load average (1 min)</text></svg>`
+  return `<svg id="plot-resources" viewBox="0 0 ${W} ${f.height}" width="100%" role="img" aria-label="memory, load and CPU">${axes(f, 'RSS of the mesh, MB')}<polyline points="${rss}" fill="none" stroke="#1f6feb" stroke-width="2"/><polyline points="${load}" fill="none" stroke="#d97706" stroke-width="2"/><polyline class="line-cpu" points="${cpu}" fill="none" stroke="#16a34a" stroke-width="2"/>${right}<text x="${W - 420}" y="20" font-size="12" fill="#1f6feb">― RSS (MB)</text><text x="${W - 330}" y="20" font-size="12" fill="#d97706">― load average (1 min)</text><text x="${W - 180}" y="20" font-size="12" fill="#16a34a">― mesh CPU (cores)</text></svg>`
 }
 
 function table (head: string[], rows: Array<Array<string | number>>, id: string): string {
@@ -134,6 +137,7 @@ svg{background:#fff;border:1px solid #eee;margin:6px 0}
 <p class="muted">${esc(report.description)}</p>
 <p class="muted">started ${esc(report.startedAt)} on ${report.host.cpus} CPUs, ${report.host.memoryMb} MB; ${report.nodes.length} nodes (the gateway listed ${report.listedAtStart} orchestrators when the load started); load ${report.load.rate}/s for ${report.load.durationS} s; set-up ${report.timing.setupS.toFixed(0)} s, load ${report.timing.loadS.toFixed(0)} s, tear-down ${report.timing.teardownS.toFixed(0)} s</p>
 ${summary}
+<p class="muted">the gateway's own mean request time ${report.gatewaySide?.meanMs === null || report.gatewaySide === null ? '–' : `${report.gatewaySide.meanMs} ms over ${report.gatewaySide.requests} requests`} (the client's mean ${fmt(l.mean)} ms); tuning ${esc(report.tuning === null ? 'none' : JSON.stringify(report.tuning))}</p>
 <h2>Requests per second (green ok, red failed)</h2>
 ${successPlot(report)}
 <h2>Latency of successful requests (p50, p99 per second)</h2>
@@ -149,7 +153,7 @@ ${orchestrators}
 <h2>Payments and settlement</h2>
 ${pay}
 <h2>Machine</h2>
-<p>peak RSS of the mesh's processes ${fmt(r.peakRssMb)} MB; load average peak ${fmt(r.peakLoad1, 2)}, mean ${fmt(r.meanLoad1, 2)}</p>
+<p>peak RSS of the mesh's processes ${fmt(r.peakRssMb)} MB (${fmt(r.peakProcesses)} processes at most); the mesh used ${fmt(r.meanCpuPercent, 1)} % of one core on average (${report.host.cpus} cores); load average of the machine peak ${fmt(r.peakLoad1, 2)}, mean ${fmt(r.meanLoad1, 2)}</p>
 ${resourcePlot(report)}
 <script type="application/json" id="report-data">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>
 </body></html>

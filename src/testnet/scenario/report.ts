@@ -20,7 +20,8 @@ export interface AppliedEvent {
 }
 
 export interface ReportNode { name: string, role: string, peerId: string, address: string, ethAddress: string }
-export interface ResourceSample { t: number, rssMb: number, load1: number, processes: number }
+/** `cpuPercent`: CPU the mesh's processes used since the previous sample, % of one core (null for the first) */
+export interface ResourceSample { t: number, rssMb: number, load1: number, processes: number, cpuPercent?: number | null }
 export interface Redemption { recipient: string, faceValueWei: string, block: number }
 
 export interface ReportInput {
@@ -40,6 +41,10 @@ export interface ReportInput {
   timing: { setupS: number, loadS: number, teardownS: number, totalS: number }
   startedAt: string
   host: { cpus: number, memoryMb: number }
+  /** the scenario's tuning as applied (TTL, priorities...); absent in older reports */
+  tuning?: Record<string, unknown>
+  /** the gateway's own view of the requests (its request duration histogram), for comparison with the client's */
+  gatewaySide?: { requests: number, meanMs: number | null } | null
 }
 
 export interface Percentiles { count: number, p50: number | null, p90: number | null, p99: number | null, max: number | null, mean: number | null }
@@ -77,6 +82,8 @@ export interface ScenarioReport {
   startedAt: string
   host: ReportInput['host']
   timing: ReportInput['timing']
+  tuning: Record<string, unknown> | null
+  gatewaySide: { requests: number, meanMs: number | null } | null
   load: { rate: number, durationS: number }
   /** orchestrators the gateway listed when the load started */
   listedAtStart: number
@@ -89,7 +96,7 @@ export interface ScenarioReport {
   events: AppliedEvent[]
   payments: { ticketsSent: number, evSentWei: string } | null
   settlement: { redemptions: number, faceValueWei: string } | null
-  resources: { samples: ResourceSample[], peakRssMb: number | null, peakLoad1: number | null, meanLoad1: number | null }
+  resources: { samples: ResourceSample[], peakRssMb: number | null, peakLoad1: number | null, meanLoad1: number | null, peakProcesses: number | null, meanCpuPercent: number | null }
   nodes: ReportNode[]
 }
 
@@ -207,12 +214,15 @@ export function buildReport (input: ReportInput): ScenarioReport {
   })
 
   const loads = input.samples.map(s => s.load1)
+  const cpu = input.samples.map(s => s.cpuPercent).filter((c): c is number => typeof c === 'number')
   return {
     name: input.name,
     description: input.description,
     startedAt: input.startedAt,
     host: input.host,
     timing: input.timing,
+    tuning: input.tuning ?? null,
+    gatewaySide: input.gatewaySide ?? null,
     load: { rate: input.rate, durationS: input.durationS },
     listedAtStart: input.listedAtStart,
     totals: { requests: records.length, ok: ok.length, failed: records.length - ok.length, successRate: rate(ok.length, records.length), byStatus, byPipeline, errors },
@@ -228,7 +238,9 @@ export function buildReport (input: ReportInput): ScenarioReport {
       samples: input.samples,
       peakRssMb: input.samples.length === 0 ? null : Math.max(...input.samples.map(s => s.rssMb)),
       peakLoad1: loads.length === 0 ? null : Math.max(...loads),
-      meanLoad1: loads.length === 0 ? null : Math.round(loads.reduce((s, v) => s + v, 0) / loads.length * 100) / 100
+      meanLoad1: loads.length === 0 ? null : Math.round(loads.reduce((s, v) => s + v, 0) / loads.length * 100) / 100,
+      peakProcesses: input.samples.length === 0 ? null : Math.max(...input.samples.map(s => s.processes)),
+      meanCpuPercent: cpu.length === 0 ? null : Math.round(cpu.reduce((s, v) => s + v, 0) / cpu.length * 10) / 10
     },
     nodes: input.nodes
   }

@@ -4,8 +4,9 @@
  * metrics and the TicketBroker's redemption logs.
  */
 import { execFile } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus, loadavg, totalmem } from 'node:os'
+import { cpus, getPriority, loadavg, setPriority, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parseEther } from 'ethers'
@@ -13,7 +14,7 @@ import { ticketBrokerInterface } from '../../payments/chain/index.js'
 import { startTestnetChain, type TestnetChain } from '../local-chain.js'
 import { netnsSupport } from '../netns.js'
 import type { TestnetModelEntry } from '../process-mesh.js'
-import { startEmulatedMesh, type EmulatedMesh, type EmulatedNodeSpec } from '../emulation/mesh.js'
+import { startEmulatedMesh, type ChainPlacement, type EmulatedMesh, type EmulatedNodeSpec } from '../emulation/mesh.js'
 import { ScenarioError } from './errors.js'
 import { renderReportHtml } from './html.js'
 import { startLoad, type RequestRecord } from './load.js'
@@ -61,30 +62,46 @@ export async function scenarioSupport (): Promise<{ ok: true } | { ok: false, re
   return { ok: true }
 }
 
-/** RSS (MB) of `roots` and all their descendants, and how many processes that is. */
-async function treeRss (roots: number[]): Promise<{ rssMb: number, processes: number }> {
-  const { stdout } = await run('ps', ['-e', '-o', 'pid=,ppid=,rss='], { timeout: 5_000 })
-  const children = new Map<number, number[]>()
-  const rss = new Map<number, number>()
-  for (const line of stdout.split('\n')) {
-    const [pid, ppid, kb] = line.trim().split(/\s+/).map(Number)
-    if (!Number.isFinite(pid)) continue
-    rss.set(pid, kb)
-    const list = children.get(ppid) ?? []
-    list.push(pid)
-    children.set(ppid, list)
+/** CPU clock ticks a second (`getconf CLK_TCK`); 100 on Linux here. */
+const CLOCK_TICKS = 100
+const PAGE_KB = 4
+
+/**
+ * The processes of `roots` and all their descendants: how many, their RSS (MB) and the
+ * CPU ticks each used so far. Read from /proc (parent, utime, stime and RSS are all in
+ * /proc/PID/stat): spawning `ps` every 2 s cost the scenario's own process more CPU than
+ * its load generator.
+ */
+async function treeUsage (roots: number[]): Promise<{ rssMb: number, processes: number, ticks: Map<number, number> }> {
+  const stats = new Map<number, { ppid: number, ticks: number, rssPages: number }>()
+  // read synchronously: a few hundred small reads take milliseconds, where as many
+  // asynchronous ones each waited for the event loop and took seconds on a loaded machine
+  for (const name of readdirSync('/proc').filter(n => /^[0-9]+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      // after "pid (comm) ": state is field 3, ppid 4, utime 14, stime 15, rss 24
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), rssPages: Number(f[21]) })
+    } catch { /* it exited meanwhile */ }
   }
+  const children = new Map<number, number[]>()
+  for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid])
   const seen = new Set<number>()
   const stack = [...roots]
   while (stack.length > 0) {
     const pid = stack.pop() as number
-    if (seen.has(pid) || !rss.has(pid)) continue
+    if (seen.has(pid) || !stats.has(pid)) continue
     seen.add(pid)
     stack.push(...(children.get(pid) ?? []))
   }
-  let kb = 0
-  for (const pid of seen) kb += rss.get(pid) ?? 0
-  return { rssMb: Math.round(kb / 1024), processes: seen.size }
+  let pages = 0
+  const ticks = new Map<number, number>()
+  for (const pid of seen) {
+    const s = stats.get(pid) as { ticks: number, rssPages: number }
+    pages += s.rssPages
+    ticks.set(pid, s.ticks)
+  }
+  return { rssMb: Math.round(pages * PAGE_KB / 1024), processes: seen.size, ticks }
 }
 
 function metricValue (text: string, name: string): number {
@@ -93,6 +110,18 @@ function metricValue (text: string, name: string): number {
     if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0
   }
   return sum
+}
+
+/** The node flags a scenario's tuning sets: orchestrators and the bootstrap only (the gateway is what is measured). */
+function tuningArgs (tuning: Scenario['tuning']): { orchestrator: string[], bootstrap: string[] } {
+  const mesh = [
+    ...(tuning.monitorIntervalMs === undefined ? [] : ['--monitor-interval', String(tuning.monitorIntervalMs)]),
+    ...(tuning.gossipHeartbeatMs === undefined ? [] : ['--gossip-heartbeat', String(tuning.gossipHeartbeatMs)])
+  ]
+  return {
+    orchestrator: [...mesh, ...(tuning.announcementTtlMs === undefined ? [] : ['--announcement-ttl', String(tuning.announcementTtlMs)])],
+    bootstrap: mesh
+  }
 }
 
 export async function runScenario (options: RunScenarioOptions): Promise<ScenarioRunResult> {
@@ -105,16 +134,15 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
   await mkdir(options.reportDir, { recursive: true })
 
+  // the load generator (and the bridges in this process) at the client's priority
+  const priorityBefore = getPriority()
+  if (scenario.tuning.nice.client !== 0) setPriority(scenario.tuning.nice.client)
   let chain: TestnetChain | undefined
   let mesh: EmulatedMesh | undefined
   const samples: ResourceSample[] = []
   let sampler: NodeJS.Timeout | undefined
   const timers: NodeJS.Timeout[] = []
   try {
-    if (scenario.payments) {
-      chain = await startTestnetChain({ logFile: join(options.dataDir, 'chain.log'), detached: true, signal: options.signal })
-      progress(`local chain ${chain.rpcUrl}, TicketBroker at ${chain.brokerAddress}`)
-    }
     const delayed = new Set(scenario.events.flatMap(e => e.action === 'slow-link' && e.link.delayMs !== undefined ? e.nodes : []))
     const specs: EmulatedNodeSpec[] = scenario.nodes.map(n => ({
       name: n.name,
@@ -135,21 +163,54 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
       onProgress: progress,
       // a big mesh on a busy machine may list the last few late: the report says how many were listed
       requireAllListed: false,
-      readyTimeoutMs: 180_000,
-      ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('50'), reserveWei: parseEther('50'), ticketEvWei: TICKET_EV_WEI, gasPriceWei: GAS_PRICE_WEI } })
+      readyTimeoutMs: scenario.tuning.readyTimeoutS * 1000,
+      chainTimeoutMs: scenario.tuning.chainTimeoutMs,
+      startConcurrency: scenario.tuning.startConcurrency,
+      nice: scenario.tuning.nice,
+      extraArgs: tuningArgs(scenario.tuning),
+      // the chain runs in the lab, on a host of its own, and the mesh stops it
+      ...(!scenario.payments
+        ? {}
+        : {
+            payments: {
+              chain: async (placement: ChainPlacement) => {
+                const started = await startTestnetChain({ logFile: join(options.dataDir, 'chain.log'), detached: true, signal: options.signal, placement })
+                progress(`local chain, TicketBroker at ${started.brokerAddress}`)
+                return started
+              },
+              depositWei: parseEther('50'),
+              reserveWei: parseEther('50'),
+              ticketEvWei: TICKET_EV_WEI,
+              gasPriceWei: GAS_PRICE_WEI
+            }
+          })
     })
     const m = mesh
+    chain = m.chain
     const setupS = (Date.now() - t0) / 1000
     progress(`mesh ready in ${setupS.toFixed(1)} s: the gateway lists ${m.listedAtStart} of ${scenario.nodes.filter(n => n.role === 'orchestrator').length} orchestrators`)
 
     // the load and the events share one clock: ms after `startedAt`
     const startedAt = Date.now() + 500
+    // the mesh's own CPU between samples (processes alive at both), beside the machine's load
+    let previous: { at: number, ticks: Map<number, number> } | undefined
     const sample = async (): Promise<void> => {
-      const { rssMb, processes } = await treeRss([process.pid, ...m.pids()]).catch(() => ({ rssMb: 0, processes: 0 }))
-      samples.push({ t: Math.round((Date.now() - startedAt) / 100) / 10, rssMb, load1: Math.round(loadavg()[0] * 100) / 100, processes })
+      const usage = await treeUsage([process.pid, ...m.pids()]).catch(() => ({ rssMb: 0, processes: 0, ticks: new Map<number, number>() }))
+      const at = Date.now()
+      let used = 0
+      if (previous !== undefined) for (const [pid, ticks] of usage.ticks) used += Math.max(0, ticks - (previous.ticks.get(pid) ?? ticks))
+      const cpuPercent = previous === undefined ? null : Math.round(used / CLOCK_TICKS / ((at - previous.at) / 1000) * 1000) / 10
+      previous = { at, ticks: usage.ticks }
+      samples.push({ t: Math.round((at - startedAt) / 100) / 10, rssMb: usage.rssMb, load1: Math.round(loadavg()[0] * 100) / 100, processes: usage.processes, cpuPercent })
     }
     await sample()
-    sampler = setInterval(() => { void sample() }, 2_000)
+    // one sample at a time: on a loaded machine one can take longer than the interval
+    let sampling = false
+    sampler = setInterval(() => {
+      if (sampling) return
+      sampling = true
+      void sample().finally(() => { sampling = false })
+    }, 2_000)
 
     const applied: AppliedEvent[] = []
     let queue = Promise.resolve()
@@ -227,8 +288,10 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
 
     let payments: ScenarioReport['payments'] = null
     let redemptions: Redemption[] | null = null
+    const metrics = await fetch(`${m.gatewayUrl}/metrics`, { signal: AbortSignal.timeout(10_000) }).then(async r => await r.text()).catch(() => '')
+    const gatewayRequests = metricValue(metrics, 'shoal_gateway_request_duration_seconds_count')
+    const gatewaySide = metrics === '' ? null : { requests: gatewayRequests, meanMs: gatewayRequests === 0 ? null : Math.round(metricValue(metrics, 'shoal_gateway_request_duration_seconds_sum') / gatewayRequests * 1000) }
     if (chain !== undefined) {
-      const metrics = await fetch(`${m.gatewayUrl}/metrics`, { signal: AbortSignal.timeout(10_000) }).then(async r => await r.text()).catch(() => '')
       payments = { ticketsSent: metricValue(metrics, 'shoal_payments_tickets_sent_total'), evSentWei: BigInt(Math.round(metricValue(metrics, 'shoal_payments_ev_sent_wei_total'))).toString() }
       const iface = ticketBrokerInterface
       const topic = iface.getEvent('WinningTicketRedeemed')?.topicHash
@@ -244,8 +307,6 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
     progress('stopping the mesh...')
     await m.stop()
     mesh = undefined
-    await chain?.stop()
-    chain = undefined
     const teardownS = (Date.now() - tStop) / 1000
     const report = buildReport({
       name: scenario.name,
@@ -261,6 +322,8 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
       redemptions,
       timing: { setupS, loadS, teardownS, totalS: (Date.now() - t0) / 1000 },
       startedAt: startedAtIso,
+      tuning: { ...scenario.tuning },
+      gatewaySide,
       host: { cpus: cpus().length, memoryMb: Math.round(totalmem() / 1024 / 1024) }
     })
     const jsonPath = join(options.reportDir, 'report.json')
@@ -271,7 +334,8 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
   } finally {
     for (const t of timers) clearTimeout(t)
     if (sampler !== undefined) clearInterval(sampler)
+    // the mesh owns the chain it started
     await mesh?.stop().catch(() => {})
-    await chain?.stop().catch(() => {})
+    if (scenario.tuning.nice.client !== 0) setPriority(priorityBefore)
   }
 }

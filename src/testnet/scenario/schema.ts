@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml'
 import { compileSchema } from '../../kernel/schema.js'
 import { MODEL_ID_PATTERN, modelIdProblem } from '../../kernel/identifiers.js'
 import { isPipelineName, PIPELINES, type PipelineName } from '../../kernel/pipelines.js'
+import { MAX_ANNOUNCEMENT_TTL_MS } from '../../discovery/constants.js'
 import { ScenarioError } from './errors.js'
 
 /** pipelines the load generator has a request body for */
@@ -79,6 +80,39 @@ const Event = Type.Object({
   price: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]+$' })]))
 }, { additionalProperties: false })
 
+const Nice = Type.Integer({ minimum: -20, maximum: 19 })
+
+/** Settings of the emulated mesh for large scenarios on a small machine (documented in src/testnet/README.md). */
+const Tuning = Type.Object({
+  /** orchestrators' announcement TTL, ms; they republish at a third of it. Longer: fewer announcements to verify on every node. @default the node's, 30000 */
+  announcementTtl: Type.Optional(Type.Integer({ minimum: 3_000, maximum: MAX_ANNOUNCEMENT_TTL_MS })),
+  /** how often orchestrators and the bootstrap ping each connection, ms (the gateway keeps its 5 s, so it notices a lost orchestrator as quickly). @default the node's, 5000 */
+  monitorInterval: Type.Optional(Type.Integer({ minimum: 100 })),
+  /** gossipsub heartbeat of orchestrators and the bootstrap, ms. @default the node's, 1000 */
+  gossipHeartbeat: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000 })),
+  /** how long a node waits at start for the chain to answer, ms. @default 180000 */
+  chainTimeout: Type.Optional(Type.Integer({ minimum: 1_000 })),
+  /** node processes started at once (start-up is CPU-bound). @default 4 */
+  startConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  /** seconds to wait for the gateway to list every orchestrator before the load starts anyway. @default 180 */
+  readyTimeout: Type.Optional(Type.Number({ minimum: 1 })),
+  /**
+   * CPU priority (nice, -20..19) per kind of process: emulated hosts share the machine's
+   * cores, so background work of many orchestrators can starve the gateway, the shared
+   * runners and the chain (`infrastructure`) and the load generator (`client`, this
+   * process), which would each have machines of their own. @default 0 for all
+   */
+  nice: Type.Optional(Type.Object({
+    gateway: Type.Optional(Nice),
+    orchestrator: Type.Optional(Nice),
+    bootstrap: Type.Optional(Nice),
+    infrastructure: Type.Optional(Nice),
+    client: Type.Optional(Nice),
+    /** a node starts at this priority (if lower than its role's) and gets its role's once it listens */
+    startup: Type.Optional(Nice)
+  }, { additionalProperties: false }))
+}, { additionalProperties: false })
+
 export const ScenarioFileSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 80 }),
   description: Type.Optional(Type.String()),
@@ -91,7 +125,8 @@ export const ScenarioFileSchema = Type.Object({
   drain: Type.Optional(Seconds),
   nodes: Type.Array(Node, { minItems: 1 }),
   load: Load,
-  events: Type.Optional(Type.Array(Event))
+  events: Type.Optional(Type.Array(Event)),
+  tuning: Type.Optional(Tuning)
 }, { additionalProperties: false })
 
 export type ScenarioFile = Static<typeof ScenarioFileSchema>
@@ -118,6 +153,20 @@ export interface Scenario {
   nodes: ScenarioNode[]
   load: { rate: number, durationS: number, mix: Array<{ pipeline: LoadPipeline, model: string, weight: number }>, timeoutMs: number, maxInFlight: number }
   events: ScenarioEvent[]
+  tuning: ScenarioTuning
+}
+
+export interface ScenarioTuning {
+  /** undefined: the node's default */
+  announcementTtlMs: number | undefined
+  /** undefined: the node's default */
+  monitorIntervalMs: number | undefined
+  /** undefined: the node's default */
+  gossipHeartbeatMs: number | undefined
+  chainTimeoutMs: number
+  startConcurrency: number
+  readyTimeoutS: number
+  nice: { gateway: number, orchestrator: number, bootstrap: number, infrastructure: number, client: number, startup: number }
 }
 
 const compiled = compileSchema(ScenarioFileSchema)
@@ -258,7 +307,16 @@ export function checkScenario (doc: unknown, file = 'scenario'): Scenario {
     drainS: raw.drain ?? 5,
     nodes,
     load: { rate: raw.load.rate, durationS, mix, timeoutMs: raw.load.timeoutMs ?? 30_000, maxInFlight: raw.load.maxInFlight ?? 512 },
-    events
+    events,
+    tuning: {
+      announcementTtlMs: raw.tuning?.announcementTtl,
+      monitorIntervalMs: raw.tuning?.monitorInterval,
+      gossipHeartbeatMs: raw.tuning?.gossipHeartbeat,
+      chainTimeoutMs: raw.tuning?.chainTimeout ?? 180_000,
+      startConcurrency: raw.tuning?.startConcurrency ?? 4,
+      readyTimeoutS: raw.tuning?.readyTimeout ?? 180,
+      nice: { gateway: 0, orchestrator: 0, bootstrap: 0, infrastructure: 0, client: 0, startup: 0, ...raw.tuning?.nice }
+    }
   }
 }
 

@@ -90,6 +90,25 @@ describe('testnet/scenario/schema', () => {
     expect(() => parseScenario('name: [unclosed', 'bad.yaml')).to.throw(ScenarioError, /^bad\.yaml: not valid YAML or JSON/)
   })
 
+  it('reads the tuning of a large mesh, with defaults for what it leaves out', () => {
+    expect(checkScenario(base()).tuning).to.deep.equal({
+      announcementTtlMs: undefined,
+      monitorIntervalMs: undefined,
+      gossipHeartbeatMs: undefined,
+      chainTimeoutMs: 180_000,
+      startConcurrency: 4,
+      readyTimeoutS: 180,
+      nice: { gateway: 0, orchestrator: 0, bootstrap: 0, infrastructure: 0, client: 0, startup: 0 }
+    })
+    const doc = base()
+    doc.tuning = { announcementTtl: 120_000, monitorInterval: 15_000, nice: { gateway: -5, client: -5 } }
+    expect(checkScenario(doc).tuning).to.deep.include({ announcementTtlMs: 120_000, monitorIntervalMs: 15_000, nice: { gateway: -5, orchestrator: 0, bootstrap: 0, infrastructure: 0, client: -5, startup: 0 } })
+    doc.tuning = { nice: { gateway: -30 } }
+    expect(errorOf(doc).message).to.match(/^f\.yaml: tuning\.nice\.gateway: must be >= -20/)
+    doc.tuning = { announcementTtl: 3_600_000 }
+    expect(errorOf(doc).message).to.match(/^f\.yaml: tuning\.announcementTtl: must be <= 600000/)
+  })
+
   it('accepts the example scenarios shipped in scenarios/', async () => {
     for (const file of ['scenarios/small-partition-kill.yaml', 'scenarios/fifty-hosts.yaml']) {
       const s = parseScenario(await readFile(file, 'utf8'), file)
