@@ -13,8 +13,8 @@
  * its namespace) at a loopback port of the host.
  */
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises'
-import { setPriority, tmpdir } from 'node:os'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseEther } from 'ethers'
 import { loadOrCreateNodeKeys } from '../../p2p/keys.js'
@@ -25,6 +25,7 @@ import type { TestnetModelEntry } from '../process-mesh.js'
 import { niceArgv, redirectInbound, startHelper, type HelperProcess } from './helper.js'
 import { startDelayProxy, type DelayProxy } from './delay-proxy.js'
 import { EmulationError } from './errors.js'
+import { setAutogroupNice, setProcessPriority } from './priority.js'
 import { healAll, partition } from './partition.js'
 import { shapeLink, type LinkShape } from './shaping.js'
 
@@ -135,17 +136,6 @@ const CHAIN_PORT = 8545
 const GATEWAY_API_PORT = 8935
 const RUNNER_BASE_PORT = 8000
 
-/**
- * Sets the priority of every thread of `pid` (Linux keeps one per thread: a process's
- * libuv and V8 threads would keep the old one if only its main thread changed).
- */
-async function reniceProcess (pid: number, nice: number): Promise<void> {
-  const threads = await readdir(`/proc/${pid}/task`).catch((): string[] => [])
-  for (const tid of threads) {
-    try { setPriority(Number(tid), nice) } catch { /* the thread ended */ }
-  }
-}
-
 async function limit<T> (items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
@@ -204,6 +194,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
       inProcess.push(local)
       chain = ownChain = await startChain({ exec: argv => chainHost.exec([...niceArgv(niceOf('infrastructure')), ...argv]), host: chainHost.address, port: CHAIN_PORT, rpcUrl: `http://127.0.0.1:${String(local.port)}` })
       rpcUrl = `http://${chainHost.address}:${CHAIN_PORT}`
+      if (niceOf('infrastructure') !== undefined) await setAutogroupNice(chain.chain.pid, niceOf('infrastructure') as number)
       progress(`chain (anvil) in the lab at ${rpcUrl}, reached from here at ${chain.rpcUrl}`)
     } else if (chain !== undefined) {
       // the chain: anvil on the host's loopback, reached from the lab at http://<chain>:8545
@@ -231,6 +222,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
           const child = spawnShoal(`runner-${pipeline}`, ['runner', '--pipeline', pipeline, '--model-id', modelId, '--host', runnersHost.address, '--port', String(thisPort), '--workers', '2', '--max-queue', '1024', '--log-level', logLevel],
             { logFile: join(options.dataDir, `runner-${pipeline}.log`), prefix: runnersHost.exec(niceArgv(niceOf('infrastructure'))), env: { ...options.env, AUTH_TOKEN: token } })
           runnerChildren.push(child)
+          if (niceOf('infrastructure') !== undefined) await setAutogroupNice(child.pid, niceOf('infrastructure') as number)
           await child.waitForEvent('ready', { signal: options.signal, timeoutMs: 120_000 })
           sharedRunners.set(key, { url: `http://${runnersHost.address}:${thisPort}`, token })
           progress(`runner ${pipeline}/${modelId} at ${runnersHost.address}:${thisPort} (shared)`)
@@ -268,11 +260,13 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
       const roleNice = niceOf(node.spec.role)
       const startNice = roleNice === undefined ? undefined : Math.min(roleNice, options.nice?.startup ?? roleNice)
       const child = spawnShoal(node.spec.name, argsOf(node, dir), { logFile: join(options.dataDir, `${node.spec.name}.log`), prefix: node.host.exec(niceArgv(startNice)), env: options.env })
+      // a node is a session of its own: its autogroup decides its share (priority.ts)
+      if (startNice !== undefined) await setAutogroupNice(child.pid, startNice)
       node.child = child
       node.running = true
       void child.exited.then(() => { if (node.child === child) node.running = false })
       const event = await child.waitForEvent('listening', { signal: options.signal, timeoutMs: 180_000 })
-      if (roleNice !== undefined && startNice !== roleNice) await reniceProcess(child.pid, roleNice)
+      if (roleNice !== undefined && startNice !== roleNice) await setProcessPriority(child.pid, roleNice)
       node.peerId = String(event.peerId)
       if (typeof event.ethAddress === 'string') node.ethAddress = event.ethAddress
     }

@@ -13,6 +13,7 @@ import { ticketBrokerInterface } from '../../payments/chain/index.js'
 import { startTestnetChain, type TestnetChain } from '../local-chain.js'
 import { netnsSupport } from '../netns.js'
 import type { TestnetModelEntry } from '../process-mesh.js'
+import { autogroupNice, setAutogroupNice } from '../emulation/priority.js'
 import { startEmulatedMesh, type ChainPlacement, type EmulatedMesh, type EmulatedNodeSpec } from '../emulation/mesh.js'
 import { ScenarioError } from './errors.js'
 import { renderReportHtml } from './html.js'
@@ -156,8 +157,13 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
   await mkdir(options.reportDir, { recursive: true })
 
   // the load generator (and the bridges in this process) at the client's priority
+  // (and its session's autogroup: helpers started without a session of their own share it)
   const priorityBefore = getPriority()
-  if (scenario.tuning.nice.client !== 0) setPriority(scenario.tuning.nice.client)
+  const autogroupBefore = await autogroupNice('self')
+  if (scenario.tuning.nice.client !== 0) {
+    setPriority(scenario.tuning.nice.client)
+    await setAutogroupNice('self', scenario.tuning.nice.client)
+  }
   let chain: TestnetChain | undefined
   let mesh: EmulatedMesh | undefined
   const samples: ResourceSample[] = []
@@ -358,6 +364,9 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
     if (sampler !== undefined) clearInterval(sampler)
     // the mesh owns the chain it started
     await mesh?.stop().catch(() => {})
-    if (scenario.tuning.nice.client !== 0) setPriority(priorityBefore)
+    if (scenario.tuning.nice.client !== 0) {
+      setPriority(priorityBefore)
+      if (autogroupBefore !== undefined) await setAutogroupNice('self', autogroupBefore)
+    }
   }
 }
