@@ -111,6 +111,33 @@ export async function createNetnsLab (options: NetnsLabOptions = {}): Promise<Ne
     }
   }
 
+  // the host's device gets a MAC derived from its index, so that every host can be told
+  // every other's address and MAC in advance (knowNeighbours)
+  const macOf = (index: number): string => `02:53:${id.slice(2, 4)}:${id.slice(4, 6)}:00:${index.toString(16).padStart(2, '0')}`
+  const known: Array<{ namespace: string, device: string, address: string, mac: string }> = []
+
+  /**
+   * Permanent neighbour (ARP) entries between the new host and every host already there,
+   * both ways, in one child process. The kernel's neighbour table is shared by all
+   * namespaces and holds at most `gc_thresh3` (1024 here) entries that it may collect: a
+   * lab of 50 hosts talking to each other needs about 2,500, and past 1,024 new hosts got
+   * EHOSTUNREACH ("neighbor table overflow" in the kernel log). Permanent entries are not
+   * counted against it.
+   */
+  const knowNeighbours = async (host: { namespace: string, device: string, address: string, mac: string }): Promise<void> => {
+    const lines = known.flatMap(other => [
+      `${ipCommand} -n ${host.namespace} neigh replace ${other.address} lladdr ${other.mac} dev ${host.device} nud permanent`,
+      `${ipCommand} -n ${other.namespace} neigh replace ${host.address} lladdr ${host.mac} dev ${other.device} nud permanent`
+    ])
+    known.push(host)
+    if (lines.length === 0) return
+    try {
+      await run('sh', ['-e', '-c', lines.join('\n')], { timeout: 60_000 })
+    } catch (err) {
+      throw new NetnsError(`neighbour entries for ${host.address}: ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`, ['sh'])
+    }
+  }
+
   const hostOf = (name: string): NetnsHost => {
     const host = hosts.get(name)
     if (host === undefined) throw new NetnsError(`no host "${name}" in lab ${id}`, [])
@@ -151,8 +178,10 @@ export async function createNetnsLab (options: NetnsLabOptions = {}): Promise<Ne
       await ip('-n', hub, 'link', 'add', switchPort, 'type', 'veth', 'peer', 'name', device, 'netns', namespace)
       await ip('-n', hub, 'link', 'set', switchPort, 'master', bridge)
       await ip('-n', hub, 'link', 'set', switchPort, 'up')
+      await ip('-n', namespace, 'link', 'set', device, 'address', macOf(index))
       await ip('-n', namespace, 'addr', 'add', `${address}/24`, 'dev', device)
       await ip('-n', namespace, 'link', 'set', device, 'up')
+      await knowNeighbours({ namespace, device, address, mac: macOf(index) })
       const host: NetnsHost = {
         name,
         namespace,

@@ -6,6 +6,7 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import { createWriteStream, existsSync } from 'node:fs'
+import { getPriority } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
@@ -29,9 +30,15 @@ export function delayProxyScript (): string {
   return script
 }
 
-/** `nice -n N` before a command (it execs the command: same pid, every thread at that priority), or nothing for 0. */
+/**
+ * `nice -n N` before a command so that it runs at priority `nice` (it execs the command:
+ * same pid, every thread at that priority), or nothing when it would inherit that priority.
+ * `nice -n` adds to the caller's: a scenario's process may run at another priority itself.
+ */
 export function niceArgv (nice: number | undefined): string[] {
-  return nice === undefined || nice === 0 ? [] : ['nice', '-n', String(nice)]
+  if (nice === undefined) return []
+  const change = nice - getPriority()
+  return change === 0 ? [] : ['nice', '-n', String(change)]
 }
 
 export async function startHelper (name: string, host: NetnsHost, options: DelayProxyOptions, logFile: string, nice?: number): Promise<HelperProcess> {

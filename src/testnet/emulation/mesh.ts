@@ -13,8 +13,8 @@
  * its namespace) at a loopback port of the host.
  */
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises'
-import { setPriority, tmpdir } from 'node:os'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseEther } from 'ethers'
 import { loadOrCreateNodeKeys } from '../../p2p/keys.js'
@@ -25,6 +25,7 @@ import type { TestnetModelEntry } from '../process-mesh.js'
 import { niceArgv, redirectInbound, startHelper, type HelperProcess } from './helper.js'
 import { startDelayProxy, type DelayProxy } from './delay-proxy.js'
 import { EmulationError } from './errors.js'
+import { setAutogroupNice, setProcessPriority } from './priority.js'
 import { healAll, partition } from './partition.js'
 import { shapeLink, type LinkShape } from './shaping.js'
 
@@ -135,17 +136,6 @@ const CHAIN_PORT = 8545
 const GATEWAY_API_PORT = 8935
 const RUNNER_BASE_PORT = 8000
 
-/**
- * Sets the priority of every thread of `pid` (Linux keeps one per thread: a process's
- * libuv and V8 threads would keep the old one if only its main thread changed).
- */
-async function reniceProcess (pid: number, nice: number): Promise<void> {
-  const threads = await readdir(`/proc/${pid}/task`).catch((): string[] => [])
-  for (const tid of threads) {
-    try { setPriority(Number(tid), nice) } catch { /* the thread ended */ }
-  }
-}
-
 async function limit<T> (items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
@@ -160,6 +150,8 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
   if (bootstraps.length !== 1) throw new EmulationError('EMULATION_ERROR_NODE', `an emulated mesh has exactly one bootstrap node (got ${bootstraps.length})`)
   if (gateways.length !== 1) throw new EmulationError('EMULATION_ERROR_NODE', `an emulated mesh has exactly one gateway (got ${gateways.length})`)
   const logLevel = options.logLevel ?? 'info'
+  // with priorities given, every process gets one (0 unless named): none inherits this process's
+  const niceOf = (kind: EmulatedRole | 'infrastructure'): number | undefined => options.nice === undefined ? undefined : options.nice[kind] ?? 0
   let chain = typeof options.payments?.chain === 'object' ? options.payments.chain : undefined
   let ownChain: TestnetChain | undefined
   const lab = await createNetnsLab({ subnetPrefix: options.subnetPrefix ?? '10.240.0' })
@@ -200,8 +192,9 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
       helpers.push(await startHelper('chain-bridge', chainHost, { listen: { path: socket }, target: { host: chainHost.address, port: CHAIN_PORT }, delayMs: 0 }, join(options.dataDir, 'chain-bridge.log')))
       const local = await startDelayProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { path: socket }, delayMs: 0 })
       inProcess.push(local)
-      chain = ownChain = await startChain({ exec: argv => chainHost.exec([...niceArgv(options.nice?.infrastructure), ...argv]), host: chainHost.address, port: CHAIN_PORT, rpcUrl: `http://127.0.0.1:${String(local.port)}` })
+      chain = ownChain = await startChain({ exec: argv => chainHost.exec([...niceArgv(niceOf('infrastructure')), ...argv]), host: chainHost.address, port: CHAIN_PORT, rpcUrl: `http://127.0.0.1:${String(local.port)}` })
       rpcUrl = `http://${chainHost.address}:${CHAIN_PORT}`
+      if (niceOf('infrastructure') !== undefined) await setAutogroupNice(chain.chain.pid, niceOf('infrastructure') as number)
       progress(`chain (anvil) in the lab at ${rpcUrl}, reached from here at ${chain.rpcUrl}`)
     } else if (chain !== undefined) {
       // the chain: anvil on the host's loopback, reached from the lab at http://<chain>:8545
@@ -227,8 +220,9 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
           const token = randomBytes(18).toString('base64url')
           const thisPort = port++
           const child = spawnShoal(`runner-${pipeline}`, ['runner', '--pipeline', pipeline, '--model-id', modelId, '--host', runnersHost.address, '--port', String(thisPort), '--workers', '2', '--max-queue', '1024', '--log-level', logLevel],
-            { logFile: join(options.dataDir, `runner-${pipeline}.log`), prefix: runnersHost.exec(niceArgv(options.nice?.infrastructure)), env: { ...options.env, AUTH_TOKEN: token } })
+            { logFile: join(options.dataDir, `runner-${pipeline}.log`), prefix: runnersHost.exec(niceArgv(niceOf('infrastructure'))), env: { ...options.env, AUTH_TOKEN: token } })
           runnerChildren.push(child)
+          if (niceOf('infrastructure') !== undefined) await setAutogroupNice(child.pid, niceOf('infrastructure') as number)
           await child.waitForEvent('ready', { signal: options.signal, timeoutMs: 120_000 })
           sharedRunners.set(key, { url: `http://${runnersHost.address}:${thisPort}`, token })
           progress(`runner ${pipeline}/${modelId} at ${runnersHost.address}:${thisPort} (shared)`)
@@ -263,14 +257,16 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
         await writeFile(path, JSON.stringify(modelsFor(node.models), null, 2), { mode: 0o600 })
         await chmod(path, 0o600)
       }
-      const roleNice = options.nice?.[node.spec.role] ?? 0
-      const startNice = Math.min(roleNice, options.nice?.startup ?? roleNice)
+      const roleNice = niceOf(node.spec.role)
+      const startNice = roleNice === undefined ? undefined : Math.min(roleNice, options.nice?.startup ?? roleNice)
       const child = spawnShoal(node.spec.name, argsOf(node, dir), { logFile: join(options.dataDir, `${node.spec.name}.log`), prefix: node.host.exec(niceArgv(startNice)), env: options.env })
+      // a node is a session of its own: its autogroup decides its share (priority.ts)
+      if (startNice !== undefined) await setAutogroupNice(child.pid, startNice)
       node.child = child
       node.running = true
       void child.exited.then(() => { if (node.child === child) node.running = false })
       const event = await child.waitForEvent('listening', { signal: options.signal, timeoutMs: 180_000 })
-      if (startNice !== roleNice) await reniceProcess(child.pid, roleNice)
+      if (roleNice !== undefined && startNice !== roleNice) await setProcessPriority(child.pid, roleNice)
       node.peerId = String(event.peerId)
       if (typeof event.ethAddress === 'string') node.ethAddress = event.ethAddress
     }
@@ -282,7 +278,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
       if (spec.delayable === true || (spec.link?.delayMs ?? 0) > 0) {
         // every connection this host accepts on its libp2p port goes through the proxy;
         // the proxy's own connection to the node is local (OUTPUT, not PREROUTING): no loop
-        const proxy = await startHelper(`delay-${spec.name}`, host, { listen: { host: host.address, port: PROXY_PORT }, target: { host: host.address, port: P2P_PORT }, delayMs: spec.link?.delayMs ?? 0 }, join(options.dataDir, `delay-${spec.name}.log`), options.nice?.[spec.role])
+        const proxy = await startHelper(`delay-${spec.name}`, host, { listen: { host: host.address, port: PROXY_PORT }, target: { host: host.address, port: P2P_PORT }, delayMs: spec.link?.delayMs ?? 0 }, join(options.dataDir, `delay-${spec.name}.log`), niceOf(spec.role))
         helpers.push(proxy)
         proxies.set(spec.name, proxy)
         await redirectInbound(host, P2P_PORT, PROXY_PORT)
@@ -322,7 +318,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     })
     // the gateway's API: 127.0.0.1:8935 inside its namespace -> unix socket -> the host's loopback
     const apiSocket = join(sockets, 'gateway-api.sock')
-    helpers.push(await startHelper('gateway-bridge', gateway.host, { listen: { path: apiSocket }, target: { host: '127.0.0.1', port: GATEWAY_API_PORT }, delayMs: 0 }, join(options.dataDir, 'gateway-bridge.log'), options.nice?.gateway))
+    helpers.push(await startHelper('gateway-bridge', gateway.host, { listen: { path: apiSocket }, target: { host: '127.0.0.1', port: GATEWAY_API_PORT }, delayMs: 0 }, join(options.dataDir, 'gateway-bridge.log'), niceOf('gateway')))
     const apiProxy = await startDelayProxy({ listen: { host: '127.0.0.1', port: options.gatewayPort ?? 0 }, target: { path: apiSocket }, delayMs: 0 })
     inProcess.push(apiProxy)
     const gatewayUrl = `http://127.0.0.1:${String(apiProxy.port)}`

@@ -4,8 +4,7 @@
  * metrics and the TicketBroker's redemption logs.
  */
 import { execFile } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, getPriority, loadavg, setPriority, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -14,6 +13,7 @@ import { ticketBrokerInterface } from '../../payments/chain/index.js'
 import { startTestnetChain, type TestnetChain } from '../local-chain.js'
 import { netnsSupport } from '../netns.js'
 import type { TestnetModelEntry } from '../process-mesh.js'
+import { autogroupNice, setAutogroupNice } from '../emulation/priority.js'
 import { startEmulatedMesh, type ChainPlacement, type EmulatedMesh, type EmulatedNodeSpec } from '../emulation/mesh.js'
 import { ScenarioError } from './errors.js'
 import { renderReportHtml } from './html.js'
@@ -66,42 +66,64 @@ export async function scenarioSupport (): Promise<{ ok: true } | { ok: false, re
 const CLOCK_TICKS = 100
 const PAGE_KB = 4
 
+interface ProcStat { ppid: number, ticks: number, rssPages: number }
+
+async function readStat (pid: number): Promise<ProcStat | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    // after "pid (comm) ": state is field 3, ppid 4, utime 14, stime 15, rss 24
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), rssPages: Number(f[21]) }
+  } catch {
+    return undefined
+  }
+}
+
 /**
- * The processes of `roots` and all their descendants: how many, their RSS (MB) and the
- * CPU ticks each used so far. Read from /proc (parent, utime, stime and RSS are all in
- * /proc/PID/stat): spawning `ps` every 2 s cost the scenario's own process more CPU than
- * its load generator.
+ * The processes of a set of roots and all their descendants: how many, their RSS (MB)
+ * and the CPU ticks each used so far, from /proc. Each sample reads only the processes of
+ * the tree; the whole of /proc (hundreds of processes on a shared machine) is scanned
+ * only to find descendants, every `rescanEvery` samples or when the roots change.
+ * Spawning `ps` every 2 s cost the scenario's own process more CPU than its load
+ * generator, and reading all of /proc synchronously at a load average of 90 blocked its
+ * event loop for seconds: no answer of a 50-host run's load was read in time.
  */
-async function treeUsage (roots: number[]): Promise<{ rssMb: number, processes: number, ticks: Map<number, number> }> {
-  const stats = new Map<number, { ppid: number, ticks: number, rssPages: number }>()
-  // read synchronously: a few hundred small reads take milliseconds, where as many
-  // asynchronous ones each waited for the event loop and took seconds on a loaded machine
-  for (const name of readdirSync('/proc').filter(n => /^[0-9]+$/.test(n))) {
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      // after "pid (comm) ": state is field 3, ppid 4, utime 14, stime 15, rss 24
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), rssPages: Number(f[21]) })
-    } catch { /* it exited meanwhile */ }
+function processTree (rescanEvery = 10): (roots: number[]) => Promise<{ rssMb: number, processes: number, ticks: Map<number, number> }> {
+  let tree: number[] = []
+  let rootsKey = ''
+  let samples = 0
+  const rescan = async (roots: number[]): Promise<void> => {
+    const children = new Map<number, number[]>()
+    for (const name of (await readdir('/proc')).filter(n => /^[0-9]+$/.test(n))) {
+      const s = await readStat(Number(name))
+      if (s !== undefined) children.set(s.ppid, [...(children.get(s.ppid) ?? []), Number(name)])
+    }
+    const seen = new Set<number>()
+    const stack = [...roots]
+    while (stack.length > 0) {
+      const pid = stack.pop() as number
+      if (seen.has(pid)) continue
+      seen.add(pid)
+      stack.push(...(children.get(pid) ?? []))
+    }
+    tree = [...seen]
   }
-  const children = new Map<number, number[]>()
-  for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid])
-  const seen = new Set<number>()
-  const stack = [...roots]
-  while (stack.length > 0) {
-    const pid = stack.pop() as number
-    if (seen.has(pid) || !stats.has(pid)) continue
-    seen.add(pid)
-    stack.push(...(children.get(pid) ?? []))
+  return async (roots) => {
+    const key = roots.join(',')
+    if (key !== rootsKey || samples++ % rescanEvery === 0) {
+      rootsKey = key
+      await rescan(roots)
+    }
+    let pages = 0
+    const ticks = new Map<number, number>()
+    for (const pid of tree) {
+      const s = await readStat(pid)
+      if (s === undefined) continue
+      pages += s.rssPages
+      ticks.set(pid, s.ticks)
+    }
+    return { rssMb: Math.round(pages * PAGE_KB / 1024), processes: ticks.size, ticks }
   }
-  let pages = 0
-  const ticks = new Map<number, number>()
-  for (const pid of seen) {
-    const s = stats.get(pid) as { ticks: number, rssPages: number }
-    pages += s.rssPages
-    ticks.set(pid, s.ticks)
-  }
-  return { rssMb: Math.round(pages * PAGE_KB / 1024), processes: seen.size, ticks }
 }
 
 function metricValue (text: string, name: string): number {
@@ -135,8 +157,13 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
   await mkdir(options.reportDir, { recursive: true })
 
   // the load generator (and the bridges in this process) at the client's priority
+  // (and its session's autogroup: helpers started without a session of their own share it)
   const priorityBefore = getPriority()
-  if (scenario.tuning.nice.client !== 0) setPriority(scenario.tuning.nice.client)
+  const autogroupBefore = await autogroupNice('self')
+  if (scenario.tuning.nice.client !== 0) {
+    setPriority(scenario.tuning.nice.client)
+    await setAutogroupNice('self', scenario.tuning.nice.client)
+  }
   let chain: TestnetChain | undefined
   let mesh: EmulatedMesh | undefined
   const samples: ResourceSample[] = []
@@ -194,6 +221,7 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
     const startedAt = Date.now() + 500
     // the mesh's own CPU between samples (processes alive at both), beside the machine's load
     let previous: { at: number, ticks: Map<number, number> } | undefined
+    const treeUsage = processTree()
     const sample = async (): Promise<void> => {
       const usage = await treeUsage([process.pid, ...m.pids()]).catch(() => ({ rssMb: 0, processes: 0, ticks: new Map<number, number>() }))
       const at = Date.now()
@@ -336,6 +364,9 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
     if (sampler !== undefined) clearInterval(sampler)
     // the mesh owns the chain it started
     await mesh?.stop().catch(() => {})
-    if (scenario.tuning.nice.client !== 0) setPriority(priorityBefore)
+    if (scenario.tuning.nice.client !== 0) {
+      setPriority(priorityBefore)
+      if (autogroupBefore !== undefined) await setAutogroupNice('self', autogroupBefore)
+    }
   }
 }
