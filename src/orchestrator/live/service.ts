@@ -12,18 +12,18 @@
 import { randomUUID } from 'node:crypto'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
-import { verifyEthBinding } from '../../identity/binding.js'
 import { InsufficientCapacityError, UnsupportedModelError, type RunnerLease, type RunnerManager } from '../../inference/managers/index.js'
 import { feeFor } from '../../kernel/billing.js'
 import { modelKey } from '../../kernel/model-key.js'
 import type { Logger } from '../../observability/logger.js'
-import { decodeJobPayment, encodeQuotePayment } from '../../payments/job-payment.js'
+import { encodeQuotePayment } from '../../payments/job-payment.js'
 import type { PaymentRecipient } from '../../payments/index.js'
 import { DEFAULT_MAX_LIVE_STREAMS, DEFAULT_PAYMENT_INTERVAL_MS, LIVE_PROTOCOL, LiveChannel, type LiveCloseCode, type LiveMessage } from '../../protocols/live/index.js'
 import { inspectSegment } from '../../protocols/live/mpegts.js'
 import type { TrickleChannel } from '../../protocols/live/trickle/channel.js'
 import { startTrickleServer, type TrickleServer } from '../../protocols/live/trickle/server.js'
 import type { PriceTable, WeiPrice } from '../offers.js'
+import { createSessionPaymentAcceptor, SessionEnd } from '../session-payments.js'
 import type { LiveOrchestratorMetrics } from './metrics.js'
 
 export const LIVE_PIPELINE = 'live-video-to-video'
@@ -63,18 +63,20 @@ export interface LiveOrchestrator {
   readonly trickleUrl: string | undefined
 }
 
-class SessionEnd extends Error {
-  constructor (readonly code: LiveCloseCode, message: string) { super(message) }
-}
-
 export function createLiveOrchestrator (components: LiveOrchestratorComponents): LiveOrchestrator {
   const { registrar, manager, prices, recipient, metrics } = components
   const options = { ...defaultLiveOrchestratorOptions, ...components.options }
   const logger = components.logger.child({ component: 'live' })
   const running = new Set<AbortController>()
   let trickle: TrickleServer | undefined
-  /** peer id -> Ethereum address once its binding verified */
-  const bindings = new Map<string, string>()
+  // called only where the orchestrator is paid (recipient set)
+  const acceptPayment = createSessionPaymentAcceptor(recipient as PaymentRecipient, {
+    onAccepted: (peer, credited, balance) => {
+      metrics?.payments.inc({ result: 'accepted' })
+      logger.debug({ peer, credited: credited.toString(), balance: balance.toString() }, 'live tickets received')
+    },
+    onRefused: () => { metrics?.payments.inc({ result: 'refused' }) }
+  })
 
   function priceOf (modelId: string): WeiPrice | undefined {
     return prices.get(modelKey({ pipeline: LIVE_PIPELINE, modelId }))
@@ -295,34 +297,6 @@ export function createLiveOrchestrator (components: LiveOrchestratorComponents):
       metrics?.sessionsEnded.inc({ outcome })
       await channel.close()
     }
-  }
-
-  /** Verifies the payer's binding (once per peer) and credits its tickets; returns its address. */
-  async function acceptPayment (peer: string, bytes: Uint8Array | undefined, signal: AbortSignal): Promise<string> {
-    const r = recipient as PaymentRecipient
-    let payment
-    try {
-      payment = decodeJobPayment(bytes ?? null)
-    } catch (err) {
-      throw new SessionEnd('PAYMENT_REQUIRED', `malformed payment: ${(err as Error).message}`)
-    }
-    if (payment === null) throw new SessionEnd('PAYMENT_REQUIRED', 'this orchestrator is paid with tickets: the session carries no payment')
-    if (bindings.get(peer) !== payment.sender) {
-      if (!verifyEthBinding(peer, payment.sender, payment.binding)) throw new SessionEnd('PAYMENT_REQUIRED', `the payment address ${payment.sender} is not bound to peer ${peer}`)
-      bindings.set(peer, payment.sender)
-      if (bindings.size > 100_000) bindings.delete(bindings.keys().next().value as string)
-    }
-    if (payment.tickets !== null) {
-      try {
-        const received = await r.receive(payment.tickets, { signal })
-        metrics?.payments.inc({ result: 'accepted' })
-        logger.debug({ peer, credited: received.credited.toString(), balance: received.balance.toString() }, 'live tickets received')
-      } catch (err) {
-        metrics?.payments.inc({ result: 'refused' })
-        throw new SessionEnd('PAYMENT_REQUIRED', `tickets refused: ${(err as Error).message}`)
-      }
-    }
-    return payment.sender
   }
 
   return {

@@ -14,7 +14,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
-import { verifyEthBinding } from '../../identity/binding.js'
 import type { CustomCapability } from '../../inference/custom/config.js'
 import { InsufficientCapacityError, UnsupportedModelError, type RunnerLease, type RunnerManager } from '../../inference/managers/index.js'
 import { feeFor } from '../../kernel/billing.js'
@@ -22,11 +21,12 @@ import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
 import { JobError } from '../../kernel/job-outcome.js'
 import { modelKey } from '../../kernel/model-key.js'
 import type { Logger } from '../../observability/logger.js'
-import { decodeJobPayment, encodeQuotePayment } from '../../payments/job-payment.js'
+import { encodeQuotePayment } from '../../payments/job-payment.js'
 import type { PaymentRecipient } from '../../payments/index.js'
 import { LiveChannel, type LiveCloseCode, type LiveMessage } from '../../protocols/live/index.js'
 import { DEFAULT_MAX_STREAM_SESSIONS, DEFAULT_STREAM_PAYMENT_INTERVAL_MS, parseStreamUpdate, STREAM_LIMITS, STREAM_PROTOCOL, type StreamEvent } from '../../protocols/stream/index.js'
 import type { PriceTable, WeiPrice } from '../offers.js'
+import { createSessionPaymentAcceptor, SessionEnd } from '../session-payments.js'
 import { dataMessages } from './data.js'
 import type { StreamOrchestratorMetrics } from './metrics.js'
 
@@ -73,10 +73,6 @@ const PIPELINE = 'custom'
 export const APP_START_PATH = '/stream/start'
 export const APP_UPDATE_PATH = '/stream/update'
 
-class SessionEnd extends Error {
-  constructor (readonly code: LiveCloseCode, message: string) { super(message) }
-}
-
 /** The start of a body as text, at most `max` bytes read (the rest dropped). */
 async function head (body: AsyncIterable<Uint8Array>, max: number): Promise<string> {
   const parts: Uint8Array[] = []
@@ -108,8 +104,8 @@ export function createStreamOrchestrator (components: StreamOrchestratorComponen
   const logger = components.logger.child({ component: 'stream' })
   const streaming = new Map(components.capabilities.filter(c => c.streaming).map(c => [c.name, c]))
   const running = new Set<AbortController>()
-  /** peer id -> Ethereum address once its binding verified */
-  const bindings = new Map<string, string>()
+  // called only where the orchestrator is paid (recipient set)
+  const acceptPayment = createSessionPaymentAcceptor(recipient as PaymentRecipient)
 
   async function serve (stream: Stream, connection: Connection): Promise<void> {
     const channel = new LiveChannel(stream)
@@ -320,31 +316,6 @@ export function createStreamOrchestrator (components: StreamOrchestratorComponen
       metrics?.sessionsEnded.inc({ outcome })
       await channel.close()
     }
-  }
-
-  /** Verifies the payer's binding (once per peer) and credits its tickets; returns its address. */
-  async function acceptPayment (peer: string, bytes: Uint8Array | undefined, signal: AbortSignal): Promise<string> {
-    const r = recipient as PaymentRecipient
-    let payment
-    try {
-      payment = decodeJobPayment(bytes ?? null)
-    } catch (err) {
-      throw new SessionEnd('PAYMENT_REQUIRED', `malformed payment: ${(err as Error).message}`)
-    }
-    if (payment === null) throw new SessionEnd('PAYMENT_REQUIRED', 'this orchestrator is paid with tickets: the session carries no payment')
-    if (bindings.get(peer) !== payment.sender) {
-      if (!verifyEthBinding(peer, payment.sender, payment.binding)) throw new SessionEnd('PAYMENT_REQUIRED', `the payment address ${payment.sender} is not bound to peer ${peer}`)
-      bindings.set(peer, payment.sender)
-      if (bindings.size > 100_000) bindings.delete(bindings.keys().next().value as string)
-    }
-    if (payment.tickets !== null) {
-      try {
-        await r.receive(payment.tickets, { signal })
-      } catch (err) {
-        throw new SessionEnd('PAYMENT_REQUIRED', `tickets refused: ${(err as Error).message}`)
-      }
-    }
-    return payment.sender
   }
 
   return {
