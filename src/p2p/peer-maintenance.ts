@@ -15,6 +15,13 @@ export interface PeerMaintenanceOptions {
    * `retryMs` up to this @default 60_000
    */
   maxRetryMs?: number
+  /**
+   * For this long after start an empty walk is retried after `retryMs`, without backing
+   * off: a node joining a mesh that forms with it walks before its bootstrap's routing
+   * table fills (seconds, as peers are identified), and with the back-off it stayed on
+   * the bootstrap alone for 30 s and more, outside the gossip mesh @default 30_000
+   */
+  joinPhaseMs?: number
   /** first check after start @default 500 */
   firstCheckMs?: number
   /** budget of one DHT walk @default 5_000 */
@@ -43,6 +50,7 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
   const retryMs = options.retryMs ?? 2_000
   const maxRetryMs = Math.max(retryMs, options.maxRetryMs ?? 60_000)
   const intervalMs = options.intervalMs ?? 10_000
+  const joinPhaseEnds = performance.now() + (options.joinPhaseMs ?? 30_000)
   let retryDelay = retryMs
 
   /** The budget of one walk or rejoin; the walk and the dials each listen on it. */
@@ -110,7 +118,7 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
           schedule(intervalMs)
           return
         }
-        retryDelay = dialled > 0 ? retryMs : Math.min(retryDelay * 2, maxRetryMs)
+        retryDelay = dialled > 0 || performance.now() < joinPhaseEnds ? retryMs : Math.min(retryDelay * 2, maxRetryMs)
         // no walk (no connection and no way to rejoin): look again soon, the first connection
         // may come any moment; a rejoin that reached nobody backs off like an empty walk
         schedule(dialled === -1 ? retryMs : retryDelay)

@@ -1,6 +1,10 @@
 import { expect } from 'chai'
+import { ANNOUNCEMENT_TOPIC } from '../../src/discovery/constants.js'
 import { startInProcessMesh, type InProcessMesh } from '../../src/testnet/in-process-mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+
+/** gossipsub's D_low: below it a node grafts more peers into its mesh */
+const MESH_LOW = 4
 
 describe('discovery: a 20-node in-process mesh (memory transport)', function () {
   this.timeout(120_000)
@@ -15,13 +19,18 @@ describe('discovery: a 20-node in-process mesh (memory transport)', function () 
 
   it('every gateway sees every orchestrator', async () => {
     const expected = mesh.orchestrators.map(o => o.mesh.node.peerId.toString()).sort()
-    await waitFor(() => mesh.gateways.every(g => g.directory.size === expected.length), 20_000, 'all gateways to list all orchestrators')
+    await waitFor(() => mesh.gateways.every(g => g.directory.size === expected.length), 40_000, 'all gateways to list all orchestrators')
     for (const gateway of mesh.gateways) {
       expect(gateway.directory.list().map(e => e.peerId).sort()).to.deep.equal(expected)
     }
   })
 
   it('a stopped orchestrator withdraws: every gateway drops it long before its announcement expires', async () => {
+    // a withdrawal is published once: it reaches the gateways through the gossip mesh, so
+    // the mesh must have formed. Every gateway lists every orchestrator well before that (a
+    // gateway connected to the bootstrap alone hears the periodic announcements, and then
+    // gets a missed withdrawal only if gossip's IHAVE happens to pick it)
+    await waitFor(() => mesh.gateways.every(g => g.node.services.pubsub.getMeshPeers(ANNOUNCEMENT_TOPIC).length >= MESH_LOW), 30_000, `every gateway to have ${MESH_LOW} gossip mesh peers`)
     const stopped = mesh.orchestrators.shift()!
     const stoppedId = stopped.mesh.node.peerId.toString()
     const withdrawnAt = new Map<number, number>()

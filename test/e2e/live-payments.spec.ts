@@ -14,8 +14,15 @@ const BASE = '/live/video-to-video'
 const PRICE = 1_000_000n
 const SEGMENT_FEE = 128n * 128n * 10n * PRICE
 const TICKET_EV = 200_000_000_000n
-/** the gateway pays at most this per session: some segments beyond the prepayment (enough for a swap's two prepayments) */
-const CAP = 16n * SEGMENT_FEE
+/**
+ * the gateway pays at most this per session. The swap below spends up to 22 fees: 4 ahead
+ * and 2 delivered at the first orchestrator's price, 4 ahead and 4 delivered at the
+ * second's (twice the price); on a quiet machine the 4 come out within one interval and
+ * are paid in one payment, which a smaller cap refuses.
+ */
+const CAP = 28n * SEGMENT_FEE
+/** the first test publishes until the session is refused: the cap is reached well before this */
+const MAX_SEGMENTS = 40
 /** 4 segments ahead: the segments in flight may come out within one payment interval */
 const PREPAY_PIXELS = 4 * 128 * 128 * 10
 
@@ -85,9 +92,9 @@ describe('e2e: live video paid by the interval, and credit exhaustion', function
         delivered++
       }
     })()
-    // publish until the session is refused; it must end well before 30 segments
+    // publish until the session is refused; it must end well before MAX_SEGMENTS
     let published = 0
-    for (; published < 30; published++) {
+    for (; published < MAX_SEGMENTS; published++) {
       const r = await fetch(`${url}${BASE}/paid/in/${published}`, { method: 'POST', body: segments[published % segments.length], headers: { 'content-type': 'video/mp2t' }, signal: AbortSignal.timeout(120_000) })
       if (r.status !== 200) break
     }
@@ -113,7 +120,7 @@ describe('e2e: live video paid by the interval, and credit exhaustion', function
     expect(metrics).to.match(/shoal_orchestrator_live_sessions_total\{outcome="PAYMENT_REQUIRED"\} 1/)
     // credit ran out within about one segment past what was paid (tickets are worth their EV)
     expect(delivered).to.be.greaterThan(2)
-    expect(published).to.be.lessThan(30)
+    expect(published).to.be.lessThan(MAX_SEGMENTS)
   })
 
   it('after a swap pays the new orchestrator ahead and by the interval, and the old one gets no more tickets', async () => {

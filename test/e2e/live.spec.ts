@@ -150,6 +150,9 @@ describe('e2e: live video-to-video through a real mesh (trickle in and out)', fu
     subscriber.stderr.on('data', (d: Buffer) => { subscriberLog += d.toString() })
     const subscribed = new Promise<number | null>(resolve => subscriber.once('exit', resolve))
     try {
+      // as a user would: publish once the subscriber says it waits (npx starting it takes seconds on a loaded machine)
+      await waitFor(() => /subscribed to clicam, waiting for segment 0/.test(subscriberLog) || subscriber.exitCode !== null, 60_000, 'the subscriber to start')
+      expect(subscriber.exitCode, subscriberLog).to.equal(null)
       const published = await sh(cmd.publish)
       expect(published.stderr).to.match(/published 4 segments/)
       const st = await waitFor(async () => { const s = await status('clicam'); return s.gateway.segments_out >= s.gateway.segments_in ? s : undefined }, 60_000, 'every segment processed')
@@ -163,6 +166,10 @@ describe('e2e: live video-to-video through a real mesh (trickle in and out)', fu
       if (subscriber.exitCode === null) subscriber.kill()
     }
     expect(subscriberLog).to.match(/received 4 segments/)
+    // subscribing to a stream that ended is an error that says so, not an empty stream
+    const late = await sh(`${cmd.subscribe.replace(/ > .*$/, '')} > /dev/null`).then(() => undefined, (err: { code?: number, stderr?: string }) => err)
+    expect(late?.code).to.equal(1)
+    expect(late?.stderr).to.match(/stream clicam has no output channel on the gateway: it was never started, or it already ended/)
     // one MPEG-TS stream: every frame, in order, the model's (the same clip decoded here, the mask applied)
     const output = await decodeFrames(new Uint8Array(await readFile(out)))
     expect([output.width, output.height, output.frames.length]).to.deep.equal([128, 128, 40])

@@ -40,7 +40,7 @@ describe('p2p/peer-maintenance: DHT walks toward minPeers connections', function
       for (const n of [...others, watched]) await connectToMesh(n, [address])
       const { node: spied, walks } = counting(watched)
       // the mesh has 4 nodes: the target of 8 can never be reached
-      maintenance = startPeerMaintenance(spied, silentLogger(), { minPeers: 8, firstCheckMs: 0, retryMs: 50, maxRetryMs: 400 })
+      maintenance = startPeerMaintenance(spied, silentLogger(), { minPeers: 8, firstCheckMs: 0, retryMs: 50, maxRetryMs: 400, joinPhaseMs: 0 })
       await sleep(2_500)
       // without the back-off: a walk every 50 ms, ~40; with it: 50, 100, 200, 400, 400, ...
       const idleWalks = walks()
@@ -55,6 +55,39 @@ describe('p2p/peer-maintenance: DHT walks toward minPeers connections', function
       const deadline = Date.now() + 5_000
       while (watched.getConnections(newcomer.peerId).length === 0 && Date.now() < deadline) await sleep(50)
       expect(watched.getConnections(newcomer.peerId), 'the newcomer was dialled').to.have.length.greaterThan(0)
+    } finally {
+      maintenance?.stop()
+      await Promise.all(nodes.map(async n => { await n.stop() }))
+    }
+  })
+
+  it('does not back off while it joins: a mesh forming with it is found as soon as the bootstrap knows it', async () => {
+    const bootstrap = await node('bootstrap')
+    const watched = await node('gateway')
+    const nodes = [bootstrap, watched]
+    const address = bootstrap.getMultiaddrs()[0].toString()
+    let maintenance: { stop: () => void } | undefined
+    try {
+      await connectToMesh(watched, [address])
+      const { node: spied, walks } = counting(watched)
+      // alone with its bootstrap: every walk finds nobody
+      maintenance = startPeerMaintenance(spied, silentLogger(), { minPeers: 8, firstCheckMs: 0, retryMs: 50, maxRetryMs: 5_000, joinPhaseMs: 1_500 })
+      await sleep(1_000)
+      // within the join phase a walk every ~50 ms (as many as a walk's time allows); backing off it would be 4 (50, 100, 200, 400)
+      const joining = walks()
+      expect(joining).to.be.greaterThan(6)
+      // an orchestrator joins late, through the bootstrap: found at once
+      const late = await node('orchestrator')
+      nodes.push(late)
+      await connectToMesh(late, [address])
+      const deadline = Date.now() + 3_000
+      while (watched.getConnections(late.peerId).length === 0 && Date.now() < deadline) await sleep(50)
+      expect(watched.getConnections(late.peerId), 'the late orchestrator was dialled').to.have.length.greaterThan(0)
+      // after the join phase, walks that find nobody back off again
+      await sleep(1_000)
+      const settled = walks()
+      await sleep(1_500)
+      expect(walks() - settled).to.be.at.most(3)
     } finally {
       maintenance?.stop()
       await Promise.all(nodes.map(async n => { await n.stop() }))

@@ -66,11 +66,13 @@ async function publish (input: Readable, url: string, options: { segmentSeconds:
 }
 
 /** Writes the stream's output segments to `out` in order until the stream ends (or `count` segments). */
-async function subscribe (url: string, out: Writable, options: { from: number, count?: number, headers: Record<string, string>, signal: AbortSignal }): Promise<{ segments: number, bytes: number }> {
+async function subscribe (url: string, out: Writable, options: { from: number, count?: number, headers: Record<string, string>, signal: AbortSignal, onWaiting: () => void }): Promise<{ segments: number, bytes: number }> {
   let segments = 0
   let bytes = 0
   if (options.count === 0) return { segments, bytes }
-  for await (const { data } of trickleSubscribe(url, { from: options.from, signal: options.signal, headers: options.headers })) {
+  // said before the first request: a script can wait for it before it publishes
+  options.onWaiting()
+  for await (const { data } of trickleSubscribe(url, { from: options.from, signal: options.signal, headers: options.headers, requireChannel: true })) {
     if (!out.write(data)) await new Promise<void>((resolve, reject) => { out.once('drain', resolve); out.once('error', reject) })
     segments++
     bytes += data.byteLength
@@ -114,12 +116,14 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
         process.stderr.write(`published ${done.segments} segments (${done.bytes} bytes) to ${args.stream}\n`)
       } else {
         if (args.count !== undefined && !(Number.isInteger(args.count) && args.count >= 0)) throw new CliError('CLI_ERROR_USAGE', '--count must be a whole number')
-        const done = await subscribe(channelUrl(args.gateway, args.stream, 'out'), process.stdout, { from: args.from, ...(args.count === undefined ? {} : { count: args.count }), headers, signal: controller.signal })
+        const onWaiting = (): void => { process.stderr.write(`subscribed to ${args.stream}, waiting for ${args.from === -1 ? 'the live edge' : `segment ${args.from}`}\n`) }
+        const done = await subscribe(channelUrl(args.gateway, args.stream, 'out'), process.stdout, { from: args.from, ...(args.count === undefined ? {} : { count: args.count }), headers, signal: controller.signal, onWaiting })
         process.stderr.write(`received ${done.segments} segments (${done.bytes} bytes) from ${args.stream}\n`)
       }
     } catch (err) {
       if (err instanceof CliError) throw err
       if (err instanceof MpegTsError) throw new CliError('CLI_ERROR_USAGE', err.message)
+      if (err instanceof TrickleError && err.code === 'TRICKLE_ERROR_NOT_FOUND') throw new CliError('CLI_ERROR_RUNTIME', `stream ${args.stream} has no output channel on the gateway: it was never started, or it already ended (${httpFailure(err)})`)
       if (err instanceof TrickleError) throw new CliError('CLI_ERROR_RUNTIME', `the gateway refused: ${httpFailure(err)}`)
       if (controller.signal.aborted) return
       throw new CliError('CLI_ERROR_RUNTIME', `live ${args.action}: ${(err as Error).message}`)

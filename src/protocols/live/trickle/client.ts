@@ -34,13 +34,21 @@ export async function trickleClose (channelUrl: string, signal?: AbortSignal): P
 /**
  * Segments of a channel in order from `from` (-1: the live edge). A segment no longer
  * available is skipped to the latest. Ends when the channel is closed or gone (404).
+ * `requireChannel`: a 404 before the first segment is TRICKLE_ERROR_NOT_FOUND (a user
+ * who subscribed to a stream that does not exist, or already ended, learns it), not an
+ * empty stream.
  */
-export async function * trickleSubscribe (channelUrl: string, options: { from?: number, signal?: AbortSignal, headers?: Record<string, string> } = {}): AsyncGenerator<TrickleSegmentRead> {
+export async function * trickleSubscribe (channelUrl: string, options: { from?: number, signal?: AbortSignal, headers?: Record<string, string>, requireChannel?: boolean } = {}): AsyncGenerator<TrickleSegmentRead> {
   let seq = options.from ?? -1
+  let read = 0
   while (true) {
     options.signal?.throwIfAborted()
     const res = await fetch(`${channelUrl}/${seq}`, { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.headers === undefined ? {} : { headers: options.headers }) })
-    if (res.status === 404) { await res.arrayBuffer().catch(() => {}); return }
+    if (res.status === 404) {
+      const text = await res.text().catch(() => '')
+      if (read === 0 && options.requireChannel === true) throw new TrickleError('TRICKLE_ERROR_NOT_FOUND', `subscribe ${channelUrl}/${seq}: 404 ${text}`, { status: 404 })
+      return
+    }
     if (res.status === STATUS_SEGMENT_GONE) {
       await res.arrayBuffer().catch(() => {})
       const latest = Number(res.headers.get(TRICKLE_LATEST) ?? '-1')
@@ -61,6 +69,7 @@ export async function * trickleSubscribe (channelUrl: string, options: { from?: 
       seq = effective + 1
       continue
     }
+    read++
     yield { seq: effective, data }
     seq = effective + 1
   }
