@@ -14,6 +14,16 @@ export class SessionEnd extends Error {
   constructor (readonly code: LiveCloseCode, message: string) { super(message) }
 }
 
+/**
+ * How a session's failure is closed: its own SessionEnd, the orchestrator stopping
+ * (`stopping`), or anything else as INTERNAL with its message.
+ */
+export function sessionEndOf (err: unknown, stopping: boolean): SessionEnd {
+  if (err instanceof SessionEnd) return err
+  if (stopping) return new SessionEnd('INTERNAL', 'the orchestrator is stopping')
+  return new SessionEnd('INTERNAL', (err as Error).message)
+}
+
 /** peers whose binding is remembered; the oldest is forgotten past this */
 const MAX_REMEMBERED_BINDINGS = 100_000
 

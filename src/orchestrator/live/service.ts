@@ -23,7 +23,7 @@ import { inspectSegment } from '../../protocols/live/mpegts.js'
 import type { TrickleChannel } from '../../protocols/live/trickle/channel.js'
 import { startTrickleServer, type TrickleServer } from '../../protocols/live/trickle/server.js'
 import type { PriceTable, WeiPrice } from '../offers.js'
-import { createSessionPaymentAcceptor, SessionEnd } from '../session-payments.js'
+import { createSessionPaymentAcceptor, SessionEnd, sessionEndOf } from '../session-payments.js'
 import type { LiveOrchestratorMetrics } from './metrics.js'
 
 export const LIVE_PIPELINE = 'live-video-to-video'
@@ -280,11 +280,7 @@ export function createLiveOrchestrator (components: LiveOrchestratorComponents):
         await Promise.allSettled(loops)
       }
     } catch (err) {
-      const end = err instanceof SessionEnd
-        ? err
-        : signal.aborted
-          ? new SessionEnd('INTERNAL', 'the orchestrator is stopping')
-          : new SessionEnd('INTERNAL', (err as Error).message)
+      const end = sessionEndOf(err, signal.aborted)
       outcome = end.code
       if (end.code === 'OK') log.info({ reason: end.message }, 'live session ended')
       else log.info({ code: end.code, reason: end.message }, 'live session closed')

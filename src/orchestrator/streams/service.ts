@@ -26,7 +26,7 @@ import type { PaymentRecipient } from '../../payments/index.js'
 import { LiveChannel, type LiveCloseCode, type LiveMessage } from '../../protocols/live/index.js'
 import { DEFAULT_MAX_STREAM_SESSIONS, DEFAULT_STREAM_PAYMENT_INTERVAL_MS, parseStreamUpdate, STREAM_LIMITS, STREAM_PROTOCOL, type StreamEvent } from '../../protocols/stream/index.js'
 import type { PriceTable, WeiPrice } from '../offers.js'
-import { createSessionPaymentAcceptor, SessionEnd } from '../session-payments.js'
+import { createSessionPaymentAcceptor, SessionEnd, sessionEndOf } from '../session-payments.js'
 import { dataMessages } from './data.js'
 import type { StreamOrchestratorMetrics } from './metrics.js'
 
@@ -296,11 +296,7 @@ export function createStreamOrchestrator (components: StreamOrchestratorComponen
         await Promise.allSettled(loops)
       }
     } catch (err) {
-      const end = err instanceof SessionEnd
-        ? err
-        : signal.aborted
-          ? new SessionEnd('INTERNAL', 'the orchestrator is stopping')
-          : new SessionEnd('INTERNAL', (err as Error).message)
+      const end = sessionEndOf(err, signal.aborted)
       outcome = end.code
       if (end.code === 'OK') log.info({ reason: end.message }, 'stream session ended')
       else log.info({ code: end.code, reason: end.message }, 'stream session closed')
