@@ -59,6 +59,16 @@ export async function runUntilSignal (logger: Logger, start: (signal: AbortSigna
   }
 }
 
+/**
+ * The `listening` line, unless a signal arrived while the node started: the node is
+ * stopping, and a script (or `shoal testnet`) that waits for the line must not take it
+ * as up.
+ */
+export function printListening (signal: AbortSignal, fields: Record<string, unknown>): void {
+  if (signal.aborted) return
+  printEvent('listening', fields)
+}
+
 /** One machine-readable line on stdout, for scripts and `shoal testnet` (logs go to stderr). */
 export function printEvent (event: string, fields: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`)

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs'
 import { createLogger } from '../../observability/logger.js'
 import { startBootstrap } from '../../roles/bootstrap.js'
-import { printEvent, runUntilSignal } from '../lifecycle.js'
+import { printListening, runUntilSignal } from '../lifecycle.js'
 import { nodeFlags, parseNodeArgs, withConfigFile } from '../options/node.js'
 import { commandSummary } from './index.js'
 
@@ -13,7 +13,7 @@ export const bootstrapCommand: CommandModule = {
     const logger = createLogger({ level: options.logLevel, bindings: { role: 'bootstrap' } })
     await runUntilSignal(logger, async (signal) => {
       const node = await startBootstrap(options, logger, signal)
-      printEvent('listening', { role: 'bootstrap', peerId: node.peerId, addresses: node.addresses })
+      printListening(signal, { role: 'bootstrap', peerId: node.peerId, addresses: node.addresses })
       logger.info({ peer: node.peerId, addresses: node.addresses }, 'bootstrap running')
       return node
     })

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs'
 import { createLogger } from '../../observability/logger.js'
 import { startOrchestrator } from '../../roles/orchestrator.js'
-import { printEvent, runUntilSignal } from '../lifecycle.js'
+import { printListening, runUntilSignal } from '../lifecycle.js'
 import { nodeFlags, parseNodeArgs, withConfigFile } from '../options/node.js'
 import { orchestratorFlags, parseOrchestratorArgs, readCustomCapabilities, readModels } from '../options/orchestrator.js'
 import { parsePaymentArgs, paymentFlags } from '../options/payments.js'
@@ -23,7 +23,7 @@ export const orchestratorCommand: CommandModule = {
     await runUntilSignal(logger, async (signal) => {
       const role = await startOrchestrator({ node, models, customCapabilities, workerModels, runners, payments, announcementTtlMs: options.announcementTtlMs, aiLimits: options.aiLimits, metricsPort: options.metricsPort, live: { paymentIntervalMs: options.livePaymentIntervalMs }, streams: { paymentIntervalMs: options.streamPaymentIntervalMs } }, logger, signal)
       const addresses = role.mesh.node.getMultiaddrs().map(a => a.toString())
-      printEvent('listening', { role: 'orchestrator', peerId: role.peerId, ethAddress: role.keys.ethereum.address, addresses, models: role.manager.capabilities(), payments: payments.enabled, metrics: role.metricsUrl ?? null })
+      printListening(signal, { role: 'orchestrator', peerId: role.peerId, ethAddress: role.keys.ethereum.address, addresses, models: role.manager.capabilities(), payments: payments.enabled, metrics: role.metricsUrl ?? null })
       logger.info({ peer: role.peerId, addresses }, 'orchestrator running')
       return role
     })

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs'
 import { createLogger } from '../../observability/logger.js'
 import { createCpuRunnerServer, listCpuModels, UnsupportedRunnerModelError, ModelFailureError } from '../../cpu-runner/index.js'
 import { CliError } from '../errors.js'
-import { printEvent, runUntilSignal } from '../lifecycle.js'
+import { printEvent, printListening, runUntilSignal } from '../lifecycle.js'
 import { watchParent, type ParentWatchdog } from '../parent-watchdog.js'
 import { closeInheritedDescriptors } from '../inherited-fds.js'
 import { commandSummary } from './index.js'
@@ -114,7 +114,7 @@ export const runnerCommand: CommandModule = {
           if (signal.aborted) return runner
           throw err
         }
-        printEvent('listening', { role: 'runner', url, pipeline: runner.pipeline, modelId: runner.modelId, auth: authToken !== undefined, ...(generatedToken === undefined ? {} : { token: generatedToken }) })
+        printListening(signal, { role: 'runner', url, pipeline: runner.pipeline, modelId: runner.modelId, auth: authToken !== undefined, ...(generatedToken === undefined ? {} : { token: generatedToken }) })
         try {
           await runner.ready({ signal })
         } catch (err) {
