@@ -5,7 +5,7 @@
  * orchestrators that heals, and a kill. Its report must match what happened: nothing is
  * served by a node while it is cut off or dead, every attempt sent to a cut-off node
  * fails, the numbers add up, payments were sent and settlement read from the chain; the
- * HTML page renders its plots in headless Chromium; every namespace is gone afterwards.
+ * HTML page renders its plots in headless Chromium; every namespace of its lab is gone afterwards.
  * Needs root with `ip`, `iptables` and `tc` (.ci/run installs them); skipped otherwise.
  */
 import { spawn } from 'node:child_process'
@@ -13,29 +13,24 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { expect } from 'chai'
 import puppeteer from 'puppeteer-core'
 import { shoalBin } from '../../src/testnet/package-root.js'
 import { scenarioSupport } from '../../src/testnet/scenario/run.js'
+import { listLabNamespaces } from '../../src/testnet/netns.js'
 import { attemptsOf, type ScenarioReport } from '../../src/testnet/scenario/report.js'
 import type { RequestRecord } from '../../src/testnet/scenario/load.js'
 
-const run = promisify(execFile)
 const SCENARIO = 'scenarios/small-partition-kill.yaml'
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => p !== undefined && p !== '' && existsSync(p))
-
-async function namespaces (): Promise<string[]> {
-  return (await run('ip', ['netns', 'list'])).stdout.split('\n').map(l => l.split(' ')[0]).filter(n => n !== '')
-}
 
 describe('e2e: a scenario on emulated hosts (shoal testnet --scenario)', function () {
   this.timeout(400_000)
   let dir: string | undefined
   let report: ScenarioReport & { requests: RequestRecord[] }
   let htmlPath = ''
-  let namespacesBefore: string[] = []
+  /** this run's lab, from its output: other labs may come and go on the machine meanwhile */
+  let labId: string | undefined
 
   before(async function () {
     const support = await scenarioSupport()
@@ -43,13 +38,13 @@ describe('e2e: a scenario on emulated hosts (shoal testnet --scenario)', functio
       console.log(`    skipped: ${support.reason}`)
       this.skip()
     }
-    namespacesBefore = await namespaces()
     dir = await mkdtemp(join(tmpdir(), 'shoal-scenario-'))
     const out: string[] = []
     const child = spawn(process.execPath, [shoalBin(), 'testnet', '--scenario', SCENARIO, '--data-dir', dir, '--report-dir', join(dir, 'report')], { stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout.on('data', (c: Buffer) => { out.push(String(c)) })
     child.stderr.on('data', (c: Buffer) => { out.push(String(c)) })
     const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
+    labId = /\blab (sh[0-9a-f]{4}):/.exec(out.join(''))?.[1]
     console.log(out.join('').split('\n').filter(l => /done in|mesh ready|partition|heal|kill/.test(l)).map(l => `      ${l.trim()}`).join('\n'))
     expect(code, out.join('')).to.equal(0)
     report = JSON.parse(await readFile(join(dir, 'report', 'report.json'), 'utf8'))
@@ -60,8 +55,10 @@ describe('e2e: a scenario on emulated hosts (shoal testnet --scenario)', functio
     if (dir !== undefined && process.env.SHOAL_KEEP_TEST_LOGS === undefined) await rm(dir, { recursive: true, force: true })
   })
 
-  it('leaves no namespace behind', async () => {
-    expect(await namespaces()).to.deep.equal(namespacesBefore)
+  it('leaves no namespace of its lab behind', async () => {
+    expect(labId, 'the run names its lab').to.be.a('string')
+    expect(report.labId).to.equal(labId)
+    expect(await listLabNamespaces(labId as string)).to.deep.equal([])
   })
 
   it('sent the whole load, and its numbers add up', () => {

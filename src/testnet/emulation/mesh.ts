@@ -155,6 +155,8 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
   let chain = typeof options.payments?.chain === 'object' ? options.payments.chain : undefined
   let ownChain: TestnetChain | undefined
   const lab = await createNetnsLab({ subnetPrefix: options.subnetPrefix ?? '10.240.0' })
+  // named in the output so that whoever runs the mesh can find (and check) its namespaces
+  progress(`lab ${lab.id}: namespaces ${lab.id}-*, subnet ${lab.subnet}`)
   const sockets = join(tmpdir(), `shoal-${lab.id}-${randomBytes(3).toString('hex')}`)
   const helpers: HelperProcess[] = []
   const inProcess: DelayProxy[] = []

@@ -350,6 +350,7 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
       redemptions,
       timing: { setupS, loadS, teardownS, totalS: (Date.now() - t0) / 1000 },
       startedAt: startedAtIso,
+      labId: m.lab.id,
       tuning: { ...scenario.tuning },
       gatewaySide,
       host: { cpus: cpus().length, memoryMb: Math.round(totalmem() / 1024 / 1024) }
