@@ -72,16 +72,22 @@ describe('e2e: a scenario on emulated hosts (shoal testnet --scenario)', functio
     expect(report.latencyMs.p50).to.be.a('number')
     expect(report.latencyMs.p99).to.be.at.least(report.latencyMs.p50 as number)
     expect(report.events.map(e => [e.action, e.error])).to.deep.equal([['partition', undefined], ['heal', undefined], ['kill', undefined]])
+    // each event started when it was due (nothing before it acts on the same node or rules for long)
+    for (const e of report.events) {
+      expect(e.scheduledAtMs).to.equal(e.at * 1000)
+      expect(e.startedAtMs, `${e.action} started on time`).to.be.within(e.scheduledAtMs, e.scheduledAtMs + 5_000)
+      expect(e.finishedAtMs).to.be.at.least(e.startedAtMs)
+    }
   })
 
   it('shows the partition: nothing served by the cut nodes while cut off, and every attempt to them failed', () => {
     const [cut, heal] = report.events
     const peerOf = new Map(report.nodes.map(n => [n.name, n.peerId]))
     const cutPeers = cut.nodes.map(n => peerOf.get(n))
-    // the cut is complete once its rules are in (tookMs); the heal starts at appliedAtMs
-    const from = cut.appliedAtMs + cut.tookMs
-    const to = heal.appliedAtMs
-    const servedBefore = report.requests.filter(r => r.end < cut.appliedAtMs && r.status === 200 && cutPeers.includes(r.orchestrator ?? ''))
+    // the cut is complete once its rules are in (finishedAtMs); the heal starts at startedAtMs
+    const from = cut.finishedAtMs
+    const to = heal.startedAtMs
+    const servedBefore = report.requests.filter(r => r.end < cut.startedAtMs && r.status === 200 && cutPeers.includes(r.orchestrator ?? ''))
     expect(servedBefore.length, 'the cut nodes served before the cut (or the check proves nothing)').to.be.greaterThan(0)
     const servedDuring = report.requests.filter(r => r.start >= from && r.end < to && r.status === 200 && cutPeers.includes(r.orchestrator ?? ''))
     expect(servedDuring, 'served by a cut-off node').to.deep.equal([])
@@ -95,8 +101,8 @@ describe('e2e: a scenario on emulated hosts (shoal testnet --scenario)', functio
     const kill = report.events[2]
     const killed = report.orchestrators.find(o => o.name === kill.nodes[0])
     expect(killed?.served, 'the killed node served before').to.be.greaterThan(0)
-    expect((killed?.lastServedS as number) * 1000).to.be.below(kill.appliedAtMs + kill.tookMs)
-    const after = report.requests.filter(r => r.start > kill.appliedAtMs + kill.tookMs)
+    expect((killed?.lastServedS as number) * 1000).to.be.below(kill.finishedAtMs)
+    const after = report.requests.filter(r => r.start > kill.finishedAtMs)
     expect(after.filter(r => r.status === 200).length, 'the others served after the kill').to.be.greaterThan(0)
   })
 

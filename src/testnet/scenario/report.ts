@@ -10,9 +10,13 @@ import type { ScenarioEvent } from './schema.js'
 export interface AppliedEvent {
   /** planned, seconds after the load started */
   at: number
-  /** when it was applied and how long applying took, ms after the load started */
-  appliedAtMs: number
-  tookMs: number
+  /**
+   * ms after the load started: when it was due, when it started (later than due only
+   * behind an earlier event on the same node or on the partition rules) and when it ended
+   */
+  scheduledAtMs: number
+  startedAtMs: number
+  finishedAtMs: number
   action: ScenarioEvent['action']
   nodes: string[]
   detail: string

@@ -18,6 +18,7 @@ import { startEmulatedMesh, type ChainPlacement, type EmulatedMesh, type Emulate
 import { ScenarioError } from './errors.js'
 import { renderReportHtml } from './html.js'
 import { startLoad, type RequestRecord } from './load.js'
+import { eventKeys, scheduleEvents, type EventSchedule } from './schedule.js'
 import { buildReport, type AppliedEvent, type Redemption, type ResourceSample, type ScenarioReport } from './report.js'
 import type { Scenario, ScenarioEvent, ScenarioModel } from './schema.js'
 
@@ -168,7 +169,7 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
   let mesh: EmulatedMesh | undefined
   const samples: ResourceSample[] = []
   let sampler: NodeJS.Timeout | undefined
-  const timers: NodeJS.Timeout[] = []
+  let schedule: EventSchedule<ScenarioEvent> | undefined
   try {
     const delayed = new Set(scenario.events.flatMap(e => e.action === 'slow-link' && e.link.delayMs !== undefined ? e.nodes : []))
     const specs: EmulatedNodeSpec[] = scenario.nodes.map(n => ({
@@ -240,8 +241,6 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
       void sample().finally(() => { sampling = false })
     }, 2_000)
 
-    const applied: AppliedEvent[] = []
-    let queue = Promise.resolve()
     const apply = async (event: ScenarioEvent): Promise<string> => {
       switch (event.action) {
         case 'kill':
@@ -269,22 +268,12 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
           return `price ${event.price} wei/unit${event.pipeline === undefined ? '' : ` for ${event.pipeline}`} (orchestrator restarted with the new aiModels.json)`
       }
     }
-    for (const event of scenario.events) {
-      timers.push(setTimeout(() => {
-        queue = queue.then(async () => {
-          const appliedAtMs = Date.now() - startedAt
-          const nodes = 'nodes' in event ? event.nodes : []
-          try {
-            const detail = await apply(event)
-            applied.push({ at: event.at, appliedAtMs, tookMs: Date.now() - startedAt - appliedAtMs, action: event.action, nodes, detail })
-            progress(`t=${(appliedAtMs / 1000).toFixed(1)} s ${event.action}${nodes.length > 0 ? ` ${nodes.length > 4 ? `${nodes.length} nodes` : nodes.join(',')}` : ''}`)
-          } catch (err) {
-            applied.push({ at: event.at, appliedAtMs, tookMs: Date.now() - startedAt - appliedAtMs, action: event.action, nodes, detail: '', error: (err as Error).message })
-            progress(`t=${(appliedAtMs / 1000).toFixed(1)} s ${event.action} FAILED: ${(err as Error).message}`)
-          }
-        })
-      }, Math.max(0, startedAt + event.at * 1000 - Date.now())))
-    }
+    const events = schedule = scheduleEvents(scenario.events.map(event => ({ event, atMs: event.at * 1000, keys: eventKeys(event) })), startedAt, apply, (r) => {
+      const nodes = 'nodes' in r.event ? r.event.nodes : []
+      const late = r.startedAtMs - r.scheduledAtMs
+      progress(`t=${(r.startedAtMs / 1000).toFixed(1)} s ${r.event.action}${nodes.length > 0 ? ` ${nodes.length > 4 ? `${nodes.length} nodes` : nodes.join(',')}` : ''}` +
+        `${r.error === undefined ? '' : ` FAILED: ${r.error}`} (took ${((r.finishedAtMs - r.startedAtMs) / 1000).toFixed(1)} s${late > 1_000 ? `, started ${(late / 1000).toFixed(1)} s late` : ''})`)
+    })
 
     progress(`load: ${scenario.load.rate}/s for ${scenario.load.durationS} s (${scenario.load.mix.map(x => `${x.pipeline} x${x.weight}`).join(', ')})`)
     let lastSecond = -1
@@ -301,11 +290,20 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
         }
       }
     })
-    const onAbort = (): void => { load.stop() }
+    const onAbort = (): void => { load.stop(); events.cancel() }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     const records = await load.done
     options.signal?.removeEventListener('abort', onAbort)
-    await queue
+    const applied: AppliedEvent[] = (await events.done).map(r => ({
+      at: r.event.at,
+      scheduledAtMs: r.scheduledAtMs,
+      startedAtMs: r.startedAtMs,
+      finishedAtMs: r.finishedAtMs,
+      action: r.event.action,
+      nodes: 'nodes' in r.event ? r.event.nodes : [],
+      detail: r.detail,
+      ...(r.error === undefined ? {} : { error: r.error })
+    }))
     const loadS = (Date.now() - startedAt) / 1000
     if (!(options.signal?.aborted ?? false) && scenario.drainS > 0) {
       progress(`load done; ${scenario.drainS} s for redemptions and late answers`)
@@ -361,7 +359,7 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
     await writeFile(htmlPath, renderReportHtml(report))
     return { report, jsonPath, htmlPath }
   } finally {
-    for (const t of timers) clearTimeout(t)
+    schedule?.cancel()
     if (sampler !== undefined) clearInterval(sampler)
     // the mesh owns the chain it started
     await mesh?.stop().catch(() => {})

@@ -18,7 +18,7 @@ function input (records: RequestRecord[]): ReportInput {
     rate: 4,
     records,
     listedAtStart: 2,
-    events: [{ at: 1, appliedAtMs: 1005, tookMs: 20, action: 'kill', nodes: ['o-b'], detail: '' }],
+    events: [{ at: 1, scheduledAtMs: 1000, startedAtMs: 1005, finishedAtMs: 1025, action: 'kill', nodes: ['o-b'], detail: '' }],
     nodes: [
       { name: 'o-a', role: 'orchestrator', peerId: A, address: '10.0.0.2', ethAddress: '0xAa00000000000000000000000000000000000001' },
       { name: 'o-b', role: 'orchestrator', peerId: B, address: '10.0.0.3', ethAddress: '0xbb00000000000000000000000000000000000002' },
