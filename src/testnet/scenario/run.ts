@@ -136,13 +136,17 @@ function metricValue (text: string, name: string): number {
 }
 
 /** The node flags a scenario's tuning sets: orchestrators and the bootstrap only (the gateway is what is measured). */
-function tuningArgs (tuning: Scenario['tuning']): { orchestrator: string[], bootstrap: string[] } {
+export function tuningArgs (tuning: Scenario['tuning']): { orchestrator: string[], bootstrap: string[] } {
   const mesh = [
     ...(tuning.monitorIntervalMs === undefined ? [] : ['--monitor-interval', String(tuning.monitorIntervalMs)]),
     ...(tuning.gossipHeartbeatMs === undefined ? [] : ['--gossip-heartbeat', String(tuning.gossipHeartbeatMs)])
   ]
   return {
-    orchestrator: [...mesh, ...(tuning.announcementTtlMs === undefined ? [] : ['--announcement-ttl', String(tuning.announcementTtlMs)])],
+    orchestrator: [
+      ...mesh,
+      ...(tuning.announcementTtlMs === undefined ? [] : ['--announcement-ttl', String(tuning.announcementTtlMs)]),
+      ...(tuning.quoteTimeoutMs === undefined ? [] : ['--quote-timeout', String(tuning.quoteTimeoutMs)])
+    ],
     bootstrap: mesh
   }
 }
