@@ -10,11 +10,12 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parseEther } from 'ethers'
 import { ticketBrokerInterface } from '../../payments/chain/index.js'
-import { startTestnetChain, type TestnetChain } from '../local-chain.js'
+import type { TestnetChain } from '../local-chain.js'
 import { netnsSupport } from '../netns.js'
 import type { TestnetModelEntry } from '../process-mesh.js'
 import { autogroupNice, setAutogroupNice } from '../emulation/priority.js'
-import { startEmulatedMesh, type ChainPlacement, type EmulatedMesh, type EmulatedNodeSpec } from '../emulation/mesh.js'
+import { startEmulatedMesh, type EmulatedMesh, type EmulatedNodeSpec } from '../emulation/mesh.js'
+import { labPayments } from '../emulation/lab-chain.js'
 import { ScenarioError } from './errors.js'
 import { renderReportHtml } from './html.js'
 import { startLoad, type RequestRecord } from './load.js'
@@ -204,17 +205,15 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
       ...(!scenario.payments
         ? {}
         : {
-            payments: {
-              chain: async (placement: ChainPlacement) => {
-                const started = await startTestnetChain({ logFile: join(options.dataDir, 'chain.log'), detached: true, signal: options.signal, placement })
-                progress(`local chain, TicketBroker at ${started.brokerAddress}`)
-                return started
-              },
+            payments: labPayments({
+              logFile: join(options.dataDir, 'chain.log'),
+              signal: options.signal,
+              onStarted: (started) => { progress(`local chain, TicketBroker at ${started.brokerAddress}`) },
               depositWei: parseEther('50'),
               reserveWei: parseEther('50'),
               ticketEvWei: TICKET_EV_WEI,
               gasPriceWei: GAS_PRICE_WEI
-            }
+            })
           })
     })
     const m = mesh
