@@ -22,7 +22,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parseEther } from 'ethers'
 import { startEmulatedMesh, type EmulatedNodeSpec } from '../../src/testnet/emulation/mesh.js'
-import { startTestnetChain } from '../../src/testnet/local-chain.js'
+import { labPayments } from '../../src/testnet/emulation/lab-chain.js'
 import { netnsSupport } from '../../src/testnet/netns.js'
 
 const run = promisify(execFile)
@@ -77,7 +77,7 @@ const mesh = await startEmulatedMesh({
   dataDir: dir,
   nodes: specs,
   subnetPrefix: '10.244.0',
-  payments: { chain: async (placement) => await startTestnetChain({ logFile: join(dir, 'chain.log'), detached: true, placement }), depositWei: parseEther('50'), reserveWei: parseEther('50'), ticketEvWei: '10000000000000', gasPriceWei: '10000000' },
+  payments: labPayments({ logFile: join(dir, 'chain.log'), depositWei: parseEther('50'), reserveWei: parseEther('50'), ticketEvWei: '10000000000000', gasPriceWei: '10000000' }),
   extraArgs: { orchestrator: [...MESH_ARGS, ...EXTRA], bootstrap: MESH_ARGS },
   readyTimeoutMs: 300_000,
   onProgress: (m) => { console.error(`  ${m}`) }

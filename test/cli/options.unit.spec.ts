@@ -6,6 +6,8 @@ import { getShoalCli } from '../../src/cli/main.js'
 import { gatewayFlags } from '../../src/cli/options/gateway.js'
 import { nodeFlags, withConfigFile } from '../../src/cli/options/node.js'
 import { paymentFlags } from '../../src/cli/options/payments.js'
+import { orchestratorFlags, parseOrchestratorArgs } from '../../src/cli/options/orchestrator.js'
+import { DEFAULT_QUOTE_TIMEOUT_MS } from '../../src/protocols/ai/constants.js'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +18,17 @@ async function gatewayArgs (argv: string[]): Promise<Record<string, unknown>> {
   await getShoalCli(argv).command({
     command: 'probe-gateway',
     builder: (y) => y.options(withConfigFile({ ...nodeFlags('gateway'), ...gatewayFlags(), ...paymentFlags('gateway') })),
+    handler: (args) => { parsed = args as Record<string, unknown> }
+  }).parseAsync()
+  return parsed
+}
+
+/** Parses an orchestrator command line the way `shoal orchestrator` does, without running it. */
+async function orchestratorArgs (argv: string[]): Promise<Record<string, unknown>> {
+  let parsed: Record<string, unknown> = {}
+  await getShoalCli(argv).command({
+    command: 'probe-orchestrator',
+    builder: (y) => y.options(withConfigFile({ ...nodeFlags('orchestrator'), ...orchestratorFlags(), ...paymentFlags('orchestrator') })),
     handler: (args) => { parsed = args as Record<string, unknown> }
   }).parseAsync()
   return parsed
@@ -67,6 +80,24 @@ describe('cli/options: flags, SHOAL_* environment and config file map to options
     await writeFile(join(dir, 'config.json'), JSON.stringify({ modelAlias: [alias] }))
     expect(parseGatewayArgs(await gatewayArgs(['probe-gateway', '--payments', 'off', '--config', join(dir, 'config.json')])).http.modelAliases).to.deep.equal(expected)
     expect(() => parseGatewayArgs({ bodyLimit: 4096, modelAlias: ['upscale=x'] })).to.throw(/--model-alias: "upscale=x" must be PIPELINE:ALIAS=MODEL_ID/)
+  })
+
+  it('--quote-timeout (the AI handler\'s wait for its own quote) from the flag, SHOAL_QUOTE_TIMEOUT or the config file, 2 s by default', async () => {
+    const quoteOf = async (argv: string[]): Promise<number | undefined> => {
+      const args = await orchestratorArgs(['probe-orchestrator', '--payments', 'off', ...argv])
+      return parseOrchestratorArgs(parseNodeArgs('orchestrator', args), args).aiLimits.quoteTimeoutMs
+    }
+    expect(DEFAULT_QUOTE_TIMEOUT_MS).to.equal(2_000)
+    expect(await quoteOf([])).to.equal(DEFAULT_QUOTE_TIMEOUT_MS)
+    expect(await quoteOf(['--quote-timeout', '4000'])).to.equal(4_000)
+    const dir = await mkdtemp(join(tmpdir(), 'shoal-quote-'))
+    await writeFile(join(dir, 'o.json'), JSON.stringify({ quoteTimeout: 3_000 }))
+    expect(await quoteOf(['--config', join(dir, 'o.json')])).to.equal(3_000)
+    process.env.SHOAL_QUOTE_TIMEOUT = '3500'
+    expect(await quoteOf(['--config', join(dir, 'o.json')]), 'env above the file').to.equal(3_500)
+    expect(await quoteOf(['--quote-timeout', '2500']), 'the flag above env').to.equal(2_500)
+    await quoteOf(['--quote-timeout', '6000']).then(() => { throw new Error('accepted a wait longer than gateways wait') }, (err: Error) => { expect(err.message).to.match(/--quote-timeout: 6000 must be at most 5000/) })
+    await quoteOf(['--quote-timeout', '50']).then(() => { throw new Error('accepted 50 ms') }, (err: Error) => { expect(err.message).to.match(/--quote-timeout: 50 must be an integer >= 100/) })
   })
 
   it('takes SHOAL_* environment variables, and flags win over them', async () => {

@@ -19,6 +19,7 @@ import { pipelineDefinition } from '../../kernel/pipelines.js'
 import { loadScenario } from '../../testnet/scenario/schema.js'
 import { runScenario, scenarioSupport } from '../../testnet/scenario/run.js'
 import { startEmulatedMesh } from '../../testnet/emulation/mesh.js'
+import { labPayments } from '../../testnet/emulation/lab-chain.js'
 import { ScenarioError } from '../../testnet/scenario/errors.js'
 
 interface TestnetArgs {
@@ -141,19 +142,23 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     say(`starting a local Shoal mesh in ${dataDir} (logs: ${dataDir}/*.log)`)
+    // the chain the mesh pays on; on loopback this command's own (`hostChain`), on
+    // emulated hosts the mesh's, which it runs in the lab and stops
     let chain: TestnetChain | undefined
+    let hostChain: TestnetChain | undefined
     let mesh: RunningMesh | undefined
     // the gateway first, then the orchestrators and the bootstrap, the chain last: nobody
     // loses what it depends on while it is still stopping
     const stopAll = async (): Promise<void> => {
       await mesh?.stop()
-      await chain?.stop()
+      await hostChain?.stop()
     }
+    const sayChain = (c: TestnetChain, where: string): void => { say(`  local chain ${where} (anvil, chain id ${c.chain.chainId.toString()}, log chain.log), TicketBroker at ${c.brokerAddress}`) }
     try {
       const plan = await planTestnetPipelines({ dataDir, upscaleModel: args.model, ...(args.llmModel !== undefined ? { llmModelPath: args.llmModel } : {}) })
-      if (args.payments === 'on') {
-        chain = await startTestnetChain({ logFile: join(dataDir, 'chain.log'), detached: true })
-        say(`  local chain ${chain.rpcUrl} (anvil, chain id ${chain.chain.chainId.toString()}, log chain.log), TicketBroker at ${chain.brokerAddress}`)
+      if (args.payments === 'on' && args.hosts === 'loopback') {
+        chain = hostChain = await startTestnetChain({ logFile: join(dataDir, 'chain.log'), detached: true })
+        sayChain(chain, chain.rpcUrl)
       }
       controller.signal.throwIfAborted()
       const models = testnetModels(plan.served, args.capacity)
@@ -174,10 +179,24 @@ export const testnetCommand: CommandModule<object, TestnetArgs> = {
           logLevel: args.logLevel,
           signal: controller.signal,
           env: plan.env,
-          ...(chain === undefined ? {} : { payments: { chain, depositWei: parseEther('10'), reserveWei: parseEther('10'), ticketEvWei: TESTNET_TICKET_EV_WEI, gasPriceWei: TESTNET_GAS_PRICE_WEI } }),
+          // the chain in the lab, on a host of its own, as in scenarios (the mesh stops it)
+          ...(args.payments === 'off'
+            ? {}
+            : {
+                payments: labPayments({
+                  logFile: join(dataDir, 'chain.log'),
+                  signal: controller.signal,
+                  onStarted: (started) => { sayChain(started, `in the lab, reached from here at ${started.rpcUrl}`) },
+                  depositWei: parseEther('10'),
+                  reserveWei: parseEther('10'),
+                  ticketEvWei: TESTNET_TICKET_EV_WEI,
+                  gasPriceWei: TESTNET_GAS_PRICE_WEI
+                })
+              }),
           extraArgs: { gateway: testnetAliases(plan.served).flatMap(a => ['--model-alias', a]), orchestrator: ['--custom-capabilities', capabilities] },
           onProgress: (message) => { say(`  ${message}`) }
         })
+        chain = emulated.chain
         mesh = { gateway: { url: emulated.gatewayUrl }, orchestrators: [...emulated.nodes.values()].filter(n => n.spec.role === 'orchestrator'), stop: emulated.stop }
       } else {
         mesh = await startProcessMesh({

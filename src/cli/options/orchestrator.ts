@@ -4,7 +4,7 @@ import { loadModelsConfig, ModelsConfigError, type ModelEntry } from '../../infe
 import { CliError } from '../errors.js'
 import { parsePort, type NodeOptions } from './node.js'
 import { DEFAULT_ANNOUNCEMENT_TTL_MS } from '../../discovery/constants.js'
-import { DEFAULT_INPUT_IDLE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED_INPUT_BYTES, DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER } from '../../protocols/ai/constants.js'
+import { DEFAULT_INPUT_IDLE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED_INPUT_BYTES, DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER, DEFAULT_QUOTE_TIMEOUT_MS, DEFAULT_QUOTE_WAIT_MS } from '../../protocols/ai/constants.js'
 import type { AiServerLimits } from '../../protocols/ai/index.js'
 import { DEFAULT_STREAM_PAYMENT_INTERVAL_MS } from '../../protocols/stream/index.js'
 import { CustomCapabilitiesError, loadCustomCapabilities, type CustomCapability } from '../../inference/custom/config.js'
@@ -15,8 +15,8 @@ export interface OrchestratorCliOptions {
   customCapabilitiesPath?: string
   announcementTtlMs: number
   metricsPort?: number
-  /** memory budget and receive deadline of the /shoal/ai handler */
-  aiLimits: Pick<AiServerLimits, 'maxBufferedInputBytes' | 'maxBufferedInputBytesPerPeer' | 'inputIdleTimeoutMs'>
+  /** memory budget, receive deadline and quote wait of the /shoal/ai handler */
+  aiLimits: Pick<AiServerLimits, 'maxBufferedInputBytes' | 'maxBufferedInputBytesPerPeer' | 'inputIdleTimeoutMs' | 'quoteTimeoutMs'>
   /** live video: how often the balance is sent and tickets expected, ms */
   livePaymentIntervalMs: number
   /** custom capability stream sessions: how often compute time is debited and the balance sent, ms */
@@ -32,6 +32,7 @@ export function orchestratorFlags (): Record<string, Options> {
     'max-buffered-input': { type: 'number', default: DEFAULT_MAX_BUFFERED_INPUT_BYTES, describe: 'bytes of job input held in memory at once, all gateways together; a job whose declared input does not fit is refused (INSUFFICIENT_CAPACITY) before it is uploaded', group: 'Orchestrator:' },
     'max-buffered-input-per-peer': { type: 'number', default: DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER, describe: 'the same for one gateway; also the largest input one job may have', group: 'Orchestrator:' },
     'input-idle-timeout': { type: 'number', default: DEFAULT_INPUT_IDLE_TIMEOUT_MS, describe: 'ms an upload may go without an input frame before it is ended and its memory freed', group: 'Orchestrator:' },
+    'quote-timeout': { type: 'number', default: DEFAULT_QUOTE_TIMEOUT_MS, describe: `ms to wait for this node's prices and ticket parameters when a gateway opens a stream or asks for a quote; past it the gateway is answered without prices (raise it on a CPU-starved host; at most ${DEFAULT_QUOTE_WAIT_MS}, how long gateways wait for the answer)`, group: 'Orchestrator:' },
     'live-payment-interval': { type: 'number', default: 5_000, describe: 'live video: how often gateways are sent their balance and must pay for the pixels delivered, ms', group: 'Orchestrator:' },
     'stream-payment-interval': { type: 'number', default: DEFAULT_STREAM_PAYMENT_INTERVAL_MS, describe: 'custom capability stream sessions: how often the compute time is debited and gateways are sent their balance, ms', group: 'Orchestrator:' }
   }
@@ -48,8 +49,11 @@ export function parseOrchestratorArgs (node: NodeOptions, args: Record<string, u
   const aiLimits = {
     maxBufferedInputBytes: positive('max-buffered-input', args.maxBufferedInput ?? DEFAULT_MAX_BUFFERED_INPUT_BYTES, 1024),
     maxBufferedInputBytesPerPeer: positive('max-buffered-input-per-peer', args.maxBufferedInputPerPeer ?? DEFAULT_MAX_BUFFERED_INPUT_BYTES_PER_PEER, 1024),
-    inputIdleTimeoutMs: positive('input-idle-timeout', args.inputIdleTimeout ?? DEFAULT_INPUT_IDLE_TIMEOUT_MS, 100)
+    inputIdleTimeoutMs: positive('input-idle-timeout', args.inputIdleTimeout ?? DEFAULT_INPUT_IDLE_TIMEOUT_MS, 100),
+    quoteTimeoutMs: positive('quote-timeout', args.quoteTimeout ?? DEFAULT_QUOTE_TIMEOUT_MS, 100)
   }
+  // a gateway stops waiting for the Hello or Quote after DEFAULT_QUOTE_WAIT_MS: a longer wait here only answers nobody
+  if (aiLimits.quoteTimeoutMs > DEFAULT_QUOTE_WAIT_MS) throw new CliError('CLI_ERROR_CONFIG', `--quote-timeout: ${String(args.quoteTimeout)} must be at most ${DEFAULT_QUOTE_WAIT_MS} (gateways wait that long for the quote)`)
   return {
     aiLimits,
     aiModelsPath: typeof args.aiModels === 'string' ? args.aiModels : join(node.dataDir, 'aiModels.json'),

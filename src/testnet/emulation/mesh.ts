@@ -8,9 +8,9 @@
  * network namespace from a running process (no setns), so hosts cannot share a process.
  *
  * The host's own namespace never gets an address. What must cross is bridged through
- * unix sockets (bridge.ts): the chain (anvil on the host's loopback) is reached at
- * `http://<chain host>:8545` inside the lab, and the gateway's API (on 127.0.0.1 inside
- * its namespace) at a loopback port of the host.
+ * unix sockets (delay-proxy.ts): the chain (anvil on a `chain` host of the lab, reached
+ * there at `http://<chain host>:8545`) for this process's funding and reads, and the
+ * gateway's API (on 127.0.0.1 inside its namespace) at a loopback port of the host.
  */
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
@@ -62,13 +62,13 @@ export interface EmulatedMeshOptions {
   /** first three octets of the lab's /24. @default '10.240.0' */
   subnetPrefix?: string
   /**
-   * paid jobs on a local chain: one already running on the host's loopback (bridged into
-   * the lab through user-space proxies), or a starter the mesh calls to run anvil inside
-   * the lab, on a host of its own that nodes reach directly (what large meshes need: every
-   * ticket check of every orchestrator crossed the proxies, and timed out under load);
-   * the mesh then owns it (`chain`, stopped by `stop`)
+   * paid jobs on a local chain, which the mesh starts with `chain` inside the lab, on a
+   * host of its own that nodes reach directly (lab-chain.ts), and owns (`chain`, stopped
+   * by `stop`). A chain on the host's loopback bridged in through user-space proxies was
+   * what large meshes could not afford: every ticket check of every orchestrator crossed
+   * the proxies, and timed out under load.
    */
-  payments?: { chain: TestnetChain | ((placement: ChainPlacement) => Promise<TestnetChain>), depositWei: bigint, reserveWei: bigint, ticketEvWei: string, gasPriceWei: string }
+  payments?: { chain: (placement: ChainPlacement) => Promise<TestnetChain>, depositWei: bigint, reserveWei: bigint, ticketEvWei: string, gasPriceWei: string }
   /** one CPU runner per (pipeline, model) shared by all orchestrators (default), or one per orchestrator */
   runners?: 'shared' | 'per-node'
   /** the host's loopback port bridged to the gateway's API (0 picks one) */
@@ -109,7 +109,7 @@ export interface ChainPlacement {
 
 export interface EmulatedMesh {
   lab: NetnsLab
-  /** the chain the nodes pay on, if any (started by the mesh when `payments.chain` was a starter) */
+  /** the chain the nodes pay on, if any (started by the mesh in the lab) */
   chain: TestnetChain | undefined
   /** the gateway's API, bridged to the host's loopback */
   gatewayUrl: string
@@ -152,9 +152,10 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
   const logLevel = options.logLevel ?? 'info'
   // with priorities given, every process gets one (0 unless named): none inherits this process's
   const niceOf = (kind: EmulatedRole | 'infrastructure'): number | undefined => options.nice === undefined ? undefined : options.nice[kind] ?? 0
-  let chain = typeof options.payments?.chain === 'object' ? options.payments.chain : undefined
-  let ownChain: TestnetChain | undefined
+  let chain: TestnetChain | undefined
   const lab = await createNetnsLab({ subnetPrefix: options.subnetPrefix ?? '10.240.0' })
+  // named in the output so that whoever runs the mesh can find (and check) its namespaces
+  progress(`lab ${lab.id}: namespaces ${lab.id}-*, subnet ${lab.subnet}`)
   const sockets = join(tmpdir(), `shoal-${lab.id}-${randomBytes(3).toString('hex')}`)
   const helpers: HelperProcess[] = []
   const inProcess: DelayProxy[] = []
@@ -173,7 +174,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     for (const r of runnerChildren) await r.stop(5_000).catch(() => {})
     for (const h of helpers) await h.stop().catch(() => {})
     for (const p of inProcess) await p.close().catch(() => {})
-    await ownChain?.stop().catch(() => {})
+    await chain?.stop().catch(() => {})
     await lab.remove()
   }
 
@@ -184,7 +185,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
 
     let rpcUrl: string | undefined
     const startChain = options.payments?.chain
-    if (typeof startChain === 'function') {
+    if (startChain !== undefined) {
       // the chain in the lab: anvil in a namespace of its own, which nodes reach directly;
       // this process reaches it through a unix socket (funding, the report)
       const chainHost = await hostOf('chain')
@@ -192,19 +193,10 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
       helpers.push(await startHelper('chain-bridge', chainHost, { listen: { path: socket }, target: { host: chainHost.address, port: CHAIN_PORT }, delayMs: 0 }, join(options.dataDir, 'chain-bridge.log')))
       const local = await startDelayProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { path: socket }, delayMs: 0 })
       inProcess.push(local)
-      chain = ownChain = await startChain({ exec: argv => chainHost.exec([...niceArgv(niceOf('infrastructure')), ...argv]), host: chainHost.address, port: CHAIN_PORT, rpcUrl: `http://127.0.0.1:${String(local.port)}` })
+      chain = await startChain({ exec: argv => chainHost.exec([...niceArgv(niceOf('infrastructure')), ...argv]), host: chainHost.address, port: CHAIN_PORT, rpcUrl: `http://127.0.0.1:${String(local.port)}` })
       rpcUrl = `http://${chainHost.address}:${CHAIN_PORT}`
       if (niceOf('infrastructure') !== undefined) await setAutogroupNice(chain.chain.pid, niceOf('infrastructure') as number)
       progress(`chain (anvil) in the lab at ${rpcUrl}, reached from here at ${chain.rpcUrl}`)
-    } else if (chain !== undefined) {
-      // the chain: anvil on the host's loopback, reached from the lab at http://<chain>:8545
-      const chainHost = await hostOf('chain')
-      const socket = join(sockets, 'chain.sock')
-      const anvil = new URL(chain.rpcUrl)
-      inProcess.push(await startDelayProxy({ listen: { path: socket }, target: { host: anvil.hostname, port: Number(anvil.port) }, delayMs: 0 }))
-      helpers.push(await startHelper('chain-bridge', chainHost, { listen: { host: chainHost.address, port: CHAIN_PORT }, target: { path: socket }, delayMs: 0 }, join(options.dataDir, 'chain-bridge.log')))
-      rpcUrl = `http://${chainHost.address}:${CHAIN_PORT}`
-      progress(`chain ${chain.rpcUrl} reached in the lab at ${rpcUrl}`)
     }
     const paymentArgs = rpcUrl === undefined || chain === undefined ? ['--payments', 'off'] : ['--rpc-url', rpcUrl, '--broker', chain.brokerAddress, '--chain-timeout', String(options.chainTimeoutMs ?? 180_000)]
 

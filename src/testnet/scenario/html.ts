@@ -37,7 +37,7 @@ function axes (f: Frame, yLabel: string, yFormat: (v: number) => string = v => S
 
 function eventMarks (f: Frame, report: ScenarioReport): string {
   return report.events.map((e, i) => {
-    const at = e.appliedAtMs / 1000
+    const at = e.startedAtMs / 1000
     const px = x(f, Math.min(at, f.xMax))
     return `<g class="event-mark"><line x1="${px}" x2="${px}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="#7a3cff" stroke-dasharray="4 3"/><text x="${px + 3}" y="${f.top + 10 + (i % 3) * 12}" font-size="11" fill="#7a3cff">${esc(e.action)}${e.nodes.length > 0 && e.nodes.length <= 2 ? ` ${esc(e.nodes.join(','))}` : e.nodes.length > 2 ? ` (${e.nodes.length})` : ''}</text></g>`
   }).join('')
@@ -88,7 +88,7 @@ function servedHeatmap (report: ScenarioReport): string {
   const step = Math.max(1, Math.ceil(f.xMax / 15))
   const ticks: string[] = []
   for (let t = 0; t <= f.xMax; t += step) ticks.push(`<text x="${f.left + t * cw}" y="${f.height - f.bottom + 16}" text-anchor="middle" font-size="11">${t}</text>`)
-  const marks = report.events.map(e => { const px = f.left + Math.min(e.appliedAtMs / 1000, f.xMax) * cw; return `<line x1="${px}" x2="${px}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="#7a3cff" stroke-dasharray="4 3"/>` }).join('')
+  const marks = report.events.map(e => { const px = f.left + Math.min(e.startedAtMs / 1000, f.xMax) * cw; return `<line x1="${px}" x2="${px}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="#7a3cff" stroke-dasharray="4 3"/>` }).join('')
   return `<svg id="plot-served" data-orchestrators="${names.length}" viewBox="0 0 ${W} ${f.height}" width="100%" role="img" aria-label="requests served per orchestrator per second">${cells.join('')}${ticks.join('')}${marks}</svg>`
 }
 
@@ -118,7 +118,7 @@ export function renderReportHtml (report: ScenarioReport): string {
     t.requests, t.ok, t.failed, pct(t.successRate), fmt(l.p50), fmt(l.p90), fmt(l.p99), fmt(l.max), report.attempts.total, report.attempts.retried, `${report.timing.totalS.toFixed(0)} s`
   ]], 'summary')
   const phases = table(['from s', 'to s', 'phase', 'sent', 'ok', 'success', 'p50 ms', 'p99 ms', 'orchestrators serving'], report.phases.map(p => [p.from, p.to, p.label, p.sent, p.ok, pct(p.successRate), fmt(p.p50), fmt(p.p99), Object.keys(p.servedBy).length]), 'phases')
-  const events = table(['planned s', 'applied s', 'took ms', 'action', 'nodes', 'detail'], report.events.map(e => [e.at, (e.appliedAtMs / 1000).toFixed(1), e.tookMs, e.action, e.nodes.length > 6 ? `${e.nodes.slice(0, 6).join(', ')} … (${e.nodes.length})` : e.nodes.join(', '), e.error === undefined ? e.detail : `FAILED: ${e.error}`]), 'events')
+  const events = table(['planned s', 'started s', 'ended s', 'took ms', 'action', 'nodes', 'detail'], report.events.map(e => [e.at, (e.startedAtMs / 1000).toFixed(1), (e.finishedAtMs / 1000).toFixed(1), e.finishedAtMs - e.startedAtMs, e.action, e.nodes.length > 6 ? `${e.nodes.slice(0, 6).join(', ')} … (${e.nodes.length})` : e.nodes.join(', '), e.error === undefined ? e.detail : `FAILED: ${e.error}`]), 'events')
   const orchestrators = table(['orchestrator', 'served', 'attempts', 'failed attempts', 'first served s', 'last served s', 'tickets redeemed', 'redeemed'], report.orchestrators.map(o => [o.name, o.served, o.attempts, o.failedAttempts, fmt(o.firstServedS, 1), fmt(o.lastServedS, 1), o.redeemedTickets, gwei(o.redeemedWei)]), 'orchestrators')
   const pay = report.payments === null
     ? '<p>payments off</p>'

@@ -10,9 +10,13 @@ import type { ScenarioEvent } from './schema.js'
 export interface AppliedEvent {
   /** planned, seconds after the load started */
   at: number
-  /** when it was applied and how long applying took, ms after the load started */
-  appliedAtMs: number
-  tookMs: number
+  /**
+   * ms after the load started: when it was due, when it started (later than due only
+   * behind an earlier event on the same node or on the partition rules) and when it ended
+   */
+  scheduledAtMs: number
+  startedAtMs: number
+  finishedAtMs: number
   action: ScenarioEvent['action']
   nodes: string[]
   detail: string
@@ -41,6 +45,8 @@ export interface ReportInput {
   timing: { setupS: number, loadS: number, teardownS: number, totalS: number }
   startedAt: string
   host: { cpus: number, memoryMb: number }
+  /** the lab's id: the prefix of every namespace it made (for checking that none is left) */
+  labId?: string
   /** the scenario's tuning as applied (TTL, priorities...); absent in older reports */
   tuning?: Record<string, unknown>
   /** the gateway's own view of the requests (its request duration histogram), for comparison with the client's */
@@ -81,6 +87,8 @@ export interface ScenarioReport {
   description: string
   startedAt: string
   host: ReportInput['host']
+  /** prefix of the run's namespaces (`<labId>-hub`, `<labId>-1`...); null in older reports */
+  labId: string | null
   timing: ReportInput['timing']
   tuning: Record<string, unknown> | null
   gatewaySide: { requests: number, meanMs: number | null } | null
@@ -220,6 +228,7 @@ export function buildReport (input: ReportInput): ScenarioReport {
     description: input.description,
     startedAt: input.startedAt,
     host: input.host,
+    labId: input.labId ?? null,
     timing: input.timing,
     tuning: input.tuning ?? null,
     gatewaySide: input.gatewaySide ?? null,

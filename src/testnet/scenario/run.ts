@@ -10,14 +10,16 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parseEther } from 'ethers'
 import { ticketBrokerInterface } from '../../payments/chain/index.js'
-import { startTestnetChain, type TestnetChain } from '../local-chain.js'
+import type { TestnetChain } from '../local-chain.js'
 import { netnsSupport } from '../netns.js'
 import type { TestnetModelEntry } from '../process-mesh.js'
 import { autogroupNice, setAutogroupNice } from '../emulation/priority.js'
-import { startEmulatedMesh, type ChainPlacement, type EmulatedMesh, type EmulatedNodeSpec } from '../emulation/mesh.js'
+import { startEmulatedMesh, type EmulatedMesh, type EmulatedNodeSpec } from '../emulation/mesh.js'
+import { labPayments } from '../emulation/lab-chain.js'
 import { ScenarioError } from './errors.js'
 import { renderReportHtml } from './html.js'
 import { startLoad, type RequestRecord } from './load.js'
+import { eventKeys, scheduleEvents, type EventSchedule } from './schedule.js'
 import { buildReport, type AppliedEvent, type Redemption, type ResourceSample, type ScenarioReport } from './report.js'
 import type { Scenario, ScenarioEvent, ScenarioModel } from './schema.js'
 
@@ -135,13 +137,17 @@ function metricValue (text: string, name: string): number {
 }
 
 /** The node flags a scenario's tuning sets: orchestrators and the bootstrap only (the gateway is what is measured). */
-function tuningArgs (tuning: Scenario['tuning']): { orchestrator: string[], bootstrap: string[] } {
+export function tuningArgs (tuning: Scenario['tuning']): { orchestrator: string[], bootstrap: string[] } {
   const mesh = [
     ...(tuning.monitorIntervalMs === undefined ? [] : ['--monitor-interval', String(tuning.monitorIntervalMs)]),
     ...(tuning.gossipHeartbeatMs === undefined ? [] : ['--gossip-heartbeat', String(tuning.gossipHeartbeatMs)])
   ]
   return {
-    orchestrator: [...mesh, ...(tuning.announcementTtlMs === undefined ? [] : ['--announcement-ttl', String(tuning.announcementTtlMs)])],
+    orchestrator: [
+      ...mesh,
+      ...(tuning.announcementTtlMs === undefined ? [] : ['--announcement-ttl', String(tuning.announcementTtlMs)]),
+      ...(tuning.quoteTimeoutMs === undefined ? [] : ['--quote-timeout', String(tuning.quoteTimeoutMs)])
+    ],
     bootstrap: mesh
   }
 }
@@ -168,7 +174,7 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
   let mesh: EmulatedMesh | undefined
   const samples: ResourceSample[] = []
   let sampler: NodeJS.Timeout | undefined
-  const timers: NodeJS.Timeout[] = []
+  let schedule: EventSchedule<ScenarioEvent> | undefined
   try {
     const delayed = new Set(scenario.events.flatMap(e => e.action === 'slow-link' && e.link.delayMs !== undefined ? e.nodes : []))
     const specs: EmulatedNodeSpec[] = scenario.nodes.map(n => ({
@@ -199,17 +205,15 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
       ...(!scenario.payments
         ? {}
         : {
-            payments: {
-              chain: async (placement: ChainPlacement) => {
-                const started = await startTestnetChain({ logFile: join(options.dataDir, 'chain.log'), detached: true, signal: options.signal, placement })
-                progress(`local chain, TicketBroker at ${started.brokerAddress}`)
-                return started
-              },
+            payments: labPayments({
+              logFile: join(options.dataDir, 'chain.log'),
+              signal: options.signal,
+              onStarted: (started) => { progress(`local chain, TicketBroker at ${started.brokerAddress}`) },
               depositWei: parseEther('50'),
               reserveWei: parseEther('50'),
               ticketEvWei: TICKET_EV_WEI,
               gasPriceWei: GAS_PRICE_WEI
-            }
+            })
           })
     })
     const m = mesh
@@ -240,8 +244,6 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
       void sample().finally(() => { sampling = false })
     }, 2_000)
 
-    const applied: AppliedEvent[] = []
-    let queue = Promise.resolve()
     const apply = async (event: ScenarioEvent): Promise<string> => {
       switch (event.action) {
         case 'kill':
@@ -269,22 +271,12 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
           return `price ${event.price} wei/unit${event.pipeline === undefined ? '' : ` for ${event.pipeline}`} (orchestrator restarted with the new aiModels.json)`
       }
     }
-    for (const event of scenario.events) {
-      timers.push(setTimeout(() => {
-        queue = queue.then(async () => {
-          const appliedAtMs = Date.now() - startedAt
-          const nodes = 'nodes' in event ? event.nodes : []
-          try {
-            const detail = await apply(event)
-            applied.push({ at: event.at, appliedAtMs, tookMs: Date.now() - startedAt - appliedAtMs, action: event.action, nodes, detail })
-            progress(`t=${(appliedAtMs / 1000).toFixed(1)} s ${event.action}${nodes.length > 0 ? ` ${nodes.length > 4 ? `${nodes.length} nodes` : nodes.join(',')}` : ''}`)
-          } catch (err) {
-            applied.push({ at: event.at, appliedAtMs, tookMs: Date.now() - startedAt - appliedAtMs, action: event.action, nodes, detail: '', error: (err as Error).message })
-            progress(`t=${(appliedAtMs / 1000).toFixed(1)} s ${event.action} FAILED: ${(err as Error).message}`)
-          }
-        })
-      }, Math.max(0, startedAt + event.at * 1000 - Date.now())))
-    }
+    const events = schedule = scheduleEvents(scenario.events.map(event => ({ event, atMs: event.at * 1000, keys: eventKeys(event) })), startedAt, apply, (r) => {
+      const nodes = 'nodes' in r.event ? r.event.nodes : []
+      const late = r.startedAtMs - r.scheduledAtMs
+      progress(`t=${(r.startedAtMs / 1000).toFixed(1)} s ${r.event.action}${nodes.length > 0 ? ` ${nodes.length > 4 ? `${nodes.length} nodes` : nodes.join(',')}` : ''}` +
+        `${r.error === undefined ? '' : ` FAILED: ${r.error}`} (took ${((r.finishedAtMs - r.startedAtMs) / 1000).toFixed(1)} s${late > 1_000 ? `, started ${(late / 1000).toFixed(1)} s late` : ''})`)
+    })
 
     progress(`load: ${scenario.load.rate}/s for ${scenario.load.durationS} s (${scenario.load.mix.map(x => `${x.pipeline} x${x.weight}`).join(', ')})`)
     let lastSecond = -1
@@ -301,11 +293,20 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
         }
       }
     })
-    const onAbort = (): void => { load.stop() }
+    const onAbort = (): void => { load.stop(); events.cancel() }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     const records = await load.done
     options.signal?.removeEventListener('abort', onAbort)
-    await queue
+    const applied: AppliedEvent[] = (await events.done).map(r => ({
+      at: r.event.at,
+      scheduledAtMs: r.scheduledAtMs,
+      startedAtMs: r.startedAtMs,
+      finishedAtMs: r.finishedAtMs,
+      action: r.event.action,
+      nodes: 'nodes' in r.event ? r.event.nodes : [],
+      detail: r.detail,
+      ...(r.error === undefined ? {} : { error: r.error })
+    }))
     const loadS = (Date.now() - startedAt) / 1000
     if (!(options.signal?.aborted ?? false) && scenario.drainS > 0) {
       progress(`load done; ${scenario.drainS} s for redemptions and late answers`)
@@ -350,6 +351,7 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
       redemptions,
       timing: { setupS, loadS, teardownS, totalS: (Date.now() - t0) / 1000 },
       startedAt: startedAtIso,
+      labId: m.lab.id,
       tuning: { ...scenario.tuning },
       gatewaySide,
       host: { cpus: cpus().length, memoryMb: Math.round(totalmem() / 1024 / 1024) }
@@ -360,7 +362,7 @@ export async function runScenario (options: RunScenarioOptions): Promise<Scenari
     await writeFile(htmlPath, renderReportHtml(report))
     return { report, jsonPath, htmlPath }
   } finally {
-    for (const t of timers) clearTimeout(t)
+    schedule?.cancel()
     if (sampler !== undefined) clearInterval(sampler)
     // the mesh owns the chain it started
     await mesh?.stop().catch(() => {})

@@ -13,6 +13,7 @@ import { compileSchema } from '../../kernel/schema.js'
 import { MODEL_ID_PATTERN, modelIdProblem } from '../../kernel/identifiers.js'
 import { isPipelineName, PIPELINES, type PipelineName } from '../../kernel/pipelines.js'
 import { MAX_ANNOUNCEMENT_TTL_MS } from '../../discovery/constants.js'
+import { DEFAULT_QUOTE_WAIT_MS } from '../../protocols/ai/constants.js'
 import { ScenarioError } from './errors.js'
 
 /** pipelines the load generator has a request body for */
@@ -90,6 +91,8 @@ const Tuning = Type.Object({
   monitorInterval: Type.Optional(Type.Integer({ minimum: 100 })),
   /** gossipsub heartbeat of orchestrators and the bootstrap, ms. @default the node's, 1000 */
   gossipHeartbeat: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000 })),
+  /** how long orchestrators wait for their own quote (prices, ticket parameters) when a gateway opens a stream, ms (`--quote-timeout`). @default the node's, 2000 */
+  quoteTimeout: Type.Optional(Type.Integer({ minimum: 100, maximum: DEFAULT_QUOTE_WAIT_MS })),
   /** how long a node waits at start for the chain to answer, ms. @default 180000 */
   chainTimeout: Type.Optional(Type.Integer({ minimum: 1_000 })),
   /** node processes started at once (start-up is CPU-bound). @default 4 */
@@ -163,6 +166,8 @@ export interface ScenarioTuning {
   monitorIntervalMs: number | undefined
   /** undefined: the node's default */
   gossipHeartbeatMs: number | undefined
+  /** undefined: the node's default */
+  quoteTimeoutMs: number | undefined
   chainTimeoutMs: number
   startConcurrency: number
   readyTimeoutS: number
@@ -312,6 +317,7 @@ export function checkScenario (doc: unknown, file = 'scenario'): Scenario {
       announcementTtlMs: raw.tuning?.announcementTtl,
       monitorIntervalMs: raw.tuning?.monitorInterval,
       gossipHeartbeatMs: raw.tuning?.gossipHeartbeat,
+      quoteTimeoutMs: raw.tuning?.quoteTimeout,
       chainTimeoutMs: raw.tuning?.chainTimeout ?? 180_000,
       startConcurrency: raw.tuning?.startConcurrency ?? 4,
       readyTimeoutS: raw.tuning?.readyTimeout ?? 180,

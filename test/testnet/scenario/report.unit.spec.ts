@@ -18,7 +18,7 @@ function input (records: RequestRecord[]): ReportInput {
     rate: 4,
     records,
     listedAtStart: 2,
-    events: [{ at: 1, appliedAtMs: 1005, tookMs: 20, action: 'kill', nodes: ['o-b'], detail: '' }],
+    events: [{ at: 1, scheduledAtMs: 1000, startedAtMs: 1005, finishedAtMs: 1025, action: 'kill', nodes: ['o-b'], detail: '' }],
     nodes: [
       { name: 'o-a', role: 'orchestrator', peerId: A, address: '10.0.0.2', ethAddress: '0xAa00000000000000000000000000000000000001' },
       { name: 'o-b', role: 'orchestrator', peerId: B, address: '10.0.0.3', ethAddress: '0xbb00000000000000000000000000000000000002' },
@@ -32,7 +32,8 @@ function input (records: RequestRecord[]): ReportInput {
     ],
     timing: { setupS: 10, loadS: 3, teardownS: 1, totalS: 14 },
     startedAt: '2026-01-01T00:00:00.000Z',
-    host: { cpus: 2, memoryMb: 1000 }
+    host: { cpus: 2, memoryMb: 1000 },
+    labId: 'sh0a1b'
   }
 }
 
@@ -69,6 +70,7 @@ describe('testnet/scenario/report', () => {
     records[6].error = 'client timeout'
     const r = buildReport(input(records.reverse()))
     expect(r.totals).to.deep.include({ requests: 8, ok: 6, failed: 2, successRate: 0.75 })
+    expect(r.labId, 'the lab whose namespaces the run made').to.equal('sh0a1b')
     expect(r.totals.byStatus).to.deep.equal({ 200: 6, 503: 1, 0: 1 })
     expect(r.totals.errors).to.deep.equal({ 'client timeout': 1 })
     expect(r.latencyMs).to.deep.include({ count: 6, p50: 30, p99: 300, max: 300 })

@@ -2,6 +2,10 @@ import { readFile } from 'node:fs/promises'
 import { expect } from 'chai'
 import { checkScenario, parseScenario } from '../../../src/testnet/scenario/schema.js'
 import { ScenarioError } from '../../../src/testnet/scenario/errors.js'
+import { tuningArgs } from '../../../src/testnet/scenario/run.js'
+import { getShoalCli } from '../../../src/cli/main.js'
+import { nodeFlags, parseNodeArgs, withConfigFile } from '../../../src/cli/options/node.js'
+import { orchestratorFlags, parseOrchestratorArgs } from '../../../src/cli/options/orchestrator.js'
 
 const base = (): Record<string, any> => ({
   name: 'unit',
@@ -95,6 +99,7 @@ describe('testnet/scenario/schema', () => {
       announcementTtlMs: undefined,
       monitorIntervalMs: undefined,
       gossipHeartbeatMs: undefined,
+      quoteTimeoutMs: undefined,
       chainTimeoutMs: 180_000,
       startConcurrency: 4,
       readyTimeoutS: 180,
@@ -107,6 +112,24 @@ describe('testnet/scenario/schema', () => {
     expect(errorOf(doc).message).to.match(/^f\.yaml: tuning\.nice\.gateway: must be >= -20/)
     doc.tuning = { announcementTtl: 3_600_000 }
     expect(errorOf(doc).message).to.match(/^f\.yaml: tuning\.announcementTtl: must be <= 600000/)
+    doc.tuning = { quoteTimeout: 9_000 }
+    expect(errorOf(doc).message).to.match(/^f\.yaml: tuning\.quoteTimeout: must be <= 5000/)
+  })
+
+  it('tuning.quoteTimeout reaches the orchestrators as --quote-timeout, which their CLI maps to the AI handler\'s quote wait', async () => {
+    const doc = base()
+    doc.tuning = { quoteTimeout: 4_000 }
+    const args = tuningArgs(checkScenario(doc).tuning)
+    expect(args.orchestrator).to.deep.equal(['--quote-timeout', '4000'])
+    expect(args.bootstrap).to.deep.equal([])
+    let parsed: Record<string, unknown> = {}
+    await getShoalCli(['probe-orchestrator', ...args.orchestrator]).command({
+      command: 'probe-orchestrator',
+      builder: (y) => y.options(withConfigFile({ ...nodeFlags('orchestrator'), ...orchestratorFlags() })),
+      handler: (a) => { parsed = a as Record<string, unknown> }
+    }).parseAsync()
+    expect(parseOrchestratorArgs(parseNodeArgs('orchestrator', parsed), parsed).aiLimits.quoteTimeoutMs).to.equal(4_000)
+    expect(tuningArgs(checkScenario(base()).tuning).orchestrator, 'left out: the node\'s default').to.deep.equal([])
   })
 
   it('accepts the example scenarios shipped in scenarios/', async () => {
