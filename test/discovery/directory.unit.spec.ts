@@ -124,7 +124,8 @@ describe('discovery: the orchestrator directory', function () {
     const directory = new OrchestratorDirectory()
     const peers = []
     for (let i = 0; i < 270; i++) {
-      const s = await freshSigned({ addresses: [`/ip4/10.6.${i >> 8}.${i & 255}/tcp/4002`] })
+      // signing 270 takes more than the default 30 s lifetime on a loaded machine: the first would expire before the page is read
+      const s = await freshSigned({ addresses: [`/ip4/10.6.${i >> 8}.${i & 255}/tcp/4002`], expiresAt: Date.now() + 5 * 60_000 })
       directory.upsert(s, 'gossip')
       peers.push(s.announcement.peerId)
     }
