@@ -148,20 +148,28 @@ describe('e2e: live video-to-video through a real mesh (trickle in and out)', fu
     const subscriber = spawn('bash', ['-c', cmd.subscribe], { cwd: packageRoot(), env, stdio: ['ignore', 'ignore', 'pipe'] })
     let subscriberLog = ''
     subscriber.stderr.on('data', (d: Buffer) => { subscriberLog += d.toString() })
-    const subscribed = new Promise<number | null>(resolve => subscriber.once('exit', resolve))
+    const t0 = Date.now()
+    const timeline: string[] = []
+    const mark = (what: string): void => { timeline.push(`${Date.now() - t0} ms ${what}`) }
+    subscriber.stderr.on('data', (d: Buffer) => { mark(`subscriber: ${d.toString().trim()}`) })
+    const subscribed = new Promise<number | null>(resolve => subscriber.once('exit', (code) => { mark(`subscriber exit ${String(code)}`); resolve(code) }))
     try {
-      // as a user would: publish once the subscriber says it waits (npx starting it takes seconds on a loaded machine)
-      await waitFor(() => /subscribed to clicam, waiting for segment 0/.test(subscriberLog) || subscriber.exitCode !== null, 60_000, 'the subscriber to start')
+      // as a user would: publish once the subscriber waits for the first segment (npx starting it takes seconds on a loaded machine),
+      // seen from the gateway: its request is being served
+      await waitFor(async () => subscriber.exitCode !== null || (await status('clicam')).gateway.subscribers >= 1 ? true : undefined, 60_000, 'the subscriber to wait on the gateway')
+      mark('the gateway serves the subscriber')
       expect(subscriber.exitCode, subscriberLog).to.equal(null)
       const published = await sh(cmd.publish)
+      mark('published')
       expect(published.stderr).to.match(/published 4 segments/)
       const st = await waitFor(async () => { const s = await status('clicam'); return s.gateway.segments_out >= s.gateway.segments_in ? s : undefined }, 60_000, 'every segment processed')
       expect(st.gateway.frames_in).to.equal(40)
       expect(st.gateway.frames_out).to.equal(40)
       expect(JSON.parse((await sh(cmd.status)).stdout).state).to.equal('running')
       expect(JSON.parse((await sh(cmd.stop)).stdout).state).to.equal('stopped')
+      mark('stopped')
       // the stream ended: the subscriber has written everything and exits
-      expect(await subscribed, subscriberLog).to.equal(0)
+      expect(await subscribed, timeline.join('\n')).to.equal(0)
     } finally {
       if (subscriber.exitCode === null) subscriber.kill()
     }

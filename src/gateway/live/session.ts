@@ -528,6 +528,8 @@ export class GatewayLiveSession implements LiveSessionMedia {
         frames_out: this.framesOut,
         pixels_out: this.pixelsOut,
         segments_in_flight: s.segmentsInFlight,
+        // trickle subscribers of the output being served now (WHEP viewers are counted by the WebRTC metrics)
+        subscribers: this.deps.output.subscribers,
         wei_paid: this.weiPaid.toString(),
         first_segment_ms: s.firstSegmentMs,
         started_at: this.startedAt,

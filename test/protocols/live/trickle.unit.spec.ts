@@ -1,5 +1,6 @@
 import { expect } from 'chai'
 import { TrickleChannel, TrickleStore } from '../../../src/protocols/live/trickle/channel.js'
+import { startTrickleServer } from '../../../src/protocols/live/trickle/server.js'
 import { TrickleError } from '../../../src/protocols/live/trickle/errors.js'
 
 async function readAll (it: AsyncIterable<Uint8Array>): Promise<string> {
@@ -38,6 +39,26 @@ describe('protocols/live: trickle channel semantics', () => {
     ch.publish(4)
     expect(() => ch.publish(4)).to.throw(TrickleError).with.property('code', 'TRICKLE_ERROR_SEQ_BEHIND')
     expect(ch.publish(-1).seq).to.equal(5)
+  })
+
+  it('counts the HTTP subscribers being served: one waiting for the next segment, none once it has it', async () => {
+    const server = await startTrickleServer()
+    try {
+      const ch = server.store.create('c')
+      expect(ch.subscribers).to.equal(0)
+      const res = fetch(`${server.channelUrl('c')}/0`)
+      const deadline = Date.now() + 5_000
+      while (ch.subscribers === 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
+      expect(ch.subscribers).to.equal(1)
+      const seg = ch.publish(0)
+      seg.append(Buffer.from('x'))
+      seg.finish()
+      expect(await (await res).text()).to.equal('x')
+      while (ch.subscribers !== 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
+      expect(ch.subscribers).to.equal(0)
+    } finally {
+      await server.stop()
+    }
   })
 
   it('closing ends waiting subscribers and fails segments mid-publish', async () => {

@@ -99,6 +99,7 @@ export class TrickleChannel {
   private isClosed = false
   private waiters: Array<() => void> = []
   lastActivity = Date.now()
+  private httpSubscribers = 0
 
   constructor (name: string, keep = DEFAULT_KEEP_SEGMENTS) {
     this.name = name
@@ -107,6 +108,19 @@ export class TrickleChannel {
 
   get latest (): number { return this.latestSeq }
   get closed (): boolean { return this.isClosed }
+  /** HTTP subscribers being served now: waiting for a segment or reading one */
+  get subscribers (): number { return this.httpSubscribers }
+
+  /** Counts an HTTP subscriber until the returned release is called (once). */
+  addSubscriber (): () => void {
+    this.httpSubscribers++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.httpSubscribers--
+    }
+  }
 
   /**
    * Starts segment `seq` (-1: the next one). A seq may be published once; a seq behind

@@ -114,6 +114,7 @@ export async function handleTrickleRequest (store: TrickleStore, req: IncomingMe
   const controller = new AbortController()
   const onClose = (): void => { if (!res.writableFinished) controller.abort(new Error('subscriber gone')) }
   res.once('close', onClose)
+  const release = channel.addSubscriber()
   try {
     const found = await channel.lookup(seq, controller.signal)
     if (found.kind === 'closed') { answer(res, 404, 'channel closed', { [TRICKLE_CLOSED]: 'terminated' }); return }
@@ -135,6 +136,7 @@ export async function handleTrickleRequest (store: TrickleStore, req: IncomingMe
     // the subscriber left or the publisher failed mid-segment: the reader sees a cut body
     res.destroy()
   } finally {
+    release()
     res.off('close', onClose)
   }
 }
