@@ -31,12 +31,25 @@
  * optimised ~370 more functions over the next 2,000 jobs, compiling on the same cores,
  * after 5,000 ~70; `--trace-opt`). Throughput is the median of alternating bursts.
  *
+ * Beside them, in the same rounds, the floor (floor.ts): a bare node:http server that
+ * forwards the body over a pooled raw libp2p stream to the raw peer and answers with its
+ * echo, in its own process. It is one HTTP server, one libp2p round trip and one HTTP
+ * client, which is what the mesh adds to a direct runner call at the least, so its whole
+ * p50 is the floor of the added p50 for any gateway with an HTTP front: the added latency
+ * is printed as a multiple of it too, and the floor as a multiple of the raw round trip.
+ *
  * Transports: phase A runs one unpaid mesh per transport of BENCH_TRANSPORT (default
  * `tcp,quic`), side by side in the same rounds; in the QUIC mesh every node also listens
  * on QUIC and dials it first (`--prefer-transport quic`), so the gateway's connection to
  * the orchestrator is QUIC (bootstrap links stay TCP). Phase B uses the first transport.
  *
+ * Other knobs: BENCH_PAYMENTS=off skips phase B (and its two meshes). BENCH_BEFORE=<dir>,
+ * another build's package root (its bin/shoal.js, dist/ and node_modules, e.g. an older
+ * commit unpacked with `git archive` and built), adds its unpaid mesh to phase A, sampled
+ * in the same rounds: a change's before and after side by side, under the same load.
+ *
  *   npm run bench:overhead [-- requests concurrency warmup]
+ *   BENCH_TRANSPORT=tcp BENCH_PAYMENTS=off node --import tsx bench/overhead/index.ts 1000 16 1500   (shorter; needs a built dist/)
  */
 import '../../src/p2p/polyfill.js'
 import { mkdtemp } from 'node:fs/promises'
