@@ -31,12 +31,25 @@
  * optimised ~370 more functions over the next 2,000 jobs, compiling on the same cores,
  * after 5,000 ~70; `--trace-opt`). Throughput is the median of alternating bursts.
  *
+ * Beside them, in the same rounds, the floor (floor.ts): a bare node:http server that
+ * forwards the body over a pooled raw libp2p stream to the raw peer and answers with its
+ * echo, in its own process. It is one HTTP server, one libp2p round trip and one HTTP
+ * client, which is what the mesh adds to a direct runner call at the least, so its whole
+ * p50 is the floor of the added p50 for any gateway with an HTTP front: the added latency
+ * is printed as a multiple of it too, and the floor as a multiple of the raw round trip.
+ *
  * Transports: phase A runs one unpaid mesh per transport of BENCH_TRANSPORT (default
  * `tcp,quic`), side by side in the same rounds; in the QUIC mesh every node also listens
  * on QUIC and dials it first (`--prefer-transport quic`), so the gateway's connection to
  * the orchestrator is QUIC (bootstrap links stay TCP). Phase B uses the first transport.
  *
+ * Other knobs: BENCH_PAYMENTS=off skips phase B (and its two meshes). BENCH_BEFORE=<dir>,
+ * another build's package root (its bin/shoal.js, dist/ and node_modules, e.g. an older
+ * commit unpacked with `git archive` and built), adds its unpaid mesh to phase A, sampled
+ * in the same rounds: a change's before and after side by side, under the same load.
+ *
  *   npm run bench:overhead [-- requests concurrency warmup]
+ *   BENCH_TRANSPORT=tcp BENCH_PAYMENTS=off node --import tsx bench/overhead/index.ts 1000 16 1500   (shorter; needs a built dist/)
  */
 import '../../src/p2p/polyfill.js'
 import { mkdtemp } from 'node:fs/promises'
@@ -53,6 +66,7 @@ import { spawnShoal } from '../../src/testnet/child.js'
 import { startTestnetChain, type TestnetChain } from '../../src/testnet/local-chain.js'
 import { startProcessMesh, type ProcessMesh } from '../../src/testnet/process-mesh.js'
 import { percentile } from '../percentile.js'
+import { ECHO_PROTOCOL } from './raw-peer-protocol.js'
 
 const REQUESTS = Number(process.argv[2] ?? 2000)
 const CONCURRENCY = Number(process.argv[3] ?? 32)
@@ -65,6 +79,10 @@ const ROUNDS = 5
 type Transport = 'tcp' | 'quic'
 const TRANSPORTS = (process.env.BENCH_TRANSPORT ?? 'tcp,quic').split(',').filter((t): t is Transport => t === 'tcp' || t === 'quic')
 const QUIC_LOOPBACK = '/ip4/127.0.0.1/udp/0/quic-v1'
+/** another build's package root (its bin/shoal.js and dist/): its unpaid mesh is sampled in the same rounds, the "before" of a change */
+const BEFORE = process.env.BENCH_BEFORE
+/** `off`: phase A only */
+const PAYMENTS = process.env.BENCH_PAYMENTS !== 'off'
 const agent = new Agent({ connections: CONCURRENCY * 2, pipelining: 1 })
 
 async function once (url: string, headers: Record<string, string>): Promise<number> {
@@ -125,9 +143,9 @@ async function burstRates (paths: Path[], rounds: number, latencies?: number[][]
 const median = (values: number[]): number => percentile(values, 50)
 const added_ = (mesh: { p50: number }, direct: { p50: number }): number => mesh.p50 - direct.p50
 
-const RAW_ECHO_PROTOCOL = '/shoal/bench/echo/1.0.0'
-
 interface RawPeer {
+  /** the raw peer's listening address (the floor dials it too) */
+  addr: string
   /** one round trip on stream `lane` (0 by default; `CONCURRENCY` streams are open) */
   roundTrip: (lane?: number) => Promise<number>
   stop: () => Promise<void>
@@ -140,9 +158,10 @@ async function rawPeer (transport: Transport): Promise<RawPeer> {
   const { addr } = JSON.parse((await lines.next()).value as string) as { addr: string }
   const node = await createShoalNode({ role: 'gateway', privateKey: await generateKeyPair('Ed25519'), listen: [transport === 'tcp' ? '/ip4/127.0.0.1/tcp/0' : QUIC_LOOPBACK] })
   await node.start()
-  const lanes = await Promise.all(Array.from({ length: CONCURRENCY }, async () => lpStream(await node.dialProtocol(multiaddr(addr), RAW_ECHO_PROTOCOL, { maxOutboundStreams: CONCURRENCY + 1 }))))
+  const lanes = await Promise.all(Array.from({ length: CONCURRENCY }, async () => lpStream(await node.dialProtocol(multiaddr(addr), ECHO_PROTOCOL, { maxOutboundStreams: CONCURRENCY + 1 }))))
   const message = new Uint8Array(256).fill(7)
   return {
+    addr,
     async roundTrip (lane = 0) {
       const lp = lanes[lane]
       const started = performance.now()
@@ -155,6 +174,14 @@ async function rawPeer (transport: Transport): Promise<RawPeer> {
       child.kill('SIGTERM')
     }
   }
+}
+
+/** The floor (floor.ts) in its own process, forwarding to the raw peer at `addr`; its URL and how to stop it. */
+async function floorGateway (addr: string, transport: Transport): Promise<{ url: string, stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./floor.ts', import.meta.url).pathname, addr, transport], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  const { url } = JSON.parse((await lines.next()).value as string) as { url: string }
+  return { url, stop: () => { child.kill('SIGTERM') } }
 }
 
 /** sum and count of a histogram in a Prometheus text page (all label sets together) */
@@ -218,10 +245,24 @@ try {
     alones.push(mesh)
   }
   const alone = alones[0]
+  let beforeMesh: ProcessMesh | undefined
+  if (BEFORE !== undefined) {
+    process.env.SHOAL_CHILD_BIN = join(BEFORE, 'bin', 'shoal.js')
+    try {
+      beforeMesh = await meshWith(runnerUrl, token, undefined, TRANSPORTS[0])
+    } finally {
+      delete process.env.SHOAL_CHILD_BIN
+    }
+    meshes.push(beforeMesh)
+  }
   const raws = await Promise.all(TRANSPORTS.map(rawPeer))
-  raw = { roundTrip: raws[0].roundTrip, stop: async () => { for (const r of raws) await r.stop() } }
+  const floor = await floorGateway(raws[0].addr, TRANSPORTS[0])
+  raw = { addr: raws[0].addr, roundTrip: raws[0].roundTrip, stop: async () => { floor.stop(); for (const r of raws) await r.stop() } }
   const rawSamples: number[][] = TRANSPORTS.map(() => [])
-  const phaseA = [direct, ...alones.map(m => ({ url: m.gateway.url, headers: {} }))]
+  // the paths, by index: direct, one mesh per transport, the floor, the before mesh
+  const phaseA = [direct, ...alones.map(m => ({ url: m.gateway.url, headers: {} })), { url: floor.url, headers: {} }, ...(beforeMesh === undefined ? [] : [{ url: beforeMesh.gateway.url, headers: {} }])]
+  const FLOOR = alones.length + 1
+  const BEFORE_AT = FLOOR + 1
   await warmUp(phaseA)
   for (const r of raws) for (let lane = 0; lane < CONCURRENCY; lane++) for (let i = 0; i < Math.ceil(WARMUP / CONCURRENCY); i++) await r.roundTrip(lane)
   const orchestratorMetrics = alone.orchestrators[0].metricsUrl
@@ -235,7 +276,9 @@ try {
     for (const [i, r] of raws.entries()) for (let n = 0; n < perRound; n++) rawSamples[i].push(await r.roundTrip())
   }
   const after = { gateway: await scrape(alone.gateway.url), orchestrator: await scrape(orchestratorMetrics) }
-  const [directA, meshA, ...otherMeshesA] = samplesA.map(summary)
+  const summariesA = samplesA.map(summary)
+  const [directA, meshA] = summariesA
+  const otherMeshesA = summariesA.slice(2, FLOOR)
   const [rawA, ...otherRawsA] = rawSamples.map(summary)
   const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
   const gw = (name: string): number => meanMs(before.gateway, after.gateway, name)
@@ -269,21 +312,31 @@ try {
     got.forEach((g, i) => rates[i].push(...g))
     for (const [i, r] of raws.entries()) await burstOf(async (lane) => await r.roundTrip(lane), rawLatenciesN[i])
   }
-  const [directRate, meshRate, ...otherMeshRates] = rates.map(median)
-  const [directN, meshN, ...otherMeshesN] = latenciesN.map(summary)
+  const medianRates = rates.map(median)
+  const [directRate, meshRate] = medianRates
+  const otherMeshRates = medianRates.slice(2, FLOOR)
+  const summariesN = latenciesN.map(summary)
+  const [directN, meshN] = summariesN
+  const otherMeshesN = summariesN.slice(2, FLOOR)
   const [rawN, ...otherRawsN] = rawLatenciesN.map(summary)
   for (const m of alones) await m.stop()
+  await beforeMesh?.stop()
   await raw.stop()
   raw = undefined
 
   // B: unpaid and paid side by side
-  const free = await meshWith(runnerUrl, token, undefined)
-  meshes.push(free)
-  const paid = await meshWith(runnerUrl, token, chain)
-  meshes.push(paid)
-  const phaseB = [direct, { url: free.gateway.url, headers: {} }, { url: paid.gateway.url, headers: {} }]
-  const [directB, freeB, paidB] = (await latencySamples(phaseB, ROUNDS, perRound)).map(summary)
-  const [, freeRateB, paidRateB] = (await burstRates(phaseB, ROUNDS)).map(median)
+  const none = { p50: NaN, p99: NaN }
+  let [directB, freeB, paidB] = [none, none, none]
+  let [freeRateB, paidRateB] = [NaN, NaN]
+  if (PAYMENTS) {
+    const free = await meshWith(runnerUrl, token, undefined)
+    meshes.push(free)
+    const paid = await meshWith(runnerUrl, token, chain)
+    meshes.push(paid)
+    const phaseB = [direct, { url: free.gateway.url, headers: {} }, { url: paid.gateway.url, headers: {} }];
+    [directB, freeB, paidB] = (await latencySamples(phaseB, ROUNDS, perRound)).map(summary);
+    [, freeRateB, paidRateB] = (await burstRates(phaseB, ROUNDS)).map(median)
+  }
 
   const added = { p50: meshA.p50 - directA.p50, p99: meshA.p99 - directA.p99 }
   const addedFreeB = { p50: freeB.p50 - directB.p50, p99: freeB.p99 - directB.p99 }
@@ -294,6 +347,8 @@ try {
     [`A: raw libp2p round trip (two processes, ${TRANSPORTS[0]})`]: { ...row(rawA, NaN), ...rowN(rawN) },
     'A: runner direct (baseline)': { ...row(directA, directRate), ...rowN(directN) },
     [`A: gateway + orchestrator (${TRANSPORTS[0]})`]: { ...row(meshA, meshRate), ...rowN(meshN) },
+    [`A: floor: node:http + one raw libp2p hop (${TRANSPORTS[0]})`]: { ...row(summariesA[FLOOR], medianRates[FLOOR]), ...rowN(summariesN[FLOOR]) },
+    ...(beforeMesh === undefined ? {} : { [`A: gateway + orchestrator, before (${TRANSPORTS[0]})`]: { ...row(summariesA[BEFORE_AT], medianRates[BEFORE_AT]), ...rowN(summariesN[BEFORE_AT]) } }),
     'B: runner direct': row(directB, NaN),
     'B: gateway + orchestrator': row(freeB, freeRateB),
     'B: gateway + orchestrator, payments on': row(paidB, paidRateB)
@@ -312,11 +367,22 @@ try {
   console.log(`added latency through the mesh: p50 ${added.p50.toFixed(3)} ms (goal < 1), p99 ${added.p99.toFixed(3)} ms (goal < 5)`)
   const addedN = meshN.p50 - directN.p50
   console.log(`added p50 as a multiple of a raw libp2p round trip, c=1: ${added.p50.toFixed(3)} / ${rawA.p50.toFixed(3)} ms = ${(added.p50 / rawA.p50).toFixed(2)}x (goal <= 2x); c=${CONCURRENCY}: ${addedN.toFixed(3)} / ${rawN.p50.toFixed(3)} ms = ${(addedN / rawN.p50).toFixed(2)}x`)
+  const floorA = summariesA[FLOOR]
+  const floorN = summariesN[FLOOR]
+  console.log(`the floor (its whole p50: the least an HTTP front plus one libp2p hop adds): c=1 ${floorA.p50.toFixed(3)} ms = ${(floorA.p50 / rawA.p50).toFixed(2)}x a raw round trip; c=${CONCURRENCY} ${floorN.p50.toFixed(3)} ms = ${(floorN.p50 / rawN.p50).toFixed(2)}x`)
+  console.log(`added p50 as a multiple of the floor, c=1: ${added.p50.toFixed(3)} / ${floorA.p50.toFixed(3)} ms = ${(added.p50 / floorA.p50).toFixed(2)}x; c=${CONCURRENCY}: ${addedN.toFixed(3)} / ${floorN.p50.toFixed(3)} ms = ${(addedN / floorN.p50).toFixed(2)}x`)
+  let beforeAdded: Record<string, number> | undefined
+  if (beforeMesh !== undefined) {
+    const b = summariesA[BEFORE_AT]
+    const bN = summariesN[BEFORE_AT]
+    beforeAdded = { p50: b.p50 - directA.p50, p50N: bN.p50 - directN.p50, rate: medianRates[BEFORE_AT] }
+    console.log(`before (${BEFORE}), same rounds: added p50 c=1 ${beforeAdded.p50.toFixed(3)} ms = ${(beforeAdded.p50 / rawA.p50).toFixed(2)}x raw, ${(beforeAdded.p50 / floorA.p50).toFixed(2)}x floor (now ${added.p50.toFixed(3)} ms); c=${CONCURRENCY} ${beforeAdded.p50N.toFixed(3)} ms (now ${addedN.toFixed(3)}); ${Math.round(beforeAdded.rate)} jobs/s (now ${Math.round(meshRate)})`)
+  }
   console.log('where the c=1 time through the mesh goes (means over the sampled rounds, ms):')
   console.table(Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, { ms: +v.toFixed(3) }])))
-  console.log(JSON.stringify({ raw: rawA, rawN, ratio: added.p50 / rawA.p50, ratioN: addedN / rawN.p50, breakdown }))
+  console.log(JSON.stringify({ raw: rawA, rawN, floor: floorA, floorN, ratio: added.p50 / rawA.p50, ratioN: addedN / rawN.p50, floorRatio: added.p50 / floorA.p50, floorRatioN: addedN / floorN.p50, addedN, before: beforeAdded, breakdown }))
   console.log(`throughput through one gateway: ${Math.round(meshRate)} jobs/s (goal >= 1000), ${(meshRate / directRate).toFixed(2)}x the runner alone`)
-  console.log(`payments on (B): added p50 ${addedPaid.p50.toFixed(3)} ms, ${(addedPaid.p50 / addedFreeB.p50).toFixed(2)}x the unpaid overhead beside it; throughput ${(paidRateB / freeRateB).toFixed(2)}x unpaid (goal: payments add at most 10%)`)
+  if (PAYMENTS) console.log(`payments on (B): added p50 ${addedPaid.p50.toFixed(3)} ms, ${(addedPaid.p50 / addedFreeB.p50).toFixed(2)}x the unpaid overhead beside it; throughput ${(paidRateB / freeRateB).toFixed(2)}x unpaid (goal: payments add at most 10%)`)
 } finally {
   for (const m of meshes) await m.stop()
   await raw?.stop()

@@ -10,8 +10,7 @@ import '../../src/p2p/polyfill.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { createShoalNode } from '../../src/p2p/node.js'
-
-export const ECHO_PROTOCOL = '/shoal/bench/echo/1.0.0'
+import { ECHO_PROTOCOL } from './raw-peer-protocol.js'
 
 const node = await createShoalNode({ role: 'orchestrator', privateKey: await generateKeyPair('Ed25519'), listen: [process.argv[2] === 'quic' ? '/ip4/127.0.0.1/udp/0/quic-v1' : '/ip4/127.0.0.1/tcp/0'] })
 await node.handle(ECHO_PROTOCOL, async (stream) => {

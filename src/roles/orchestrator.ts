@@ -157,8 +157,14 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     logger: log
   })
   const info = infoServer(mesh.node, { current: publisher.current, logger: log })
-  // a slot taken or freed on every job: the addresses are not read again for it
-  const onChange = (): void => { publisher.update() }
+  // a slot taken or freed on every job: the addresses are not read again for it, and the
+  // offers are looked at once per loop turn after the job's own I/O (a timer, which runs
+  // after the Final's flush; an immediate queued at the slot's release would run before
+  // it), not twice inside every job's critical path. Gossip is paced in seconds anyway.
+  let changeTimer: NodeJS.Timeout | undefined
+  const onChange = (): void => {
+    changeTimer ??= setTimeout(() => { changeTimer = undefined; publisher.update() }, 0)
+  }
   manager.on('change', onChange)
   // a relay reservation (behind NAT) or a new listen address changes what to announce
   const onAddresses = (): void => { publisher.update({ addresses: true }) }
@@ -197,6 +203,7 @@ export async function startOrchestrator (options: OrchestratorRoleOptions, logge
     metricsUrl: metricsServer?.url,
     async stop () {
       manager.off('change', onChange)
+      clearTimeout(changeTimer)
       mesh.node.removeEventListener('self:peer:update', onAddresses)
       offFeed?.()
       feed?.stop()

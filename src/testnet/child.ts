@@ -50,8 +50,10 @@ export function exitCause (lines: readonly string[]): string | undefined {
 export function spawnShoal (name: string, args: string[], options: { logFile: string, env?: NodeJS.ProcessEnv, prefix?: string[] }): ShoalChild {
   // e.g. SHOAL_CHILD_EXEC_ARGV="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile every node of a testnet
   const execArgv = (process.env.SHOAL_CHILD_EXEC_ARGV ?? '').split(' ').filter(a => a.length > 0)
+  // e.g. SHOAL_CHILD_BIN=/tmp/old/bin/shoal.js to run another build's nodes beside this one's (bench/overhead's before/after)
+  const bin = process.env.SHOAL_CHILD_BIN ?? shoalBin()
   // a prefix that execs its argument (e.g. `ip netns exec NS`) keeps the pid and process group
-  const argv = [...(options.prefix ?? []), process.execPath, ...execArgv, shoalBin(), ...args]
+  const argv = [...(options.prefix ?? []), process.execPath, ...execArgv, bin, ...args]
   const child = spawn(argv[0], argv.slice(1), {
     // its own process group: a Ctrl-C in the terminal reaches only the parent, which stops children in order;
     // stdin stays open so the child stops by itself if the parent dies

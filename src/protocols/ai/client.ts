@@ -255,6 +255,8 @@ class ClientJob {
   private readonly resultHash = new ResultHasher()
   /** the input hash of a job with a streamed input, computed as it was sent (its bytes are not kept) */
   private streamedInputHash: ReturnType<InputHasher['digest']> | undefined
+  /** the hash of a job whose inputs are all in memory, made once it has gone out */
+  private sentInputHash: ReturnType<InputHasher['digest']> | undefined
 
   constructor (
     private readonly client: AiClient,
@@ -396,6 +398,9 @@ class ClientJob {
       throw createJobError('JOB_ERROR_BAD_REQUEST', (err as Error).message, this.details(), { cause: err })
     }
     this.upload = this.uploadInputs(pooled)
+    // the receipt check needs the job's hash: made while the orchestrator works, not after
+    // its Final. An immediate runs after the frames' flush (queued by the first write).
+    if (!this.job.inputs.some(i => isStreamed(i.data))) setImmediate(() => { this.sentInputHash ??= inputHash(this.job) })
     let answered = false
     while (true) {
       let frame: Frame | null
@@ -553,7 +558,7 @@ class ClientJob {
         requestId: this.requestId,
         pipeline: this.job.pipeline,
         modelId: this.job.modelId,
-        inputHash: this.streamedInputHash ?? inputHash(this.job),
+        inputHash: this.streamedInputHash ?? this.sentInputHash ?? inputHash(this.job),
         resultHash: this.resultHash.digest(),
         resultBytes: this.resultHash.bytes,
         ...(this.head !== undefined ? { status: this.head.status } : {}),
