@@ -115,9 +115,10 @@ export type DirectTransport = 'tcp' | 'quic'
  * 0.43-0.50 ms on TCP, and at 32 concurrent jobs QUIC did more jobs/s in 2 runs of 3
  * (1065-1472 against 528-1507). Inference moves images and video, so bytes decide.
  * Measured again with TCP's socket buffering and noise's copy fixed (bench/bulk, 50 MiB,
- * load average 4-9): a QUIC stream moved 0.27-0.35x TCP's bytes per CPU second, a job
- * 0.27-0.34x. @chainsafe/libp2p-quic reads a stream 4 KiB per native call; 64 KiB reads
- * roughly doubled its rate in a trial, which would still leave TCP ahead.
+ * 3 runs at load average 2-5): a QUIC stream moved 0.21-0.28x TCP's bytes per CPU second,
+ * a job 0.22-0.27x. @chainsafe/libp2p-quic reads a stream 4 KiB per native call; with
+ * 64 KiB reads (a trial, not shipped) its stream moved 2.7x more per CPU second, still
+ * half of TCP's (97 against 190 MiB).
  */
 export const DEFAULT_PREFERRED_TRANSPORT: DirectTransport = 'tcp'
 
