@@ -49,3 +49,13 @@ export const DEFAULT_MONITOR = {
   maxMissedIdle: 6,
   maxMissedBusy: 8
 } as const
+
+/**
+ * Bytes a libp2p TCP socket buffers before `write()` asks for a drain (Node's default is
+ * 16 KiB). A noise message is up to 64 KiB, so at the default every message of a bulk
+ * transfer waited for its own drain: one `writev` and one event-loop turn per message,
+ * each pausing every stream on the connection. At one yamux window (256 KiB) several
+ * messages leave together; with noise-crypto.ts, bench/bulk's raw libp2p stream moved
+ * 1.1-1.6x the bytes per CPU second (7 interleaved trials, 1.43x median). It bounds memory per connection, not per stream.
+ */
+export const TCP_SOCKET_HIGH_WATER_MARK = 256 * 1024

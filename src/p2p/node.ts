@@ -8,7 +8,7 @@ import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePublicAddressesMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
 import { ping, type Ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
+import { tcp, type TCPOptions } from '@libp2p/tcp'
 import type { Identify } from '@libp2p/identify'
 import { isPeerId, type Address, type Libp2p, type PrivateKey, type PeerInfo } from '@libp2p/interface'
 import { circuitRelayAddressesLast, loopbackAddressLast, publicAddressesFirst, reliableTransportsFirst } from '@libp2p/utils'
@@ -16,7 +16,8 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import type { Logger } from '../observability/logger.js'
-import { DEFAULT_INBOUND_CONNECTION_THRESHOLD, LOOPBACK_ALLOW_LIST, DEFAULT_MAX_CONNECTIONS, DEFAULT_REDIAL_KNOWN_PEERS, DHT_PROTOCOL, IDENTIFY_TIMEOUT_MS, PING_MAX_STREAMS } from './constants.js'
+import { DEFAULT_INBOUND_CONNECTION_THRESHOLD, LOOPBACK_ALLOW_LIST, DEFAULT_MAX_CONNECTIONS, DEFAULT_REDIAL_KNOWN_PEERS, DHT_PROTOCOL, IDENTIFY_TIMEOUT_MS, PING_MAX_STREAMS, TCP_SOCKET_HIGH_WATER_MARK } from './constants.js'
+import { shoalNoiseCrypto } from './noise-crypto.js'
 import { shoalConnectionMonitor, type ConnectionMonitorInit, type ShoalConnectionMonitor } from './connection-monitor.js'
 import { addressTarget, type TransportKind } from './addresses.js'
 import { listensThroughRelay, relayServer, relayTransport, type RelayServerOptions } from './relay.js'
@@ -113,6 +114,11 @@ export type DirectTransport = 'tcp' | 'quic'
  * and a /shoal/ai job 0.46-0.49x. Small jobs were closer: p50 0.47-0.70 ms on QUIC against
  * 0.43-0.50 ms on TCP, and at 32 concurrent jobs QUIC did more jobs/s in 2 runs of 3
  * (1065-1472 against 528-1507). Inference moves images and video, so bytes decide.
+ * Measured again with TCP's socket buffering and noise's copy fixed (bench/bulk, 50 MiB,
+ * 3 runs at load average 2-5): a QUIC stream moved 0.21-0.28x TCP's bytes per CPU second,
+ * a job 0.22-0.27x. @chainsafe/libp2p-quic reads a stream 4 KiB per native call; with
+ * 64 KiB reads (a trial, not shipped) its stream moved 2.7x more per CPU second, still
+ * half of TCP's (97 against 190 MiB).
  */
 export const DEFAULT_PREFERRED_TRANSPORT: DirectTransport = 'tcp'
 
@@ -125,6 +131,12 @@ function addressSorterFor (preferred: DirectTransport): (a: Address, b: Address)
     (Math.sign(rank(a) - rank(b)) as -1 | 0 | 1) ||
     reliableTransportsFirst(a.multiaddr, b.multiaddr)
 }
+
+/**
+ * @libp2p/tcp spreads these into `net.connect` and `net.createServer` (its type names only
+ * a few of the options they take): every libp2p TCP socket, dialled or accepted.
+ */
+const tcpSocketOptions: NonNullable<TCPOptions['dialOpts']> & { highWaterMark: number } = { highWaterMark: TCP_SOCKET_HIGH_WATER_MARK }
 
 function peerInfoMapperFor (options: ShoalNodeOptions): (info: PeerInfo) => PeerInfo {
   if (options.listen.some(isMemoryAddress)) return passthroughMapper
@@ -157,8 +169,8 @@ export async function createShoalNode (options: ShoalNodeOptions): Promise<Shoal
       listen: options.listen,
       announce: options.announce ?? []
     },
-    transports: usesMemory ? [memory()] : [tcp(), quic(), relayTransport()],
-    connectionEncrypters: [noise()],
+    transports: usesMemory ? [memory()] : [tcp({ dialOpts: tcpSocketOptions, listenOpts: tcpSocketOptions }), quic(), relayTransport()],
+    connectionEncrypters: [noise({ crypto: shoalNoiseCrypto })],
     streamMuxers: [yamux()],
     peerDiscovery: bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList })] : [],
     connectionManager: {
