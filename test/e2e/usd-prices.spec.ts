@@ -83,7 +83,8 @@ describe('e2e: prices in USD through the testnet chain\'s price feed', function 
   it('a new answer on the aggregator re-prices and re-announces', async () => {
     await chain.postUsdPerEth('2000')
     // $0.000001 / 2000 = 500,000,000 wei
-    await until('the new price in the directory', async () => (await listed())?.pricePerUnit === '500000000')
+    // the orchestrator's feed and the gateway's (which converts wei back to USD) each poll the aggregator: wait for both
+    await until('the new price in the directory, at the gateway\'s new rate', async () => { const m = await listed(); return m?.pricePerUnit === '500000000' && m.usdPerEth === '2000' })
     expect(await listed()).to.include({ usdPerUnit: '0.000001', usdPerEth: '2000' })
     const log = await readFile(join(dir, 'orchestrator-0.log'), 'utf8').catch(() => '')
     expect(log).to.not.include('"level":50')
