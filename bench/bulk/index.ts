@@ -23,6 +23,15 @@
  *    costs about 1.5 ms per MiB on this 2-core machine (1.35 GB/s per direction), more
  *    than the whole raw socket path (0.8-1.4 ms per MiB): even with nothing else, a noise
  *    stream would stay under 40% of the socket here.
+ *    Two processes do not change that here (2026-12-02, 50 MiB x 3 rounds, TCP, 3 runs of
+ *    each mode interleaved, load 1.7-2.3 on this 2-core machine shared with other work;
+ *    median round): raw libp2p stream : raw TCP 34.0/27.8/26.3% in one process,
+ *    32.4/27.3/27.4% in two (stream 202-271 MiB/s against 206-249; raw TCP 768-974
+ *    against 751-833); /shoal/ai : raw TCP 18-24% against 19-21%. With the machine's
+ *    other load there is no free core for the second process to decrypt on. Per end
+ *    (3 more two-process runs): the receiver is the busier end on every path, raw TCP
+ *    included (its 'data' buffers), and even with a core for each end the stream's
+ *    ceiling would be 39-49% of the socket's. >= 50% is reached in neither mode.
  * 2. Small jobs: p50/p99 of a tiny job over the pool (sequential), against a 64-byte
  *    request/response on one persistent raw stream and on a new stream per request;
  *    then jobs/s at a concurrency of 32.
@@ -150,11 +159,11 @@ async function setupPeer (transport: Transport): Promise<Setup> {
 }
 
 async function measureBulk (benches: Map<Transport, Bench>, tcpPort: number): Promise<void> {
-  /** CPU milliseconds used so far by this process and every receiving peer process */
-  const cpuNow = async (): Promise<number> => {
+  /** CPU milliseconds used so far by this process and by every receiving peer process */
+  const cpuNow = async (): Promise<{ here: number, peers: number }> => {
     const peers = await Promise.all([...benches.values()].map(async b => await b.peerCpu()))
     const used = process.cpuUsage()
-    return (used.user + used.system) / 1000 + peers.reduce((a, b) => a + b, 0)
+    return { here: (used.user + used.system) / 1000, peers: peers.reduce((a, b) => a + b, 0) }
   }
   const job: InferenceJob = { pipeline: 'image-to-video', modelId: 'noop', params: {}, inputs: [{ field: 'image', filename: 'bulk.bin', contentType: 'application/octet-stream', data: payload }] }
   const viaProtocol = (b: Bench) => async (): Promise<void> => {
@@ -195,6 +204,9 @@ async function measureBulk (benches: Map<Transport, Bench>, tcpPort: number): Pr
   type Way = string
   const wall = new Map<Way, number[]>()
   const cpu = new Map<Way, number[]>()
+  /** two processes: the CPU of the sending end (this process) and of the receiving end, apart */
+  const cpuSender = new Map<Way, number[]>()
+  const cpuReceiver = new Map<Way, number[]>()
   for (const way of Object.values(ways)) await way() // warm-up
   // interleaved rounds, so drift in the machine's load hits every path alike
   const rate = (ms: number): number => (SIZE / MiB) / (ms / 1000)
@@ -207,7 +219,10 @@ async function measureBulk (benches: Map<Transport, Bench>, tcpPort: number): Pr
       const ms = performance.now() - start
       thisRound.set(name, rate(ms))
       wall.set(name, [...(wall.get(name) ?? []), ms])
-      cpu.set(name, [...(cpu.get(name) ?? []), await cpuNow() - cpuBefore])
+      const cpuAfter = await cpuNow()
+      cpuSender.set(name, [...(cpuSender.get(name) ?? []), cpuAfter.here - cpuBefore.here])
+      cpuReceiver.set(name, [...(cpuReceiver.get(name) ?? []), cpuAfter.peers - cpuBefore.peers])
+      cpu.set(name, [...(cpu.get(name) ?? []), cpuAfter.here - cpuBefore.here + cpuAfter.peers - cpuBefore.peers])
     }
     // each round on its own, with the load it ran under
     const socket = thisRound.get('raw TCP socket')
@@ -232,6 +247,17 @@ async function measureBulk (benches: Map<Transport, Bench>, tcpPort: number): Pr
   for (const way of Object.keys(ways) as Way[]) {
     const r = row(way)
     console.log(`  ${way.padEnd(30)} ${fmt(r.best).padStart(8)} ${fmt(r.median).padStart(8)} ${fmt(r.cpu).padStart(8)}`)
+  }
+  if (PROCESSES === 2) {
+    // with a free core for each end, a path could go no faster than its busier end's
+    // MiB per CPU-second: about the ceiling two processes could reach on an idle machine
+    // (an estimate: a process's CPU time counts all its threads, GC helpers included)
+    console.log('  each end apart, MiB per CPU-second (median): sender, receiver; the lower is the ceiling with a core each')
+    for (const way of Object.keys(ways) as Way[]) {
+      const sender = rate(percentile(cpuSender.get(way) ?? [], 50))
+      const receiver = rate(percentile(cpuReceiver.get(way) ?? [], 50))
+      console.log(`  ${way.padEnd(30)} ${fmt(sender).padStart(8)} ${fmt(receiver).padStart(8)}  ceiling ${fmt(Math.min(sender, receiver))}`)
+    }
   }
   const ratio = (label: string, a: Way, bWay: Way, goal = ''): void => {
     if (!(a in ways) || !(bWay in ways)) return
