@@ -89,9 +89,11 @@ describe('p2p: the connection monitor tolerates missed pings on busy connections
 
   it('an idle connection closes after two missed pings', async () => {
     const conn = await connect()
+    const paused = Date.now()
     relay.pause()
     await waitFor(() => conn.status !== 'open', 20_000, 'the idle connection to close')
-    expect(missed.at(-1)).to.equal(2)
+    // (once in CI it closed with no miss reported: say how, should it happen again)
+    expect(missed.at(-1), `closed ${Date.now() - paused} ms after the pause, status ${conn.status}, misses ${JSON.stringify(missed)}, connections to the peer now ${local.getConnections(remote.peerId).length}, streams ${conn.streams.map(s => s.protocol ?? '?').join(',')}`).to.equal(2)
   })
 
   it('reports a recovery when the peer answers again, and the connection carries on', async () => {
