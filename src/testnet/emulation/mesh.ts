@@ -25,7 +25,7 @@ import type { TestnetModelEntry } from '../process-mesh.js'
 import { niceArgv, redirectInbound, startHelper, type HelperProcess } from './helper.js'
 import { startDelayProxy, type DelayProxy } from './delay-proxy.js'
 import { EmulationError } from './errors.js'
-import { setAutogroupNice, setProcessPriority } from './priority.js'
+import { launchNice, setAutogroupNice, setProcessPriority, type LaunchKind } from './priority.js'
 import { healAll, partition } from './partition.js'
 import { shapeLink, type LinkShape } from './shaping.js'
 
@@ -80,9 +80,10 @@ export interface EmulatedMeshOptions {
    * then starve the gateway, the shared runners and the chain, which stand for machines
    * of their own. A lower value for those keeps the measured path from queueing behind
    * background work of other hosts. `gateway` covers its API bridge, `orchestrator` the
-   * delay proxies of orchestrators. `startup`: a node starts at this priority and gets its
-   * role's once it listens (start-up is a few CPU-seconds; behind 40 running nodes at the
-   * same priority one took over 3 minutes). @default 0 for all
+   * delay proxies of orchestrators. `startup`: a node of the mesh's start-up starts at this
+   * priority and gets its role's once it listens (start-up is a few CPU-seconds; behind 40
+   * running nodes at the same priority one took over 3 minutes); one restarted later starts
+   * at its role's (`launchNice`, priority.ts). @default 0 for all
    */
   nice?: Partial<Record<EmulatedRole | 'infrastructure' | 'startup', number>>
   /** how long nodes wait for the chain at start (`--chain-timeout`), ms @default 180000: many nodes start at once */
@@ -240,7 +241,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
       }
     }
 
-    const launch = async (node: EmulatedNode): Promise<void> => {
+    const launch = async (node: EmulatedNode, kind: LaunchKind): Promise<void> => {
       const dir = join(options.dataDir, node.spec.name)
       await mkdir(dir, { recursive: true, mode: 0o700 })
       if (node.spec.role === 'orchestrator') {
@@ -250,7 +251,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
         await chmod(path, 0o600)
       }
       const roleNice = niceOf(node.spec.role)
-      const startNice = roleNice === undefined ? undefined : Math.min(roleNice, options.nice?.startup ?? roleNice)
+      const startNice = launchNice(roleNice, options.nice?.startup, kind)
       const child = spawnShoal(node.spec.name, argsOf(node, dir), { logFile: join(options.dataDir, `${node.spec.name}.log`), prefix: node.host.exec(niceArgv(startNice)), env: options.env })
       // a node is a session of its own: its autogroup decides its share (priority.ts)
       if (startNice !== undefined) await setAutogroupNice(child.pid, startNice)
@@ -287,7 +288,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     }
 
     const bootstrap = await prepare(bootstraps[0])
-    await launch(bootstrap)
+    await launch(bootstrap, 'initial')
     bootstrapAddr = `/ip4/${bootstrap.host.address}/tcp/${P2P_PORT}/p2p/${bootstrap.peerId}`
     progress(`bootstrap ${bootstrap.peerId} at ${bootstrap.host.address}`)
 
@@ -303,7 +304,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
     // gateway among the first so that it learns of the orchestrators as they come
     let started = 0
     await limit([gateway, ...prepared], options.startConcurrency ?? 4, async (node) => {
-      await launch(node)
+      await launch(node, 'initial')
       if (node === gateway) return
       started++
       if (started % 10 === 0 || started === prepared.length) progress(`orchestrators listening: ${started}/${prepared.length}`)
@@ -369,7 +370,7 @@ export async function startEmulatedMesh (options: EmulatedMeshOptions): Promise<
         const node = nodeOf(name)
         if (node.running) await node.child?.kill()
         if (models !== undefined) node.models = models
-        await launch(node)
+        await launch(node, 'restart')
       },
       partition: async (names) => {
         for (const n of names) nodeOf(n)

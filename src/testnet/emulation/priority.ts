@@ -11,6 +11,25 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { setPriority } from 'node:os'
 
+/** Why a node is being started: with the mesh (nothing else to serve yet), or again once it runs (a scenario's restart or price change). */
+export type LaunchKind = 'initial' | 'restart'
+
+/**
+ * The nice value a node starts at. In the mesh's start-up it is the `startup` one where
+ * that is the higher priority: start-up is a few CPU-seconds, and behind dozens of
+ * running nodes at the same priority a starting one made no progress; no request is
+ * measured then. A node started again while the mesh serves load gets its role's: the
+ * CPU it takes comes out of the orchestrators serving requests (nice 0): five restarts
+ * at the startup priority (-10, nine times the weight of a nice-0 node) starved them in
+ * the 50-host run (attempts past their first-byte deadline, p50 9 s against 0.1-0.4 s
+ * before). It then takes longer to listen than a host of its own would; the report
+ * shows how long.
+ */
+export function launchNice (roleNice: number | undefined, startupNice: number | undefined, kind: LaunchKind): number | undefined {
+  if (roleNice === undefined || kind === 'restart') return roleNice
+  return Math.min(roleNice, startupNice ?? roleNice)
+}
+
 /** Sets the nice value of every thread of `pid` and of its session's autogroup (where the kernel has them). */
 export async function setProcessPriority (pid: number, nice: number): Promise<void> {
   for (const tid of await readdir(`/proc/${pid}/task`).catch((): string[] => [])) {

@@ -111,7 +111,7 @@ const Tuning = Type.Object({
     bootstrap: Type.Optional(Nice),
     infrastructure: Type.Optional(Nice),
     client: Type.Optional(Nice),
-    /** a node starts at this priority (if lower than its role's) and gets its role's once it listens */
+    /** a node of the mesh's start-up starts at this priority (if lower than its role's) and gets its role's once it listens; restarts during the load start at their role's */
     startup: Type.Optional(Nice)
   }, { additionalProperties: false }))
 }, { additionalProperties: false })
