@@ -22,8 +22,8 @@ export type LaunchKind = 'initial' | 'restart'
  * CPU it takes comes out of the orchestrators serving requests (nice 0): five restarts
  * at the startup priority (-10, nine times the weight of a nice-0 node) starved them in
  * the 50-host run (attempts past their first-byte deadline, p50 9 s against 0.1-0.4 s
- * before). It then takes longer to listen than a host of its own would; the report
- * shows how long.
+ * before; at the role's 0.6 s). It then takes longer to listen (81-84 s there instead
+ * of 26 s) than a host of its own would; the report shows how long.
  */
 export function launchNice (roleNice: number | undefined, startupNice: number | undefined, kind: LaunchKind): number | undefined {
   if (roleNice === undefined || kind === 'restart') return roleNice
