@@ -9,6 +9,6 @@
  */
 export * from './constants.js'
 export { LiveProtocolError, LiveStartError, type LiveProtocolErrorCode, type LiveStartFailure } from './errors.js'
-export { encodeLiveMessage, decodeLiveMessage, type LiveMessage } from './codec.js'
+export { encodeLiveMessage, decodeLiveMessage, type LiveMessage, type LiveStart } from './codec.js'
 export { LiveChannel } from './channel.js'
 export { dialLiveChannel, startLiveSession, type DialProtocol, type LiveStartHandlers, type LiveStartedPrice } from './start.js'
