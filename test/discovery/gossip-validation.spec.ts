@@ -6,35 +6,18 @@ import type { PrivateKey } from '@libp2p/interface'
 import { Wallet } from 'ethers'
 import { announcementMessage, encodeSignedAnnouncement, signAnnouncement, type Announcement } from '../../src/discovery/announcement.js'
 import { createEthBinding } from '../../src/identity/binding.js'
-import { ANNOUNCEMENT_TOPIC, ANNOUNCEMENT_VERSION } from '../../src/discovery/constants.js'
+import { ANNOUNCEMENT_TOPIC } from '../../src/discovery/constants.js'
 import { announcementScoreParams } from '../../src/discovery/score.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { createShoalNode, type ShoalLibp2p } from '../../src/p2p/node.js'
 import { createMesh, type Mesh } from '../../src/roles/mesh.js'
-import { defaultOffers } from '../../src/testnet/in-process-mesh.js'
 import { Registry } from 'prom-client'
+import { announcementFor as announcementWith, sleep } from './helpers.js'
 
 let counter = 0
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
-async function announcementFor (key: PrivateKey, overrides: Partial<Announcement> = {}): Promise<Announcement> {
-  const peerId = peerIdFromPrivateKey(key).toString()
-  const binding = await createEthBinding(peerId, Wallet.createRandom().privateKey)
-  const now = Date.now()
-  return {
-    version: ANNOUNCEMENT_VERSION,
-    peerId,
-    addresses: ['/memory/nowhere'],
-    ...binding,
-    seq: now * 1000,
-    timestamp: now,
-    expiresAt: now + 30_000,
-    models: defaultOffers(),
-    hardware: { cpus: 2, memoryBytes: 1, gpus: [] },
-    withdrawn: false,
-    ...overrides
-  }
-}
+/** on the memory transport, the only one these nodes dial */
+const announcementFor = async (key: PrivateKey, overrides: Partial<Announcement> = {}): Promise<Announcement> =>
+  await announcementWith(key, { addresses: ['/memory/nowhere'], ...overrides })
 
 /**
  * attacker -- victim -- observer. The victim runs Shoal's validator; the observer is a

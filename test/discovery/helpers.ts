@@ -2,9 +2,14 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Wallet } from 'ethers'
+import { cpus, totalmem } from 'node:os'
 import { signAnnouncement, type Announcement, type SignedAnnouncement } from '../../src/discovery/announcement.js'
+import { announcementPublisher, type AnnouncementPublisher, type AnnouncementPublisherInit } from '../../src/discovery/publisher.js'
 import { createEthBinding } from '../../src/identity/binding.js'
 import { ANNOUNCEMENT_VERSION } from '../../src/discovery/constants.js'
+import { silentLogger } from '../../src/observability/logger.js'
+import { infoServer } from '../../src/protocols/info/index.js'
+import { createMesh, type Mesh } from '../../src/roles/mesh.js'
 import { defaultOffers } from '../../src/testnet/in-process-mesh.js'
 export { waitFor } from '../helpers/wait-for.js'
 
@@ -34,4 +39,46 @@ export async function announcementFor (key: PrivateKey, overrides: Partial<Annou
 export async function freshSigned (overrides: Partial<Announcement> = {}): Promise<SignedAnnouncement & { key: PrivateKey }> {
   const key = await generateKeyPair('Ed25519')
   return { ...await signAnnouncement(await announcementFor(key, overrides), key), key }
+}
+
+export interface AnnouncingOrchestrator {
+  key: PrivateKey
+  mesh: Mesh
+  publisher: AnnouncementPublisher
+  /** `withdraw`: announce the withdrawal first, as a graceful shutdown does */
+  stop: (withdraw?: boolean) => Promise<void>
+}
+
+/**
+ * A real orchestrator mesh on `listen`, joined through `bootstrap`, announcing the default
+ * offers and answering `/shoal/info`; started. `key`: an identity to come back with.
+ */
+export async function startAnnouncingOrchestrator (listen: string, bootstrap: string, options: { key?: PrivateKey, publisher?: AnnouncementPublisherInit } = {}): Promise<AnnouncingOrchestrator> {
+  const privateKey = options.key ?? await generateKeyPair('Ed25519')
+  const mesh = await createMesh({ role: 'orchestrator', privateKey, listen: [listen], bootstrap: [bootstrap] }, { logger: silentLogger(), register: null })
+  const publisher = announcementPublisher(options.publisher)({
+    privateKey,
+    peerId: mesh.node.peerId,
+    ethPrivateKey: Wallet.createRandom().privateKey,
+    addresses: () => mesh.node.getMultiaddrs().map(a => a.toString()),
+    offers: () => defaultOffers().map(o => ({ ...o, inUse: 0 })),
+    hardware: { cpus: cpus().length, memoryBytes: totalmem(), gpus: [] },
+    gossip: mesh.gossip,
+    logger: silentLogger()
+  })
+  const info = infoServer(mesh.node, { current: publisher.current, logger: silentLogger() })
+  await mesh.start()
+  await info.start()
+  await publisher.start()
+  return {
+    key: privateKey,
+    mesh,
+    publisher,
+    async stop (withdraw = false) {
+      if (withdraw) await publisher.withdraw()
+      publisher.stop()
+      await info.stop()
+      await mesh.stop()
+    }
+  }
 }

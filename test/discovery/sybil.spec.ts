@@ -5,18 +5,15 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Registry } from 'prom-client'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { cpus, totalmem } from 'node:os'
 import { Wallet } from 'ethers'
 import { encodeSignedAnnouncement, signAnnouncement } from '../../src/discovery/announcement.js'
 import { ANNOUNCEMENT_TOPIC } from '../../src/discovery/constants.js'
-import { announcementPublisher, type AnnouncementPublisher } from '../../src/discovery/publisher.js'
 import { announcementScoreParams } from '../../src/discovery/score.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { createShoalNode, type ShoalLibp2p } from '../../src/p2p/node.js'
-import { infoServer } from '../../src/protocols/info/index.js'
 import { createMesh, type Mesh } from '../../src/roles/mesh.js'
 import { defaultOffers } from '../../src/testnet/in-process-mesh.js'
-import { announcementFor, sleep, waitFor } from './helpers.js'
+import { announcementFor, sleep, startAnnouncingOrchestrator, waitFor, type AnnouncingOrchestrator } from './helpers.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -36,7 +33,7 @@ describe('discovery: a flood of made-up identities from a real peer', function (
   this.timeout(900_000)
   let gateway: Mesh
   let register: Registry
-  const real: Array<{ mesh: Mesh, publisher: AnnouncementPublisher, stop: () => Promise<void> }> = []
+  const real: AnnouncingOrchestrator[] = []
   let attacker: ShoalLibp2p
 
   before(async () => {
@@ -44,25 +41,7 @@ describe('discovery: a flood of made-up identities from a real peer', function (
     gateway = await createMesh({ role: 'gateway', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], directory: LIMITS }, { logger: silentLogger(), register })
     await gateway.start()
     const gatewayAddr = gateway.node.getMultiaddrs()[0].toString()
-    for (let i = 0; i < 2; i++) {
-      const privateKey = await generateKeyPair('Ed25519')
-      const mesh = await createMesh({ role: 'orchestrator', privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [gatewayAddr] }, { logger: silentLogger(), register: null })
-      const publisher = announcementPublisher({})({
-        privateKey,
-        peerId: mesh.node.peerId,
-        ethPrivateKey: Wallet.createRandom().privateKey,
-        addresses: () => mesh.node.getMultiaddrs().map(a => a.toString()),
-        offers: () => defaultOffers().map(o => ({ ...o, inUse: 0 })),
-        hardware: { cpus: cpus().length, memoryBytes: totalmem(), gpus: [] },
-        gossip: mesh.gossip,
-        logger: silentLogger()
-      })
-      const info = infoServer(mesh.node, { current: publisher.current, logger: silentLogger() })
-      await mesh.start()
-      await info.start()
-      await publisher.start()
-      real.push({ mesh, publisher, stop: async () => { publisher.stop(); await info.stop(); await mesh.stop() } })
-    }
+    for (let i = 0; i < 2; i++) real.push(await startAnnouncingOrchestrator('/ip4/127.0.0.1/tcp/0', gatewayAddr))
     await waitFor(() => real.every(r => gateway.directory.has(r.mesh.node.peerId.toString())), 30_000, 'the real orchestrators to be listed')
     // one of them has served a job (the dispatcher reports it)
     gateway.directory.markProven(real[0].mesh.node.peerId.toString())

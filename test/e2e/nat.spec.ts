@@ -26,6 +26,7 @@ import { spawnShoal, type ShoalChild } from '../../src/testnet/child.js'
 import { startTestnetChain, type TestnetChain } from '../../src/testnet/local-chain.js'
 import { createNetnsLab, netnsSupport, type NetnsHost, type NetnsLab } from '../../src/testnet/netns.js'
 import { addNatHome, type NatHome } from './nat-lab.js'
+import { skipUnsupported } from '../helpers/skip.js'
 
 const MODEL = 'shoal/noop'
 const RPC_PORT = 8545
@@ -79,11 +80,7 @@ describe('e2e: an orchestrator behind NAT serves paid jobs through a relay (netw
   const forwarders: ChildProcess[] = []
 
   before(async function () {
-    const support = await netnsSupport()
-    if (!support.ok) {
-      console.log(`    skipped: ${support.reason}`)
-      this.skip()
-    }
+    skipUnsupported(this, await netnsSupport())
   })
 
   after(async () => {

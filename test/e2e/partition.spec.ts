@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { expect } from 'chai'
 import { createNetnsLab, netnsSupport, type NetnsLab } from '../../src/testnet/netns.js'
 import { attemptsOf, startNsClient, startNsMesh, type NsClient, type NsMesh } from './netns-mesh.js'
+import { skipUnsupported } from '../helpers/skip.js'
 
 /** after the cut, no new attempt may go to the cut orchestrator later than this */
 const STOP_WITHIN_MS = 10_000
@@ -30,11 +31,7 @@ describe('e2e: partition of one orchestrator (network namespaces)', function () 
   let dataDir: string | undefined
 
   before(async function () {
-    const support = await netnsSupport()
-    if (!support.ok) {
-      console.log(`    skipped: ${support.reason}`)
-      this.skip()
-    }
+    skipUnsupported(this, await netnsSupport())
   })
 
   after(async () => {

@@ -20,6 +20,7 @@ import { scenarioSupport } from '../../src/testnet/scenario/run.js'
 import { listLabNamespaces } from '../../src/testnet/netns.js'
 import { attemptsOf, type ScenarioReport } from '../../src/testnet/scenario/report.js'
 import type { RequestRecord } from '../../src/testnet/scenario/load.js'
+import { skipUnsupported } from '../helpers/skip.js'
 
 const SCENARIO = 'scenarios/small-partition-kill.yaml'
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => p !== undefined && p !== '' && existsSync(p))
@@ -33,11 +34,7 @@ describe('e2e: a scenario on emulated hosts (shoal testnet --scenario)', functio
   let labId: string | undefined
 
   before(async function () {
-    const support = await scenarioSupport()
-    if (!support.ok) {
-      console.log(`    skipped: ${support.reason}`)
-      this.skip()
-    }
+    skipUnsupported(this, await scenarioSupport())
     dir = await mkdtemp(join(tmpdir(), 'shoal-scenario-'))
     const out: string[] = []
     const child = spawn(process.execPath, [shoalBin(), 'testnet', '--scenario', SCENARIO, '--data-dir', dir, '--report-dir', join(dir, 'report')], { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -15,7 +15,7 @@ import { createRunnerClient } from '../../src/inference/runner-client/index.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { createJobExecutor } from '../../src/orchestrator/executor.js'
 import { createWorkerRunnerManager, type WorkerRunnerManager } from '../../src/orchestrator/workers/index.js'
-import { loadOrCreateNodeKeys } from '../../src/p2p/keys.js'
+import { loadOrCreateNodeKeys, type NodeKeys } from '../../src/p2p/keys.js'
 import { createShoalNode, type ShoalLibp2p } from '../../src/p2p/node.js'
 import { createAiClient, createAiProtocol, type AiClient, type AiProtocol } from '../../src/protocols/ai/index.js'
 import { createWorkerMetrics, type WorkerRefusedError, type WorkerSessionEndReason } from '../../src/protocols/worker/index.js'
@@ -117,6 +117,21 @@ describe('orchestrator/workers: remote workers as a runner manager', function ()
     return dir
   }
 
+  /** A worker's data dir with its keys made, and an orchestrator that lets that worker register. */
+  async function workerAllowed (): Promise<{ dataDir: string, workerKeys: NodeKeys, orchestrator: OrchestratorSide }> {
+    const dataDir = await tempDir()
+    const workerKeys = await loadOrCreateNodeKeys(dataDir)
+    const orchestrator = await startOrchestratorSide({ privateKey: await generateKeyPair('Ed25519'), allow: [workerKeys.peerId.toString()] })
+    cleanup.push(orchestrator.stop)
+    return { dataDir, workerKeys, orchestrator }
+  }
+
+  async function slowRunner (): Promise<SlowRunner> {
+    const slow = await startSlowRunner()
+    cleanup.push(() => { slow.release(); slow.server.closeAllConnections(); slow.server.close() })
+    return slow
+  }
+
   async function gatewayTo (orchestrator: OrchestratorSide): Promise<AiClient> {
     const node = await createNode()
     cleanup.push(async () => { await node.stop() })
@@ -146,10 +161,7 @@ describe('orchestrator/workers: remote workers as a runner manager', function ()
   }
 
   it('serves gateway jobs on a registered worker: streamed LLM events and file inputs, slots counted on the orchestrator', async () => {
-    const dataDir = await tempDir()
-    const workerKeys = await loadOrCreateNodeKeys(dataDir)
-    const orchestrator = await startOrchestratorSide({ privateKey: await generateKeyPair('Ed25519'), allow: [workerKeys.peerId.toString()] })
-    cleanup.push(orchestrator.stop)
+    const { dataDir, workerKeys, orchestrator } = await workerAllowed()
     const [llm, upscale] = await Promise.all([cpuRunner('llm'), cpuRunner('upscale')])
     const worker = await inProcessWorker({
       orchestrator: orchestrator.address,
@@ -274,12 +286,8 @@ describe('orchestrator/workers: remote workers as a runner manager', function ()
     }
 
     it('prints registered, and fails jobs over at once with RUNNER_ERROR_UNREACHABLE when killed mid-job', async () => {
-      const dataDir = await tempDir()
-      const workerKeys = await loadOrCreateNodeKeys(dataDir)
-      const orchestrator = await startOrchestratorSide({ privateKey: await generateKeyPair('Ed25519'), allow: [workerKeys.peerId.toString()] })
-      cleanup.push(orchestrator.stop)
-      const slow = await startSlowRunner()
-      cleanup.push(() => { slow.release(); slow.server.closeAllConnections(); slow.server.close() })
+      const { dataDir, workerKeys, orchestrator } = await workerAllowed()
+      const slow = await slowRunner()
       const child = await spawnWorker(orchestrator, dataDir, slow.url)
       const started = await waitForEvent(child, 'started')
       expect(started).to.include({ peerId: workerKeys.peerId.toString() })
@@ -318,12 +326,8 @@ describe('orchestrator/workers: remote workers as a runner manager', function ()
     })
 
     it('withdraws its capacity on SIGTERM, lets the running job finish, then exits cleanly', async () => {
-      const dataDir = await tempDir()
-      const workerKeys = await loadOrCreateNodeKeys(dataDir)
-      const orchestrator = await startOrchestratorSide({ privateKey: await generateKeyPair('Ed25519'), allow: [workerKeys.peerId.toString()] })
-      cleanup.push(orchestrator.stop)
-      const slow = await startSlowRunner()
-      cleanup.push(() => { slow.release(); slow.server.closeAllConnections(); slow.server.close() })
+      const { dataDir, orchestrator } = await workerAllowed()
+      const slow = await slowRunner()
       const child = await spawnWorker(orchestrator, dataDir, slow.url)
       await waitForEvent(child, 'registered')
       await until('capacity', () => orchestrator.manager.capabilities().length === 1)

@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { promisify } from 'node:util'
 import { expect } from 'chai'
 import { createNetnsLab, listLabNamespaces, netnsSupport, type NetnsLab } from '../../src/testnet/netns.js'
+import { skipUnsupported } from '../helpers/skip.js'
 
 const run = promisify(execFile)
 
@@ -20,11 +21,7 @@ describe('testnet/netns', function () {
   let server: ChildProcess | undefined
 
   before(async function () {
-    const support = await netnsSupport()
-    if (!support.ok) {
-      console.log(`    skipped: ${support.reason}`)
-      this.skip()
-    }
+    skipUnsupported(this, await netnsSupport())
   })
 
   afterEach(async () => {

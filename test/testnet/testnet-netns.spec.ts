@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { shoalBin } from '../../src/testnet/package-root.js'
 import { listLabNamespaces } from '../../src/testnet/netns.js'
 import { scenarioSupport } from '../../src/testnet/scenario/run.js'
+import { skipUnsupported } from '../helpers/skip.js'
 
 /**
  * `shoal testnet --hosts netns` (no scenario) with payments: the chain runs inside the lab
@@ -20,11 +21,7 @@ describe('testnet: `shoal testnet --hosts netns` runs the chain inside the lab (
   let paid: { status: number, chargedWei: string | null } | undefined
 
   before(async function () {
-    const support = await scenarioSupport()
-    if (!support.ok) {
-      console.log(`    skipped: ${support.reason}`)
-      this.skip()
-    }
+    skipUnsupported(this, await scenarioSupport())
     dir = await mkdtemp(join(tmpdir(), 'shoal-testnet-netns-'))
     const child = spawn(process.execPath, [shoalBin(), 'testnet', '--hosts', 'netns', '--orchestrators', '1', '--gateway-port', '0', '--data-dir', dir, '--no-demo'], { stdio: ['ignore', 'pipe', 'pipe'] })
     const exited = new Promise<number | null>(resolve => child.once('exit', resolve))

@@ -6,14 +6,12 @@
  * than the time that has passed here). The session does not move to another
  * orchestrator: an app session holds state, and one lost ends the session.
  */
-import type { PeerId, Stream } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { feeFor } from '../../kernel/billing.js'
 import type { JsonValue } from '../../kernel/job.js'
 import type { Logger } from '../../observability/logger.js'
 import { decodeQuotePayment, encodeJobPayment } from '../../payments/job-payment.js'
 import type { PaymentSender, TicketParams } from '../../payments/index.js'
-import { LiveChannel, type LiveCloseCode, type LiveMessage } from '../../protocols/live/index.js'
+import { dialLiveChannel, LiveStartError, startLiveSession, type DialProtocol, type LiveChannel, type LiveMessage } from '../../protocols/live/index.js'
 import { parseStreamEvent, STREAM_PROTOCOL } from '../../protocols/stream/index.js'
 import { StreamSessionError } from './errors.js'
 import type { GatewayStreamMetrics } from './metrics.js'
@@ -65,7 +63,7 @@ export interface StreamCandidate {
 }
 
 export interface StreamSessionDeps {
-  dialProtocol: (peer: PeerId, protocol: string, options: { signal: AbortSignal }) => Promise<Stream>
+  dialProtocol: DialProtocol
   candidates: () => StreamCandidate[]
   payments?: { sender: PaymentSender, identity: { address: string, binding: string } }
   logger: Logger
@@ -107,10 +105,6 @@ interface Attachment {
   params: TicketParams | null
   /** when the start was sent: the orchestrator cannot have billed longer than since */
   at: number
-}
-
-class AttachFailed extends Error {
-  constructor (readonly code: LiveCloseCode | 'UNREACHABLE', message: string) { super(message) }
 }
 
 export class GatewayStreamSession {
@@ -178,7 +172,7 @@ export class GatewayStreamSession {
         failures.push(`${candidate.peerId}: ${(err as Error).message}`)
         this.log.info({ peer: candidate.peerId, err: (err as Error).message }, 'stream start failed')
         // the app refused the params: another orchestrator's copy would too
-        if (err instanceof AttachFailed && err.code === 'BAD_REQUEST') throw new StreamSessionError('STREAM_ERROR_BAD_REQUEST', (err as Error).message)
+        if (err instanceof LiveStartError && err.failure === 'BAD_REQUEST') throw new StreamSessionError('STREAM_ERROR_BAD_REQUEST', (err as Error).message)
       }
     }
     throw new StreamSessionError('STREAM_ERROR_NO_ORCHESTRATOR', candidates.length === 0
@@ -188,13 +182,7 @@ export class GatewayStreamSession {
 
   private async attach (candidate: StreamCandidate, signal: AbortSignal): Promise<void> {
     const timeout = AbortSignal.any([signal, AbortSignal.timeout(this.deps.options.startTimeoutMs)])
-    let stream: Stream
-    try {
-      stream = await this.deps.dialProtocol(peerIdFromString(candidate.peerId), STREAM_PROTOCOL, { signal: timeout })
-    } catch (err) {
-      throw new AttachFailed('UNREACHABLE', `dial failed: ${(err as Error).message}`)
-    }
-    const channel = new LiveChannel(stream)
+    const channel = await dialLiveChannel(this.deps.dialProtocol, candidate.peerId, STREAM_PROTOCOL, timeout)
     const payments = this.deps.payments
     const a: Attachment = {
       peer: candidate.peerId,
@@ -204,44 +192,30 @@ export class GatewayStreamSession {
       params: null,
       at: performance.now()
     }
-    try {
-      await channel.write({
-        type: 'start',
-        start: {
-          pipeline: 'custom',
-          modelId: this.capability,
-          params: JSON.stringify(this.params),
-          streamId: this.streamId,
-          requestId: this.requestId,
-          ...(payments === undefined ? {} : { payment: encodeJobPayment({ sender: payments.identity.address, binding: payments.identity.binding, tickets: null }) })
+    await startLiveSession(channel, {
+      pipeline: 'custom',
+      modelId: this.capability,
+      params: JSON.stringify(this.params),
+      streamId: this.streamId,
+      requestId: this.requestId,
+      ...(payments === undefined ? {} : { payment: encodeJobPayment({ sender: payments.identity.address, binding: payments.identity.binding, tickets: null }) })
+    }, {
+      signal: timeout,
+      onPayment: async (message) => {
+        // ticket params and the credit the orchestrator holds (our estimate follows it): the
+        // price per request and the prepaid time, before the app starts
+        const balance = message.payment.balance
+        if (payments !== undefined && message.payment.quote !== undefined && /^\d{1,78}$/.test(balance)) {
+          const params = decodeQuotePayment(message.payment.quote)
+          if (params !== null) payments.sender.setCredit(params.recipient, BigInt(balance))
         }
-      }, { signal: timeout })
-      while (true) {
-        const message = await channel.read({ signal: timeout })
-        if (message.type === 'payment') {
-          // ticket params and the credit the orchestrator holds (our estimate follows it): the
-          // price per request and the prepaid time, before the app starts
-          const balance = message.payment.balance
-          if (payments !== undefined && message.payment.quote !== undefined && /^\d{1,78}$/.test(balance)) {
-            const params = decodeQuotePayment(message.payment.quote)
-            if (params !== null) payments.sender.setCredit(params.recipient, BigInt(balance))
-          }
-          await this.pay(a, message, a.pricePerRequest + this.prepayWei(a), timeout)
-          continue
-        }
-        if (message.type === 'started') {
-          a.price = { pricePerUnit: BigInt(message.started.pricePerUnit), pixelsPerUnit: BigInt(message.started.pixelsPerUnit === '0' ? '1' : message.started.pixelsPerUnit) }
-          if (message.started.quote !== undefined) a.params = decodeQuotePayment(message.started.quote)
-          break
-        }
-        if (message.type === 'close') throw new AttachFailed(message.close.code, `${message.close.code}: ${message.close.message}`)
-        throw new AttachFailed('INTERNAL', `unexpected ${message.type} before started`)
+        await this.pay(a, message, a.pricePerRequest + this.prepayWei(a), timeout)
+      },
+      onStarted: (started, price) => {
+        a.price = price
+        if (started.quote !== undefined) a.params = decodeQuotePayment(started.quote)
       }
-    } catch (err) {
-      channel.abort(err as Error)
-      if (err instanceof AttachFailed) throw err
-      throw new AttachFailed('UNREACHABLE', (err as Error).message)
-    }
+    })
     this.current = a
     // the app runs from here: its price per request is charged
     this.chargedWei += a.pricePerRequest

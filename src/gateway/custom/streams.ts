@@ -4,16 +4,16 @@
  * (status, the last data messages), all ended when the gateway stops.
  */
 import { randomUUID } from 'node:crypto'
-import type { PeerId, Stream } from '@libp2p/interface'
 import type { JsonValue } from '../../kernel/job.js'
 import type { Logger } from '../../observability/logger.js'
 import type { PaymentSender } from '../../payments/index.js'
+import type { DialProtocol } from '../../protocols/live/index.js'
 import { StreamSessionError } from './errors.js'
 import type { GatewayStreamMetrics } from './metrics.js'
 import { defaultGatewayStreamOptions, GatewayStreamSession, type GatewayStreamOptions, type StreamCandidate } from './stream-session.js'
 
 export interface GatewayStreamsComponents {
-  dialProtocol: (peer: PeerId, protocol: string, options: { signal: AbortSignal }) => Promise<Stream>
+  dialProtocol: DialProtocol
   /** orchestrators announcing the capability as streaming, now */
   candidates: (capability: string) => StreamCandidate[]
   /** fills the directory from the DHT when it has no candidate */

@@ -4,10 +4,10 @@
  * WHIP/WHEP in webrtc/) find them with.
  */
 import { randomUUID } from 'node:crypto'
-import type { PeerId, Stream } from '@libp2p/interface'
 import type { JsonValue } from '../../kernel/job.js'
 import type { Logger } from '../../observability/logger.js'
 import type { PaymentSender } from '../../payments/index.js'
+import type { DialProtocol } from '../../protocols/live/index.js'
 import { TrickleStore } from '../../protocols/live/trickle/channel.js'
 import type { Candidate } from '../selection/index.js'
 import { LiveSessionError } from './errors.js'
@@ -17,7 +17,7 @@ import { defaultGatewayLiveOptions, type GatewayLiveOptions } from './options.js
 import { GatewayLiveSession, LIVE_PIPELINE } from './session.js'
 
 export interface GatewayLiveComponents {
-  dialProtocol: (peer: PeerId, protocol: string, options: { signal: AbortSignal }) => Promise<Stream>
+  dialProtocol: DialProtocol
   /** orchestrators offering (pipeline, model) now */
   candidates: (pipeline: typeof LIVE_PIPELINE, modelId: string) => Candidate[]
   /** fills the directory from the DHT when it has no candidate */

@@ -6,13 +6,11 @@
  * current one dies or stalls (a bounded number of times in a window), and keeps the last
  * runner status for `GET .../status`.
  */
-import type { PeerId, Stream } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { feeFor } from '../../kernel/billing.js'
 import type { Logger } from '../../observability/logger.js'
 import { decodeQuotePayment, encodeJobPayment } from '../../payments/job-payment.js'
 import type { Payment, PaymentSender, TicketParams } from '../../payments/index.js'
-import { LIVE_PROTOCOL, LiveChannel, type LiveCloseCode, type LiveMessage } from '../../protocols/live/index.js'
+import { dialLiveChannel, LIVE_PROTOCOL, LiveStartError, startLiveSession, type DialProtocol, type LiveChannel, type LiveCloseCode, type LiveMessage } from '../../protocols/live/index.js'
 import { inspectSegment } from '../../protocols/live/mpegts.js'
 import type { TrickleChannel } from '../../protocols/live/trickle/channel.js'
 import type { JsonValue } from '../../kernel/job.js'
@@ -49,7 +47,7 @@ export interface LiveSessionSummary {
 }
 
 export interface LiveSessionDeps {
-  dialProtocol: (peer: PeerId, protocol: string, options: { signal: AbortSignal }) => Promise<Stream>
+  dialProtocol: DialProtocol
   candidates: () => Candidate[]
   payments?: { sender: PaymentSender, identity: { address: string, binding: string } }
   output: TrickleChannel
@@ -90,8 +88,9 @@ interface Attachment {
   lastActivity: number
 }
 
+/** The attached orchestrator closed the running session, or broke the protocol (INTERNAL). */
 class AttachFailed extends Error {
-  constructor (readonly code: LiveCloseCode | 'UNREACHABLE' | 'STALLED', message: string) { super(message) }
+  constructor (readonly code: LiveCloseCode, message: string) { super(message) }
 }
 
 export class GatewayLiveSession implements LiveSessionMedia {
@@ -171,7 +170,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
         const message = `${candidate.peerId}: ${(err as Error).message}`
         failures.push(message)
         this.log.info({ peer: candidate.peerId, err: (err as Error).message }, 'live attach failed')
-        if (err instanceof AttachFailed && err.code === 'BAD_REQUEST') throw new LiveSessionError('LIVE_ERROR_BAD_REQUEST', (err as Error).message)
+        if (err instanceof LiveStartError && err.failure === 'BAD_REQUEST') throw new LiveSessionError('LIVE_ERROR_BAD_REQUEST', (err as Error).message)
       }
     }
     throw new LiveSessionError('LIVE_ERROR_NO_ORCHESTRATOR', candidates.length === 0
@@ -182,13 +181,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
   private async attach (candidate: Candidate, signal: AbortSignal): Promise<void> {
     const controller = new AbortController()
     const timeout = AbortSignal.any([signal, controller.signal, AbortSignal.timeout(this.deps.options.startTimeoutMs)])
-    let stream: Stream
-    try {
-      stream = await this.deps.dialProtocol(peerIdFromString(candidate.peerId), LIVE_PROTOCOL, { signal: timeout })
-    } catch (err) {
-      throw new AttachFailed('UNREACHABLE', `dial failed: ${(err as Error).message}`)
-    }
-    const channel = new LiveChannel(stream)
+    const channel = await dialLiveChannel(this.deps.dialProtocol, candidate.peerId, LIVE_PROTOCOL, timeout)
     const payments = this.deps.payments
     const attachment: Attachment = {
       peer: candidate.peerId,
@@ -207,38 +200,26 @@ export class GatewayLiveSession implements LiveSessionMedia {
       lastActivity: performance.now()
     }
     try {
-      await channel.write({
-        type: 'start',
-        start: {
-          pipeline: LIVE_PIPELINE,
-          modelId: this.modelId,
-          params: JSON.stringify(this.params),
-          streamId: this.streamId,
-          requestId: this.requestId,
-          ...(payments === undefined ? {} : { payment: encodeJobPayment({ sender: payments.identity.address, binding: payments.identity.binding, tickets: null }) })
+      await startLiveSession(channel, {
+        pipeline: LIVE_PIPELINE,
+        modelId: this.modelId,
+        params: JSON.stringify(this.params),
+        streamId: this.streamId,
+        requestId: this.requestId,
+        ...(payments === undefined ? {} : { payment: encodeJobPayment({ sender: payments.identity.address, binding: payments.identity.binding, tickets: null }) })
+      }, {
+        signal: timeout,
+        // ticket params, and the prepayment they ask for before any runner work: always answered
+        onPayment: async (message) => { await this.pay(attachment, message, this.prepayPixels(), timeout, true) },
+        onStarted: (started, price) => {
+          attachment.price = price
+          if (started.quote !== undefined) attachment.params = decodeQuotePayment(started.quote)
         }
-      }, { signal: timeout })
-      while (true) {
-        const message = await channel.read({ signal: timeout })
-        if (message.type === 'payment') {
-          // ticket params, and the prepayment they ask for before any runner work: always answered
-          await this.pay(attachment, message, this.prepayPixels(), timeout, true)
-          continue
-        }
-        if (message.type === 'started') {
-          attachment.price = { pricePerUnit: BigInt(message.started.pricePerUnit), pixelsPerUnit: BigInt(message.started.pixelsPerUnit === '0' ? '1' : message.started.pixelsPerUnit) }
-          if (message.started.quote !== undefined) attachment.params = decodeQuotePayment(message.started.quote)
-          break
-        }
-        if (message.type === 'close') throw new AttachFailed(message.close.code, `closed: ${message.close.code}: ${message.close.message}`)
-        throw new AttachFailed('INTERNAL', `unexpected ${message.type} before started`)
-      }
+      })
     } catch (err) {
-      channel.abort(err as Error)
       // a prepayment it took stays there as our credit
       this.settle(attachment)
-      if (err instanceof AttachFailed) throw err
-      throw new AttachFailed('UNREACHABLE', (err as Error).message)
+      throw err
     }
     const previous = this.current
     this.current = attachment

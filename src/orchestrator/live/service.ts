@@ -11,19 +11,18 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Connection, Stream } from '@libp2p/interface'
-import type { Libp2p } from 'libp2p'
-import { InsufficientCapacityError, UnsupportedModelError, type RunnerLease, type RunnerManager } from '../../inference/managers/index.js'
+import type { RunnerLease } from '../../inference/managers/index.js'
 import { feeFor } from '../../kernel/billing.js'
 import { modelKey } from '../../kernel/model-key.js'
-import type { Logger } from '../../observability/logger.js'
 import { encodeQuotePayment } from '../../payments/job-payment.js'
 import type { PaymentRecipient } from '../../payments/index.js'
 import { DEFAULT_MAX_LIVE_STREAMS, DEFAULT_PAYMENT_INTERVAL_MS, LIVE_PROTOCOL, LiveChannel, type LiveCloseCode, type LiveMessage } from '../../protocols/live/index.js'
 import { inspectSegment } from '../../protocols/live/mpegts.js'
 import type { TrickleChannel } from '../../protocols/live/trickle/channel.js'
 import { startTrickleServer, type TrickleServer } from '../../protocols/live/trickle/server.js'
-import type { PriceTable, WeiPrice } from '../offers.js'
+import type { WeiPrice } from '../offers.js'
 import { createSessionPaymentAcceptor, SessionEnd, sessionEndOf } from '../session-payments.js'
+import { acquireSessionLease, readSessionStart, writeSessionStarted, type SessionService, type SessionServiceComponents } from '../session-service.js'
 import type { LiveOrchestratorMetrics } from './metrics.js'
 
 export const LIVE_PIPELINE = 'live-video-to-video'
@@ -43,22 +42,9 @@ export const defaultLiveOrchestratorOptions: LiveOrchestratorOptions = {
   startTimeoutMs: 10_000
 }
 
-export interface LiveOrchestratorComponents {
-  registrar: Pick<Libp2p, 'handle' | 'unhandle'>
-  manager: RunnerManager
-  prices: PriceTable
-  /** undefined: an unpaid (private) mesh */
-  recipient?: PaymentRecipient
-  logger: Logger
-  metrics?: LiveOrchestratorMetrics
-  options?: Partial<LiveOrchestratorOptions>
-}
+export type LiveOrchestratorComponents = SessionServiceComponents<LiveOrchestratorMetrics, LiveOrchestratorOptions>
 
-export interface LiveOrchestrator {
-  start: () => Promise<void>
-  stop: () => Promise<void>
-  /** sessions running now */
-  readonly sessions: number
+export interface LiveOrchestrator extends SessionService {
   /** the trickle server of its runners (once started) */
   readonly trickleUrl: string | undefined
 }
@@ -95,9 +81,7 @@ export function createLiveOrchestrator (components: LiveOrchestratorComponents):
     const startedAt = performance.now()
     try {
       if (running.size > options.maxSessions) throw new SessionEnd('INSUFFICIENT_CAPACITY', `at most ${options.maxSessions} live sessions`)
-      const first = await channel.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(options.startTimeoutMs)]) })
-      if (first.type !== 'start') throw new SessionEnd('BAD_REQUEST', `the first frame must be start, not ${first.type}`)
-      const start = first.start
+      const start = await readSessionStart(channel, signal, options.startTimeoutMs)
       log = log.child({ job: start.requestId, stream: start.streamId, model: start.modelId })
       if (start.pipeline !== LIVE_PIPELINE) throw new SessionEnd('UNSUPPORTED', `this protocol serves ${LIVE_PIPELINE}, not ${start.pipeline}`)
       const served = manager.capabilities().find(c => c.pipeline === LIVE_PIPELINE && c.modelId === start.modelId)
@@ -123,13 +107,7 @@ export function createLiveOrchestrator (components: LiveOrchestratorComponents):
         } while (recipient.balance(sender) <= 0n)
       }
 
-      try {
-        lease = await manager.acquire(LIVE_PIPELINE, start.modelId, { signal })
-      } catch (err) {
-        if (err instanceof InsufficientCapacityError) throw new SessionEnd('INSUFFICIENT_CAPACITY', err.message)
-        if (err instanceof UnsupportedModelError) throw new SessionEnd('UNSUPPORTED', err.message)
-        throw new SessionEnd('RUNNER_FAILURE', (err as Error).message)
-      }
+      lease = await acquireSessionLease(manager, LIVE_PIPELINE, start.modelId, signal)
       trickle ??= await startTrickleServer()
       const server = trickle
       const id = randomUUID()
@@ -158,16 +136,7 @@ export function createLiveOrchestrator (components: LiveOrchestratorComponents):
       for await (const chunk of response.body) body.push(chunk)
       if (response.status !== 200) throw new SessionEnd(response.status === 400 || response.status === 422 ? 'BAD_REQUEST' : 'RUNNER_FAILURE', `the runner answered ${response.status}: ${Buffer.concat(body).toString('utf8').slice(0, 300)}`)
 
-      const quote = sender === undefined || recipient === undefined ? undefined : encodeQuotePayment(await recipient.ticketParams(sender, { signal }))
-      await channel.write({
-        type: 'started',
-        started: {
-          pricePerUnit: (price?.pricePerUnit ?? 0n).toString(),
-          pixelsPerUnit: (price?.pixelsPerUnit ?? 1n).toString(),
-          paymentIntervalMs: options.paymentIntervalMs,
-          ...(quote === undefined ? {} : { quote })
-        }
-      }, { signal })
+      await writeSessionStarted(channel, { price, paymentIntervalMs: options.paymentIntervalMs, recipient, sender }, signal)
       metrics?.sessions.inc()
       log.info({ runner: lease.client.url }, 'live session started')
 

@@ -13,20 +13,19 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection, Stream } from '@libp2p/interface'
-import type { Libp2p } from 'libp2p'
 import type { CustomCapability } from '../../inference/custom/config.js'
-import { InsufficientCapacityError, UnsupportedModelError, type RunnerLease, type RunnerManager } from '../../inference/managers/index.js'
+import type { RunnerLease } from '../../inference/managers/index.js'
 import { feeFor } from '../../kernel/billing.js'
 import type { InferenceJob, RunnerResponse } from '../../kernel/job.js'
 import { JobError } from '../../kernel/job-outcome.js'
 import { modelKey } from '../../kernel/model-key.js'
-import type { Logger } from '../../observability/logger.js'
 import { encodeQuotePayment } from '../../payments/job-payment.js'
 import type { PaymentRecipient } from '../../payments/index.js'
 import { LiveChannel, type LiveCloseCode, type LiveMessage } from '../../protocols/live/index.js'
 import { DEFAULT_MAX_STREAM_SESSIONS, DEFAULT_STREAM_PAYMENT_INTERVAL_MS, parseStreamUpdate, STREAM_LIMITS, STREAM_PROTOCOL, type StreamEvent } from '../../protocols/stream/index.js'
-import type { PriceTable, WeiPrice } from '../offers.js'
+import type { WeiPrice } from '../offers.js'
 import { createSessionPaymentAcceptor, SessionEnd, sessionEndOf } from '../session-payments.js'
+import { acquireSessionLease, readSessionStart, writeSessionStarted, type SessionService, type SessionServiceComponents } from '../session-service.js'
 import { dataMessages } from './data.js'
 import type { StreamOrchestratorMetrics } from './metrics.js'
 
@@ -48,25 +47,12 @@ export const defaultStreamOrchestratorOptions: StreamOrchestratorOptions = {
   updateTimeoutMs: 15_000
 }
 
-export interface StreamOrchestratorComponents {
-  registrar: Pick<Libp2p, 'handle' | 'unhandle'>
-  manager: RunnerManager
+export interface StreamOrchestratorComponents extends SessionServiceComponents<StreamOrchestratorMetrics, StreamOrchestratorOptions> {
   /** the declared custom capabilities; only `streaming` ones are served */
   capabilities: readonly CustomCapability[]
-  prices: PriceTable
-  /** undefined: an unpaid (private) mesh */
-  recipient?: PaymentRecipient
-  logger: Logger
-  metrics?: StreamOrchestratorMetrics
-  options?: Partial<StreamOrchestratorOptions>
 }
 
-export interface StreamOrchestrator {
-  start: () => Promise<void>
-  stop: () => Promise<void>
-  /** sessions running now */
-  readonly sessions: number
-}
+export type StreamOrchestrator = SessionService
 
 const PIPELINE = 'custom'
 /** the app's paths; `stream_id` in the query */
@@ -123,9 +109,7 @@ export function createStreamOrchestrator (components: StreamOrchestratorComponen
     let billFinal: (() => Promise<void>) | undefined
     try {
       if (running.size > options.maxSessions) throw new SessionEnd('INSUFFICIENT_CAPACITY', `at most ${options.maxSessions} stream sessions`)
-      const first = await channel.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(options.startTimeoutMs)]) })
-      if (first.type !== 'start') throw new SessionEnd('BAD_REQUEST', `the first frame must be start, not ${first.type}`)
-      const start = first.start
+      const start = await readSessionStart(channel, signal, options.startTimeoutMs)
       log = log.child({ job: start.requestId, stream: start.streamId, capability: start.modelId })
       if (start.pipeline !== PIPELINE) throw new SessionEnd('UNSUPPORTED', `this protocol serves custom capabilities, not ${start.pipeline}`)
       const capability = streaming.get(start.modelId)
@@ -151,13 +135,7 @@ export function createStreamOrchestrator (components: StreamOrchestratorComponen
         }
       }
 
-      try {
-        lease = await manager.acquire(PIPELINE, capability.name, { signal })
-      } catch (err) {
-        if (err instanceof InsufficientCapacityError) throw new SessionEnd('INSUFFICIENT_CAPACITY', err.message)
-        if (err instanceof UnsupportedModelError) throw new SessionEnd('UNSUPPORTED', err.message)
-        throw new SessionEnd('RUNNER_FAILURE', (err as Error).message)
-      }
+      lease = await acquireSessionLease(manager, PIPELINE, capability.name, signal)
       const held = lease
       const query = `?stream_id=${encodeURIComponent(start.streamId)}`
       let response: RunnerResponse
@@ -199,16 +177,7 @@ export function createStreamOrchestrator (components: StreamOrchestratorComponen
         if (channel.open) await balanceFrame(false, AbortSignal.timeout(1_000)).catch(() => {})
       }
 
-      const quote = sender === undefined || recipient === undefined ? undefined : encodeQuotePayment(await recipient.ticketParams(sender, { signal }))
-      await channel.write({
-        type: 'started',
-        started: {
-          pricePerUnit: (price?.pricePerUnit ?? 0n).toString(),
-          pixelsPerUnit: (price?.pixelsPerUnit ?? 1n).toString(),
-          paymentIntervalMs: options.paymentIntervalMs,
-          ...(quote === undefined ? {} : { quote })
-        }
-      }, { signal })
+      await writeSessionStarted(channel, { price, paymentIntervalMs: options.paymentIntervalMs, recipient, sender }, signal)
       const started: StreamEvent = { type: 'started', content_type: response.contentType.slice(0, 256) }
       await channel.write({ type: 'event', event: { json: JSON.stringify(started) } }, { signal })
       metrics?.sessions.inc()

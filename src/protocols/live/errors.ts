@@ -16,14 +16,21 @@ export class LiveProtocolError extends ShoalError<LiveProtocolErrorCode> {
   static override readonly name = 'LiveProtocolError'
 }
 
-/** The remote end closed the session with a code (LiveClose). */
-export class LiveSessionClosedError extends ShoalError<`LIVE_CLOSED_${LiveCloseCode}`> {
-  static override readonly name = 'LiveSessionClosedError'
-  readonly closeCode: LiveCloseCode
+/** Why a session did not start on one peer: the close code it answered, or UNREACHABLE. */
+export type LiveStartFailure = LiveCloseCode | 'UNREACHABLE'
 
-  constructor (closeCode: LiveCloseCode, message: string) {
-    super(`LIVE_CLOSED_${closeCode}`, message)
-    this.closeCode = closeCode
+/**
+ * A session that did not start on one peer (`dialLiveChannel`, `startLiveSession`): the
+ * close code it answered (INTERNAL for a frame out of place), or UNREACHABLE when the
+ * dial or the stream failed. The dialer tries another peer, unless the request was bad.
+ */
+export class LiveStartError extends ShoalError<`LIVE_START_${LiveStartFailure}`> {
+  static override readonly name = 'LiveStartError'
+  readonly failure: LiveStartFailure
+
+  constructor (failure: LiveStartFailure, message: string) {
+    super(`LIVE_START_${failure}`, message)
+    this.failure = failure
   }
 }
 

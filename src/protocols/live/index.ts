@@ -8,6 +8,7 @@
  * runner and the gateway to its clients. See docs/protocols.md.
  */
 export * from './constants.js'
-export { LiveProtocolError, LiveSessionClosedError, type LiveProtocolErrorCode } from './errors.js'
-export { encodeLiveMessage, decodeLiveMessage, type LiveMessage } from './codec.js'
+export { LiveProtocolError, LiveStartError, type LiveProtocolErrorCode, type LiveStartFailure } from './errors.js'
+export { encodeLiveMessage, decodeLiveMessage, type LiveMessage, type LiveStart } from './codec.js'
 export { LiveChannel } from './channel.js'
+export { dialLiveChannel, startLiveSession, type DialProtocol, type LiveStartHandlers, type LiveStartedPrice } from './start.js'

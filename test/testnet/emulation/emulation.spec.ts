@@ -16,6 +16,7 @@ import { scenarioSupport } from '../../../src/testnet/scenario/run.js'
 import { delayProxyScript, redirectInbound, startHelper, type HelperProcess } from '../../../src/testnet/emulation/helper.js'
 import { healAll, partition } from '../../../src/testnet/emulation/partition.js'
 import { describeLink, shapeLink } from '../../../src/testnet/emulation/shaping.js'
+import { skipUnsupported } from '../../helpers/skip.js'
 
 const run = promisify(execFile)
 const ECHO = "require('net').createServer(s => s.pipe(s)).listen(Number(process.argv[2]), process.argv[1], () => console.log('up'))"
@@ -38,8 +39,7 @@ describe('testnet/emulation: partitions, delay and shaping between namespaces', 
   let a: NetnsHost, b: NetnsHost, c: NetnsHost
 
   before(async function () {
-    const support = await scenarioSupport()
-    if (!support.ok) { console.log(`    skipped: ${support.reason}`); this.skip() }
+    skipUnsupported(this, await scenarioSupport())
     try { delayProxyScript() } catch (err) { console.log(`    skipped: ${(err as Error).message}`); this.skip() }
     dir = await mkdtemp(join(tmpdir(), 'shoal-emulation-'))
     lab = await createNetnsLab({ subnetPrefix: '10.244.0' })
