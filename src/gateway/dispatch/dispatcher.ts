@@ -145,6 +145,8 @@ interface Settled {
   response?: RunnerResponse
   error?: unknown
   deadlineMissed?: boolean
+  /** stopped by `peerUnreachable` */
+  cut?: boolean
 }
 
 interface Waiter { wake: () => void }
@@ -330,9 +332,10 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       const tries = (): number => attempts.length - busyAttempts + running.length
       const overTime = (): boolean => now() - started > options.retryBudgetMs
       /**
-       * a missed first-byte deadline earns one more attempt even past the budget (once
-       * per request): a deadline longer than the budget (nothing measured yet) must not
-       * turn one orchestrator that never answers into a failed request
+       * a missed first-byte deadline, or an attempt stopped because its orchestrator went
+       * silent, earns one more attempt even past the budget (once per request): a
+       * deadline longer than the budget (nothing measured yet) must not turn one
+       * orchestrator that never answers into a failed request
        */
       let deadlineGrace = false
       let deadlineGraceUsed = false
@@ -464,8 +467,8 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
             const error = new UnreachableError(`orchestrator unreachable while the job was in flight (${reason})`, { reason, ms })
             controller.abort(error)
             metrics?.attemptsCut.inc({ pipeline })
-            logger.info({ ...bindings, peerId, ms, reason }, 'orchestrator unreachable with the job in flight: attempt stopped, trying another')
-            settle({ run, error })
+            logger.info({ ...bindings, peerId, ms, reason }, 'orchestrator unreachable with the job in flight: attempt stopped')
+            settle({ run, error, cut: true })
           },
           done: undefined as unknown as Promise<Settled>
         }
@@ -608,7 +611,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
           continue
         }
 
-        const { run, response, error, deadlineMissed } = settled
+        const { run, response, error, deadlineMissed, cut } = settled
         remove(run)
         const { peerId } = run.candidate
         let outcome: AttemptOutcome
@@ -628,6 +631,8 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
         } else if (error instanceof JobError) {
           errorCode = error.code
           outcome = classifyJobError(error)
+          // like a missed deadline: an orchestrator that went silent earns one more attempt past the budget
+          if (cut === true && !deadlineGraceUsed) deadlineGrace = true
         } else {
           errorCode = 'UNKNOWN'
           outcome = 'failure'

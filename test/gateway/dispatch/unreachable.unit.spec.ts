@@ -5,6 +5,7 @@ import { createDispatcher } from '../../../src/gateway/dispatch/dispatcher.js'
 import { UnreachableError } from '../../../src/gateway/dispatch/errors.js'
 import { createAdaptiveStrategy } from '../../../src/gateway/selection/strategy.js'
 import { createGatewayMetrics } from '../../../src/gateway/metrics.js'
+import type { DispatcherOptions } from '../../../src/gateway/dispatch/options.js'
 import { candidate } from '../helpers.js'
 import { fakeSend, upscaleJob as job, waitFor } from './fakes.js'
 
@@ -12,7 +13,7 @@ const signal = new AbortController().signal
 const model = { pipeline: 'upscale', modelId: 'esrgan-slim' } as const
 
 /** `gone` never answers and is tried first (more free slots); `good` answers in 5 ms; deadlines of 10 s */
-function setup () {
+function setup (options: Partial<DispatcherOptions> = {}) {
   const fake = fakeSend({ gone: () => ({ ms: 'hang' }), good: () => ({ ms: 5 }) })
   const strategy = createAdaptiveStrategy()
   const registry = new Registry()
@@ -29,7 +30,7 @@ function setup () {
       watching.set(peer, (watching.get(peer) ?? 0) + 1)
       return () => { watching.set(peer, (watching.get(peer) ?? 0) - 1) }
     },
-    options: { unmeasuredFirstByteMs: { upscale: 10_000 }, firstByteDeadlineFloorMs: 10_000 }
+    options: { unmeasuredFirstByteMs: { upscale: 10_000 }, firstByteDeadlineFloorMs: 10_000, ...options }
   })
   return { fake, strategy, registry, seen, watching, watched, d }
 }
@@ -83,6 +84,16 @@ describe('gateway dispatch: an orchestrator found unreachable with attempts in f
     await dispatched
     expect(watched).to.deep.equal(['gone', 'good'])
     expect([...watching.values()]).to.deep.equal([0, 0])
+  })
+
+  it('tries once more even when the retry budget is spent, as after a missed deadline', async () => {
+    const { fake, d } = setup({ retryBudgetMs: 50 })
+    const dispatched = d.dispatch(job, { signal, requestId: 'r' })
+    await waitFor(() => fake.calls.length === 1, 5_000, 'the attempt on gone')
+    await new Promise(resolve => setTimeout(resolve, 100))
+    d.peerUnreachable('gone', 'ping missed')
+    const r = await dispatched
+    expect(r.attempts.map(a => [a.peerId, a.outcome])).to.deep.equal([['gone', 'failure'], ['good', 'success']])
   })
 
   it('leaves an attempt alone once the request itself is aborted', async () => {
