@@ -65,6 +65,12 @@ export function createGatewayMetrics (register: Registry) {
       labelNames: ['pipeline', 'outcome', 'error_code'] as const,
       registers
     }),
+    attemptsCut: new Counter({
+      name: 'shoal_gateway_dispatch_attempts_cut_total',
+      help: 'Attempts stopped before their answer because their orchestrator became unreachable (missed pings, connection closed), by pipeline; each is retried elsewhere',
+      labelNames: ['pipeline'] as const,
+      registers
+    }),
     selectionCandidates: new Histogram({
       name: 'shoal_gateway_selection_candidates',
       help: 'Candidates left after the price filter and suspensions, per selection round, by pipeline',

@@ -17,6 +17,11 @@ export interface ConnectionMonitorInit {
   /** consecutive missed pings that close a connection with streams in flight (jobs) @default 8 */
   maxMissedBusy?: number
   /**
+   * how often the connections of a watched peer (`watch`: a gateway's jobs wait on it)
+   * are pinged, when that is sooner than `intervalMs` @default 2_000
+   */
+  watchIntervalMs?: number
+  /**
    * whether a connection carries work that a close would lose @default a Shoal
    * application stream is open (gossip, DHT, identify and ping streams are always open
    * and do not count)
@@ -72,7 +77,9 @@ export interface ConnectionMonitorEvents {
  * jobs in flight. Pings are muxer control frames where the muxer has them (yamux). Here a connection is closed only after several missed pings in a row,
  * more when other streams are open, and never while a ping to it is still pending. Each
  * miss is reported at once, so a gateway can stop choosing the peer within seconds
- * without cutting its jobs.
+ * without closing the connection, and move the jobs that wait on it elsewhere. A peer a
+ * job waits on is `watch`ed: pinged every `watchIntervalMs`, so that a silent one is
+ * reported a ping timeout after it went silent, not up to `intervalMs` later.
  */
 export class ShoalConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> implements Startable {
   private readonly components: ConnectionMonitorComponents
@@ -82,9 +89,13 @@ export class ShoalConnectionMonitor extends EventEmitter<ConnectionMonitorEvents
   private readonly maxMissedIdle: number
   private readonly maxMissedBusy: number
   private readonly isBusy: (conn: Connection) => boolean
+  private readonly watchIntervalMs: number
   private readonly missed = new WeakMap<Connection, number>()
   private readonly pending = new WeakSet<Connection>()
+  /** watched peers (ids) and how many watchers each has */
+  private readonly watched = new Map<string, number>()
   private timer: NodeJS.Timeout | undefined
+  private watchTimer: NodeJS.Timeout | undefined
   private controller = new AbortController()
 
   constructor (components: ConnectionMonitorComponents, init: ConnectionMonitorInit = {}) {
@@ -96,6 +107,7 @@ export class ShoalConnectionMonitor extends EventEmitter<ConnectionMonitorEvents
     this.maxMissedIdle = Math.max(1, init.maxMissedIdle ?? DEFAULT_MONITOR.maxMissedIdle)
     this.maxMissedBusy = Math.max(this.maxMissedIdle, init.maxMissedBusy ?? DEFAULT_MONITOR.maxMissedBusy)
     this.isBusy = init.isBusy ?? hasShoalStreams
+    this.watchIntervalMs = Math.max(1, init.watchIntervalMs ?? DEFAULT_MONITOR.watchIntervalMs)
   }
 
   readonly [Symbol.toStringTag] = '@shoal/connection-monitor'
@@ -104,23 +116,60 @@ export class ShoalConnectionMonitor extends EventEmitter<ConnectionMonitorEvents
     this.controller = new AbortController()
     this.timer = setInterval(() => { this.heartbeat() }, this.intervalMs)
     this.timer.unref()
+    if (this.watchIntervalMs < this.intervalMs) {
+      this.watchTimer = setInterval(() => { this.heartbeat(true) }, this.watchIntervalMs)
+      this.watchTimer.unref()
+    }
   }
 
   stop (): void {
     this.controller.abort()
     clearInterval(this.timer)
+    clearInterval(this.watchTimer)
   }
 
-  private heartbeat (): void {
+  /**
+   * Pings the peer's connections every `watchIntervalMs` until the returned function is
+   * called (once; watches of one peer nest). A gateway watches an orchestrator while a job
+   * waits on it.
+   */
+  watch (peer: string): () => void {
+    this.watched.set(peer, (this.watched.get(peer) ?? 0) + 1)
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      const left = (this.watched.get(peer) ?? 1) - 1
+      if (left <= 0) this.watched.delete(peer)
+      else this.watched.set(peer, left)
+    }
+  }
+
+  private heartbeat (watchedOnly = false): void {
+    if (watchedOnly && this.watched.size === 0) return
     for (const conn of this.components.connectionManager.getConnections()) {
       if (conn.status !== 'open' || this.pending.has(conn)) continue
+      if (watchedOnly && !this.watched.has(conn.remotePeer.toString())) continue
       this.pending.add(conn)
       void this.ping(conn).finally(() => { this.pending.delete(conn) })
     }
   }
 
   private async ping (conn: Connection): Promise<void> {
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.timeoutMs)])
+    // not AbortSignal.timeout: inside AbortSignal.any, Node 20 lets a GC collect it before
+    // it fires (nodejs/node#57736), and the ping then waited forever on a silent peer,
+    // which was never pinged again (measured: 0 of 1,000 such signals fired after a gc())
+    const timeout = new AbortController()
+    const timer = setTimeout(() => { timeout.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError')) }, this.timeoutMs)
+    timer.unref()
+    try {
+      await this.pingWithin(conn, AbortSignal.any([this.controller.signal, timeout.signal]))
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async pingWithin (conn: Connection, signal: AbortSignal): Promise<void> {
     const muxer = pingableMuxer(conn)
     if (muxer !== undefined) {
       try {

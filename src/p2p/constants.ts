@@ -47,7 +47,10 @@ export const DEFAULT_MONITOR = {
   intervalMs: 5_000,
   timeoutMs: 5_000,
   maxMissedIdle: 6,
-  maxMissedBusy: 8
+  maxMissedBusy: 8,
+  // a peer a gateway's job waits on: silent for a ping timeout is then noticed within
+  // this more; a yamux ping is a 12-byte frame, cheap even at one per busy peer every 2 s
+  watchIntervalMs: 2_000
 } as const
 
 /**

@@ -23,6 +23,7 @@ import type { PipelineName } from '../kernel/pipelines.js'
 import type { ModelLoad } from '../protocols/ai/index.js'
 import type { Logger } from '../observability/logger.js'
 import type { Registry } from 'prom-client'
+import type { PeerId } from '@libp2p/interface'
 import { createMesh, meshOptionsFor, type Mesh } from './mesh.js'
 import { receiptJson } from '../trust/receipts/index.js'
 import { createBondBook, defaultStakeOptions, type BondBook, type StakeOptions } from '../gateway/stake/index.js'
@@ -218,11 +219,14 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
   })
   // the dashboard's recent requests, recorded around every dispatch (pipeline, OpenAI and async routes alike)
   const recent = createRecentRequests()
+  const monitor = mesh.node.services.monitor
   const dispatcher = createDispatcher({
     candidates: candidates.list,
     strategy,
     send,
     liveLoad,
+    // an orchestrator a job waits on is pinged more often, so that a silent one is noticed soon
+    watchPeer: (peer) => monitor.watch(peer),
     onAttempt: (peer, _modelId, outcome, errorCode) => {
       // orchestrators seen serving are kept first when the directory must evict (Sybil floods)
       if (outcome === 'success') mesh.directory.markProven(peer)
@@ -233,6 +237,13 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     logger: log,
     metrics
   })
+  // a missed ping takes the orchestrator out of the candidates (trackReachability); the
+  // jobs waiting on it would otherwise wait out their first-byte deadlines: they move on now.
+  // (a closed connection needs nothing here: it resets their streams, which fails them)
+  const onMissed = (peer: PeerId, count: number): void => {
+    dispatcher.peerUnreachable(peer.toString(), `ping missed, ${count} in a row`)
+  }
+  monitor.on('missed', onMissed)
   const live = createGatewayLive({
     dialProtocol: async (peer, protocol, opts) => await mesh.node.dialProtocol(peer, protocol, opts),
     candidates: (pipeline, modelId) => candidates.list(pipeline, modelId),
@@ -314,6 +325,7 @@ export async function startGateway (options: GatewayRoleOptions, logger: Logger,
     liveLookup: live.lookup,
     streams,
     async stop () {
+      monitor.off('missed', onMissed)
       await live.close()
       await streams.close()
       feed?.stop()

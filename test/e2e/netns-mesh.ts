@@ -28,6 +28,8 @@ export interface NsMeshOptions {
   orchestrators: number
   models: Array<Record<string, unknown>>
   extraArgs?: { orchestrator?: string[], gateway?: string[] }
+  /** the aiModels.json of orchestrator `index`, when not `models` (e.g. an external runner that stalls) */
+  modelsOf?: (index: number) => Array<Record<string, unknown>> | undefined
 }
 
 const GATEWAY_HTTP_PORT = 8935
@@ -57,7 +59,7 @@ export async function startNsMesh (options: NsMeshOptions): Promise<NsMesh> {
       const dir = join(options.dataDir, `orchestrator-${i}`)
       await mkdir(dir, { recursive: true })
       const modelsPath = join(dir, 'aiModels.json')
-      await writeFile(modelsPath, JSON.stringify(options.models))
+      await writeFile(modelsPath, JSON.stringify(options.modelsOf?.(i) ?? options.models))
       return await start(`orchestrator-${i}`, 'orchestrator', ['--bootstrap', bootstrapAddr, '--ai-models', modelsPath, '--payments', 'off', ...(options.extraArgs?.orchestrator ?? [])])
     }))
     const gateway = await start('gateway', 'gateway', ['--bootstrap', bootstrapAddr, '--http-host', '127.0.0.1', '--http-port', String(GATEWAY_HTTP_PORT), '--payments', 'off', ...(options.extraArgs?.gateway ?? [])])
@@ -92,6 +94,31 @@ export function attemptsOf (record: RequestRecord): Attempt[] {
     at += Number(ms)
     return attempt
   })
+}
+
+export interface NsResponse { start: number, end: number, status: number, headers: Record<string, string>, body: string, error?: string }
+
+/**
+ * One HTTP request made from inside `host`'s namespace (a node child that prints the
+ * answer), so that no packet of the test leaves the namespaces it created.
+ */
+export async function nsFetch (host: NetnsHost, url: string, init: { method?: string, body?: unknown, timeoutMs: number }): Promise<NsResponse> {
+  const script = `const [url, method, body, timeoutMs] = process.argv.slice(1)
+const start = Date.now()
+try {
+  const res = await fetch(url, { method, headers: body === '' ? {} : { 'content-type': 'application/json' }, body: body === '' ? undefined : body, signal: AbortSignal.timeout(Number(timeoutMs)) })
+  const text = await res.text()
+  process.stdout.write(JSON.stringify({ start, end: Date.now(), status: res.status, headers: Object.fromEntries(res.headers), body: text }))
+} catch (err) {
+  process.stdout.write(JSON.stringify({ start, end: Date.now(), status: 0, headers: {}, body: '', error: String(err.message) }))
+}`
+  const body = init.body === undefined ? '' : JSON.stringify(init.body)
+  const [cmd, ...args] = host.exec([process.execPath, '--input-type=module', '-e', script, url, init.method ?? 'GET', body, String(init.timeoutMs)])
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
+  await new Promise<void>(resolve => { child.once('close', () => { resolve() }) })
+  return JSON.parse(out) as NsResponse
 }
 
 export interface NsClient {

@@ -3,6 +3,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Connection, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { MONITOR_PING_PROTOCOL } from '../../src/p2p/connection-monitor.js'
 import { createShoalNode, type ShoalLibp2p } from '../../src/p2p/node.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -117,5 +119,54 @@ describe('p2p: the connection monitor tolerates missed pings on busy connections
     // three more intervals passed: any ping stream would still be listed or counted
     expect(conn.streams.filter(s => s.protocol === MONITOR_PING_PROTOCOL)).to.have.length(0)
     expect(remote.getConnections(local.peerId)[0].streams.filter(s => s.protocol === MONITOR_PING_PROTOCOL)).to.have.length(0)
+  })
+})
+
+describe('p2p: the connection monitor pings a watched peer sooner', function () {
+  this.timeout(60_000)
+  let local: ShoalLibp2p
+  let remote: ShoalLibp2p
+  let relay: PausableRelay
+
+  beforeEach(async () => {
+    // the regular interval is far beyond the test: only the watch pings
+    local = await createShoalNode({ role: 'gateway', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], monitor: { intervalMs: 600_000, timeoutMs: 1_000, watchIntervalMs: 200 } })
+    remote = await createShoalNode({ role: 'orchestrator', privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], monitor: { intervalMs: 600_000 } })
+    await Promise.all([local.start(), remote.start()])
+    const port = Number(remote.getMultiaddrs()[0].toString().split('/tcp/')[1].split('/')[0])
+    relay = new PausableRelay(port)
+    await local.dial(multiaddr(`/ip4/127.0.0.1/tcp/${await relay.listen()}/p2p/${remote.peerId.toString()}`))
+  })
+
+  afterEach(async () => { await Promise.all([local?.stop(), remote?.stop(), relay?.close()]) })
+
+  it('reports a silent watched peer within a watch interval and a ping timeout, and stops pinging it sooner once unwatched', async () => {
+    const missed: number[] = []
+    local.services.monitor.on('missed', (_peer: PeerId, count: number) => { missed.push(count) })
+    const unwatch = local.services.monitor.watch(remote.peerId.toString())
+    const paused = Date.now()
+    relay.pause()
+    await waitFor(() => missed.length > 0, 10_000, 'a missed ping of the watched peer')
+    // 200 ms to the next watch ping, 1 s for it to time out, and room for a loaded machine
+    expect(Date.now() - paused).to.be.below(3_000)
+    unwatch()
+    const count = missed.length
+    // unwatched, the next ping is the regular one, 10 minutes away
+    await new Promise(resolve => setTimeout(resolve, 2_500))
+    expect(missed.length).to.be.at.most(count + 1)
+  })
+
+  it('still misses a ping when a garbage collection runs while it waits (no AbortSignal.timeout inside AbortSignal.any)', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const missed: number[] = []
+    local.services.monitor.on('missed', (_peer: PeerId, count: number) => { missed.push(count) })
+    const unwatch = local.services.monitor.watch(remote.peerId.toString())
+    relay.pause()
+    // a watch ping is out and waiting for its pong when the collector runs
+    await new Promise(resolve => setTimeout(resolve, 500))
+    gc()
+    await waitFor(() => missed.length > 0, 5_000, 'a missed ping after a gc()')
+    unwatch()
   })
 })

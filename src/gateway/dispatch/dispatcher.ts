@@ -8,7 +8,7 @@ import { filterByMaxPrice, filterByPriceCeiling } from '../selection/price.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { blameOf } from '../../kernel/job-outcome.js'
 import {
-  DeadlineExceededError, DispatchAbortedError, GatewayFailureDispatchError, GatewayLimitDispatchError, JobError, JobRejectedError, NoOrchestratorError,
+  DeadlineExceededError, DispatchAbortedError, GatewayFailureDispatchError, GatewayLimitDispatchError, JobError, JobRejectedError, NoOrchestratorError, UnreachableError,
   type Attempt, type AttemptOutcome, type NoOrchestratorReason
 } from './errors.js'
 import { defaultDispatcherOptions, type DispatcherOptions } from './options.js'
@@ -58,6 +58,13 @@ export interface Dispatcher {
    * or `DispatchAbortedError`, each carrying the attempts.
    */
   dispatch: (job: InferenceJob, options: DispatchOptions) => Promise<DispatchResult>
+  /**
+   * The orchestrator cannot be reached (its pings go unanswered, its connection closed):
+   * every attempt on it still waiting for its answer stops at once with
+   * `JOB_ERROR_UNREACHABLE`, a failure of that orchestrator, and its dispatch moves on to
+   * another within its budget. `reason` is for the logs. Returns the attempts stopped.
+   */
+  peerUnreachable: (peerId: string, reason: string) => number
 }
 
 /** Called after each attempt ends (cancelled hedges included). */
@@ -75,6 +82,12 @@ export interface DispatcherInit {
   liveLoad?: LiveLoad
   /** told of every attempt's outcome (the directory marks orchestrators proven or unreachable) */
   onAttempt?: AttemptListener
+  /**
+   * called when an attempt starts, and what it returns when the attempt ends: the gateway
+   * watches that orchestrator closely meanwhile (pings it more often), so that
+   * `peerUnreachable` comes soon after it goes silent
+   */
+  watchPeer?: (peerId: string) => () => void
   /** injected for tests */
   now?: () => number
   random?: () => number
@@ -122,6 +135,8 @@ interface Running {
   finished: boolean
   /** frees the in-flight count and the request listener; idempotent */
   release: () => void
+  /** stops the attempt as its orchestrator's failure (it went unreachable): settles `done` with an UnreachableError */
+  cut: (reason: string) => void
   done: Promise<Settled>
 }
 
@@ -130,6 +145,8 @@ interface Settled {
   response?: RunnerResponse
   error?: unknown
   deadlineMissed?: boolean
+  /** stopped by `peerUnreachable` */
+  cut?: boolean
 }
 
 interface Waiter { wake: () => void }
@@ -167,7 +184,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
     // a map given for some pipelines keeps the defaults of the others
     unmeasuredFirstByteMs: { ...defaultDispatcherOptions.unmeasuredFirstByteMs, ...init.options?.unmeasuredFirstByteMs }
   }
-  const { strategy, send, logger, metrics, liveLoad, onAttempt } = init
+  const { strategy, send, logger, metrics, liveLoad, onAttempt, watchPeer } = init
   const now = init.now ?? Date.now
   const random = init.random ?? Math.random
   const hedgePipelines = new Set<PipelineName>(options.hedgePipelines)
@@ -180,6 +197,8 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
   const HEDGE_BURST = 10
   /** (orchestrator, model) pairs already logged as above the price ceiling */
   const ceilingLogged = new Set<string>()
+  /** attempts waiting for an answer, all dispatches together, per orchestrator: what `peerUnreachable` stops */
+  const waiting = new Map<string, Set<Running>>()
 
   function wakeOne (pipeline: PipelineName, modelId: string): void {
     const k = modelKey({ pipeline, modelId })
@@ -237,6 +256,24 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
     return values[Math.floor((values.length - 1) / 2)]
   }
 
+  function forget (run: Running): void {
+    const { peerId } = run.candidate
+    const set = waiting.get(peerId)
+    if (set === undefined) return
+    set.delete(run)
+    if (set.size === 0) waiting.delete(peerId)
+  }
+
+  function safeWatch (peerId: string): () => void {
+    if (watchPeer === undefined) return () => {}
+    try {
+      return watchPeer(peerId)
+    } catch (err) {
+      logger.warn({ err, peerId }, 'watchPeer listener threw')
+      return () => {}
+    }
+  }
+
   function safeOnAttempt (peerId: string, modelId: string, outcome: AttemptOutcome, errorCode?: string): void {
     if (onAttempt === undefined) return
     try {
@@ -247,6 +284,15 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
   }
 
   return {
+    peerUnreachable (peerId: string, reason: string): number {
+      const set = waiting.get(peerId)
+      if (set === undefined) return 0
+      // cut() takes each out of the set: iterate a copy
+      const runs = [...set]
+      for (const run of runs) run.cut(reason)
+      return runs.length
+    },
+
     async dispatch (job: InferenceJob, dispatchOptions: DispatchOptions): Promise<DispatchResult> {
       const { signal, requestId } = dispatchOptions
       const workUnits = dispatchOptions.workUnits !== undefined && dispatchOptions.workUnits > 0 ? dispatchOptions.workUnits : 1
@@ -286,9 +332,10 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
       const tries = (): number => attempts.length - busyAttempts + running.length
       const overTime = (): boolean => now() - started > options.retryBudgetMs
       /**
-       * a missed first-byte deadline earns one more attempt even past the budget (once
-       * per request): a deadline longer than the budget (nothing measured yet) must not
-       * turn one orchestrator that never answers into a failed request
+       * a missed first-byte deadline, or an attempt stopped because its orchestrator went
+       * silent, earns one more attempt even past the budget (once per request): a
+       * deadline longer than the budget (nothing measured yet) must not turn one
+       * orchestrator that never answers into a failed request
        */
       let deadlineGrace = false
       let deadlineGraceUsed = false
@@ -390,8 +437,10 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
         signal.addEventListener('abort', onAbort, { once: true })
         let released = false
         let timer: ReturnType<typeof setTimeout> | undefined
+        let settle: (settled: Settled) => void = () => {}
         const expected = expectedMs(c)
         const { firstByteMs, totalMs } = deadlinesFor(c, expected)
+        const unwatch = safeWatch(peerId)
         const run: Running = {
           candidate: c,
           controller,
@@ -406,10 +455,25 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
             const left = (inflight.get(k) ?? 1) - 1
             if (left <= 0) inflight.delete(k)
             else inflight.set(k, left)
+            forget(run)
+            unwatch()
+          },
+          cut (reason) {
+            if (run.finished) return
+            run.finished = true
+            clearTimeout(timer)
+            forget(run)
+            const ms = now() - run.t0
+            const error = new UnreachableError(`orchestrator unreachable while the job was in flight (${reason})`, { reason, ms })
+            controller.abort(error)
+            metrics?.attemptsCut.inc({ pipeline })
+            logger.info({ ...bindings, peerId, ms, reason }, 'orchestrator unreachable with the job in flight: attempt stopped')
+            settle({ run, error, cut: true })
           },
           done: undefined as unknown as Promise<Settled>
         }
         run.done = new Promise<Settled>(resolve => {
+          settle = resolve
           // enforced here whatever `send` does with firstByteDeadlineMs
           timer = setTimeout(() => {
             if (run.finished) return
@@ -436,6 +500,9 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
           })
         })
         running.push(run)
+        let set = waiting.get(peerId)
+        if (set === undefined) waiting.set(peerId, set = new Set())
+        set.add(run)
       }
 
       function remove (run: Running): void {
@@ -544,7 +611,7 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
           continue
         }
 
-        const { run, response, error, deadlineMissed } = settled
+        const { run, response, error, deadlineMissed, cut } = settled
         remove(run)
         const { peerId } = run.candidate
         let outcome: AttemptOutcome
@@ -564,6 +631,8 @@ export function createDispatcher (init: DispatcherInit): Dispatcher {
         } else if (error instanceof JobError) {
           errorCode = error.code
           outcome = classifyJobError(error)
+          // like a missed deadline: an orchestrator that went silent earns one more attempt past the budget
+          if (cut === true && !deadlineGraceUsed) deadlineGrace = true
         } else {
           errorCode = 'UNKNOWN'
           outcome = 'failure'
