@@ -84,7 +84,13 @@ export default [
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })]
     },
     rules: {
-      'import-x/no-restricted-paths': ['error', { zones: layerZones() }]
+      'import-x/no-restricted-paths': ['error', { zones: layerZones() }],
+      // Node 20 holds AbortSignal.any's sources weakly: a timeout among them can be lost to a GC
+      'no-restricted-properties': ['error', { object: 'AbortSignal', property: 'any', message: 'use anySignal (src/signals/any-signal.ts): it keeps the sources alive, so a timeout among them still fires after a GC' }]
     }
+  },
+  {
+    files: ['src/signals/any-signal.ts'],
+    rules: { 'no-restricted-properties': 'off' }
   }
 ]

@@ -20,6 +20,7 @@ import type { ModelOutput } from './models/types.js'
 import { resolveCpuRunnerOptions, type CpuRunnerOptions } from './options.js'
 import { validateRunnerRequest, type RawRequest, type RequestFile, type ValidationIssue } from './schemas.js'
 import { CPU_RUNNER_VERSION } from './version.js'
+import { anySignal } from '../signals/any-signal.js'
 
 /** The states of `GET /health`, as ai-runner names them. */
 export type RunnerHealthStatus = 'LOADING' | 'OK' | 'ERROR' | 'IDLE'
@@ -291,7 +292,7 @@ export function createCpuRunnerServer (options: CpuRunnerOptions): CpuRunnerServ
   async function load (signal?: AbortSignal): Promise<void> {
     const started = performance.now()
     try {
-      await model.load({ signal: signal === undefined ? stopController.signal : AbortSignal.any([signal, stopController.signal]) })
+      await model.load({ signal: signal === undefined ? stopController.signal : anySignal([signal, stopController.signal]) })
       metrics.modelLoadSeconds.set((performance.now() - started) / 1000)
       status = 'OK'
       logger.info({ pipeline, modelId: model.modelId, ms: Math.round(performance.now() - started) }, 'model loaded')

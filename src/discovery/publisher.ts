@@ -7,6 +7,7 @@ import { signAnnouncement, type Announcement, type HardwareSummary, type ModelOf
 import { createEthBinding } from '../identity/binding.js'
 import { capabilityKey, provideCapabilities } from './dht.js'
 import type { AnnouncementGossip } from './gossip.js'
+import { anySignal } from '../signals/any-signal.js'
 
 export interface AnnouncementPublisherInit {
   ttlMs?: number
@@ -179,7 +180,7 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
       const routing = components.routing
       clearTimeout(provideTimer)
       provideTimer = setTimeout(() => {
-        const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(60_000)])
+        const signal = anySignal([controller.signal, AbortSignal.timeout(60_000)])
         // one provide query per key, each with listeners of its own on the signal
         setMaxListeners(Infinity, signal)
         provideCapabilities(routing, offers, { signal })
@@ -268,7 +269,7 @@ export function announcementPublisher (init: AnnouncementPublisherInit = {}) {
         }
         // /shoal/info answers with the withdrawal from now on too
         current = await signAnnouncement(announcement, components.privateKey)
-        const signal = AbortSignal.any([controller.signal, options.signal ?? AbortSignal.timeout(DEFAULT_WITHDRAW_TIMEOUT_MS)])
+        const signal = anySignal([controller.signal, options.signal ?? AbortSignal.timeout(DEFAULT_WITHDRAW_TIMEOUT_MS)])
         try {
           await Promise.race([
             components.gossip.publish(current),

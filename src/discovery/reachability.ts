@@ -5,6 +5,7 @@ import { INFO_PROTOCOL } from '../protocols/info/index.js'
 import { DEFAULT_REACHABILITY } from './constants.js'
 import type { OrchestratorDirectory } from './directory.js'
 import type { CapabilityLookup } from './lookup.js'
+import { anySignal } from '../signals/any-signal.js'
 
 export interface ReachabilityComponents {
   node: Pick<ShoalLibp2p, 'addEventListener' | 'removeEventListener' | 'services'>
@@ -44,7 +45,7 @@ export function trackReachability (components: ReachabilityComponents, init: Rea
       const [id, peer] = queued.entries().next().value as [string, PeerId]
       queued.delete(id)
       running.add(id)
-      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)])
+      const signal = anySignal([controller.signal, AbortSignal.timeout(timeoutMs)])
       void lookup.queryPeer(peer, 'info', { signal })
         .then((ok) => { logger.debug({ peer: id, ok }, 'queried a newly connected peer') })
         .finally(() => { running.delete(id); pump() })

@@ -12,6 +12,7 @@ import type { PaymentRecipient } from '../payments/index.js'
 import type { LiveChannel, LiveStart } from '../protocols/live/index.js'
 import type { PriceTable, WeiPrice } from './offers.js'
 import { SessionEnd } from './session-payments.js'
+import { anySignal } from '../signals/any-signal.js'
 
 export interface SessionServiceComponents<Metrics, Options> {
   registrar: Pick<Libp2p, 'handle' | 'unhandle'>
@@ -33,7 +34,7 @@ export interface SessionService {
 
 /** The session's first frame, which must be its start, within `timeoutMs`. */
 export async function readSessionStart (channel: LiveChannel, signal: AbortSignal, timeoutMs: number): Promise<LiveStart> {
-  const first = await channel.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) })
+  const first = await channel.read({ signal: anySignal([signal, AbortSignal.timeout(timeoutMs)]) })
   if (first.type !== 'start') throw new SessionEnd('BAD_REQUEST', `the first frame must be start, not ${first.type}`)
   return first.start
 }

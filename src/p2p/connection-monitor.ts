@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { ComponentLogger, Connection, Logger, PeerId, Startable } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
 import { DEFAULT_MONITOR, DHT_PROTOCOL, PROTOCOL_PREFIX } from './constants.js'
+import { anySignal } from '../signals/any-signal.js'
 
 /** The ping protocol libp2p's own monitor uses, so every libp2p peer answers it. */
 export const MONITOR_PING_PROTOCOL = '/ipfs/ping/1.0.0'
@@ -163,7 +164,7 @@ export class ShoalConnectionMonitor extends EventEmitter<ConnectionMonitorEvents
     const timer = setTimeout(() => { timeout.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError')) }, this.timeoutMs)
     timer.unref()
     try {
-      await this.pingWithin(conn, AbortSignal.any([this.controller.signal, timeout.signal]))
+      await this.pingWithin(conn, anySignal([this.controller.signal, timeout.signal]))
     } finally {
       clearTimeout(timer)
     }

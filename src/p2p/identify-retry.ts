@@ -1,6 +1,7 @@
 import type { Connection } from '@libp2p/interface'
 import type { Logger } from '../observability/logger.js'
 import type { ShoalLibp2p } from './node.js'
+import { anySignal } from '../signals/any-signal.js'
 
 export interface IdentifyRetryOptions {
   /** how often connections are checked @default 10_000 */
@@ -58,7 +59,7 @@ export function startIdentifyRetry (node: ShoalLibp2p, logger: Logger, options: 
       }
       tries.set(conn, attempts + 1)
       try {
-        await node.services.identify.identify(conn, { signal: AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)]) })
+        await node.services.identify.identify(conn, { signal: anySignal([controller.signal, AbortSignal.timeout(timeoutMs)]) })
         logger.debug({ peer: conn.remotePeer.toString(), attempt: attempts + 1 }, 'identified a connection again')
       } catch (err) {
         logger.debug({ peer: conn.remotePeer.toString(), attempt: attempts + 1, err: (err as Error).message }, 'identify retry failed')

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import type { Logger } from '../observability/logger.js'
 import type { ShoalLibp2p } from './node.js'
+import { anySignal } from '../signals/any-signal.js'
 
 export interface PeerMaintenanceOptions {
   /** below this many connections, look for more peers @default 8 */
@@ -55,7 +56,7 @@ export function startPeerMaintenance (node: ShoalLibp2p, logger: Logger, options
 
   /** The budget of one walk or rejoin; the walk and the dials each listen on it. */
   const attemptSignal = (): AbortSignal => {
-    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(options.walkTimeoutMs ?? 5_000)])
+    const signal = anySignal([controller.signal, AbortSignal.timeout(options.walkTimeoutMs ?? 5_000)])
     setMaxListeners(Infinity, signal)
     return signal
   }

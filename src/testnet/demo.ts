@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
+import { anySignal } from '../signals/any-signal.js'
 
 export interface DemoResult {
   inputPath: string
@@ -149,7 +150,7 @@ export async function runPipelineDemos (url: string, requests: PipelineRequest[]
   return await Promise.all(requests.map(async (request) => {
     const started = performance.now()
     try {
-      const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? 180_000), ...(options.signal !== undefined ? [options.signal] : [])])
+      const signal = anySignal([AbortSignal.timeout(options.timeoutMs ?? 180_000), ...(options.signal !== undefined ? [options.signal] : [])])
       const res = await fetch(`${url}/${request.pipeline}`, { ...(await request.init()), signal })
       const body = await res.text()
       const summary = res.ok ? summarise(request.pipeline, body) : summarise('', body)

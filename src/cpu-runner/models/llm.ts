@@ -27,6 +27,7 @@ import type { ValidatedRequest } from '../schemas.js'
 import { importExtra, INSTALL_EXTRAS_HINT, missingExtras } from './extras.js'
 import type { CpuModelFamily, FamilyModelOptions } from './family.js'
 import type { CpuModel, ModelOutput } from './types.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 const PACKAGE = 'node-llama-cpp'
 const DEFAULT_MAX_CONTEXT = 4096
@@ -182,7 +183,7 @@ function createLlmModel (modelId: string, options: FamilyModelOptions): CpuModel
     let finished = false
     let outcome: { ok: true, value: Generation } | { ok: false, error: unknown } | null = null
     const stop = new AbortController()
-    const job = generate(request, AbortSignal.any([signal, stop.signal]), (text) => { pieces.push(text); wake?.() })
+    const job = generate(request, anySignal([signal, stop.signal]), (text) => { pieces.push(text); wake?.() })
       .then((value) => { outcome = { ok: true, value } }, (error: unknown) => { outcome = { ok: false, error } })
       .finally(() => { finished = true; wake?.() })
     try {

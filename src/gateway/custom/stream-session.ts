@@ -15,6 +15,7 @@ import { dialLiveChannel, LiveStartError, startLiveSession, type DialProtocol, t
 import { parseStreamEvent, STREAM_PROTOCOL } from '../../protocols/stream/index.js'
 import { StreamSessionError } from './errors.js'
 import type { GatewayStreamMetrics } from './metrics.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 export interface GatewayStreamOptions {
   /** stream sessions at once */
@@ -181,7 +182,7 @@ export class GatewayStreamSession {
   }
 
   private async attach (candidate: StreamCandidate, signal: AbortSignal): Promise<void> {
-    const timeout = AbortSignal.any([signal, AbortSignal.timeout(this.deps.options.startTimeoutMs)])
+    const timeout = anySignal([signal, AbortSignal.timeout(this.deps.options.startTimeoutMs)])
     const channel = await dialLiveChannel(this.deps.dialProtocol, candidate.peerId, STREAM_PROTOCOL, timeout)
     const payments = this.deps.payments
     const a: Attachment = {
@@ -334,7 +335,7 @@ export class GatewayStreamSession {
     const id = this.nextUpdateId++
     const answer = new Promise<UpdateAnswer>((resolve) => { this.pendingUpdates.set(id, resolve) })
     const limit = AbortSignal.timeout(this.deps.options.updateTimeoutMs)
-    const stop = signal === undefined ? limit : AbortSignal.any([signal, limit])
+    const stop = signal === undefined ? limit : anySignal([signal, limit])
     try {
       await a.channel.write({ type: 'control', control: { params: JSON.stringify({ update_id: id, params }) } }, { signal: stop })
       const result = await new Promise<UpdateAnswer>((resolve, reject) => {

@@ -19,6 +19,7 @@ import { LiveInputError, LiveSessionError } from './errors.js'
 import type { LiveSessionMedia } from './media.js'
 import type { GatewayLiveMetrics } from './metrics.js'
 import type { GatewayLiveOptions } from './options.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 export const LIVE_PIPELINE = 'live-video-to-video'
 
@@ -180,7 +181,7 @@ export class GatewayLiveSession implements LiveSessionMedia {
 
   private async attach (candidate: Candidate, signal: AbortSignal): Promise<void> {
     const controller = new AbortController()
-    const timeout = AbortSignal.any([signal, controller.signal, AbortSignal.timeout(this.deps.options.startTimeoutMs)])
+    const timeout = anySignal([signal, controller.signal, AbortSignal.timeout(this.deps.options.startTimeoutMs)])
     const channel = await dialLiveChannel(this.deps.dialProtocol, candidate.peerId, LIVE_PROTOCOL, timeout)
     const payments = this.deps.payments
     const attachment: Attachment = {

@@ -1,4 +1,5 @@
 import type { Logger } from '../../observability/logger.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 export interface StakeOptions {
   /** wei an orchestrator must have bonded to get work from this gateway; 0: none required @default 0n */
@@ -121,7 +122,7 @@ export function createBondBook (init: BondBookInit): BondBook {
       e.reading = true
       queue.push(async () => {
         try {
-          const wei = await init.read(ethAddress, { signal: AbortSignal.any([controller.signal, AbortSignal.timeout(10_000)]) })
+          const wei = await init.read(ethAddress, { signal: anySignal([controller.signal, AbortSignal.timeout(10_000)]) })
           record(peerId, e, wei)
           init.logger.debug({ peer: peerId, ethAddress, bondWei: wei.toString() }, 'bond read')
         } catch (err) {

@@ -8,6 +8,7 @@ import type { VerificationMetrics } from './metrics.js'
 import { defaultVerificationOptions, type VerificationOptions } from './options.js'
 import { isAttested, type AttestedResponse, type ReceiptStore } from './receipts.js'
 import type { Reputation } from './reputation.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 /** An orchestrator that could check a job, and who runs it (its announcement's Ethereum address). */
 export interface CheckCandidate { peerId: string, operator: string }
@@ -86,7 +87,7 @@ export function createVerifier (init: VerifierInit): Verifier {
   /** Runs the job on one orchestrator for a check; undefined when it fails. */
   async function runOn (c: CheckCandidate, job: InferenceJob, requestId: string, role: 'check' | 'referee'): Promise<Run | undefined> {
     metrics?.checkJobs.inc({ pipeline: job.pipeline, role })
-    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(options.checkTimeoutMs)])
+    const signal = anySignal([controller.signal, AbortSignal.timeout(options.checkTimeoutMs)])
     try {
       const response = await init.send(c.peerId, job, { signal, requestId: `${requestId}~${role}` })
       const chunks: Buffer[] = []

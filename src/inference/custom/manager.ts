@@ -28,6 +28,7 @@ import { freePort, imagePresent, listOwnedContainers, pullImage, removeContainer
 import { LABEL_MANAGED, LABEL_MODEL_ID, LABEL_PIPELINE } from '../managers/docker-spec.js'
 import type { ModelCapability, RunnerLease, RunnerManager, RunnerManagerEvents } from '../managers/types.js'
 import type { CustomCapability } from './config.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 export interface CustomRunnerManagerOptions {
   capabilities: readonly CustomCapability[]
@@ -102,7 +103,7 @@ export function createCustomRunnerManager (options: CustomRunnerManagerOptions):
 
   async function healthy (base: string, path: string, signal: AbortSignal, token?: string): Promise<boolean> {
     try {
-      const res = await request(base + path, { signal: AbortSignal.any([signal, AbortSignal.timeout(opts.healthTimeoutMs)]), ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }) })
+      const res = await request(base + path, { signal: anySignal([signal, AbortSignal.timeout(opts.healthTimeoutMs)]), ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }) })
       await res.body.dump()
       return res.statusCode >= 200 && res.statusCode < 300
     } catch {
@@ -291,7 +292,7 @@ export function createCustomRunnerManager (options: CustomRunnerManagerOptions):
         const which = `the request's timeout${asked > runner.capability.timeoutMs ? ', cut to the capability\'s limit' : ''}`
         let response: RunnerResponse
         try {
-          response = await client.run(job, { signal: signal === undefined ? limit : AbortSignal.any([signal, limit]) })
+          response = await client.run(job, { signal: signal === undefined ? limit : anySignal([signal, limit]) })
         } catch (err) {
           if (!limit.aborted || signal?.aborted === true) throw err
           // the request's own time limit, not the app's failure: no other orchestrator would do better in the time left
@@ -308,7 +309,7 @@ export function createCustomRunnerManager (options: CustomRunnerManagerOptions):
     start: async ({ signal }: { signal?: AbortSignal } = {}) => {
       if (started) return
       started = true
-      const own = signal === undefined ? lifetime.signal : AbortSignal.any([lifetime.signal, signal])
+      const own = signal === undefined ? lifetime.signal : anySignal([lifetime.signal, signal])
       if (runners.some(r => r.capability.runner.kind === 'image')) {
         // containers a killed orchestrator left behind
         for (const c of await listOwnedContainers(engine(), owner)) await removeContainer(engine(), c.id)

@@ -45,6 +45,7 @@ import { InsufficientCapacityError, RunnerStartError, RunnerUnavailableError, Un
 import { capabilitiesOf, type RunnerSlots } from './slots.js'
 import { createRunnerSupervisor, type InstanceExit, type RemovalReason, type RunnerInstance, type RunnerSupervisor } from './supervisor.js'
 import type { ModelCapability, RunnerLease, RunnerManager, RunnerManagerEvents } from './types.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 export interface DockerRunnerManagerOptions {
   /** entries without `url`; one container each */
@@ -428,10 +429,10 @@ export function createDockerRunnerManager (options: DockerRunnerManagerOptions):
     if (started) return
     if (stopping !== null) throw new RunnerUnavailableError('*', '*')
     started = true
-    const both = signal === undefined ? lifetime.signal : AbortSignal.any([lifetime.signal, signal])
+    const both = signal === undefined ? lifetime.signal : anySignal([lifetime.signal, signal])
     try {
       // typed without options, but dockerode 4 takes {abortSignal}
-      await (docker.ping as (opts: { abortSignal: AbortSignal }) => Promise<unknown>).call(docker, { abortSignal: AbortSignal.any([both, AbortSignal.timeout(PING_TIMEOUT_MS)]) })
+      await (docker.ping as (opts: { abortSignal: AbortSignal }) => Promise<unknown>).call(docker, { abortSignal: anySignal([both, AbortSignal.timeout(PING_TIMEOUT_MS)]) })
     } catch (err) {
       throw new RunnerStartError(`the Docker Engine does not answer (${(err as Error).message}); set DOCKER_HOST or start dockerd`, { dockerHost: process.env.DOCKER_HOST ?? null }, { cause: err })
     }

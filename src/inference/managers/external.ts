@@ -12,6 +12,7 @@ import type { PipelineName } from '../../kernel/pipelines.js'
 import { capabilitiesOf, pickRunner, takeSlot, type RunnerSlots } from './slots.js'
 import { checkRunner, describeHealth } from './supervisor.js'
 import type { ModelCapability, RunnerLease, RunnerManager, RunnerManagerEvents } from './types.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 export interface ExternalRunnerManagerOptions {
   /** entries with `url`; others are refused */
@@ -63,7 +64,7 @@ export function createExternalRunnerManager (options: ExternalRunnerManagerOptio
   let timer: NodeJS.Timeout | null = null
 
   async function check (runner: ExternalRunner, signal: AbortSignal): Promise<void> {
-    const result = await checkRunner(runner.client, runner.pipeline, runner.modelId, AbortSignal.any([signal, AbortSignal.timeout(opts.healthTimeoutMs)]))
+    const result = await checkRunner(runner.client, runner.pipeline, runner.modelId, anySignal([signal, AbortSignal.timeout(opts.healthTimeoutMs)]))
     if (signal.aborted) return
     const before = runner.available
     if (result.kind === 'ready') {
@@ -96,7 +97,7 @@ export function createExternalRunnerManager (options: ExternalRunnerManagerOptio
       if (controller !== null) return
       controller = new AbortController()
       const own = controller.signal
-      await checkAll(signal === undefined ? own : AbortSignal.any([own, signal]))
+      await checkAll(signal === undefined ? own : anySignal([own, signal]))
       for (const runner of runners) {
         if (!runner.available) logger.warn({ url: runner.url, pipeline: runner.pipeline, modelId: runner.modelId }, 'external runner not healthy at start')
       }

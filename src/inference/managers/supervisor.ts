@@ -12,6 +12,7 @@ import type { Logger } from '../../observability/logger.js'
 import type { PipelineName } from '../../kernel/pipelines.js'
 import type { RunnerClient } from '../runner-client/index.js'
 import { RunnerStartError } from './errors.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 /** What one `/health` (and `/version`) check found. */
 export type HealthCheck =
@@ -163,7 +164,7 @@ export function createRunnerSupervisor<I extends RunnerInstance> (backend: Runne
   }
 
   async function launchAndWait (): Promise<RunnerClient> {
-    const signal = AbortSignal.any([lifetime.signal, AbortSignal.timeout(opts.startupTimeoutMs)])
+    const signal = anySignal([lifetime.signal, AbortSignal.timeout(opts.startupTimeoutMs)])
     const began = Date.now()
     const launched = await backend.launch(signal)
     instance = launched
@@ -176,7 +177,7 @@ export function createRunnerSupervisor<I extends RunnerInstance> (backend: Runne
       // LOADING is expected while the model loads; ERROR or an exit is final
       for (;;) {
         const result = await Promise.race([
-          checkRunner(launched.client, pipeline, modelId, AbortSignal.any([signal, AbortSignal.timeout(opts.healthTimeoutMs)])),
+          checkRunner(launched.client, pipeline, modelId, anySignal([signal, AbortSignal.timeout(opts.healthTimeoutMs)])),
           exitedWhileLoading
         ])
         if ('exit' in result) throw await fail(`${describeRemoval({ kind: 'exited', exit: result.exit })} while loading its model`)
@@ -229,7 +230,7 @@ export function createRunnerSupervisor<I extends RunnerInstance> (backend: Runne
   }
 
   async function check (target: I): Promise<void> {
-    const result = await checkRunner(target.client, pipeline, modelId, AbortSignal.any([lifetime.signal, AbortSignal.timeout(opts.healthTimeoutMs)]))
+    const result = await checkRunner(target.client, pipeline, modelId, anySignal([lifetime.signal, AbortSignal.timeout(opts.healthTimeoutMs)]))
     if (lifetime.signal.aborted || instance !== target) return
     switch (result.kind) {
       case 'ready':

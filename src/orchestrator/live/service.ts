@@ -24,6 +24,7 @@ import type { WeiPrice } from '../offers.js'
 import { createSessionPaymentAcceptor, SessionEnd, sessionEndOf } from '../session-payments.js'
 import { acquireSessionLease, readSessionStart, writeSessionStarted, type SessionService, type SessionServiceComponents } from '../session-service.js'
 import type { LiveOrchestratorMetrics } from './metrics.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 export const LIVE_PIPELINE = 'live-video-to-video'
 
@@ -98,7 +99,7 @@ export function createLiveOrchestrator (components: LiveOrchestratorComponents):
         // credit down is not refused at its first segment)
         const params = await recipient.ticketParams(sender, { signal })
         await channel.write({ type: 'payment', payment: { quote: encodeQuotePayment(params), balance: recipient.balance(sender).toString(), pixels: 0 } }, { signal })
-        const deadline = AbortSignal.any([signal, AbortSignal.timeout(options.startTimeoutMs)])
+        const deadline = anySignal([signal, AbortSignal.timeout(options.startTimeoutMs)])
         do {
           const next = await channel.read({ signal: deadline }).catch(() => { throw new SessionEnd('PAYMENT_REQUIRED', `no payment from ${sender} within ${options.startTimeoutMs} ms`) })
           if (next.type === 'close') throw new SessionEnd('OK', `the gateway closed the session: ${next.close.message}`)
@@ -143,7 +144,7 @@ export function createLiveOrchestrator (components: LiveOrchestratorComponents):
       let pixels = 0
       let firstOutput = true
       const ended = new AbortController()
-      const stopAll = AbortSignal.any([signal, ended.signal])
+      const stopAll = anySignal([signal, ended.signal])
 
       const readLoop = async (): Promise<void> => {
         let controlSeq = 0

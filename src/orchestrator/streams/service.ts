@@ -28,6 +28,7 @@ import { createSessionPaymentAcceptor, SessionEnd, sessionEndOf } from '../sessi
 import { acquireSessionLease, readSessionStart, writeSessionStarted, type SessionService, type SessionServiceComponents } from '../session-service.js'
 import { dataMessages } from './data.js'
 import type { StreamOrchestratorMetrics } from './metrics.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 export interface StreamOrchestratorOptions {
   /** sessions at once over this protocol */
@@ -124,7 +125,7 @@ export function createStreamOrchestrator (components: StreamOrchestratorComponen
         if (price === undefined) throw new SessionEnd('UNSUPPORTED', `custom capability ${capability.name} has no price here`)
         sender = await acceptPayment(peer, start.payment, signal)
         const need = (price.pricePerRequest ?? 0n) + feeFor(BigInt(options.paymentIntervalMs), price)
-        const deadline = AbortSignal.any([signal, AbortSignal.timeout(options.startTimeoutMs)])
+        const deadline = anySignal([signal, AbortSignal.timeout(options.startTimeoutMs)])
         while (recipient.balance(sender) < need) {
           const params = await recipient.ticketParams(sender, { signal })
           await channel.write({ type: 'payment', payment: { quote: encodeQuotePayment(params), balance: recipient.balance(sender).toString(), pixels: 0 } }, { signal })
@@ -141,7 +142,7 @@ export function createStreamOrchestrator (components: StreamOrchestratorComponen
       let response: RunnerResponse
       try {
         // the capability's timeout is the longest a session runs
-        response = await held.client.run(jsonJob(capability.name, APP_START_PATH + query, capability.timeoutMs, JSON.parse(start.params)), { signal: AbortSignal.any([signal, app.signal]) })
+        response = await held.client.run(jsonJob(capability.name, APP_START_PATH + query, capability.timeoutMs, JSON.parse(start.params)), { signal: anySignal([signal, app.signal]) })
       } catch (err) {
         throw new SessionEnd('RUNNER_FAILURE', `the app did not start the session: ${(err as Error).message}`)
       }
@@ -185,7 +186,7 @@ export function createStreamOrchestrator (components: StreamOrchestratorComponen
       log.info({ runner: held.client.url }, 'stream session started')
 
       const ended = new AbortController()
-      const stopAll = AbortSignal.any([signal, ended.signal])
+      const stopAll = anySignal([signal, ended.signal])
 
       const dataLoop = async (): Promise<never> => {
         let seq = 0
@@ -209,7 +210,7 @@ export function createStreamOrchestrator (components: StreamOrchestratorComponen
         if (typeof parsed === 'string') throw new SessionEnd('BAD_REQUEST', parsed)
         let reply: StreamEvent
         try {
-          const answer = await held.client.run(jsonJob(capability.name, APP_UPDATE_PATH + query, options.updateTimeoutMs, parsed.params), { signal: AbortSignal.any([stopAll, AbortSignal.timeout(options.updateTimeoutMs)]) })
+          const answer = await held.client.run(jsonJob(capability.name, APP_UPDATE_PATH + query, options.updateTimeoutMs, parsed.params), { signal: anySignal([stopAll, AbortSignal.timeout(options.updateTimeoutMs)]) })
           reply = { type: 'update', update_id: parsed.update_id, status: answer.status, content_type: answer.contentType.slice(0, 256), body: await head(answer.body, STREAM_LIMITS.maxUpdateBodyBytes) }
         } catch (err) {
           if (stopAll.aborted) return

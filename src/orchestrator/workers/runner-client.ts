@@ -13,6 +13,7 @@ import { RunnerClientError, type AbortOptions, type RunnerClient } from '../../i
 import type { AiClient } from '../../protocols/ai/index.js'
 import { pipelineLabel } from '../../protocols/ai/metrics.js'
 import type { WorkerJobOutcome, WorkerMetrics, WorkerSession } from '../../protocols/worker/index.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 export interface WorkerRunnerClientInit {
   session: WorkerSession
@@ -106,7 +107,7 @@ export function createWorkerRunnerClient (init: WorkerRunnerClientInit): RunnerC
     run: async (job: InferenceJob, options: AbortOptions = {}) => {
       const caller = options.signal
       // the job ends with the session: a worker that is gone fails it now, not at its deadline
-      const signal = caller === undefined ? session.signal : AbortSignal.any([caller, session.signal])
+      const signal = caller === undefined ? session.signal : anySignal([caller, session.signal])
       let res
       try {
         if (session.ended) throw new Error('session ended')

@@ -6,6 +6,7 @@ import { PriceFeedError, type PriceFeedErrorCode } from './errors.js'
 import type { PriceFeedMetrics } from './metrics.js'
 import { defaultPriceFeedOptions, type PriceFeedOptions, type PriceFeedSource } from './options.js'
 import { formatUsdPerEth, parseUsdPerEth, type UsdPerEth } from './usd.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 /** The rate in use, and where it came from. */
 export interface UsdRate extends UsdPerEth {
@@ -103,7 +104,7 @@ export function createPriceFeed (init: PriceFeedInit): PriceFeed {
       provider = await createProvider(source.rpcUrl, { signal, connectTimeoutMs: options.readTimeoutMs })
       reader = createAggregatorReader(provider, source.address)
     }
-    const timeout = AbortSignal.any([signal, AbortSignal.timeout(options.readTimeoutMs)])
+    const timeout = anySignal([signal, AbortSignal.timeout(options.readTimeoutMs)])
     const within = async <T>(p: Promise<T>): Promise<T> => await new Promise<T>((resolve, reject) => {
       const onAbort = (): void => { reject(timeout.reason instanceof Error ? timeout.reason : new Error('aborted')) }
       timeout.addEventListener('abort', onAbort, { once: true })
@@ -128,7 +129,7 @@ export function createPriceFeed (init: PriceFeedInit): PriceFeed {
   }
 
   async function refresh (opts: { signal?: AbortSignal } = {}): Promise<void> {
-    const signal = opts.signal === undefined ? controller.signal : AbortSignal.any([opts.signal, controller.signal])
+    const signal = opts.signal === undefined ? controller.signal : anySignal([opts.signal, controller.signal])
     let rate: UsdRate
     try {
       rate = await read(signal)

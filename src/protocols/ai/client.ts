@@ -49,6 +49,7 @@ import type {
 } from './index.js'
 import { pipelineLabel, type AiClientOutcome, type AiMetrics } from './metrics.js'
 import { StreamPool, type PooledStream } from './pool.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 /** Bytes of input written before waiting for the stream to drain (small jobs go out in one write). */
 const UPLOAD_FLUSH_BYTES = 256 * 1024
@@ -145,7 +146,7 @@ export class AiClient implements AiClientApi {
   }
 
   async getQuote (peerId: PeerId, options: AbortOptions & { maxAgeMs?: number } = {}): Promise<AiQuote & { maxInputBytes?: number }> {
-    const signal = AbortSignal.any([options.signal ?? AbortSignal.timeout(DEFAULT_QUOTE_WAIT_MS), this.stopSignal])
+    const signal = anySignal([options.signal ?? AbortSignal.timeout(DEFAULT_QUOTE_WAIT_MS), this.stopSignal])
     let pooled: PooledStream
     try {
       pooled = await this.pool.acquire(peerId, signal)
@@ -194,7 +195,7 @@ export class AiClient implements AiClientApi {
    */
   async quoteOf (pooled: PooledStream, maxAgeMs: number, signal: AbortSignal, payer?: (quote: AiQuote) => PaymentBytes | undefined): Promise<AiQuote> {
     const read = async (): Promise<Frame> => {
-      const frame = await pooled.frames.next({ signal: AbortSignal.any([signal, AbortSignal.timeout(DEFAULT_QUOTE_WAIT_MS)]) })
+      const frame = await pooled.frames.next({ signal: anySignal([signal, AbortSignal.timeout(DEFAULT_QUOTE_WAIT_MS)]) })
       if (frame === null) throw new AiProtocolError('AI_PROTOCOL_ERROR_UNEXPECTED_EOF', 'stream closed while waiting for a quote')
       return frame
     }

@@ -28,6 +28,7 @@ import { isRefusal, type BudgetReservation, type InputBudget } from './budget.js
 import type { AiExecutionResult, AiExecutor, AiQuoteFn, AiReceiptSigner } from './index.js'
 import { inputHash, ResultHasher, signReceipt } from '../../trust/receipts/index.js'
 import { pipelineLabel, type AiMetrics } from './metrics.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 export interface SessionDeps {
   executor: AiExecutor
@@ -246,7 +247,7 @@ export class StreamSession {
    */
   private async currentQuote (payment?: PaymentBytes): Promise<AiQuote> {
     try {
-      const quote = await this.deps.quote(this.peerId, { signal: AbortSignal.any([AbortSignal.timeout(this.deps.quoteTimeoutMs), this.deps.shutdown]), ...(payment !== undefined ? { payment } : {}) })
+      const quote = await this.deps.quote(this.peerId, { signal: anySignal([AbortSignal.timeout(this.deps.quoteTimeoutMs), this.deps.shutdown]), ...(payment !== undefined ? { payment } : {}) })
       return checkedQuote(quote)
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'quote failed; answering without prices')

@@ -4,6 +4,7 @@ import type { AiQuote, HelloMessage } from './codec.js'
 import { FrameStream } from './frame-stream.js'
 import type { AiDialProtocol } from './index.js'
 import type { AiMetrics } from './metrics.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 /** A persistent `/shoal/ai` stream and what the client learnt on it. */
 export class PooledStream {
@@ -79,7 +80,7 @@ export class StreamPool {
         entry.open++
         try {
           const stream = await this.dial(peerId, this.options.protocol, {
-            signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.openTimeoutMs)]),
+            signal: anySignal([signal, AbortSignal.timeout(this.options.openTimeoutMs)]),
             maxOutboundStreams: this.options.maxStreamsPerPeer
           })
           const fresh = new PooledStream(key, new FrameStream(stream))

@@ -21,6 +21,7 @@ import {
 } from './constants.js'
 import { WorkerConfigError, WorkerProtocolError, WorkerRefusedError } from './errors.js'
 import type { WorkerMetrics } from './metrics.js'
+import { anySignal } from '../../signals/any-signal.js'
 
 export interface BackoffOptions {
   /** delay before the first retry @default 500 */
@@ -274,13 +275,13 @@ class WorkerClientImpl extends EventEmitter<WorkerClientEvents> implements Worke
   private async session (attempts: number, onRegistered: () => void): Promise<void> {
     const stop = this.stopController.signal
     const stream = await this.components.dialProtocol(this.orchestratorAddress, this.protocol, {
-      signal: AbortSignal.any([stop, AbortSignal.timeout(this.dialTimeoutMs)])
+      signal: anySignal([stop, AbortSignal.timeout(this.dialTimeoutMs)])
     })
     const channel = new ControlChannel(stream)
     let registration: WorkerRegistration
     try {
       const runners = this.runners()
-      const handshake = AbortSignal.any([stop, AbortSignal.timeout(this.registerTimeoutMs)])
+      const handshake = anySignal([stop, AbortSignal.timeout(this.registerTimeoutMs)])
       await channel.write({ type: 'register', version: WORKER_WIRE_VERSION, runners }, { signal: handshake })
       const reply = await channel.read({ signal: handshake })
       if (reply.type === 'refused') {
@@ -313,7 +314,7 @@ class WorkerClientImpl extends EventEmitter<WorkerClientEvents> implements Worke
     void this.flushUpdate()
 
     const session = new AbortController()
-    const signal = AbortSignal.any([stop, session.signal])
+    const signal = anySignal([stop, session.signal])
     let lastSeen = Date.now()
     let seq = 0
     const heartbeat = setInterval(() => {
