@@ -43,6 +43,10 @@
  * on QUIC and dials it first (`--prefer-transport quic`), so the gateway's connection to
  * the orchestrator is QUIC (bootstrap links stay TCP). Phase B uses the first transport.
  *
+ * CPU per job: the gateway's and the orchestrator's user + system CPU time (/proc) over
+ * sequential jobs, the mesh and the before mesh taking turns. It hardly moves with the
+ * machine's other load, so it shows a change's cost where latency is too noisy.
+ *
  * Other knobs: BENCH_PAYMENTS=off skips phase B (and its two meshes). BENCH_BEFORE=<dir>,
  * another build's package root (its bin/shoal.js, dist/ and node_modules, e.g. an older
  * commit unpacked with `git archive` and built), adds its unpaid mesh to phase A, sampled
@@ -52,11 +56,11 @@
  *   BENCH_TRANSPORT=tcp BENCH_PAYMENTS=off node --import tsx bench/overhead/index.ts 1000 16 1500   (shorter; needs a built dist/)
  */
 import '../../src/p2p/polyfill.js'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -208,6 +212,37 @@ function meanMs (before: string, after: string, name: string): number {
   return b.count > a.count ? (b.sum - a.sum) / (b.count - a.count) * 1000 : NaN
 }
 
+/** clock ticks per second of /proc/<pid>/stat's CPU times */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
+
+/** CPU seconds (user + system) process `pid` has used so far (Linux /proc). */
+async function cpuSeconds (pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  // after "pid (comm) ": state is field 3 of the line; utime and stime are fields 14 and 15
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+}
+
+/**
+ * CPU µs per job of a mesh's gateway and orchestrator, from `jobs` sequential calls in
+ * each of `rounds` rounds, the meshes taking turns. Unlike latency, CPU per job hardly
+ * moves with the machine's other load, so a change's cost shows even on a busy box.
+ */
+async function cpuPerJob (meshes: ProcessMesh[], rounds: number, jobs: number): Promise<Array<{ gateway: number, orchestrator: number }>> {
+  const totals = meshes.map(() => ({ gateway: 0, orchestrator: 0 }))
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, mesh] of meshes.entries()) {
+      const pids = [mesh.gateway.pid, mesh.orchestrators[0].pid]
+      const [g0, o0] = await Promise.all(pids.map(cpuSeconds))
+      for (let n = 0; n < jobs; n++) await once(mesh.gateway.url, {})
+      const [g1, o1] = await Promise.all(pids.map(cpuSeconds))
+      totals[i].gateway += g1 - g0
+      totals[i].orchestrator += o1 - o0
+    }
+  }
+  return totals.map(t => ({ gateway: t.gateway / (rounds * jobs) * 1e6, orchestrator: t.orchestrator / (rounds * jobs) * 1e6 }))
+}
+
 async function meshWith (runnerUrl: string, token: string, chain: TestnetChain | undefined, transport: Transport = TRANSPORTS[0]): Promise<ProcessMesh> {
   const quic = transport === 'quic' ? ['--listen', QUIC_LOOPBACK, '--prefer-transport', 'quic'] : []
   return await startProcessMesh({
@@ -303,6 +338,9 @@ try {
     '    ResultHead to Final: result, Final, receipt check (gateway)': job - toHead
   }
 
+  // CPU per job, sequential, the current mesh and the before mesh taking turns
+  const cpu = await cpuPerJob([alone, ...(beforeMesh === undefined ? [] : [beforeMesh])], ROUNDS, perRound)
+
   // c=N: every path and the raw round trips N at a time, in alternating bursts
   const latenciesN: number[][] = phaseA.map(() => [])
   const rawLatenciesN: number[][] = raws.map(() => [])
@@ -382,6 +420,9 @@ try {
   console.table(Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, { ms: +v.toFixed(3) }])))
   console.log(JSON.stringify({ raw: rawA, rawN, floor: floorA, floorN, ratio: added.p50 / rawA.p50, ratioN: addedN / rawN.p50, floorRatio: added.p50 / floorA.p50, floorRatioN: addedN / floorN.p50, addedN, before: beforeAdded, breakdown }))
   console.log(`throughput through one gateway: ${Math.round(meshRate)} jobs/s (goal >= 1000), ${(meshRate / directRate).toFixed(2)}x the runner alone`)
+  const cpuText = (c: { gateway: number, orchestrator: number }): string => `gateway ${Math.round(c.gateway)}, orchestrator ${Math.round(c.orchestrator)}, both ${Math.round(c.gateway + c.orchestrator)}`
+  console.log(`CPU per job (µs, user + system, sequential ${TRANSPORTS[0]}): ${cpuText(cpu[0])}` +
+    (cpu[1] === undefined ? '' : `; before: ${cpuText(cpu[1])}; now / before ${((cpu[0].gateway + cpu[0].orchestrator) / (cpu[1].gateway + cpu[1].orchestrator)).toFixed(2)}x`))
   if (PAYMENTS) console.log(`payments on (B): added p50 ${addedPaid.p50.toFixed(3)} ms, ${(addedPaid.p50 / addedFreeB.p50).toFixed(2)}x the unpaid overhead beside it; throughput ${(paidRateB / freeRateB).toFixed(2)}x unpaid (goal: payments add at most 10%)`)
 } finally {
   for (const m of meshes) await m.stop()
