@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { createNetnsLab, netnsSupport, type NetnsHost, type NetnsLab } from '../../src/testnet/netns.js'
 import { attemptsOf, nsFetch, startNsMesh, type NsMesh } from './netns-mesh.js'
+import { skipUnsupported } from '../helpers/skip.js'
 
 const MODEL = 'shoal/noop'
 const PIPELINE = 'text-to-image'
@@ -44,11 +45,7 @@ describe('e2e: a request in flight on an orchestrator that is cut off (network n
   let dataDir: string | undefined
 
   before(async function () {
-    const support = await netnsSupport()
-    if (!support.ok) {
-      console.log(`    skipped: ${support.reason}`)
-      this.skip()
-    }
+    skipUnsupported(this, await netnsSupport())
   })
 
   after(async () => {
